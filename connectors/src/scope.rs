@@ -1,0 +1,102 @@
+//! The caller's scope: which part of the jurisdiction tree a request may see, and whether
+//! personal data is shown in clear. Built once per request and passed to every store query
+//! and connector call.
+
+/// The prefix every jurisdiction code in `code`'s subtree starts with.
+///
+/// Codes follow the national pattern: a city is `XXXX00` and its counties `XXXXNN`, a
+/// township appends three digits to its county, a community three to its township, a
+/// grid three to its community. Only a city's (or province's) code carries trailing
+/// `00` pairs that its descendants do not share.
+pub fn subtree_prefix(code: &str) -> &str {
+    let mut prefix = code;
+    if prefix.len() == 6 {
+        while prefix.len() > 2 && prefix.ends_with("00") {
+            prefix = &prefix[..prefix.len() - 2];
+        }
+    }
+    prefix
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PersonalData {
+    /// ID numbers and phone numbers are masked.
+    Masked,
+    /// Shown in clear (and, once auditing exists, every such read is audited).
+    Visible,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope {
+    prefix: String,
+    personal_data: PersonalData,
+}
+
+impl Scope {
+    /// The whole city, personal data masked: what a request gets while no
+    /// authentication is configured.
+    pub fn city_wide() -> Self {
+        Self {
+            prefix: String::new(),
+            personal_data: PersonalData::Masked,
+        }
+    }
+
+    /// A jurisdiction subtree.
+    pub fn subtree(code: &str, personal_data: PersonalData) -> Self {
+        Self {
+            prefix: subtree_prefix(code).to_owned(),
+            personal_data,
+        }
+    }
+
+    pub fn personal_data(&self) -> PersonalData {
+        self.personal_data
+    }
+
+    /// The code prefix this scope covers (empty for everything).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Narrows a requested subtree prefix to this scope: the deeper of the two when one
+    /// contains the other, `None` when they are disjoint (nothing is visible).
+    pub fn narrow<'a>(&'a self, requested: &'a str) -> Option<&'a str> {
+        if requested.starts_with(&self.prefix) {
+            Some(requested)
+        } else if self.prefix.starts_with(requested) {
+            Some(&self.prefix)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a jurisdiction code lies inside this scope.
+    pub fn contains(&self, code: &str) -> bool {
+        code.starts_with(&self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn city_prefix_drops_trailing_zero_pairs_and_lower_levels_keep_their_code() {
+        assert_eq!(subtree_prefix("220400"), "2204");
+        assert_eq!(subtree_prefix("220402"), "220402");
+        assert_eq!(subtree_prefix("220402001"), "220402001");
+        assert_eq!(subtree_prefix("220402001001001"), "220402001001001");
+    }
+
+    #[test]
+    fn narrowing_keeps_the_deeper_prefix_and_refuses_disjoint_subtrees() {
+        let county = Scope::subtree("220402", PersonalData::Masked);
+        assert_eq!(county.narrow("220402003"), Some("220402003"));
+        assert_eq!(county.narrow("2204"), Some("220402"));
+        assert_eq!(county.narrow("220403"), None);
+        assert_eq!(Scope::city_wide().narrow("220421"), Some("220421"));
+        assert!(county.contains("220402001001"));
+        assert!(!county.contains("220403001"));
+    }
+}

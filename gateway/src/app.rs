@@ -1,0 +1,113 @@
+//! The application: built from configuration, bound before it runs so callers (and tests,
+//! on port 0) learn its address, then served until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use schema::{Store, build_schema};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::database::{self, DatabaseError};
+use crate::http::{AppState, Shared, router};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("REDIS_URL is not a usable Redis URL: {0}")]
+    Redis(#[source] redis::RedisError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    router: axum::Router,
+    store: Store,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> Result<Self, StartError> {
+        let pool = database::pool(config)?;
+        if config.database.migrate_on_start {
+            database::migrate(&pool, config).await?;
+        }
+        let redis = if config.redis_url.is_empty() {
+            tracing::info!("no REDIS_URL configured: running single-node without Redis");
+            None
+        } else {
+            Some(redis::Client::open(config.redis_url.expose()).map_err(StartError::Redis)?)
+        };
+        let store = Store::new(pool);
+        let state = AppState::new(Shared {
+            schema: build_schema(store.clone(), config.limits.query_limits()),
+            store: store.clone(),
+            redis,
+            limits: config.limits.clone(),
+            batch_window: config.dataloader.batch_window(),
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: config.listen,
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| StartError::Bind {
+            address: config.listen,
+            source,
+        })?;
+        Ok(Self {
+            listener,
+            address,
+            router: router(state, config),
+            store,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The store the application queries through; its statement count is how tests see
+    /// the SQL a request cost.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received: finishing in-flight requests");
+}

@@ -1,0 +1,355 @@
+//! Configuration: one TOML file (optional) plus environment overrides. Every setting has
+//! a default that works on a developer machine with PostgreSQL and Redis on localhost.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to serve HTTP on (`GATEWAY_LISTEN`).
+    pub listen: SocketAddr,
+    /// PostgreSQL holding the platform's own data (`DATABASE_URL`).
+    pub database_url: Secret,
+    /// Redis; empty disables it (`REDIS_URL`).
+    pub redis_url: Secret,
+    pub database: DatabaseConfig,
+    pub limits: LimitsConfig,
+    pub dataloader: DataloaderConfig,
+    /// Origins allowed to call the API from a browser (CORS); empty allows none.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: Secret("postgres://postgres@127.0.0.1:5432/governance".into()),
+            redis_url: Secret("redis://127.0.0.1:6379".into()),
+            database: DatabaseConfig::default(),
+            limits: LimitsConfig::default(),
+            dataloader: DataloaderConfig::default(),
+            cors_allowed_origins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    /// How long a query waits for a connection before answering DATABASE_UNAVAILABLE.
+    pub acquire_timeout_ms: u64,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout_ms: 3_000,
+            migrate_on_start: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataloaderConfig {
+    /// How long each DataLoader gathers keys before it queries: longer batches more
+    /// reliably under load, at that much latency per level of a query.
+    pub batch_window_ms: u64,
+}
+
+impl Default for DataloaderConfig {
+    fn default() -> Self {
+        Self {
+            batch_window_ms: schema::DEFAULT_BATCH_WINDOW.as_millis() as u64,
+        }
+    }
+}
+
+impl DataloaderConfig {
+    pub fn batch_window(&self) -> Duration {
+        Duration::from_millis(self.batch_window_ms)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// async-graphql complexity score.
+    pub max_complexity: usize,
+    /// Fields selected once fragments are expanded, `__typename` included.
+    pub max_selections: usize,
+    /// Longest a GraphQL request may run.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let query = schema::QueryLimits::default();
+        Self {
+            max_body_bytes: 256 * 1024,
+            max_depth: query.max_depth,
+            max_complexity: query.max_complexity,
+            max_selections: query.max_selections,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn query_limits(&self) -> schema::QueryLimits {
+        schema::QueryLimits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_selections: self.max_selections,
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// A connection string that may carry a password: never printed in full.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+/// The URL with its password replaced, for logs.
+fn redact(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        Err(_) if value.is_empty() => String::new(),
+        Err(_) => "<unparsable url>".to_owned(),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{origin}: `{key}` {reason}")]
+    Invalid {
+        origin: String,
+        key: &'static str,
+        reason: String,
+    },
+}
+
+/// Where settings come from, for error messages.
+fn origin(path: Option<&Path>, env: &str, from_env: bool) -> String {
+    match (from_env, path) {
+        (true, _) => format!("environment variable {env}"),
+        (false, Some(path)) => format!("config file {}", path.display()),
+        (false, None) => "default configuration".to_owned(),
+    }
+}
+
+impl Config {
+    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL` and `GATEWAY_LISTEN`
+    /// from `env`, then checks the result.
+    pub fn load(path: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Self::parse(&text).map_err(|message| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message,
+                })?
+            }
+            None => Self::default(),
+        };
+        let database_from_env = env("DATABASE_URL").map(|v| config.database_url = Secret(v)).is_some();
+        let redis_from_env = env("REDIS_URL").map(|v| config.redis_url = Secret(v)).is_some();
+        if let Some(listen) = env("GATEWAY_LISTEN") {
+            config.listen = listen.parse().map_err(|_| ConfigError::Invalid {
+                origin: origin(path, "GATEWAY_LISTEN", true),
+                key: "listen",
+                reason: format!("must be an address like 127.0.0.1:8080, got `{listen}`"),
+            })?;
+        }
+        config.check(
+            &origin(path, "DATABASE_URL", database_from_env),
+            &origin(path, "REDIS_URL", redis_from_env),
+            &origin(path, "", false),
+        )?;
+        Ok(config)
+    }
+
+    /// Parses a TOML text; the message names the line, column and key at fault.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    fn check(&self, database_origin: &str, redis_origin: &str, file_origin: &str) -> Result<(), ConfigError> {
+        let invalid = |origin: &str, key, reason: &str| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            key,
+            reason: reason.to_owned(),
+        };
+        let db = self.database_url.expose();
+        if !(db.starts_with("postgres://") || db.starts_with("postgresql://")) || url::Url::parse(db).is_err() {
+            return Err(invalid(
+                database_origin,
+                "database_url",
+                "must be a PostgreSQL URL like postgres://user@host:5432/database",
+            ));
+        }
+        let redis = self.redis_url.expose();
+        if !redis.is_empty()
+            && (!(redis.starts_with("redis://") || redis.starts_with("rediss://")) || url::Url::parse(redis).is_err())
+        {
+            return Err(invalid(
+                redis_origin,
+                "redis_url",
+                "must be a Redis URL like redis://127.0.0.1:6379, or empty to run without Redis",
+            ));
+        }
+        let positive = [
+            ("database.max_connections", self.database.max_connections as u64),
+            ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
+            ("limits.max_depth", self.limits.max_depth as u64),
+            ("limits.max_complexity", self.limits.max_complexity as u64),
+            ("limits.max_selections", self.limits.max_selections as u64),
+            ("limits.request_timeout_ms", self.limits.request_timeout_ms),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(invalid(file_origin, key, "must be greater than 0"));
+        }
+        Ok(())
+    }
+
+    pub fn database_name(&self) -> Option<String> {
+        url::Url::parse(self.database_url.expose())
+            .ok()
+            .map(|url| url.path().trim_start_matches('/').to_owned())
+            .filter(|name| !name.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_work_without_a_file() {
+        let config = Config::load(None, no_env).ok();
+        assert_eq!(config.and_then(|c| c.database_name()).as_deref(), Some("governance"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let env = |key: &str| match key {
+            "DATABASE_URL" => Some("postgres://u:hunter2@db:5432/other".to_owned()),
+            "REDIS_URL" => Some(String::new()),
+            "GATEWAY_LISTEN" => Some("0.0.0.0:9000".to_owned()),
+            _ => None,
+        };
+        let config = Config::load(None, env).ok();
+        let config = config.as_ref();
+        assert_eq!(config.and_then(|c| c.database_name()).as_deref(), Some("other"));
+        assert_eq!(config.map(|c| c.listen.port()), Some(9000));
+        assert_eq!(config.map(|c| c.redis_url.is_empty()), Some(true));
+        assert_eq!(
+            config.map(|c| format!("{:?}", c.database_url)).as_deref(),
+            Some("postgres://u:***@db:5432/other")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let err = Config::parse("listen = \"127.0.0.1:1\"\n[limits]\nmax_bodybytes = 5\n").err();
+        let err = err.unwrap_or_default();
+        assert!(err.contains("line 3"), "{err}");
+        assert!(err.contains("unknown field `max_bodybytes`"), "{err}");
+    }
+
+    #[test]
+    fn every_shipped_config_file_parses_and_passes_its_checks() {
+        let shipped = [
+            ("config/gateway.example.toml", include_str!("../../config/gateway.example.toml")),
+            ("docker/gateway.toml", include_str!("../../docker/gateway.toml")),
+        ];
+        for (name, text) in shipped {
+            let config = Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let checked = config.check("file", "file", "file");
+            assert!(checked.is_ok(), "{name}: {checked:?}");
+        }
+    }
+
+    #[test]
+    fn the_example_config_states_the_defaults() {
+        let example = Config::parse(include_str!("../../config/gateway.example.toml")).expect("parses");
+        let default = Config::default();
+        assert_eq!(example.listen, default.listen);
+        assert_eq!(example.database_url, default.database_url);
+        assert_eq!(example.redis_url, default.redis_url);
+        assert_eq!(format!("{:?}", example.database), format!("{:?}", default.database));
+        assert_eq!(format!("{:?}", example.limits), format!("{:?}", default.limits));
+        assert_eq!(format!("{:?}", example.dataloader), format!("{:?}", default.dataloader));
+    }
+
+    #[test]
+    fn bad_values_name_their_origin_and_key() {
+        let env = |key: &str| (key == "DATABASE_URL").then(|| "mysql://x".to_owned());
+        let err = Config::load(None, env).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("environment variable DATABASE_URL: `database_url` must be a PostgreSQL URL like postgres://user@host:5432/database")
+        );
+    }
+}

@@ -1,0 +1,90 @@
+//! Reaching PostgreSQL: the pool, creating the database for the demo, migrations.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("DATABASE_URL is not a usable PostgreSQL URL: {0}")]
+    Url(#[source] sqlx::Error),
+    #[error("cannot reach PostgreSQL at {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create database `{name}`: {source}")]
+    Create {
+        name: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("applying migrations failed: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+fn options(config: &Config) -> Result<PgConnectOptions, DatabaseError> {
+    let options: PgConnectOptions = config.database_url.expose().parse().map_err(DatabaseError::Url)?;
+    Ok(options
+        .application_name("governance-gateway")
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)))
+}
+
+/// A pool that connects on first use, so the process starts (and reports not ready)
+/// while PostgreSQL is down, and recovers by itself when it comes back.
+pub fn pool(config: &Config) -> Result<PgPool, DatabaseError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(config.database.max_connections)
+        .acquire_timeout(Duration::from_millis(config.database.acquire_timeout_ms))
+        .connect_lazy_with(options(config)?))
+}
+
+/// Creates the configured database when it does not exist yet; says whether it did.
+pub async fn create_if_missing(config: &Config) -> Result<bool, DatabaseError> {
+    let target = options(config)?;
+    let name = target.get_database().unwrap_or("postgres").to_owned();
+    let unreachable = |source| DatabaseError::Unreachable {
+        url: config.database_url.to_string(),
+        source,
+    };
+    let mut admin = sqlx::PgConnection::connect_with(&target.clone().database("postgres"))
+        .await
+        .map_err(unreachable)?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .map_err(unreachable)?;
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        sqlx::query(&format!("CREATE DATABASE {quoted}"))
+            .execute(&mut admin)
+            .await
+            .map_err(|source| DatabaseError::Create {
+                name: name.clone(),
+                source,
+            })?;
+    }
+    let _ = admin.close().await;
+    Ok(!exists)
+}
+
+pub async fn migrate(pool: &PgPool, config: &Config) -> Result<(), DatabaseError> {
+    schema::MIGRATOR.run(pool).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::Execute(source) if is_connection_error(&source) => {
+            DatabaseError::Unreachable {
+                url: config.database_url.to_string(),
+                source,
+            }
+        }
+        other => DatabaseError::Migrate(other),
+    })
+}
+
+fn is_connection_error(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
+}

@@ -1,0 +1,218 @@
+//! The GraphQL-over-HTTP endpoint, written around the schema rather than taken from the
+//! stock integration: POST with `application/json` only (no CSRF-able text/plain),
+//! queries only over GET, Accept negotiation between `application/json` and
+//! `application/graphql-response+json`, 4xx for requests that cannot run, and one error
+//! shape for every refusal.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{Request, Variables};
+use axum::body::{Body, Bytes};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use schema::Loaders;
+use schema::error::ErrorCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{Refusal, json_response, status};
+use super::negotiate::{MediaType, is_json_body, response_type};
+use crate::scope::scope_for;
+
+/// A request as the client sent it, over either method.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphqlRequest {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let Some(media) = response_type(&headers) else {
+        return not_acceptable();
+    };
+    let request = async {
+        if !is_json_body(&headers) {
+            return Err(Refusal::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the request as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = read_body(body, state.limits.max_body_bytes).await?;
+        serde_json::from_slice::<GraphqlRequest>(&bytes).map_err(|e| {
+            let message = if e.is_data() {
+                format!("the request body is not a GraphQL request: {e}")
+            } else {
+                format!("the request body is not valid JSON: {e}")
+            };
+            Refusal::new(ErrorCode::BadRequest, message)
+        })
+    }
+    .await;
+    match request {
+        Ok(request) => execute(&state, &headers, request, Method::Post, media).await,
+        Err(refusal) => refusal.answered_as(media).into_response(),
+    }
+}
+
+pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let Some(media) = response_type(&headers) else {
+        return not_acceptable();
+    };
+    let params: HashMap<String, String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect();
+    let variables = match params.get("variables").map(|text| serde_json::from_str(text)).transpose() {
+        Ok(variables) => variables,
+        Err(e) => {
+            return Refusal::new(ErrorCode::BadRequest, format!("`variables` is not valid JSON: {e}"))
+                .answered_as(media)
+                .into_response();
+        }
+    };
+    let request = GraphqlRequest {
+        query: params.get("query").cloned(),
+        operation_name: params.get("operationName").cloned(),
+        variables,
+    };
+    execute(&state, &headers, request, Method::Get, media).await
+}
+
+fn not_acceptable() -> Response {
+    Refusal::new(
+        ErrorCode::NotAcceptable,
+        "this endpoint answers application/graphql-response+json or application/json",
+    )
+    .into_response()
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {limit} bytes"),
+        )),
+        Err(e) => Err(Refusal::new(
+            ErrorCode::BadRequest,
+            format!("the request body could not be read: {e}"),
+        )),
+    }
+}
+
+/// Checks what can be checked without the schema: a query is present, parses, names an
+/// operation that exists, and is a query when it came over GET.
+fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
+    let query = request
+        .query
+        .as_deref()
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| Refusal::new(ErrorCode::BadRequest, "the request has no `query`"))?;
+    if let Some(variables) = &request.variables {
+        if !(variables.is_object() || variables.is_null()) {
+            return Err(Refusal::new(ErrorCode::BadRequest, "`variables` must be a JSON object"));
+        }
+    }
+    let document = parse_query(query)
+        .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
+    let name = request.operation_name.as_deref().filter(|n| !n.is_empty());
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| operation.node.ty)
+        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| operation.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => {
+            return Err(Refusal::new(
+                ErrorCode::UnknownOperation,
+                "the document holds several operations; name one with `operationName`",
+            ));
+        }
+    };
+    let operation = operation.ok_or_else(|| {
+        Refusal::new(
+            ErrorCode::UnknownOperation,
+            format!("the document has no operation named `{}`", name.unwrap_or_default()),
+        )
+    })?;
+    if method == Method::Get && operation != OperationType::Query {
+        return Err(Refusal::new(
+            ErrorCode::MethodNotAllowed,
+            "only queries may be sent with GET; send mutations and subscriptions with POST",
+        ));
+    }
+    Ok(())
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: GraphqlRequest,
+    method: Method,
+    media: MediaType,
+) -> Response {
+    if let Err(refusal) = check(&request, method) {
+        return refusal.answered_as(media).into_response();
+    }
+    let variables = request
+        .variables
+        .filter(|v| !v.is_null())
+        .map(Variables::from_json)
+        .unwrap_or_default();
+    let mut graphql = Request::new(request.query.unwrap_or_default())
+        .variables(variables)
+        .data(Loaders::new(&state.store, scope_for(headers), state.batch_window));
+    if let Some(name) = request.operation_name.filter(|n| !n.is_empty()) {
+        graphql = graphql.operation_name(name);
+    }
+
+    let timeout = state.limits.request_timeout();
+    let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {
+        tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
+        return Refusal::new(
+            ErrorCode::Timeout,
+            format!("the request did not finish within {} ms", timeout.as_millis()),
+        )
+        .answered_as(media)
+        .into_response();
+    };
+
+    // No data and no error from a resolver: the request failed before it ran.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let mut body = serde_json::Map::new();
+    let http_status = if request_error {
+        response
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|ext| match ext.get("code") {
+                Some(async_graphql::Value::String(code)) => Some(code.clone()),
+                _ => None,
+            })
+            .and_then(|code| ErrorCode::parse(&code))
+            .map_or(StatusCode::BAD_REQUEST, status)
+    } else {
+        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or_default());
+        StatusCode::OK
+    };
+    if !response.errors.is_empty() {
+        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or_default());
+    }
+    json_response(http_status, media, &serde_json::Value::Object(body))
+}

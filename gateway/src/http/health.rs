@@ -1,0 +1,61 @@
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: PostgreSQL and,
+//! when configured, Redis answer within a second).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+pub async fn healthz() -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let postgres = async {
+        match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 1 s".to_owned()),
+        }
+    };
+    let redis = async {
+        let Some(client) = &state.redis else {
+            return None;
+        };
+        Some(match tokio::time::timeout(CHECK_TIMEOUT, ping_redis(client)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 1 s".to_owned()),
+        })
+    };
+    let (postgres, redis) = tokio::join!(postgres, redis);
+    let ready = postgres.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let describe = |check: &Result<(), String>| match check {
+        Ok(()) => json!({ "status": "ok" }),
+        Err(reason) => json!({ "status": "unavailable", "reason": reason }),
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "checks": {
+            "postgres": describe(&postgres),
+            "redis": redis.as_ref().map_or(json!({ "status": "disabled" }), describe),
+        }
+    });
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    if !ready {
+        tracing::warn!(%body, "not ready");
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+async fn ping_redis(client: &redis::Client) -> redis::RedisResult<()> {
+    let mut connection = client.get_multiplexed_async_connection().await?;
+    redis::cmd("PING").query_async::<String>(&mut connection).await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! HTTP serving: the routes and the cross-cutting layers, in one ordered stack.
+
+mod error;
+mod graphql;
+mod health;
+mod negotiate;
+
+use std::sync::Arc;
+
+use async_graphql::http::GraphiQLSource;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use schema::error::ErrorCode;
+use schema::{GovSchema, Store};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, LimitsConfig};
+use error::Refusal;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub schema: GovSchema,
+    pub store: Store,
+    pub redis: Option<redis::Client>,
+    pub limits: LimitsConfig,
+    pub batch_window: std::time::Duration,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let graphql = get(graphql::get)
+        .post(graphql::post)
+        .fallback(|| async {
+            Refusal::new(ErrorCode::MethodNotAllowed, "use GET for queries or POST for any operation")
+        });
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", graphql)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async {
+            Refusal::new(ErrorCode::NotFound, "no such endpoint; GraphQL is served at /graphql")
+        })
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http())
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("handler panicked");
+                    Refusal::new(ErrorCode::Internal, "internal error").into_response()
+                }))
+                .layer(cors(&config.cors_allowed_origins)),
+        )
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("辽源市社会治理 GraphQL 网关")
+            .finish(),
+    )
+}

@@ -1,0 +1,11 @@
+//! The gateway process: configuration, HTTP serving, database set-up. Thin glue over the
+//! `schema` crate (the GraphQL schema and store) and the `connectors` crate.
+
+pub mod app;
+pub mod config;
+pub mod database;
+mod http;
+mod scope;
+
+pub use app::{Application, StartError, shutdown_signal};
+pub use config::Config;

@@ -1,0 +1,153 @@
+//! `gateway`: serve the governance GraphQL gateway, migrate or seed its database, or run
+//! the demo (all of it in one command).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use gateway::{Application, Config, database, shutdown_signal};
+use indicatif::{ProgressBar, ProgressStyle};
+use schema::seed::{self, Progress, Scale, SeedOptions};
+
+#[derive(Parser)]
+#[command(version, about = "GraphQL gateway for city social governance")]
+struct Cli {
+    /// TOML configuration file; environment variables DATABASE_URL, REDIS_URL and
+    /// GATEWAY_LISTEN override it.
+    #[arg(long, global = true, env = "GATEWAY_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations (unless disabled) and serve.
+    Serve,
+    /// Create the database if missing, apply pending migrations and exit.
+    Migrate,
+    /// Create and migrate the database if needed, and fill it with the synthetic
+    /// Liaoyuan data set.
+    Seed {
+        /// `small` (thousands of rows, seconds) or `city` (the real city's size).
+        #[arg(long, default_value = "small")]
+        scale: Scale,
+        /// The same seed always gives the same data.
+        #[arg(long, default_value_t = SeedOptions::default().seed)]
+        seed: u64,
+        /// Empty the database first.
+        #[arg(long, conflicts_with = "if_empty")]
+        reset: bool,
+        /// Do nothing (and succeed) when the database already holds data.
+        #[arg(long)]
+        if_empty: bool,
+    },
+    /// Create the database if missing, migrate, seed `small` if empty, and serve.
+    Demo,
+    /// Check the configuration and exit.
+    CheckConfig,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), |key| std::env::var(key).ok())?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(cli.command, config))
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            database::create_if_missing(&config).await?;
+            let pool = database::pool(&config)?;
+            database::migrate(&pool, &config).await?;
+            tracing::info!(database = %config.database_url, "migrations applied");
+            Ok(())
+        }
+        Command::Seed {
+            scale,
+            seed,
+            reset,
+            if_empty,
+        } => {
+            database::create_if_missing(&config).await?;
+            let pool = database::pool(&config)?;
+            database::migrate(&pool, &config).await?;
+            if reset {
+                seed::reset(&pool).await.context("emptying the database failed")?;
+            } else if if_empty && !seed::is_empty(&pool).await.context("reading the database failed")? {
+                println!("the database already holds data; nothing seeded");
+                return Ok(());
+            }
+            run_seed(&pool, &SeedOptions { scale, seed }).await
+        }
+        Command::Demo => {
+            if database::create_if_missing(&config).await? {
+                tracing::info!(database = %config.database_url, "created the demo database");
+            }
+            let pool = database::pool(&config)?;
+            database::migrate(&pool, &config).await?;
+            if seed::is_empty(&pool).await.context("reading the database failed")? {
+                run_seed(&pool, &SeedOptions::default()).await?;
+            }
+            pool.close().await;
+            serve(&config).await
+        }
+        Command::CheckConfig => {
+            println!("configuration is valid: {config:#?}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    let address = app.address();
+    println!("GraphiQL:  http://{address}/");
+    println!("GraphQL:   http://{address}/graphql");
+    app.run(shutdown_signal()).await.context("serving failed")
+}
+
+async fn run_seed(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
+    let style = ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos:>9}/{len:9} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let progress = |p: Progress| {
+        let Ok(mut current) = bar.lock() else { return };
+        if current.as_ref().is_none_or(|(table, _)| *table != p.table) {
+            if let Some((_, done)) = current.take() {
+                done.finish();
+            }
+            let next = ProgressBar::new(p.total).with_style(style.clone()).with_message(p.table);
+            *current = Some((p.table, next));
+        }
+        if let Some((_, current)) = current.as_ref() {
+            current.set_length(p.total);
+            current.set_position(p.done);
+        }
+    };
+    let summary = seed::seed(pool, options, &progress).await?;
+    if let Ok(mut current) = bar.lock() {
+        if let Some((_, done)) = current.take() {
+            done.finish();
+        }
+    }
+    println!(
+        "seeded scale {} (seed {}) in {:.1} s: {summary:?}",
+        options.scale,
+        options.seed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

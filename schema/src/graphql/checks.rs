@@ -1,0 +1,179 @@
+//! Checks every operation passes before it runs, whatever the transport: the size of the
+//! selection after fragments are expanded (`__typename` included, so alias floods and
+//! fragment fans are caught), and error codes on parse and validation failures.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+
+use crate::error::ErrorCode;
+
+/// Installs the checks with the largest selection count allowed.
+pub struct RequestChecks {
+    pub max_selections: usize,
+}
+
+impl ExtensionFactory for RequestChecks {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Checks {
+            max_selections: self.max_selections,
+        })
+    }
+}
+
+struct Checks {
+    max_selections: usize,
+}
+
+fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if !has_code {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code.as_str());
+    }
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for Checks {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
+        let selections = count_selections(&document);
+        if selections > self.max_selections {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "the operation selects {selections} fields once fragments are expanded; the limit is {}",
+                        self.max_selections
+                    ),
+                    None,
+                ),
+                ErrorCode::QueryTooComplex,
+            ));
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| {
+                    // async-graphql words its limit errors this way (pinned version).
+                    let code = if error.message.starts_with("Query is too complex")
+                        || error.message.starts_with("Query is nested too deep")
+                    {
+                        ErrorCode::QueryTooComplex
+                    } else {
+                        ErrorCode::GraphqlValidationFailed
+                    };
+                    with_code(error, code)
+                })
+                .collect()
+        })
+    }
+}
+
+/// The number of fields every operation of the document selects, fragments expanded.
+pub fn count_selections(document: &ExecutableDocument) -> usize {
+    let mut counter = Counter {
+        document,
+        fragments: HashMap::new(),
+    };
+    document
+        .operations
+        .iter()
+        .map(|(_, operation)| counter.selection_set(&operation.node.selection_set.node))
+        .fold(0, usize::saturating_add)
+}
+
+struct Counter<'a> {
+    document: &'a ExecutableDocument,
+    /// Fragment name → its count; `None` while it is being counted (a cycle, which
+    /// validation refuses anyway, counts as nothing).
+    fragments: HashMap<&'a str, Option<usize>>,
+}
+
+impl<'a> Counter<'a> {
+    fn selection_set(&mut self, set: &'a SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    1usize.saturating_add(self.selection_set(&field.node.selection_set.node))
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.selection_set(&fragment.node.selection_set.node)
+                }
+                Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str()),
+            })
+            .fold(0, usize::saturating_add)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> usize {
+        match self.fragments.get(name) {
+            Some(Some(count)) => return *count,
+            Some(None) => return 0,
+            None => {}
+        }
+        let Some((key, definition)) = self.document.fragments.get_key_value(name) else {
+            return 0;
+        };
+        self.fragments.insert(key.as_str(), None);
+        let count = self.selection_set(&definition.node.selection_set.node);
+        self.fragments.insert(key.as_str(), Some(count));
+        count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_selections;
+    use async_graphql::parser::parse_query;
+
+    fn count(query: &str) -> usize {
+        parse_query(query).map(|doc| count_selections(&doc)).unwrap_or(usize::MAX)
+    }
+
+    #[test]
+    fn typename_and_aliases_count_like_any_field() {
+        assert_eq!(count("{ a: __typename b: __typename c: __typename }"), 3);
+        assert_eq!(count("{ person(id: 1) { name id } }"), 3);
+    }
+
+    #[test]
+    fn fragments_count_once_per_spread() {
+        let query = "query { a: node(id: 1) { ...F } b: node(id: 2) { ...F } } \
+                     fragment F on Person { name ...G } fragment G on Person { id gender }";
+        // Each node: 1 + F(name + G(2)) = 4; two of them.
+        assert_eq!(count(query), 8);
+    }
+
+    #[test]
+    fn fragment_cycles_do_not_loop() {
+        assert_eq!(count("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }"), 2);
+    }
+}

@@ -1,0 +1,301 @@
+//! Relay cursor connections: argument checks, opaque cursors, and the `totalCount` that is
+//! counted only when asked for.
+
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::{Context, Object, OutputType, Result};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::loaders::{CountKey, Loaded, Loaders};
+use super::resolve::{loaders, store, store_error};
+use crate::error::ApiError;
+use crate::model::{Event, Organization, Person, Place, Thing};
+use crate::store::{CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation};
+
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// A list's share of a query's complexity: its selection, once per item of the page it
+/// may return, so nested lists multiply as the rows they fetch do.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    (size as usize).saturating_mul(child_complexity)
+}
+
+/// The four Relay arguments as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct Paging {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// The checked form: page size, direction, and the decoded cursors.
+struct Checked<C> {
+    limit: i64,
+    from_end: bool,
+    after: Option<C>,
+    before: Option<C>,
+}
+
+impl Paging {
+    fn check<C: CursorType>(&self) -> Result<Checked<C>, ApiError> {
+        let size = |name: &str, value: i32| {
+            if (0..=MAX_PAGE_SIZE).contains(&value) {
+                Ok(i64::from(value))
+            } else {
+                Err(ApiError::bad_input(format!(
+                    "`{name}` must be between 0 and {MAX_PAGE_SIZE}, got {value}"
+                )))
+            }
+        };
+        let (limit, from_end) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_input("pass `first` or `last`, not both"));
+            }
+            (Some(first), None) => (size("first", first)?, false),
+            (None, Some(last)) => (size("last", last)?, true),
+            (None, None) => (i64::from(DEFAULT_PAGE_SIZE), false),
+        };
+        let cursor = |name: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|text| {
+                    C::decode_cursor(text).map_err(|_| {
+                        ApiError::bad_input(format!("`{name}` is not a cursor this list gave out"))
+                    })
+                })
+                .transpose()
+        };
+        Ok(Checked {
+            limit,
+            from_end,
+            after: cursor("after", &self.after)?,
+            before: cursor("before", &self.before)?,
+        })
+    }
+
+    pub fn id_page(&self) -> Result<PageArgs, ApiError> {
+        let checked = self.check::<IdCursor>()?;
+        Ok(PageArgs {
+            after: checked.after.map(|c| c.0),
+            before: checked.before.map(|c| c.0),
+            limit: checked.limit,
+            from_end: checked.from_end,
+        })
+    }
+
+    pub fn code_page(&self) -> Result<CodePage, ApiError> {
+        let checked = self.check::<CodeCursor>()?;
+        Ok(CodePage {
+            after: checked.after.map(|c| c.0),
+            before: checked.before.map(|c| c.0),
+            limit: checked.limit,
+            from_end: checked.from_end,
+        })
+    }
+}
+
+fn encode_cursor(kind: &str, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
+}
+
+fn decode_cursor(kind: &str, text: &str) -> Result<String, &'static str> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| "not base64")?;
+    let text = String::from_utf8(bytes).map_err(|_| "not text")?;
+    text.strip_prefix(kind)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::to_owned)
+        .ok_or("not this kind of cursor")
+}
+
+/// A position in a list ordered by id.
+pub struct IdCursor(pub i64);
+
+impl CursorType for IdCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor("id", s)?.parse().map(IdCursor).map_err(|_| "not a number")
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor("id", &self.0.to_string())
+    }
+}
+
+/// A position in a list ordered by code.
+pub struct CodeCursor(pub String);
+
+impl CursorType for CodeCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        decode_cursor("code", s).map(CodeCursor)
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor("code", &self.0)
+    }
+}
+
+/// What a connection's `totalCount` counts, evaluated only when selected.
+pub enum Total {
+    Entities(EntityTotal),
+    Jurisdictions(JurisdictionQuery),
+    Departments(Option<String>),
+}
+
+pub enum EntityTotal {
+    Persons(CountKey),
+    Places(CountKey),
+    Things(CountKey),
+    Organizations(CountKey),
+    Events(CountKey),
+}
+
+/// The fields every connection adds to edges and pageInfo.
+pub struct ListTotal(Total);
+
+#[Object]
+impl ListTotal {
+    /// How many items the whole list holds, all pages together.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let loaders = loaders(ctx)?;
+        match &self.0 {
+            Total::Entities(total) => count_entities(loaders, total).await,
+            Total::Jurisdictions(query) => {
+                Ok(store(ctx)?.count_jurisdictions(query).await.map_err(store_error)?)
+            }
+            Total::Departments(county) => {
+                Ok(store(ctx)?.count_departments(county.as_deref()).await.map_err(store_error)?)
+            }
+        }
+    }
+}
+
+async fn count_entities(loaders: &Loaders, total: &EntityTotal) -> Result<i64> {
+    let counted = match total {
+        EntityTotal::Persons(key) => loaders.persons.counts.load_one(key.clone()).await,
+        EntityTotal::Places(key) => loaders.places.counts.load_one(key.clone()).await,
+        EntityTotal::Things(key) => loaders.things.counts.load_one(key.clone()).await,
+        EntityTotal::Organizations(key) => loaders.organizations.counts.load_one(key.clone()).await,
+        EntityTotal::Events(key) => loaders.events.counts.load_one(key.clone()).await,
+    };
+    Ok(counted.map_err(store_error)?.unwrap_or(0))
+}
+
+/// How an entity type's total is named in [`EntityTotal`].
+pub trait Counted: Loaded {
+    fn total(key: CountKey) -> EntityTotal;
+}
+
+impl Counted for Person {
+    fn total(key: CountKey) -> EntityTotal {
+        EntityTotal::Persons(key)
+    }
+}
+impl Counted for Place {
+    fn total(key: CountKey) -> EntityTotal {
+        EntityTotal::Places(key)
+    }
+}
+impl Counted for Thing {
+    fn total(key: CountKey) -> EntityTotal {
+        EntityTotal::Things(key)
+    }
+}
+impl Counted for Organization {
+    fn total(key: CountKey) -> EntityTotal {
+        EntityTotal::Organizations(key)
+    }
+}
+impl Counted for Event {
+    fn total(key: CountKey) -> EntityTotal {
+        EntityTotal::Events(key)
+    }
+}
+
+pub type EntityConnection<E> = Connection<IdCursor, E, ListTotal>;
+pub type CodeConnection<N> = Connection<CodeCursor, N, ListTotal>;
+
+/// One page of `E` related to `key` through `relation`, as a connection.
+pub async fn entity_connection<E: Counted + OutputType>(
+    ctx: &Context<'_>,
+    relation: Relation,
+    key: Key,
+    conditions: Vec<Condition>,
+    paging: Paging,
+) -> Result<EntityConnection<E>> {
+    let page_args = paging.id_page()?;
+    let total = ListTotal(Total::Entities(E::total(CountKey {
+        relation,
+        key: key.clone(),
+        conditions: conditions.clone(),
+    })));
+    let page = E::loaders(loaders(ctx)?)
+        .pages
+        .load_one(super::loaders::PageKey {
+            relation,
+            key,
+            query: crate::store::ListQuery { conditions, page: page_args },
+        })
+        .await
+        .map_err(store_error)?
+        .unwrap_or_else(Page::empty);
+    let (has_previous, has_next) =
+        page_flags(page.more, page_args.from_end, page_args.after.is_some(), page_args.before.is_some());
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
+    connection
+        .edges
+        .extend(page.rows.into_iter().map(|row| Edge::new(IdCursor(row.id()), row)));
+    Ok(connection)
+}
+
+/// A page of rows keyed by code, as a connection.
+pub fn code_connection<N: OutputType>(
+    page: Page<N>,
+    paging: &CodePage,
+    total: Total,
+    code: impl Fn(&N) -> String,
+) -> CodeConnection<N> {
+    let (has_previous, has_next) =
+        page_flags(page.more, paging.from_end, paging.after.is_some(), paging.before.is_some());
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, ListTotal(total));
+    connection
+        .edges
+        .extend(page.rows.into_iter().map(|row| Edge::new(CodeCursor(code(&row)), row)));
+    connection
+}
+
+/// Relay's pageInfo flags: `more` is known in the page's direction; the other side is
+/// reported from the cursor the client came from, as the spec allows.
+fn page_flags(more: bool, from_end: bool, after: bool, before: bool) -> (bool, bool) {
+    if from_end { (more, before) } else { (after, more) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_do_not_mix_kinds() {
+        let cursor = IdCursor(7).encode_cursor();
+        assert_eq!(IdCursor::decode_cursor(&cursor).map(|c| c.0), Ok(7));
+        assert!(CodeCursor::decode_cursor(&cursor).is_err());
+        assert!(IdCursor::decode_cursor("garbage!").is_err());
+    }
+
+    #[test]
+    fn paging_arguments_are_checked() {
+        let both = Paging { first: Some(1), last: Some(1), ..Paging::default() };
+        assert!(both.id_page().is_err());
+        let negative = Paging { first: Some(-1), ..Paging::default() };
+        assert!(negative.id_page().is_err());
+        let huge = Paging { last: Some(MAX_PAGE_SIZE + 1), ..Paging::default() };
+        assert!(huge.id_page().is_err());
+        let default = Paging::default().id_page().ok();
+        assert_eq!(default.map(|p| (p.limit, p.from_end)), Some((i64::from(DEFAULT_PAGE_SIZE), false)));
+    }
+}

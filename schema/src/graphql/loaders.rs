@@ -1,0 +1,273 @@
+//! The per-request DataLoaders: every relation and every `node` fetch resolves through
+//! one of these, so a level of a query costs one statement per relation, whatever the
+//! number of rows. Built per request with the caller's scope.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use connectors::Scope;
+use futures_util::future::try_join_all;
+
+use crate::model::{
+    Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Thing,
+};
+use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
+
+pub type LoadError = Arc<StoreError>;
+
+/// How long a loader gathers keys before it queries. async-graphql polls a list's items
+/// in rounds of 32, yielding between rounds; a round that takes longer than the window
+/// splits one level's keys into two statements.
+pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(2);
+
+fn batched<T: Send + Sync + 'static>(loader: T, window: Duration) -> DataLoader<T> {
+    DataLoader::new(loader, tokio::spawn).delay(window)
+}
+
+/// Entities by id, within the scope.
+pub struct ById<E> {
+    store: Store,
+    scope: Scope,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> Loader<i64> for ById<E> {
+    type Value = E;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, E>, LoadError> {
+        let rows = self.store.by_ids::<E>(&self.scope, ids).await?;
+        Ok(rows.into_iter().map(|row| (row.id(), row)).collect())
+    }
+}
+
+/// A page of related rows: the parent's key plus the list's conditions and page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub relation: Relation,
+    pub key: Key,
+    pub query: ListQuery,
+}
+
+pub struct Pages<E> {
+    store: Store,
+    scope: Scope,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> Loader<PageKey> for Pages<E> {
+    type Value = Page<E>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Page<E>>, LoadError> {
+        // Parents asking for the same list the same way share one statement.
+        let groups = group(keys, |k| (k.relation, k.query.clone()), |k| k.key.clone());
+        let loaded = try_join_all(groups.into_iter().map(|((relation, query), parents)| async move {
+            let mut pages = self.store.list_pages::<E>(&self.scope, relation, &parents, &query).await?;
+            Ok::<_, StoreError>(
+                parents
+                    .into_iter()
+                    .map(|key| {
+                        let page = pages.remove(&key).unwrap_or_else(Page::empty);
+                        (PageKey { relation, key, query: query.clone() }, page)
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }))
+        .await?;
+        Ok(loaded.into_iter().flatten().collect())
+    }
+}
+
+/// The total of a list: the parent's key plus the list's conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CountKey {
+    pub relation: Relation,
+    pub key: Key,
+    pub conditions: Vec<Condition>,
+}
+
+pub struct Counts<E> {
+    store: Store,
+    scope: Scope,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> Loader<CountKey> for Counts<E> {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CountKey]) -> Result<HashMap<CountKey, i64>, LoadError> {
+        let groups = group(keys, |k| (k.relation, k.conditions.clone()), |k| k.key.clone());
+        let loaded = try_join_all(groups.into_iter().map(|((relation, conditions), parents)| async move {
+            let counts = self.store.count_lists::<E>(&self.scope, relation, &parents, &conditions).await?;
+            Ok::<_, StoreError>(
+                parents
+                    .into_iter()
+                    .map(|key| {
+                        let total = counts.get(&key).copied().unwrap_or(0);
+                        (CountKey { relation, key, conditions: conditions.clone() }, total)
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        }))
+        .await?;
+        Ok(loaded.into_iter().flatten().collect())
+    }
+}
+
+fn group<K, G: Hash + Eq, P>(keys: &[K], by: impl Fn(&K) -> G, part: impl Fn(&K) -> P) -> HashMap<G, Vec<P>> {
+    let mut groups: HashMap<G, Vec<P>> = HashMap::new();
+    for key in keys {
+        groups.entry(by(key)).or_default().push(part(key));
+    }
+    groups
+}
+
+pub struct JurisdictionsByCode(Store);
+
+impl Loader<String> for JurisdictionsByCode {
+    type Value = Jurisdiction;
+    type Error = LoadError;
+
+    async fn load(&self, codes: &[String]) -> Result<HashMap<String, Jurisdiction>, LoadError> {
+        let rows = self.0.jurisdictions_by_code(codes).await?;
+        Ok(rows.into_iter().map(|row| (row.code.clone(), row)).collect())
+    }
+}
+
+/// The children of each jurisdiction, ordered by code.
+pub struct ChildrenOf(Store);
+
+impl Loader<String> for ChildrenOf {
+    type Value = Vec<Jurisdiction>;
+    type Error = LoadError;
+
+    async fn load(&self, codes: &[String]) -> Result<HashMap<String, Vec<Jurisdiction>>, LoadError> {
+        let mut children: HashMap<String, Vec<Jurisdiction>> =
+            codes.iter().map(|code| (code.clone(), Vec::new())).collect();
+        for row in self.0.jurisdiction_children(codes).await? {
+            if let Some(siblings) = row.parent_code.as_ref().and_then(|p| children.get_mut(p)) {
+                siblings.push(row);
+            }
+        }
+        Ok(children)
+    }
+}
+
+pub struct DepartmentsByCode(Store);
+
+impl Loader<String> for DepartmentsByCode {
+    type Value = Department;
+    type Error = LoadError;
+
+    async fn load(&self, codes: &[String]) -> Result<HashMap<String, Department>, LoadError> {
+        let rows = self.0.departments_by_code(codes).await?;
+        Ok(rows.into_iter().map(|row| (row.code.clone(), row)).collect())
+    }
+}
+
+/// Each event's parties in order.
+pub struct PartiesOf(Store);
+
+impl Loader<i64> for PartiesOf {
+    type Value = Vec<EventParty>;
+    type Error = LoadError;
+
+    async fn load(&self, event_ids: &[i64]) -> Result<HashMap<i64, Vec<EventParty>>, LoadError> {
+        let mut parties: HashMap<i64, Vec<EventParty>> = HashMap::new();
+        for row in self.0.event_parties(event_ids).await? {
+            parties.entry(row.event_id).or_default().push(row);
+        }
+        Ok(parties)
+    }
+}
+
+/// The department records held on each entity.
+pub struct LinksOf(Store);
+
+impl Loader<i64> for LinksOf {
+    type Value = Vec<EntityLink>;
+    type Error = LoadError;
+
+    async fn load(&self, entity_ids: &[i64]) -> Result<HashMap<i64, Vec<EntityLink>>, LoadError> {
+        let mut links: HashMap<i64, Vec<EntityLink>> = HashMap::new();
+        for row in self.0.entity_links(entity_ids).await? {
+            links.entry(row.entity_id).or_default().push(row);
+        }
+        Ok(links)
+    }
+}
+
+/// The loaders of one entity type.
+pub struct EntityLoaders<E: Entity> {
+    pub by_id: DataLoader<ById<E>>,
+    pub pages: DataLoader<Pages<E>>,
+    pub counts: DataLoader<Counts<E>>,
+}
+
+impl<E: Entity> EntityLoaders<E> {
+    fn new(store: &Store, scope: &Scope, window: Duration) -> Self {
+        Self {
+            by_id: batched(ById { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
+            pages: batched(Pages { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
+            counts: batched(Counts { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
+        }
+    }
+}
+
+/// Everything a request resolves through, with the scope it was built for.
+pub struct Loaders {
+    pub scope: Scope,
+    pub jurisdictions: DataLoader<JurisdictionsByCode>,
+    pub children: DataLoader<ChildrenOf>,
+    pub departments: DataLoader<DepartmentsByCode>,
+    pub parties: DataLoader<PartiesOf>,
+    pub links: DataLoader<LinksOf>,
+    pub persons: EntityLoaders<Person>,
+    pub places: EntityLoaders<Place>,
+    pub things: EntityLoaders<Thing>,
+    pub organizations: EntityLoaders<Organization>,
+    pub events: EntityLoaders<Event>,
+}
+
+impl Loaders {
+    /// Loaders for one request; `window` is how long each gathers keys (see
+    /// [`DEFAULT_BATCH_WINDOW`]).
+    pub fn new(store: &Store, scope: Scope, window: Duration) -> Self {
+        Self {
+            jurisdictions: batched(JurisdictionsByCode(store.clone()), window),
+            children: batched(ChildrenOf(store.clone()), window),
+            departments: batched(DepartmentsByCode(store.clone()), window),
+            parties: batched(PartiesOf(store.clone()), window),
+            links: batched(LinksOf(store.clone()), window),
+            persons: EntityLoaders::new(store, &scope, window),
+            places: EntityLoaders::new(store, &scope, window),
+            things: EntityLoaders::new(store, &scope, window),
+            organizations: EntityLoaders::new(store, &scope, window),
+            events: EntityLoaders::new(store, &scope, window),
+            scope,
+        }
+    }
+}
+
+/// Reaches the loaders of an entity type generically.
+pub trait Loaded: Entity {
+    fn loaders(loaders: &Loaders) -> &EntityLoaders<Self>;
+}
+
+macro_rules! loaded {
+    ($($entity:ty => $field:ident),+) => {$(
+        impl Loaded for $entity {
+            fn loaders(loaders: &Loaders) -> &EntityLoaders<Self> {
+                &loaders.$field
+            }
+        }
+    )+};
+}
+
+loaded!(Person => persons, Place => places, Thing => things, Organization => organizations, Event => events);

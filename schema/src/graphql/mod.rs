@@ -1,0 +1,53 @@
+//! The one GraphQL schema. The gateway builds it once with [`build_schema`] and gives each
+//! request its own [`Loaders`], built for the caller's scope.
+
+mod checks;
+mod connection;
+mod filters;
+mod ids;
+mod loaders;
+mod objects;
+mod query;
+mod resolve;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders};
+pub use query::QueryRoot;
+
+use crate::store::Store;
+
+pub type GovSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// What a query may cost before it runs.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits {
+    /// Deepest selection nesting.
+    pub max_depth: usize,
+    /// async-graphql's complexity score.
+    pub max_complexity: usize,
+    /// Fields selected once fragments are expanded, `__typename` included.
+    pub max_selections: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 15,
+            max_complexity: 50_000,
+            max_selections: 1_000,
+        }
+    }
+}
+
+pub fn build_schema(store: Store, limits: QueryLimits) -> GovSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(store)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(checks::RequestChecks {
+            max_selections: limits.max_selections,
+        })
+        .finish()
+}

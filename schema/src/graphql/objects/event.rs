@@ -1,0 +1,126 @@
+use async_graphql::{Context, ID, Object, Result, Union};
+use chrono::{DateTime, Utc};
+
+use crate::enums::*;
+use crate::graphql::ids::{NodeType, encode};
+use crate::graphql::resolve::{self, loaders, store_error};
+use crate::model::{Event, EventParty, Jurisdiction, Organization, Person, Place};
+
+/// 事: a citizen's request, a dispute or a grid event, and where it stands.
+#[Object]
+impl Event {
+    pub async fn id(&self) -> ID {
+        encode(NodeType::Event, self.id)
+    }
+
+    async fn title(&self) -> &str {
+        &self.title
+    }
+
+    async fn description(&self) -> &str {
+        &self.description
+    }
+
+    async fn category(&self) -> EventCategory {
+        self.category
+    }
+
+    async fn channel(&self) -> EventChannel {
+        self.channel
+    }
+
+    async fn urgency(&self) -> Urgency {
+        self.urgency
+    }
+
+    async fn status(&self) -> EventStatus {
+        self.status
+    }
+
+    /// Who reported it; absent for anonymous reports.
+    async fn reporter(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        resolve::entity(ctx, self.reporter_id).await
+    }
+
+    /// The persons and organizations it concerns, in recorded order.
+    async fn parties(&self, ctx: &Context<'_>) -> Result<Vec<EventParty>> {
+        Ok(loaders(ctx)?
+            .parties
+            .load_one(self.id)
+            .await
+            .map_err(store_error)?
+            .unwrap_or_default())
+    }
+
+    /// Where it happened.
+    async fn place(&self, ctx: &Context<'_>) -> Result<Option<Place>> {
+        resolve::entity(ctx, self.place_id).await
+    }
+
+    /// The jurisdiction it is filed under (usually a grid).
+    async fn jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::jurisdiction(ctx, &self.jurisdiction_code).await
+    }
+
+    /// The grid it happened in.
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::grid(ctx, &self.jurisdiction_code).await
+    }
+
+    /// The tier that settled it: window, mediation or litigation.
+    async fn resolution_tier(&self) -> Option<ResolutionTier> {
+        self.resolution_tier
+    }
+
+    /// The citizen's satisfaction at the follow-up call, 1 to 5.
+    async fn satisfaction(&self) -> Option<i16> {
+        self.satisfaction
+    }
+
+    async fn reported_at(&self) -> DateTime<Utc> {
+        self.reported_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// When handling is due.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.due_at
+    }
+
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.resolved_at
+    }
+
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.closed_at
+    }
+}
+
+/// A person or an organization.
+#[derive(Union)]
+pub enum Party {
+    Person(Person),
+    Organization(Organization),
+}
+
+/// One party to an event and its role.
+#[Object]
+impl EventParty {
+    async fn role(&self) -> PartyRole {
+        self.role
+    }
+
+    /// The party; absent when it lies outside what the caller may see.
+    async fn party(&self, ctx: &Context<'_>) -> Result<Option<Party>> {
+        if self.person_id.is_some() {
+            let person: Option<Person> = resolve::entity(ctx, self.person_id).await?;
+            Ok(person.map(Party::Person))
+        } else {
+            let organization: Option<Organization> = resolve::entity(ctx, self.organization_id).await?;
+            Ok(organization.map(Party::Organization))
+        }
+    }
+}

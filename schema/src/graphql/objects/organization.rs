@@ -1,0 +1,88 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::enums::OrganizationKind;
+use crate::graphql::connection::{page_cost, EntityConnection, Paging, entity_connection};
+use crate::graphql::filters::{EventFilter, PersonFilter, conditions};
+use crate::graphql::ids::{NodeType, encode};
+use crate::graphql::resolve;
+use crate::model::{EntityLink, Event, Jurisdiction, Organization, Person, Place};
+use crate::store::{Key, relations};
+
+/// 组织: an enterprise, business, social organization or institution.
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        encode(NodeType::Organization, self.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn kind(&self) -> OrganizationKind {
+        self.kind
+    }
+
+    /// 统一社会信用代码.
+    async fn credit_code(&self) -> &str {
+        &self.credit_code
+    }
+
+    /// When the organization entered the index.
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Where it is based.
+    async fn place(&self, ctx: &Context<'_>) -> Result<Option<Place>> {
+        resolve::entity(ctx, self.place_id).await
+    }
+
+    /// The jurisdiction the organization is filed under (usually a grid).
+    async fn jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::jurisdiction(ctx, &self.jurisdiction_code).await
+    }
+
+    /// The grid it lies in.
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::grid(ctx, &self.jurisdiction_code).await
+    }
+
+    /// Its legal representative, managers and employees.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PersonFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Person>> {
+        let paging = Paging { first, after, last, before };
+        let relation = relations::MEMBERS_OF_ORGANIZATION;
+        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+    }
+
+    /// Events the organization is a party to.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Event>> {
+        let paging = Paging { first, after, last, before };
+        let relation = relations::EVENTS_OF_ORGANIZATION;
+        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+    }
+
+    /// The department systems holding records on this organization.
+    async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
+        super::record::records(ctx, self.id).await
+    }
+}

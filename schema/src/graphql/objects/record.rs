@@ -1,0 +1,30 @@
+use async_graphql::{Context, Object, Result};
+
+use crate::graphql::resolve::{loaders, store_error};
+use crate::model::{Department, EntityLink};
+
+/// A record a department system holds on an entity, under the department's own id.
+#[Object(name = "DepartmentRecord")]
+impl EntityLink {
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        loaders(ctx)?
+            .departments
+            .load_one(self.department_code.clone())
+            .await
+            .map_err(store_error)
+    }
+
+    /// The record's id in the department's own system.
+    async fn source_id(&self) -> &str {
+        &self.source_id
+    }
+}
+
+pub async fn records(ctx: &Context<'_>, entity_id: i64) -> Result<Vec<EntityLink>> {
+    Ok(loaders(ctx)?
+        .links
+        .load_one(entity_id)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_default())
+}

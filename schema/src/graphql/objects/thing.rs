@@ -1,0 +1,53 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+
+use crate::enums::ThingKind;
+use crate::graphql::ids::{NodeType, encode};
+use crate::graphql::resolve;
+use crate::model::{EntityLink, Jurisdiction, Place, Thing};
+
+/// 物: a thing in the entity index — an elevator, a gas tank, a vehicle, a hydrant.
+#[Object]
+impl Thing {
+    pub async fn id(&self) -> ID {
+        encode(NodeType::Thing, self.id)
+    }
+
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn kind(&self) -> ThingKind {
+        self.kind
+    }
+
+    /// Its registration or serial number.
+    async fn identifier(&self) -> &str {
+        &self.identifier
+    }
+
+    /// When the thing entered the index.
+    async fn registered_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Where it is installed or kept.
+    async fn place(&self, ctx: &Context<'_>) -> Result<Option<Place>> {
+        resolve::entity(ctx, self.place_id).await
+    }
+
+    /// The jurisdiction the thing is filed under (usually a grid).
+    async fn jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::jurisdiction(ctx, &self.jurisdiction_code).await
+    }
+
+    /// The grid it lies in.
+    async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        resolve::grid(ctx, &self.jurisdiction_code).await
+    }
+
+    /// The department systems holding records on this thing.
+    async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
+        super::record::records(ctx, self.id).await
+    }
+}

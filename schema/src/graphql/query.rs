@@ -1,0 +1,215 @@
+//! The query root: entry points to the five elements, the tree and the departments.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::connection::{
+    page_cost,
+    CodeConnection, EntityConnection, Paging, Total, code_connection, entity_connection,
+};
+use super::filters::{
+    EventFilter, OrganizationFilter, PersonFilter, PlaceFilter, ThingFilter, check_code, conditions,
+};
+use super::ids::{self, NodeType};
+use super::loaders::Loaded;
+use super::objects::Node;
+use super::resolve::{self, loaders, store, store_error};
+use crate::enums::JurisdictionLevel;
+use crate::error::ApiError;
+use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
+use crate::store::{JurisdictionQuery, Key, relations};
+
+const MAX_NODES: usize = 100;
+
+pub struct QueryRoot;
+
+async fn by_id<E: Loaded>(ctx: &Context<'_>, id: &ID, node_type: NodeType) -> Result<Option<E>> {
+    let id = ids::decode_numeric(id, node_type)?;
+    resolve::entity(ctx, Some(id)).await
+}
+
+/// A top-level list: the whole visible city, narrowed by the filter.
+async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
+    ctx: &Context<'_>,
+    conditions: Vec<crate::store::Condition>,
+    paging: Paging,
+) -> Result<EntityConnection<E>> {
+    entity_connection(ctx, relations::IN_SUBTREE, Key::Code(String::new()), conditions, paging).await
+}
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// Anything by its global id.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let (node_type, key) = ids::decode(&id)?;
+        let numeric = || ids::numeric_key(&id, &key);
+        Ok(match node_type {
+            NodeType::Jurisdiction => resolve::jurisdiction(ctx, &key).await?.map(Node::Jurisdiction),
+            NodeType::Department => loaders(ctx)?
+                .departments
+                .load_one(key.clone())
+                .await
+                .map_err(store_error)?
+                .map(Node::Department),
+            NodeType::Person => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Person),
+            NodeType::Place => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Place),
+            NodeType::Thing => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Thing),
+            NodeType::Organization => {
+                resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Organization)
+            }
+            NodeType::Event => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Event),
+        })
+    }
+
+    /// Several nodes by global id (at most 100), in the order asked.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(ApiError::bad_input(format!("at most {MAX_NODES} ids at a time")).into());
+        }
+        let lookups = ids.into_iter().map(|id| self.node(ctx, id));
+        futures_util::future::try_join_all(lookups).await
+    }
+
+    /// A jurisdiction by its administrative code, e.g. 220402 (龙山区).
+    async fn jurisdiction(&self, ctx: &Context<'_>, code: String) -> Result<Option<Jurisdiction>> {
+        resolve::jurisdiction(ctx, check_code(&code)?).await
+    }
+
+    /// Jurisdictions ordered by code, optionally of one level or below one parent.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn jurisdictions(
+        &self,
+        ctx: &Context<'_>,
+        level: Option<JurisdictionLevel>,
+        parent_code: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CodeConnection<Jurisdiction>> {
+        if let Some(code) = &parent_code {
+            check_code(code)?;
+        }
+        let page = Paging { first, after, last, before }.code_page()?;
+        let query = JurisdictionQuery { level, parent_code };
+        let rows = store(ctx)?.list_jurisdictions(&query, &page).await.map_err(store_error)?;
+        Ok(code_connection(rows, &page, Total::Jurisdictions(query), |j| j.code.clone()))
+    }
+
+    /// A department by code, e.g. 220422-GA (东辽县公安局).
+    async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
+        loaders(ctx)?.departments.load_one(code).await.map_err(store_error)
+    }
+
+    /// Departments ordered by code, optionally of one county (e.g. 220422).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn departments(
+        &self,
+        ctx: &Context<'_>,
+        county: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CodeConnection<Department>> {
+        if let Some(code) = &county {
+            check_code(code)?;
+        }
+        let page = Paging { first, after, last, before }.code_page()?;
+        let rows = store(ctx)?
+            .list_departments(county.as_deref(), &page)
+            .await
+            .map_err(store_error)?;
+        Ok(code_connection(rows, &page, Total::Departments(county), |d| d.code.clone()))
+    }
+
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
+        by_id(ctx, &id, NodeType::Person).await
+    }
+
+    async fn place(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Place>> {
+        by_id(ctx, &id, NodeType::Place).await
+    }
+
+    async fn thing(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Thing>> {
+        by_id(ctx, &id, NodeType::Thing).await
+    }
+
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+        by_id(ctx, &id, NodeType::Organization).await
+    }
+
+    async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
+        by_id(ctx, &id, NodeType::Event).await
+    }
+
+    /// People, ordered by id.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn persons(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PersonFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Person>> {
+        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+    }
+
+    /// Places, ordered by id.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn places(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PlaceFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Place>> {
+        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+    }
+
+    /// Things, ordered by id.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn things(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ThingFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Thing>> {
+        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+    }
+
+    /// Organizations, ordered by id.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganizationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Organization>> {
+        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+    }
+
+    /// Events, ordered by id (which follows the time they were reported).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Event>> {
+        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+    }
+}

@@ -1,0 +1,16 @@
+//! The governance domain and its one GraphQL schema over the five elements (people,
+//! places, things, organizations, events), with the PostgreSQL store of the platform's
+//! own data. Knows nothing of HTTP: the gateway serves what [`build_schema`] returns.
+
+pub mod enums;
+pub mod error;
+pub mod graphql;
+pub mod model;
+pub mod seed;
+pub mod store;
+
+pub use graphql::{DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, build_schema};
+pub use store::{Store, StoreError};
+
+/// The migrations under `migrations/`, embedded.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

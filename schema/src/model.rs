@@ -1,0 +1,121 @@
+//! The platform's own records, as the store reads them. GraphQL objects are implemented
+//! on these types in `graphql/`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::enums::*;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Jurisdiction {
+    pub code: String,
+    pub name: String,
+    pub level: JurisdictionLevel,
+    pub kind: JurisdictionKind,
+    pub parent_code: Option<String>,
+    pub prefix: String,
+    pub depth: i16,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    pub short_name: String,
+    pub kind: DepartmentKind,
+    pub county_code: String,
+    pub connector: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub gender: Gender,
+    pub birth_date: NaiveDate,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub residence_place_id: Option<i64>,
+    pub jurisdiction_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Place {
+    pub id: i64,
+    pub name: String,
+    pub kind: PlaceKind,
+    pub address: String,
+    pub jurisdiction_code: String,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Thing {
+    pub id: i64,
+    pub name: String,
+    pub kind: ThingKind,
+    pub identifier: String,
+    pub place_id: Option<i64>,
+    pub jurisdiction_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub credit_code: String,
+    pub place_id: Option<i64>,
+    pub jurisdiction_code: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Event {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub category: EventCategory,
+    pub channel: EventChannel,
+    pub urgency: Urgency,
+    pub status: EventStatus,
+    pub reporter_id: Option<i64>,
+    pub place_id: Option<i64>,
+    pub jurisdiction_code: String,
+    pub resolution_tier: Option<ResolutionTier>,
+    pub satisfaction: Option<i16>,
+    pub reported_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One person or organization an event concerns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventParty {
+    pub event_id: i64,
+    pub position: i16,
+    pub role: PartyRole,
+    pub person_id: Option<i64>,
+    pub organization_id: Option<i64>,
+}
+
+/// A person's role in an organization.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Membership {
+    pub organization_id: i64,
+    pub person_id: i64,
+    pub role: OrganizationRole,
+}
+
+/// A department system holding a record on an entity.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntityLink {
+    pub entity_id: i64,
+    pub department_code: String,
+    pub source_id: String,
+}

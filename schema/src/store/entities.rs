@@ -1,0 +1,65 @@
+//! Where each entity type lives in the database.
+
+use super::Entity;
+use crate::model::{Event, Organization, Person, Place, Thing};
+
+impl Entity for Person {
+    const TABLE: &'static str = "persons";
+    const COLUMNS: &'static str = "t.id, t.name, t.gender, t.birth_date, t.id_number, t.phone, \
+        t.residence_place_id, t.jurisdiction_code, t.created_at";
+    const NAME_COLUMN: &'static str = "name";
+    const TIME_COLUMN: &'static str = "created_at";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Entity for Place {
+    const TABLE: &'static str = "places";
+    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.address, t.jurisdiction_code, \
+        t.longitude, t.latitude, t.created_at";
+    const NAME_COLUMN: &'static str = "name";
+    const TIME_COLUMN: &'static str = "created_at";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Entity for Thing {
+    const TABLE: &'static str = "things";
+    const COLUMNS: &'static str =
+        "t.id, t.name, t.kind, t.identifier, t.place_id, t.jurisdiction_code, t.created_at";
+    const NAME_COLUMN: &'static str = "name";
+    const TIME_COLUMN: &'static str = "created_at";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Entity for Organization {
+    const TABLE: &'static str = "organizations";
+    const COLUMNS: &'static str =
+        "t.id, t.name, t.kind, t.credit_code, t.place_id, t.jurisdiction_code, t.created_at";
+    const NAME_COLUMN: &'static str = "name";
+    const TIME_COLUMN: &'static str = "created_at";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+impl Entity for Event {
+    const TABLE: &'static str = "events";
+    const COLUMNS: &'static str = "t.id, t.title, t.description, t.category, t.channel, \
+        t.urgency, t.status, t.reporter_id, t.place_id, t.jurisdiction_code, t.resolution_tier, \
+        t.satisfaction, t.reported_at, t.updated_at, t.due_at, t.resolved_at, t.closed_at";
+    const NAME_COLUMN: &'static str = "title";
+    const TIME_COLUMN: &'static str = "reported_at";
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+}

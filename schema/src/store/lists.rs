@@ -1,0 +1,302 @@
+//! Pages of entities drawn through a relation, for many parents in one statement.
+//!
+//! A list is "the rows of table T related to parent K, narrowed by conditions, one page
+//! of them". The parents' keys travel as one array; `CROSS JOIN LATERAL` takes a page per
+//! parent, so a relation resolved for 100 parents is one statement, not 100.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use connectors::Scope;
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use super::{Entity, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    Id,
+    Code,
+}
+
+/// How a row of the listed table relates to its parent key `k.key`: a SQL predicate on
+/// the table aliased `t`. Relations are constants below, never built from input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Relation {
+    pub key_type: KeyType,
+    predicate: &'static str,
+}
+
+pub mod relations {
+    use super::{KeyType, Relation};
+
+    const fn id(predicate: &'static str) -> Relation {
+        Relation {
+            key_type: KeyType::Id,
+            predicate,
+        }
+    }
+
+    /// Rows filed anywhere under a jurisdiction: the key is the subtree's code prefix.
+    pub const IN_SUBTREE: Relation = Relation {
+        key_type: KeyType::Code,
+        predicate: "t.jurisdiction_code >= k.key AND t.jurisdiction_code < k.key || '~'",
+    };
+    pub const RESIDENTS_OF_PLACE: Relation = id("t.residence_place_id = k.key");
+    pub const AT_PLACE: Relation = id("t.place_id = k.key");
+    pub const MEMBERS_OF_ORGANIZATION: Relation = id(
+        "t.id IN (SELECT m.person_id FROM organization_members m WHERE m.organization_id = k.key)",
+    );
+    pub const ORGANIZATIONS_OF_PERSON: Relation = id(
+        "t.id IN (SELECT m.organization_id FROM organization_members m WHERE m.person_id = k.key)",
+    );
+    pub const EVENTS_OF_PERSON: Relation = id(
+        "(t.reporter_id = k.key OR t.id IN (SELECT p.event_id FROM event_parties p WHERE p.person_id = k.key))",
+    );
+    pub const EVENTS_OF_ORGANIZATION: Relation =
+        id("t.id IN (SELECT p.event_id FROM event_parties p WHERE p.organization_id = k.key)");
+}
+
+/// A parent key: an entity id or a jurisdiction code prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Id(i64),
+    Code(String),
+}
+
+/// One narrowing condition of a list. Column names come from [`Entity`] constants or the
+/// filter inputs' own constants, never from the client.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Condition {
+    /// Within a jurisdiction subtree (a code prefix).
+    Within(String),
+    NameStartsWith(String),
+    NameContains(String),
+    /// `column` equals one of the values.
+    OneOf(&'static str, Vec<&'static str>),
+    /// The entity's time column at or after.
+    From(DateTime<Utc>),
+    /// The entity's time column strictly before.
+    Until(DateTime<Utc>),
+}
+
+/// Keyset pagination on the id: `after`/`before` are ids, `limit` the page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageArgs {
+    pub after: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: i64,
+    /// Take the page from the end (`last`), returned in ascending order all the same.
+    pub from_end: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListQuery {
+    pub conditions: Vec<Condition>,
+    pub page: PageArgs,
+}
+
+/// A page of rows; `more` says whether rows beyond it exist in the page's direction.
+#[derive(Debug, Clone)]
+pub struct Page<E> {
+    pub rows: Vec<E>,
+    pub more: bool,
+}
+
+impl<E> Page<E> {
+    pub fn empty() -> Self {
+        Self {
+            rows: Vec::new(),
+            more: false,
+        }
+    }
+
+    /// From rows fetched with `limit + 1` in the page's direction: the extra row only
+    /// says that more follow. Rows come back in ascending order either way.
+    pub(super) fn from_rows(mut rows: Vec<E>, limit: i64, from_end: bool) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        if from_end {
+            rows.reverse();
+        }
+        Self { rows, more }
+    }
+}
+
+fn push_keys(builder: &mut QueryBuilder<'_, Postgres>, relation: Relation, keys: &[Key]) {
+    match relation.key_type {
+        KeyType::Id => {
+            let ids: Vec<i64> = keys
+                .iter()
+                .filter_map(|key| match key {
+                    Key::Id(id) => Some(*id),
+                    Key::Code(_) => None,
+                })
+                .collect();
+            builder.push("unnest(").push_bind(ids).push("::bigint[]) AS k(key)");
+        }
+        KeyType::Code => {
+            let codes: Vec<String> = keys
+                .iter()
+                .filter_map(|key| match key {
+                    Key::Code(code) => Some(code.clone()),
+                    Key::Id(_) => None,
+                })
+                .collect();
+            builder.push("unnest(").push_bind(codes).push("::text[]) AS k(key)");
+        }
+    }
+}
+
+/// Appends `AND …` for the scope and every condition.
+pub(super) fn push_conditions<E: Entity>(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    scope: &Scope,
+    conditions: &[Condition],
+) {
+    push_within(builder, scope.prefix());
+    for condition in conditions {
+        match condition {
+            Condition::Within(prefix) => push_within(builder, prefix),
+            Condition::NameStartsWith(text) => {
+                // A byte-wise range, served by the `text_pattern_ops` index whatever the
+                // database's collation and whatever the prefix.
+                builder
+                    .push(format_args!(" AND t.{} ~>=~ ", E::NAME_COLUMN))
+                    .push_bind(text.clone())
+                    .push(format_args!(" AND t.{} ~<~ ", E::NAME_COLUMN))
+                    .push_bind(format!("{text}\u{10FFFF}"));
+            }
+            Condition::NameContains(text) => {
+                builder
+                    .push(format_args!(" AND t.{} LIKE ", E::NAME_COLUMN))
+                    .push_bind(format!("%{}%", escape_like(text)));
+            }
+            Condition::OneOf(column, values) => {
+                let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+                builder
+                    .push(format_args!(" AND t.{column} = ANY("))
+                    .push_bind(values)
+                    .push(")");
+            }
+            Condition::From(time) => {
+                builder
+                    .push(format_args!(" AND t.{} >= ", E::TIME_COLUMN))
+                    .push_bind(*time);
+            }
+            Condition::Until(time) => {
+                builder
+                    .push(format_args!(" AND t.{} < ", E::TIME_COLUMN))
+                    .push_bind(*time);
+            }
+        }
+    }
+}
+
+/// Code columns are `COLLATE "C"`, so a subtree is the byte range [prefix, prefix + "~").
+fn push_within(builder: &mut QueryBuilder<'_, Postgres>, prefix: &str) {
+    if prefix.is_empty() {
+        return;
+    }
+    builder
+        .push(" AND t.jurisdiction_code >= ")
+        .push_bind(prefix.to_owned())
+        .push(" AND t.jurisdiction_code < ")
+        .push_bind(format!("{prefix}~"));
+}
+
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+fn parent_key(row: &PgRow, key_type: KeyType) -> Result<Key, sqlx::Error> {
+    Ok(match key_type {
+        KeyType::Id => Key::Id(row.try_get("parent_key")?),
+        KeyType::Code => Key::Code(row.try_get("parent_key")?),
+    })
+}
+
+impl Store {
+    /// One page of related rows for each key, in one statement.
+    pub async fn list_pages<E: Entity>(
+        &self,
+        scope: &Scope,
+        relation: Relation,
+        keys: &[Key],
+        query: &ListQuery,
+    ) -> Result<HashMap<Key, Page<E>>, StoreError> {
+        let page = query.page;
+        let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.* FROM ");
+        push_keys(&mut builder, relation, keys);
+        builder.push(format_args!(
+            " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {}",
+            E::COLUMNS,
+            E::TABLE,
+            relation.predicate
+        ));
+        push_conditions::<E>(&mut builder, scope, &query.conditions);
+        if let Some(after) = page.after {
+            builder.push(" AND t.id > ").push_bind(after);
+        }
+        if let Some(before) = page.before {
+            builder.push(" AND t.id < ").push_bind(before);
+        }
+        let direction = if page.from_end { "DESC" } else { "ASC" };
+        builder
+            .push(format_args!(" ORDER BY t.id {direction} LIMIT "))
+            .push_bind(page.limit + 1)
+            .push(format_args!(") t ORDER BY k.key, t.id {direction}"));
+
+        let rows = builder.build().fetch_all(self.executor()).await?;
+        let mut grouped: HashMap<Key, Vec<E>> = HashMap::with_capacity(keys.len());
+        for row in rows {
+            let key = parent_key(&row, relation.key_type)?;
+            grouped.entry(key).or_default().push(E::from_row(&row)?);
+        }
+        Ok(grouped
+            .into_iter()
+            .map(|(key, rows)| (key, Page::from_rows(rows, page.limit, page.from_end)))
+            .collect())
+    }
+
+    /// How many related rows each key has, conditions applied, in one statement.
+    pub async fn count_lists<E: Entity>(
+        &self,
+        scope: &Scope,
+        relation: Relation,
+        keys: &[Key],
+        conditions: &[Condition],
+    ) -> Result<HashMap<Key, i64>, StoreError> {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT k.key AS parent_key, (SELECT count(*) FROM {} t WHERE {}",
+            E::TABLE,
+            relation.predicate
+        ));
+        push_conditions::<E>(&mut builder, scope, conditions);
+        builder.push(") AS total FROM ");
+        push_keys(&mut builder, relation, keys);
+
+        let rows = builder.build().fetch_all(self.executor()).await?;
+        rows.iter()
+            .map(|row| Ok((parent_key(row, relation.key_type)?, row.try_get("total")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn like_wildcards_in_search_text_match_literally() {
+        assert_eq!(escape_like("100%_纯\\"), "100\\%\\_纯\\\\");
+    }
+}

@@ -1,0 +1,148 @@
+//! Rows by key, many keys per statement: what the DataLoaders call.
+
+use connectors::Scope;
+use sqlx::{Postgres, QueryBuilder};
+
+use super::lists::{Page, push_conditions};
+use super::{Entity, Store, StoreError};
+use crate::enums::JurisdictionLevel;
+use crate::model::{Department, EntityLink, EventParty, Jurisdiction};
+
+const JURISDICTION_COLUMNS: &str = "code, name, level, kind, parent_code, prefix, depth";
+const DEPARTMENT_COLUMNS: &str = "code, name, short_name, kind, county_code, connector";
+
+/// Which jurisdictions a top-level list shows; paged by code.
+#[derive(Debug, Clone, Default)]
+pub struct JurisdictionQuery {
+    pub level: Option<JurisdictionLevel>,
+    pub parent_code: Option<String>,
+}
+
+impl Store {
+    /// Entities by id, restricted to the scope: an id outside it reads as absent.
+    pub async fn by_ids<E: Entity>(&self, scope: &Scope, ids: &[i64]) -> Result<Vec<E>, StoreError> {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {} FROM {} t WHERE t.id = ANY(",
+            E::COLUMNS,
+            E::TABLE
+        ));
+        builder.push_bind(ids.to_vec()).push(")");
+        push_conditions::<E>(&mut builder, scope, &[]);
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
+    }
+
+    pub async fn jurisdictions_by_code(&self, codes: &[String]) -> Result<Vec<Jurisdiction>, StoreError> {
+        let sql = format!("SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE code = ANY($1)");
+        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+    }
+
+    pub async fn jurisdiction_children(&self, codes: &[String]) -> Result<Vec<Jurisdiction>, StoreError> {
+        let sql = format!(
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE parent_code = ANY($1) ORDER BY code"
+        );
+        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+    }
+
+    /// A page of jurisdictions ordered by code.
+    pub async fn list_jurisdictions(
+        &self,
+        query: &JurisdictionQuery,
+        page: &CodePage,
+    ) -> Result<Page<Jurisdiction>, StoreError> {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE TRUE"
+        ));
+        push_jurisdiction_query(&mut builder, query);
+        push_code_page(&mut builder, page);
+        let rows = builder.build_query_as().fetch_all(self.executor()).await?;
+        Ok(Page::from_rows(rows, page.limit, page.from_end))
+    }
+
+    pub async fn count_jurisdictions(&self, query: &JurisdictionQuery) -> Result<i64, StoreError> {
+        let mut builder = QueryBuilder::new("SELECT count(*) FROM jurisdictions WHERE TRUE");
+        push_jurisdiction_query(&mut builder, query);
+        Ok(builder.build_query_scalar().fetch_one(self.executor()).await?)
+    }
+
+    pub async fn departments_by_code(&self, codes: &[String]) -> Result<Vec<Department>, StoreError> {
+        let sql = format!("SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = ANY($1)");
+        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+    }
+
+    pub async fn list_departments(
+        &self,
+        county: Option<&str>,
+        page: &CodePage,
+    ) -> Result<Page<Department>, StoreError> {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE TRUE"
+        ));
+        if let Some(county) = county {
+            builder.push(" AND county_code = ").push_bind(county.to_owned());
+        }
+        push_code_page(&mut builder, page);
+        let rows = builder.build_query_as().fetch_all(self.executor()).await?;
+        Ok(Page::from_rows(rows, page.limit, page.from_end))
+    }
+
+    pub async fn count_departments(&self, county: Option<&str>) -> Result<i64, StoreError> {
+        let mut builder = QueryBuilder::new("SELECT count(*) FROM departments WHERE TRUE");
+        if let Some(county) = county {
+            builder.push(" AND county_code = ").push_bind(county.to_owned());
+        }
+        Ok(builder.build_query_scalar().fetch_one(self.executor()).await?)
+    }
+
+    /// The parties of each event, in their recorded order.
+    pub async fn event_parties(&self, event_ids: &[i64]) -> Result<Vec<EventParty>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT event_id, position, role, person_id, organization_id FROM event_parties \
+             WHERE event_id = ANY($1) ORDER BY event_id, position",
+        )
+        .bind(event_ids)
+        .fetch_all(self.executor())
+        .await?)
+    }
+
+    /// The department records held on each entity.
+    pub async fn entity_links(&self, entity_ids: &[i64]) -> Result<Vec<EntityLink>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT entity_id, department_code, source_id FROM entity_links \
+             WHERE entity_id = ANY($1) ORDER BY entity_id, department_code",
+        )
+        .bind(entity_ids)
+        .fetch_all(self.executor())
+        .await?)
+    }
+}
+
+/// Keyset pagination on a code: like [`super::PageArgs`] for string keys.
+#[derive(Debug, Clone, Default)]
+pub struct CodePage {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub limit: i64,
+    pub from_end: bool,
+}
+
+fn push_jurisdiction_query(builder: &mut QueryBuilder<'_, Postgres>, query: &JurisdictionQuery) {
+    if let Some(level) = query.level {
+        builder.push(" AND level = ").push_bind(level);
+    }
+    if let Some(parent) = &query.parent_code {
+        builder.push(" AND parent_code = ").push_bind(parent.clone());
+    }
+}
+
+fn push_code_page(builder: &mut QueryBuilder<'_, Postgres>, page: &CodePage) {
+    if let Some(after) = &page.after {
+        builder.push(" AND code > ").push_bind(after.clone());
+    }
+    if let Some(before) = &page.before {
+        builder.push(" AND code < ").push_bind(before.clone());
+    }
+    let direction = if page.from_end { "DESC" } else { "ASC" };
+    builder
+        .push(format_args!(" ORDER BY code {direction} LIMIT "))
+        .push_bind(page.limit + 1);
+}

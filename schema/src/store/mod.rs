@@ -1,0 +1,94 @@
+//! The PostgreSQL store of the platform's own data. SQL lives here in small named
+//! functions; every function takes the caller's [`Scope`] where rows are scoped.
+//!
+//! Every statement goes through [`Store::executor`], which counts it: the count is how
+//! tests prove that relations are batched (no N+1) and is exported as a metric.
+
+mod entities;
+mod lists;
+mod lookups;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::PgPool;
+
+pub use lists::{Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations};
+pub use lookups::{CodePage, JurisdictionQuery};
+
+/// A table of the entity index (or the events table) that lists and lookups read.
+pub trait Entity:
+    for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Sync + Unpin + Clone + 'static
+{
+    const TABLE: &'static str;
+    /// The selected columns, qualified with the alias `t`.
+    const COLUMNS: &'static str;
+    /// The column searched by name prefix and substring.
+    const NAME_COLUMN: &'static str;
+    /// The column a time-range filter applies to.
+    const TIME_COLUMN: &'static str;
+
+    fn id(&self) -> i64;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unreachable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database query failed: {0}")]
+    Query(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            sqlx::Error::Database(ref db)
+                if db.code().is_some_and(|code| {
+                    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+                    // 08xxx connection exceptions.
+                    code.starts_with("57P") || code.starts_with("08")
+                }) =>
+            {
+                Self::Unavailable(error)
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: PgPool,
+    statements: Arc<AtomicU64>,
+}
+
+impl Store {
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            statements: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The pool, for one statement: each call counts one.
+    fn executor(&self) -> &PgPool {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        &self.pool
+    }
+
+    /// How many statements this store has sent since it was created.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// One round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.executor()).await?;
+        Ok(())
+    }
+}

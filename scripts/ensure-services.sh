@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, starting the
+# local servers when they are down. Used by CI and usable on any developer machine that
+# runs them as Debian packages.
+set -euo pipefail
+
+wait_for() {
+  local what=$1 check=$2
+  for _ in $(seq 1 50); do
+    if eval "$check" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "$what did not come up" >&2
+  return 1
+}
+
+postgres_up='pg_isready -q -h 127.0.0.1 -p 5432'
+redis_up='[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]'
+
+if ! eval "$postgres_up" >/dev/null 2>&1; then
+  echo "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
+  wait_for PostgreSQL "$postgres_up"
+fi
+
+if ! eval "$redis_up" >/dev/null 2>&1; then
+  echo "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  wait_for Redis "$redis_up"
+fi
+
+echo "PostgreSQL and Redis are up"

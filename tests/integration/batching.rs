@@ -1,0 +1,66 @@
+//! No N+1: the SQL a query costs does not grow with the number of rows it returns.
+
+use serde_json::json;
+
+use crate::helpers::{TestGateway, seeded_database, test_config};
+
+/// A gateway whose loaders gather keys long enough that a busy test machine cannot split
+/// a level's batch: these tests count statements, not milliseconds.
+async fn patient_gateway() -> TestGateway {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.dataloader.batch_window_ms = 50;
+    TestGateway::spawn_with(config, database).await
+}
+
+const EVENTS_WITH_RELATIONS: &str = "query($n: Int!) { events(first: $n) { totalCount nodes {
+    title
+    place { name jurisdiction { name } }
+    jurisdiction { name parent { name } }
+    grid { code }
+    reporter { name residence { address } }
+    parties { role party {
+      ... on Person { name grid { name } }
+      ... on Organization { name place { name } } } } } } }";
+
+/// The statements one query cost, and the number of events it returned.
+async fn cost(gateway: &TestGateway, n: i64) -> (u64, usize) {
+    let before = gateway.statements();
+    let data = gateway.query(EVENTS_WITH_RELATIONS, json!({ "n": n })).await;
+    let returned = data["events"]["nodes"].as_array().map_or(0, Vec::len);
+    (gateway.statements() - before, returned)
+}
+
+#[tokio::test]
+async fn a_page_of_events_with_their_relations_costs_the_same_sql_for_10_or_100_events() {
+    let gateway = patient_gateway().await;
+    let (small, ten) = cost(&gateway, 10).await;
+    let (large, hundred) = cost(&gateway, 100).await;
+    assert_eq!((ten, hundred), (10, 100));
+    // At most one statement per field path that loads: the page and its total; each
+    // event's place, jurisdiction, grid, reporter and parties; the places' and the
+    // jurisdictions' own jurisdictions, the reporters' residences, the parties' persons
+    // and organizations; their grids and places. Batches reached at the same moment may
+    // share a statement, so the count can be lower, never higher.
+    const SHAPE: u64 = 14;
+    assert!(small <= SHAPE, "{small} statements for 10 events");
+    assert!(large <= SHAPE, "{large} statements for 100 events");
+}
+
+#[tokio::test]
+async fn nested_connections_are_batched_across_parents() {
+    let gateway = patient_gateway().await;
+    let query = "query($n: Int!) { jurisdictions(level: TOWNSHIP, first: $n) { nodes {
+        persons(first: 3) { totalCount nodes { name events(first: 2) { totalCount nodes { title } } } } } } }";
+    let before = gateway.statements();
+    gateway.query(query, json!({ "n": 2 })).await;
+    let two = gateway.statements() - before;
+    let before = gateway.statements();
+    let data = gateway.query(query, json!({ "n": 40 })).await;
+    let forty = gateway.statements() - before;
+    assert_eq!(data["jurisdictions"]["nodes"].as_array().map_or(0, Vec::len), 40);
+    // The township page; the persons' pages and totals; the events' pages and totals.
+    const SHAPE: u64 = 5;
+    assert!(two <= SHAPE, "{two} statements for 2 townships");
+    assert!(forty <= SHAPE, "{forty} statements for 40 townships");
+}

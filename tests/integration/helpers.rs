@@ -1,0 +1,221 @@
+//! One place for what the tests share: databases, a running gateway, a client, a proxy
+//! that can cut the database connection.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use gateway::{Application, Config, config::Secret};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OnceCell, oneshot, watch};
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn database_url(name: &str) -> String {
+    format!("{}/{name}", postgres_server())
+}
+
+async fn admin() -> PgConnection {
+    PgConnection::connect(&database_url("postgres"))
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must run at {} for the tests: {e}", postgres_server()))
+}
+
+fn prefix() -> String {
+    format!("gov_test_{}_", std::process::id())
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
+
+/// Drops databases left by earlier test processes that are gone.
+async fn drop_stale_databases(admin: &mut PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'gov\\_test\\_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|pid| pid.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = admin.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+        }
+    }
+}
+
+/// A new, empty database with the migrations applied.
+pub async fn migrated_database() -> (String, PgPool) {
+    let name = format!("{}{}", prefix(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+    let mut admin = admin().await;
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create test database");
+    let pool = PgPool::connect(&database_url(&name)).await.expect("connect test database");
+    schema::MIGRATOR.run(&pool).await.expect("migrations apply to an empty database");
+    (name, pool)
+}
+
+/// The migrated database seeded `small`, made once per test process.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            drop_stale_databases(&mut admin().await).await;
+            let (name, pool) = migrated_database().await;
+            schema::seed::seed(&pool, &schema::seed::SeedOptions::default(), &|_| {})
+                .await
+                .expect("seeding the template database");
+            pool.close().await;
+            name
+        })
+        .await
+}
+
+/// A fresh copy of the seeded template.
+pub async fn seeded_database() -> String {
+    let template = template().await;
+    let name = format!("{}{}", prefix(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+    let mut admin = admin().await;
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"").as_str())
+        .await
+        .expect("copy the template database");
+    name
+}
+
+pub fn test_config(database: &str) -> Config {
+    let mut config = Config::default();
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.database_url = Secret::new(database_url(database));
+    config.redis_url = Secret::new(redis_url());
+    config
+}
+
+/// A gateway serving on a random port until dropped.
+pub struct TestGateway {
+    pub address: SocketAddr,
+    pub database: String,
+    pub client: reqwest::Client,
+    store: schema::Store,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl TestGateway {
+    /// A gateway over a fresh copy of the seeded data set.
+    pub async fn spawn() -> Self {
+        let database = seeded_database().await;
+        Self::spawn_with(test_config(&database), database).await
+    }
+
+    pub async fn spawn_with(config: Config, database: String) -> Self {
+        let app = Application::build(&config).await.expect("the gateway starts");
+        let address = app.address();
+        let store = app.store().clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            address,
+            database,
+            client: reqwest::Client::new(),
+            store,
+            _shutdown: shutdown,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// SQL statements the gateway has sent so far.
+    pub fn statements(&self) -> u64 {
+        self.store.statements_executed()
+    }
+
+    /// POSTs a GraphQL request the way a standard client does; returns status and body.
+    pub async fn post(&self, query: &str, variables: Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json, application/json;q=0.9")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status();
+        (status, response.json().await.expect("the body is JSON"))
+    }
+
+    /// Runs a query that must succeed without errors; returns `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(query, variables).await;
+        assert_eq!(status, StatusCode::OK, "{body:#}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// A connection to the gateway's own database, to check answers against.
+    pub async fn database(&self) -> PgConnection {
+        PgConnection::connect(&database_url(&self.database)).await.expect("connect test database")
+    }
+}
+
+/// The code of the first error of a response body.
+pub fn first_error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// A TCP proxy to PostgreSQL that can cut every connection and refuse new ones, like a
+/// database that goes away, and come back.
+pub struct DatabaseProxy {
+    pub port: u16,
+    cut: Arc<AtomicBool>,
+    cuts: watch::Sender<u64>,
+}
+
+impl DatabaseProxy {
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("proxy address").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let (cuts, _) = watch::channel(0u64);
+        let proxy = Self { port, cut: cut.clone(), cuts: cuts.clone() };
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if cut.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let mut cut_signal = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_signal.changed() => {}
+                    }
+                });
+            }
+        });
+        proxy
+    }
+
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        self.cuts.send_modify(|n| *n += 1);
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}

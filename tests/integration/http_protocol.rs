@@ -1,0 +1,263 @@
+//! GraphQL over HTTP as clients see it: media types, methods, status codes, limits.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestGateway, first_error_code};
+
+const SMALL_QUERY: &str = "{ jurisdiction(code: \"220402\") { name } }";
+
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, String, Value) {
+    let response = request.send().await.expect("the gateway answers");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, content_type, body)
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_only_json_gets_json() {
+    let gateway = TestGateway::spawn().await;
+    let (status, content_type, body) = send(
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .header("accept", "application/json")
+            .json(&json!({ "query": SMALL_QUERY })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert_eq!(body["data"]["jurisdiction"]["name"], "龙山区");
+}
+
+#[tokio::test]
+async fn a_client_that_accepts_graphql_response_json_gets_it() {
+    let gateway = TestGateway::spawn().await;
+    let (status, content_type, _) = send(
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": SMALL_QUERY })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("application/graphql-response+json"), "{content_type}");
+}
+
+#[tokio::test]
+async fn an_unsatisfiable_accept_header_is_406() {
+    let gateway = TestGateway::spawn().await;
+    let (status, _, body) = send(
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .header("accept", "text/html")
+            .json(&json!({ "query": SMALL_QUERY })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(first_error_code(&body), "NOT_ACCEPTABLE");
+}
+
+#[tokio::test]
+async fn queries_run_over_get() {
+    let gateway = TestGateway::spawn().await;
+    let (status, _, body) = send(
+        gateway
+            .client
+            .get(gateway.url("/graphql"))
+            .query(&[("query", SMALL_QUERY)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["jurisdiction"]["name"], "龙山区");
+}
+
+#[tokio::test]
+async fn mutations_over_get_are_refused_with_405() {
+    let gateway = TestGateway::spawn().await;
+    let response = gateway
+        .client
+        .get(gateway.url("/graphql"))
+        .query(&[("query", "mutation { reportEvent }")])
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(first_error_code(&body), "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_text_plain_post_is_refused_with_415_so_forms_cannot_forge_requests() {
+    let gateway = TestGateway::spawn().await;
+    let (status, _, body) = send(
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .header("content-type", "text/plain")
+            .body(json!({ "query": SMALL_QUERY }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(first_error_code(&body), "UNSUPPORTED_MEDIA_TYPE");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_400_with_a_graphql_error_body() {
+    let gateway = TestGateway::spawn().await;
+    for bad in ["{\"query\": ", "[1, 2]", "{\"query\": 5}"] {
+        let (status, _, body) = send(
+            gateway
+                .client
+                .post(gateway.url("/graphql"))
+                .header("content-type", "application/json")
+                .body(bad),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(first_error_code(&body), "BAD_REQUEST", "{bad}");
+        assert!(body.get("data").is_none(), "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let gateway = TestGateway::spawn().await;
+    let padding = " ".repeat(300 * 1024);
+    let (status, _, body) = send(
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .json(&json!({ "query": format!("{{ __typename {padding} }}") })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(first_error_code(&body), "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn documents_that_cannot_run_are_400s_with_codes() {
+    let gateway = TestGateway::spawn().await;
+    let cases = [
+        (json!({ "query": "{ jurisdiction(code: " }), "GRAPHQL_PARSE_FAILED"),
+        (json!({ "query": "{ noSuchField }" }), "GRAPHQL_VALIDATION_FAILED"),
+        (json!({ "query": "" }), "BAD_REQUEST"),
+        (json!({ "query": "query A { __typename } query B { __typename }" }), "UNKNOWN_OPERATION"),
+        (json!({ "query": "query A { __typename }", "operationName": "Z" }), "UNKNOWN_OPERATION"),
+        (json!({ "query": "{ __typename }", "variables": [1] }), "BAD_REQUEST"),
+    ];
+    for (request, code) in cases {
+        let (status, _, body) = send(gateway.client.post(gateway.url("/graphql")).json(&request)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{request}: {body}");
+        assert_eq!(first_error_code(&body), code, "{request}: {body}");
+        assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn an_operation_is_chosen_by_name() {
+    let gateway = TestGateway::spawn().await;
+    let (status, _, body) = send(gateway.client.post(gateway.url("/graphql")).json(&json!({
+        "query": "query A { a: __typename } query B { b: __typename }",
+        "operationName": "B"
+    })))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"], json!({ "b": "Query" }));
+}
+
+#[tokio::test]
+async fn an_alias_flood_of_typename_is_refused_before_it_runs() {
+    let gateway = TestGateway::spawn().await;
+    let flood: String = (0..5_000).map(|i| format!("a{i}: __typename ")).collect();
+    let (status, body) = gateway.post(&format!("{{ {flood} }}"), Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(first_error_code(&body), "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test]
+async fn a_fragment_fan_out_is_refused_before_it_runs() {
+    let gateway = TestGateway::spawn().await;
+    // Each level doubles the expanded selection: 2^12 fields from a tiny document.
+    let mut query = String::from("{ ...F0 } fragment F12 on Query { __typename }");
+    for level in 0..12 {
+        let next = level + 1;
+        query.push_str(&format!(" fragment F{level} on Query {{ ...F{next} a{level}: __typename ...F{next} }}"));
+    }
+    let (status, body) = gateway.post(&query, Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(first_error_code(&body), "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test]
+async fn nested_full_pages_that_would_fetch_millions_of_rows_are_refused() {
+    let gateway = TestGateway::spawn().await;
+    let query = "{ persons(first: 100) { nodes { events(first: 100) { nodes {
+        place { occupants(first: 100) { nodes { name } } } } } } } }";
+    let (status, body) = gateway.post(query, Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(first_error_code(&body), "QUERY_TOO_COMPLEX");
+    // The same shape with small pages runs.
+    let small = query.replace("100", "3");
+    let (status, body) = gateway.post(&small, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn a_too_deep_query_is_refused() {
+    let gateway = TestGateway::spawn().await;
+    let mut query = String::from("name");
+    for _ in 0..20 {
+        query = format!("parent {{ {query} }}");
+    }
+    let (status, body) = gateway
+        .post(&format!("{{ jurisdiction(code: \"220402001001001\") {{ {query} }} }}"), Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(first_error_code(&body), "QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test]
+async fn a_malformed_global_id_is_a_field_error_with_code_invalid_id() {
+    let gateway = TestGateway::spawn().await;
+    for id in ["not-an-id", "UGxhY2U6MQ"] {
+        // The second is a Place's id, given where a Person's is expected.
+        let (status, body) = gateway
+            .post("query($id: ID!) { person(id: $id) { name } }", json!({ "id": id }))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["person"], Value::Null);
+        assert_eq!(first_error_code(&body), "INVALID_ID", "{body}");
+        assert_eq!(body["errors"][0]["path"], json!(["person"]));
+    }
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_json_errors() {
+    let gateway = TestGateway::spawn().await;
+    let (status, _, body) = send(gateway.client.get(gateway.url("/nope"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(first_error_code(&body), "NOT_FOUND");
+    let (status, _, body) = send(gateway.client.delete(gateway.url("/graphql"))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(first_error_code(&body), "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn graphiql_is_served_at_the_root() {
+    let gateway = TestGateway::spawn().await;
+    let response = gateway.client.get(gateway.url("/")).send().await.expect("answers");
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap_or_default();
+    assert!(html.contains("graphiql"), "GraphiQL page expected");
+    assert!(html.contains("/graphql"));
+}

@@ -1,0 +1,9 @@
+//! Cross-crate tests: each starts the gateway on a random port against a fresh database
+//! of its own (copied from a migrated, seeded template) and talks to it over real HTTP.
+
+mod batching;
+mod helpers;
+mod http_protocol;
+mod queries;
+mod resilience;
+mod seed;

@@ -1,0 +1,326 @@
+//! The five-element schema answering real queries over the seeded Liaoyuan data set;
+//! expected values are read from the database directly, never written in.
+
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use crate::helpers::{TestGateway, first_error_code};
+
+async fn count(db: &mut PgConnection, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.expect("count query")
+}
+
+#[tokio::test]
+async fn the_city_has_4_counties_47_townships_1246_grids_and_96_departments() {
+    let gateway = TestGateway::spawn().await;
+    let data = gateway
+        .query(
+            "{ counties: jurisdictions(level: COUNTY) { totalCount nodes { code name } }
+               townships: jurisdictions(level: TOWNSHIP) { totalCount }
+               grids: jurisdictions(level: GRID) { totalCount }
+               departments { totalCount }
+               dongliao: departments(county: \"220422\") { totalCount }
+               police: department(code: \"220422-GA\") { name county { name } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(data["counties"]["totalCount"], 4);
+    let names: Vec<&str> = data["counties"]["nodes"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|n| n["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["龙山区", "西安区", "东丰县", "东辽县"]);
+    assert_eq!(data["townships"]["totalCount"], 47);
+    assert_eq!(data["grids"]["totalCount"], 1246);
+    assert_eq!(data["departments"]["totalCount"], 96);
+    assert_eq!(data["dongliao"]["totalCount"], 24);
+    assert_eq!(data["police"], json!({ "name": "东辽县公安局", "county": { "name": "东辽县" } }));
+}
+
+#[tokio::test]
+async fn the_tree_navigates_up_and_down() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let grid: String = sqlx::query_scalar("SELECT code FROM jurisdictions WHERE level = 'GRID' ORDER BY code DESC LIMIT 1")
+        .fetch_one(&mut db)
+        .await
+        .expect("a grid");
+    let data = gateway
+        .query(
+            "query($code: String!) { jurisdiction(code: $code) {
+                level parent { level children { code } }
+                ancestors { level code } } }",
+            json!({ "code": grid }),
+        )
+        .await;
+    let j = &data["jurisdiction"];
+    assert_eq!(j["level"], "GRID");
+    assert_eq!(j["parent"]["level"], "COMMUNITY");
+    let siblings = j["parent"]["children"].as_array().cloned().unwrap_or_default();
+    assert!(siblings.iter().any(|c| c["code"] == grid.as_str()));
+    let levels: Vec<&str> = j["ancestors"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|n| n["level"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(levels, ["CITY", "COUNTY", "TOWNSHIP", "COMMUNITY"]);
+    assert_eq!(j["ancestors"][1]["code"], &grid[..6]);
+}
+
+/// Every id of a connection, paging with `first`/`after` (or `last`/`before`).
+async fn page_through(gateway: &TestGateway, backward: bool) -> (Vec<String>, i64) {
+    let query = if backward {
+        "query($c: String) { jurisdiction(code: \"220402001\") { persons(last: 7, before: $c) {
+            totalCount edges { cursor node { id } } pageInfo { hasPreviousPage startCursor } } } }"
+    } else {
+        "query($c: String) { jurisdiction(code: \"220402001\") { persons(first: 7, after: $c) {
+            totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }"
+    };
+    let mut ids = Vec::new();
+    let mut cursor = Value::Null;
+    let mut total = 0;
+    for _ in 0..1_000 {
+        let data = gateway.query(query, json!({ "c": cursor })).await;
+        let connection = &data["jurisdiction"]["persons"];
+        total = connection["totalCount"].as_i64().unwrap_or(-1);
+        let mut page: Vec<String> = connection["edges"]
+            .as_array()
+            .map(|edges| edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        if backward {
+            page.reverse();
+        }
+        ids.extend(page);
+        let info = &connection["pageInfo"];
+        let (more, next) = if backward {
+            (info["hasPreviousPage"].as_bool(), info["startCursor"].clone())
+        } else {
+            (info["hasNextPage"].as_bool(), info["endCursor"].clone())
+        };
+        if more != Some(true) {
+            break;
+        }
+        cursor = next;
+    }
+    if backward {
+        ids.reverse();
+    }
+    (ids, total)
+}
+
+#[tokio::test]
+async fn connections_page_both_ways_without_gaps_or_overlap() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let expected = count(&mut db, "SELECT count(*) FROM persons WHERE jurisdiction_code LIKE '220402001%'").await;
+    assert!(expected > 7, "the township needs more than one page of people");
+
+    let (forward, total) = page_through(&gateway, false).await;
+    assert_eq!(total, expected);
+    assert_eq!(forward.len() as i64, expected);
+    let mut unique = forward.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), forward.len(), "no person appears twice");
+
+    let (backward, _) = page_through(&gateway, true).await;
+    assert_eq!(backward, forward, "paging backward visits the same people in the same order");
+}
+
+#[tokio::test]
+async fn names_are_searched_by_prefix_and_by_substring_in_chinese() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let name: String = sqlx::query_scalar("SELECT name FROM persons WHERE char_length(name) = 3 ORDER BY id LIMIT 1")
+        .fetch_one(&mut db)
+        .await
+        .expect("a person with a three-character name");
+    let surname: String = name.chars().take(1).collect();
+    let middle: String = name.chars().skip(1).take(1).collect();
+
+    let data = gateway
+        .query(
+            "query($p: String, $c: String) {
+                byPrefix: persons(filter: { nameStartsWith: $p }, first: 100) { totalCount nodes { name } }
+                bySubstring: persons(filter: { nameContains: $c }, first: 100) { totalCount nodes { name } } }",
+            json!({ "p": surname, "c": middle }),
+        )
+        .await;
+    let by_prefix = count(&mut db, &format!("SELECT count(*) FROM persons WHERE name LIKE '{surname}%'")).await;
+    let by_substring = count(&mut db, &format!("SELECT count(*) FROM persons WHERE name LIKE '%{middle}%'")).await;
+    assert_eq!(data["byPrefix"]["totalCount"], by_prefix);
+    assert_eq!(data["bySubstring"]["totalCount"], by_substring);
+    for node in data["byPrefix"]["nodes"].as_array().into_iter().flatten() {
+        assert!(node["name"].as_str().is_some_and(|n| n.starts_with(&surname)), "{node}");
+    }
+    for node in data["bySubstring"]["nodes"].as_array().into_iter().flatten() {
+        assert!(node["name"].as_str().is_some_and(|n| n.contains(&middle)), "{node}");
+    }
+}
+
+#[tokio::test]
+async fn event_filters_narrow_by_subtree_status_category_and_time() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let expected = count(
+        &mut db,
+        "SELECT count(*) FROM events WHERE jurisdiction_code LIKE '220421%' AND status IN ('CLOSED', 'RESOLVED') \
+         AND category = 'NEIGHBOR_DISPUTE' AND reported_at >= '2025-01-01T00:00:00Z' AND reported_at < '2026-01-01T00:00:00Z'",
+    )
+    .await;
+    assert!(expected > 0, "the data set must hold such events for this test to mean anything");
+    let data = gateway
+        .query(
+            "{ events(first: 100, filter: { jurisdiction: \"220421\", statuses: [CLOSED, RESOLVED],
+                 categories: [NEIGHBOR_DISPUTE], reportedFrom: \"2025-01-01T00:00:00Z\",
+                 reportedUntil: \"2026-01-01T00:00:00Z\" }) {
+                 totalCount nodes { status category reportedAt jurisdiction { code } } } }",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(data["events"]["totalCount"], expected);
+    for node in data["events"]["nodes"].as_array().into_iter().flatten() {
+        assert!(node["jurisdiction"]["code"].as_str().is_some_and(|c| c.starts_with("220421")));
+        assert_eq!(node["category"], "NEIGHBOR_DISPUTE");
+        let reported = node["reportedAt"].as_str().unwrap_or_default();
+        assert!(reported >= "2025-01-01" && reported < "2026-01-01", "{reported}");
+    }
+}
+
+#[tokio::test]
+async fn relations_resolve_both_ways() {
+    let gateway = TestGateway::spawn().await;
+    let data = gateway
+        .query(
+            "{ events(first: 20, filter: { jurisdiction: \"220402\" }) { nodes {
+                id
+                place { events(first: 50) { nodes { id } } }
+                parties { role party {
+                  ... on Person { events(first: 20) { nodes { id } } }
+                  ... on Organization { events(first: 20) { nodes { id } } } } } } }
+               persons(first: 20, filter: { jurisdiction: \"220402\" }) { nodes {
+                id residence { occupants(first: 50) { nodes { id } } }
+                organizations(first: 5) { nodes { members(first: 20) { nodes { id } } } } } } }",
+            Value::Null,
+        )
+        .await;
+    let ids = |list: &Value| -> Vec<String> {
+        list["nodes"]
+            .as_array()
+            .map(|n| n.iter().filter_map(|x| x["id"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let mut parties_seen = 0;
+    for event in data["events"]["nodes"].as_array().into_iter().flatten() {
+        let id = event["id"].as_str().unwrap_or_default().to_owned();
+        if !event["place"].is_null() {
+            assert!(ids(&event["place"]["events"]).contains(&id), "place.events holds the event");
+        }
+        for party in event["parties"].as_array().into_iter().flatten() {
+            parties_seen += 1;
+            assert!(ids(&party["party"]["events"]).contains(&id), "a party's events hold the event");
+        }
+    }
+    assert!(parties_seen > 0);
+    let mut memberships_seen = 0;
+    for person in data["persons"]["nodes"].as_array().into_iter().flatten() {
+        let id = person["id"].as_str().unwrap_or_default().to_owned();
+        if !person["residence"].is_null() {
+            assert!(ids(&person["residence"]["occupants"]).contains(&id), "the residence's occupants hold the person");
+        }
+        for organization in person["organizations"]["nodes"].as_array().into_iter().flatten() {
+            memberships_seen += 1;
+            assert!(ids(&organization["members"]).contains(&id), "the organization's members hold the person");
+        }
+    }
+    assert!(memberships_seen > 0);
+}
+
+#[tokio::test]
+async fn node_fetches_every_type_by_its_global_id() {
+    let gateway = TestGateway::spawn().await;
+    let data = gateway
+        .query(
+            "{ persons(first: 1) { nodes { id } } places(first: 1) { nodes { id } }
+               things(first: 1) { nodes { id } } organizations(first: 1) { nodes { id } }
+               events(first: 1) { nodes { id } } jurisdiction(code: \"220403\") { id }
+               department(code: \"220402-MZ\") { id } }",
+            Value::Null,
+        )
+        .await;
+    let ids: Vec<(String, &str)> = [
+        ("persons", "Person"),
+        ("places", "Place"),
+        ("things", "Thing"),
+        ("organizations", "Organization"),
+        ("events", "Event"),
+    ]
+    .into_iter()
+    .map(|(list, type_name)| (data[list]["nodes"][0]["id"].as_str().unwrap_or_default().to_owned(), type_name))
+    .chain([
+        (data["jurisdiction"]["id"].as_str().unwrap_or_default().to_owned(), "Jurisdiction"),
+        (data["department"]["id"].as_str().unwrap_or_default().to_owned(), "Department"),
+    ])
+    .collect();
+    let all: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
+    let nodes = gateway
+        .query("query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }", json!({ "ids": all }))
+        .await;
+    for (i, (id, type_name)) in ids.iter().enumerate() {
+        assert_eq!(nodes["nodes"][i]["__typename"], *type_name);
+        assert_eq!(nodes["nodes"][i]["id"], id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_by_default() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let id_number: String = sqlx::query_scalar("SELECT id_number FROM persons ORDER BY id LIMIT 1")
+        .fetch_one(&mut db)
+        .await
+        .expect("a person");
+    let data = gateway
+        .query("{ persons(first: 1) { nodes { idNumber } } }", Value::Null)
+        .await;
+    let shown = data["persons"]["nodes"][0]["idNumber"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(shown, id_number);
+    assert_eq!(shown.len(), id_number.len());
+    assert_eq!(&shown[..6], &id_number[..6]);
+    assert!(shown.contains("********"), "{shown}");
+}
+
+#[tokio::test]
+async fn bad_paging_and_filter_arguments_are_field_errors_with_bad_user_input() {
+    let gateway = TestGateway::spawn().await;
+    for query in [
+        "{ persons(first: 5, last: 5) { totalCount } }",
+        "{ persons(first: 1000) { totalCount } }",
+        "{ persons(first: -1) { totalCount } }",
+        "{ persons(after: \"bm9wZQ\") { totalCount } }",
+        "{ persons(filter: { jurisdiction: \"22x\" }) { totalCount } }",
+        "{ events(filter: { reportedFrom: \"2026-01-01T00:00:00Z\", reportedUntil: \"2025-01-01T00:00:00Z\" }) { totalCount } }",
+    ] {
+        let (status, body) = gateway.post(query, Value::Null).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{query}: {body}");
+        assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn department_records_link_entities_to_the_systems_holding_them() {
+    let gateway = TestGateway::spawn().await;
+    let data = gateway
+        .query(
+            "{ persons(first: 5, filter: { jurisdiction: \"220422\" }) { nodes {
+                departmentRecords { sourceId department { code shortName } } } } }",
+            Value::Null,
+        )
+        .await;
+    for person in data["persons"]["nodes"].as_array().into_iter().flatten() {
+        let records = person["departmentRecords"].as_array().cloned().unwrap_or_default();
+        assert!(
+            records.iter().any(|r| r["department"]["code"] == "220422-GA"),
+            "every person is registered with the county police (户籍): {person}"
+        );
+    }
+}
