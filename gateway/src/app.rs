@@ -52,12 +52,13 @@ impl Application {
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
         });
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| StartError::Bind {
-                address: config.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    address: config.listen,
+                    source,
+                })?;
         let address = listener.local_addr().map_err(|source| StartError::Bind {
             address: config.listen,
             source,
@@ -81,7 +82,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)

@@ -195,7 +195,10 @@ fn origin(path: Option<&Path>, env: &str, from_env: bool) -> String {
 impl Config {
     /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL` and `GATEWAY_LISTEN`
     /// from `env`, then checks the result.
-    pub fn load(path: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut config = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -209,8 +212,12 @@ impl Config {
             }
             None => Self::default(),
         };
-        let database_from_env = env("DATABASE_URL").map(|v| config.database_url = Secret(v)).is_some();
-        let redis_from_env = env("REDIS_URL").map(|v| config.redis_url = Secret(v)).is_some();
+        let database_from_env = env("DATABASE_URL")
+            .map(|v| config.database_url = Secret(v))
+            .is_some();
+        let redis_from_env = env("REDIS_URL")
+            .map(|v| config.redis_url = Secret(v))
+            .is_some();
         if let Some(listen) = env("GATEWAY_LISTEN") {
             config.listen = listen.parse().map_err(|_| ConfigError::Invalid {
                 origin: origin(path, "GATEWAY_LISTEN", true),
@@ -231,14 +238,21 @@ impl Config {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
     }
 
-    fn check(&self, database_origin: &str, redis_origin: &str, file_origin: &str) -> Result<(), ConfigError> {
+    fn check(
+        &self,
+        database_origin: &str,
+        redis_origin: &str,
+        file_origin: &str,
+    ) -> Result<(), ConfigError> {
         let invalid = |origin: &str, key, reason: &str| ConfigError::Invalid {
             origin: origin.to_owned(),
             key,
             reason: reason.to_owned(),
         };
         let db = self.database_url.expose();
-        if !(db.starts_with("postgres://") || db.starts_with("postgresql://")) || url::Url::parse(db).is_err() {
+        if !(db.starts_with("postgres://") || db.starts_with("postgresql://"))
+            || url::Url::parse(db).is_err()
+        {
             return Err(invalid(
                 database_origin,
                 "database_url",
@@ -247,7 +261,8 @@ impl Config {
         }
         let redis = self.redis_url.expose();
         if !redis.is_empty()
-            && (!(redis.starts_with("redis://") || redis.starts_with("rediss://")) || url::Url::parse(redis).is_err())
+            && (!(redis.starts_with("redis://") || redis.starts_with("rediss://"))
+                || url::Url::parse(redis).is_err())
         {
             return Err(invalid(
                 redis_origin,
@@ -256,7 +271,10 @@ impl Config {
             ));
         }
         let positive = [
-            ("database.max_connections", self.database.max_connections as u64),
+            (
+                "database.max_connections",
+                self.database.max_connections as u64,
+            ),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
             ("limits.max_depth", self.limits.max_depth as u64),
             ("limits.max_complexity", self.limits.max_complexity as u64),
@@ -288,7 +306,10 @@ mod tests {
     #[test]
     fn defaults_work_without_a_file() {
         let config = Config::load(None, no_env).ok();
-        assert_eq!(config.and_then(|c| c.database_name()).as_deref(), Some("governance"));
+        assert_eq!(
+            config.and_then(|c| c.database_name()).as_deref(),
+            Some("governance")
+        );
     }
 
     #[test]
@@ -301,7 +322,10 @@ mod tests {
         };
         let config = Config::load(None, env).ok();
         let config = config.as_ref();
-        assert_eq!(config.and_then(|c| c.database_name()).as_deref(), Some("other"));
+        assert_eq!(
+            config.and_then(|c| c.database_name()).as_deref(),
+            Some("other")
+        );
         assert_eq!(config.map(|c| c.listen.port()), Some(9000));
         assert_eq!(config.map(|c| c.redis_url.is_empty()), Some(true));
         assert_eq!(
@@ -321,8 +345,14 @@ mod tests {
     #[test]
     fn every_shipped_config_file_parses_and_passes_its_checks() {
         let shipped = [
-            ("config/gateway.example.toml", include_str!("../../config/gateway.example.toml")),
-            ("docker/gateway.toml", include_str!("../../docker/gateway.toml")),
+            (
+                "config/gateway.example.toml",
+                include_str!("../../config/gateway.example.toml"),
+            ),
+            (
+                "docker/gateway.toml",
+                include_str!("../../docker/gateway.toml"),
+            ),
         ];
         for (name, text) in shipped {
             let config = Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -333,14 +363,24 @@ mod tests {
 
     #[test]
     fn the_example_config_states_the_defaults() {
-        let example = Config::parse(include_str!("../../config/gateway.example.toml")).expect("parses");
+        let example =
+            Config::parse(include_str!("../../config/gateway.example.toml")).expect("parses");
         let default = Config::default();
         assert_eq!(example.listen, default.listen);
         assert_eq!(example.database_url, default.database_url);
         assert_eq!(example.redis_url, default.redis_url);
-        assert_eq!(format!("{:?}", example.database), format!("{:?}", default.database));
-        assert_eq!(format!("{:?}", example.limits), format!("{:?}", default.limits));
-        assert_eq!(format!("{:?}", example.dataloader), format!("{:?}", default.dataloader));
+        assert_eq!(
+            format!("{:?}", example.database),
+            format!("{:?}", default.database)
+        );
+        assert_eq!(
+            format!("{:?}", example.limits),
+            format!("{:?}", default.limits)
+        );
+        assert_eq!(
+            format!("{:?}", example.dataloader),
+            format!("{:?}", default.dataloader)
+        );
     }
 
     #[test]
@@ -349,7 +389,9 @@ mod tests {
         let err = Config::load(None, env).err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some("environment variable DATABASE_URL: `database_url` must be a PostgreSQL URL like postgres://user@host:5432/database")
+            Some(
+                "environment variable DATABASE_URL: `database_url` must be a PostgreSQL URL like postgres://user@host:5432/database"
+            )
         );
     }
 }

@@ -28,7 +28,11 @@ pub enum DatabaseError {
 }
 
 fn options(config: &Config) -> Result<PgConnectOptions, DatabaseError> {
-    let options: PgConnectOptions = config.database_url.expose().parse().map_err(DatabaseError::Url)?;
+    let options: PgConnectOptions = config
+        .database_url
+        .expose()
+        .parse()
+        .map_err(DatabaseError::Url)?;
     Ok(options
         .application_name("governance-gateway")
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)))
@@ -54,11 +58,12 @@ pub async fn create_if_missing(config: &Config) -> Result<bool, DatabaseError> {
     let mut admin = sqlx::PgConnection::connect_with(&target.clone().database("postgres"))
         .await
         .map_err(unreachable)?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut admin)
-        .await
-        .map_err(unreachable)?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .map_err(unreachable)?;
     if !exists {
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));
         sqlx::query(&format!("CREATE DATABASE {quoted}"))
@@ -86,5 +91,8 @@ pub async fn migrate(pool: &PgPool, config: &Config) -> Result<(), DatabaseError
 }
 
 fn is_connection_error(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_))
+    matches!(
+        error,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Tls(_)
+    )
 }

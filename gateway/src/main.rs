@@ -2,6 +2,7 @@
 //! the demo (all of it in one command).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -50,7 +51,7 @@ enum Command {
     CheckConfig,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -58,9 +59,21 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let config = Config::load(cli.config.as_deref(), |key| std::env::var(key).ok())?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(cli.command, config))
+    let outcome = Config::load(cli.config.as_deref(), |key| std::env::var(key).ok())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(run(cli.command, config))
+        });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The cause chain on one line, without a backtrace: this is for operators.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -83,8 +96,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let pool = database::pool(&config)?;
             database::migrate(&pool, &config).await?;
             if reset {
-                seed::reset(&pool).await.context("emptying the database failed")?;
-            } else if if_empty && !seed::is_empty(&pool).await.context("reading the database failed")? {
+                seed::reset(&pool)
+                    .await
+                    .context("emptying the database failed")?;
+            } else if if_empty
+                && !seed::is_empty(&pool)
+                    .await
+                    .context("reading the database failed")?
+            {
                 println!("the database already holds data; nothing seeded");
                 return Ok(());
             }
@@ -96,7 +115,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             let pool = database::pool(&config)?;
             database::migrate(&pool, &config).await?;
-            if seed::is_empty(&pool).await.context("reading the database failed")? {
+            if seed::is_empty(&pool)
+                .await
+                .context("reading the database failed")?
+            {
                 run_seed(&pool, &SeedOptions::default()).await?;
             }
             pool.close().await;
@@ -129,7 +151,9 @@ async fn run_seed(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<
             if let Some((_, done)) = current.take() {
                 done.finish();
             }
-            let next = ProgressBar::new(p.total).with_style(style.clone()).with_message(p.table);
+            let next = ProgressBar::new(p.total)
+                .with_style(style.clone())
+                .with_message(p.table);
             *current = Some((p.table, next));
         }
         if let Some((_, current)) = current.as_ref() {
@@ -138,10 +162,8 @@ async fn run_seed(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<
         }
     };
     let summary = seed::seed(pool, options, &progress).await?;
-    if let Ok(mut current) = bar.lock() {
-        if let Some((_, done)) = current.take() {
-            done.finish();
-        }
+    if let Some((_, done)) = bar.lock().ok().and_then(|mut current| current.take()) {
+        done.finish();
     }
     println!(
         "seeded scale {} (seed {}) in {:.1} s: {summary:?}",

@@ -26,7 +26,9 @@ const EVENTS_WITH_RELATIONS: &str = "query($n: Int!) { events(first: $n) { total
 /// The statements one query cost, and the number of events it returned.
 async fn cost(gateway: &TestGateway, n: i64) -> (u64, usize) {
     let before = gateway.statements();
-    let data = gateway.query(EVENTS_WITH_RELATIONS, json!({ "n": n })).await;
+    let data = gateway
+        .query(EVENTS_WITH_RELATIONS, json!({ "n": n }))
+        .await;
     let returned = data["events"]["nodes"].as_array().map_or(0, Vec::len);
     (gateway.statements() - before, returned)
 }
@@ -58,7 +60,12 @@ async fn nested_connections_are_batched_across_parents() {
     let before = gateway.statements();
     let data = gateway.query(query, json!({ "n": 40 })).await;
     let forty = gateway.statements() - before;
-    assert_eq!(data["jurisdictions"]["nodes"].as_array().map_or(0, Vec::len), 40);
+    assert_eq!(
+        data["jurisdictions"]["nodes"]
+            .as_array()
+            .map_or(0, Vec::len),
+        40
+    );
     // The township page; the persons' pages and totals; the events' pages and totals.
     const SHAPE: u64 = 5;
     assert!(two <= SHAPE, "{two} statements for 2 townships");

@@ -14,7 +14,8 @@ use tokio::sync::{OnceCell, oneshot, watch};
 
 /// The PostgreSQL server tests create their databases on.
 pub fn postgres_server() -> String {
-    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
 pub fn redis_url() -> String {
@@ -28,7 +29,12 @@ fn database_url(name: &str) -> String {
 async fn admin() -> PgConnection {
     PgConnection::connect(&database_url("postgres"))
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL must run at {} for the tests: {e}", postgres_server()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL must run at {} for the tests: {e}",
+                postgres_server()
+            )
+        })
 }
 
 fn prefix() -> String {
@@ -40,29 +46,44 @@ static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
 
 /// Drops databases left by earlier test processes that are gone.
 async fn drop_stale_databases(admin: &mut PgConnection) {
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'gov\\_test\\_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'gov\\_test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
     for name in names {
-        let pid = name.split('_').nth(2).and_then(|pid| pid.parse::<u32>().ok());
+        let pid = name
+            .split('_')
+            .nth(2)
+            .and_then(|pid| pid.parse::<u32>().ok());
         let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let _ = admin.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                .await;
         }
     }
 }
 
 /// A new, empty database with the migrations applied.
 pub async fn migrated_database() -> (String, PgPool) {
-    let name = format!("{}{}", prefix(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "{}{}",
+        prefix(),
+        NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+    );
     let mut admin = admin().await;
     admin
         .execute(format!("CREATE DATABASE \"{name}\"").as_str())
         .await
         .expect("create test database");
-    let pool = PgPool::connect(&database_url(&name)).await.expect("connect test database");
-    schema::MIGRATOR.run(&pool).await.expect("migrations apply to an empty database");
+    let pool = PgPool::connect(&database_url(&name))
+        .await
+        .expect("connect test database");
+    schema::MIGRATOR
+        .run(&pool)
+        .await
+        .expect("migrations apply to an empty database");
     (name, pool)
 }
 
@@ -84,7 +105,11 @@ async fn template() -> &'static str {
 /// A fresh copy of the seeded template.
 pub async fn seeded_database() -> String {
     let template = template().await;
-    let name = format!("{}{}", prefix(), NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "{}{}",
+        prefix(),
+        NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+    );
     let mut admin = admin().await;
     admin
         .execute(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"").as_str())
@@ -94,11 +119,12 @@ pub async fn seeded_database() -> String {
 }
 
 pub fn test_config(database: &str) -> Config {
-    let mut config = Config::default();
-    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.database_url = Secret::new(database_url(database));
-    config.redis_url = Secret::new(redis_url());
-    config
+    Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: Secret::new(database_url(database)),
+        redis_url: Secret::new(redis_url()),
+        ..Config::default()
+    }
 }
 
 /// A gateway serving on a random port until dropped.
@@ -118,7 +144,9 @@ impl TestGateway {
     }
 
     pub async fn spawn_with(config: Config, database: String) -> Self {
-        let app = Application::build(&config).await.expect("the gateway starts");
+        let app = Application::build(&config)
+            .await
+            .expect("the gateway starts");
         let address = app.address();
         let store = app.store().clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -148,7 +176,10 @@ impl TestGateway {
         let response = self
             .client
             .post(self.url("/graphql"))
-            .header("accept", "application/graphql-response+json, application/json;q=0.9")
+            .header(
+                "accept",
+                "application/graphql-response+json, application/json;q=0.9",
+            )
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -167,13 +198,17 @@ impl TestGateway {
 
     /// A connection to the gateway's own database, to check answers against.
     pub async fn database(&self) -> PgConnection {
-        PgConnection::connect(&database_url(&self.database)).await.expect("connect test database")
+        PgConnection::connect(&database_url(&self.database))
+            .await
+            .expect("connect test database")
     }
 }
 
 /// The code of the first error of a response body.
 pub fn first_error_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<no code>")
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no code>")
 }
 
 /// A TCP proxy to PostgreSQL that can cut every connection and refuse new ones, like a
@@ -190,7 +225,11 @@ impl DatabaseProxy {
         let port = listener.local_addr().expect("proxy address").port();
         let cut = Arc::new(AtomicBool::new(false));
         let (cuts, _) = watch::channel(0u64);
-        let proxy = Self { port, cut: cut.clone(), cuts: cuts.clone() };
+        let proxy = Self {
+            port,
+            cut: cut.clone(),
+            cuts: cuts.clone(),
+        };
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 if cut.load(Ordering::SeqCst) {
@@ -199,7 +238,9 @@ impl DatabaseProxy {
                 }
                 let mut cut_signal = cuts.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         _ = cut_signal.changed() => {}

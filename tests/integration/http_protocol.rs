@@ -32,7 +32,10 @@ async fn a_client_that_accepts_only_json_gets_json() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
     assert_eq!(body["data"]["jurisdiction"]["name"], "龙山区");
 }
 
@@ -48,7 +51,10 @@ async fn a_client_that_accepts_graphql_response_json_gets_it() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(content_type.starts_with("application/graphql-response+json"), "{content_type}");
+    assert!(
+        content_type.starts_with("application/graphql-response+json"),
+        "{content_type}"
+    );
 }
 
 #[tokio::test]
@@ -91,7 +97,13 @@ async fn mutations_over_get_are_refused_with_405() {
         .await
         .expect("the gateway answers");
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    assert_eq!(
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
     let body: Value = response.json().await.expect("JSON body");
     assert_eq!(first_error_code(&body), "METHOD_NOT_ALLOWED");
 }
@@ -148,18 +160,38 @@ async fn an_oversized_body_is_refused_with_413() {
 async fn documents_that_cannot_run_are_400s_with_codes() {
     let gateway = TestGateway::spawn().await;
     let cases = [
-        (json!({ "query": "{ jurisdiction(code: " }), "GRAPHQL_PARSE_FAILED"),
-        (json!({ "query": "{ noSuchField }" }), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            json!({ "query": "{ jurisdiction(code: " }),
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        (
+            json!({ "query": "{ noSuchField }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
         (json!({ "query": "" }), "BAD_REQUEST"),
-        (json!({ "query": "query A { __typename } query B { __typename }" }), "UNKNOWN_OPERATION"),
-        (json!({ "query": "query A { __typename }", "operationName": "Z" }), "UNKNOWN_OPERATION"),
-        (json!({ "query": "{ __typename }", "variables": [1] }), "BAD_REQUEST"),
+        (
+            json!({ "query": "query A { __typename } query B { __typename }" }),
+            "UNKNOWN_OPERATION",
+        ),
+        (
+            json!({ "query": "query A { __typename }", "operationName": "Z" }),
+            "UNKNOWN_OPERATION",
+        ),
+        (
+            json!({ "query": "{ __typename }", "variables": [1] }),
+            "BAD_REQUEST",
+        ),
     ];
     for (request, code) in cases {
-        let (status, _, body) = send(gateway.client.post(gateway.url("/graphql")).json(&request)).await;
+        let (status, _, body) =
+            send(gateway.client.post(gateway.url("/graphql")).json(&request)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{request}: {body}");
         assert_eq!(first_error_code(&body), code, "{request}: {body}");
-        assert!(body["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
 }
 
@@ -191,7 +223,9 @@ async fn a_fragment_fan_out_is_refused_before_it_runs() {
     let mut query = String::from("{ ...F0 } fragment F12 on Query { __typename }");
     for level in 0..12 {
         let next = level + 1;
-        query.push_str(&format!(" fragment F{level} on Query {{ ...F{next} a{level}: __typename ...F{next} }}"));
+        query.push_str(&format!(
+            " fragment F{level} on Query {{ ...F{next} a{level}: __typename ...F{next} }}"
+        ));
     }
     let (status, body) = gateway.post(&query, Value::Null).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
@@ -220,7 +254,10 @@ async fn a_too_deep_query_is_refused() {
         query = format!("parent {{ {query} }}");
     }
     let (status, body) = gateway
-        .post(&format!("{{ jurisdiction(code: \"220402001001001\") {{ {query} }} }}"), Value::Null)
+        .post(
+            &format!("{{ jurisdiction(code: \"220402001001001\") {{ {query} }} }}"),
+            Value::Null,
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(first_error_code(&body), "QUERY_TOO_COMPLEX");
@@ -232,7 +269,10 @@ async fn a_malformed_global_id_is_a_field_error_with_code_invalid_id() {
     for id in ["not-an-id", "UGxhY2U6MQ"] {
         // The second is a Place's id, given where a Person's is expected.
         let (status, body) = gateway
-            .post("query($id: ID!) { person(id: $id) { name } }", json!({ "id": id }))
+            .post(
+                "query($id: ID!) { person(id: $id) { name } }",
+                json!({ "id": id }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["data"]["person"], Value::Null);
@@ -255,7 +295,12 @@ async fn unknown_paths_and_methods_answer_json_errors() {
 #[tokio::test]
 async fn graphiql_is_served_at_the_root() {
     let gateway = TestGateway::spawn().await;
-    let response = gateway.client.get(gateway.url("/")).send().await.expect("answers");
+    let response = gateway
+        .client
+        .get(gateway.url("/"))
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap_or_default();
     assert!(html.contains("graphiql"), "GraphiQL page expected");

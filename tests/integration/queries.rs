@@ -7,7 +7,10 @@ use sqlx::PgConnection;
 use crate::helpers::{TestGateway, first_error_code};
 
 async fn count(db: &mut PgConnection, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.expect("count query")
+    sqlx::query_scalar(sql)
+        .fetch_one(db)
+        .await
+        .expect("count query")
 }
 
 #[tokio::test]
@@ -34,17 +37,22 @@ async fn the_city_has_4_counties_47_townships_1246_grids_and_96_departments() {
     assert_eq!(data["grids"]["totalCount"], 1246);
     assert_eq!(data["departments"]["totalCount"], 96);
     assert_eq!(data["dongliao"]["totalCount"], 24);
-    assert_eq!(data["police"], json!({ "name": "东辽县公安局", "county": { "name": "东辽县" } }));
+    assert_eq!(
+        data["police"],
+        json!({ "name": "东辽县公安局", "county": { "name": "东辽县" } })
+    );
 }
 
 #[tokio::test]
 async fn the_tree_navigates_up_and_down() {
     let gateway = TestGateway::spawn().await;
     let mut db = gateway.database().await;
-    let grid: String = sqlx::query_scalar("SELECT code FROM jurisdictions WHERE level = 'GRID' ORDER BY code DESC LIMIT 1")
-        .fetch_one(&mut db)
-        .await
-        .expect("a grid");
+    let grid: String = sqlx::query_scalar(
+        "SELECT code FROM jurisdictions WHERE level = 'GRID' ORDER BY code DESC LIMIT 1",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("a grid");
     let data = gateway
         .query(
             "query($code: String!) { jurisdiction(code: $code) {
@@ -56,7 +64,10 @@ async fn the_tree_navigates_up_and_down() {
     let j = &data["jurisdiction"];
     assert_eq!(j["level"], "GRID");
     assert_eq!(j["parent"]["level"], "COMMUNITY");
-    let siblings = j["parent"]["children"].as_array().cloned().unwrap_or_default();
+    let siblings = j["parent"]["children"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert!(siblings.iter().any(|c| c["code"] == grid.as_str()));
     let levels: Vec<&str> = j["ancestors"]
         .as_array()
@@ -84,7 +95,12 @@ async fn page_through(gateway: &TestGateway, backward: bool) -> (Vec<String>, i6
         total = connection["totalCount"].as_i64().unwrap_or(-1);
         let mut page: Vec<String> = connection["edges"]
             .as_array()
-            .map(|edges| edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)).collect())
+            .map(|edges| {
+                edges
+                    .iter()
+                    .filter_map(|e| e["node"]["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         if backward {
             page.reverse();
@@ -92,7 +108,10 @@ async fn page_through(gateway: &TestGateway, backward: bool) -> (Vec<String>, i6
         ids.extend(page);
         let info = &connection["pageInfo"];
         let (more, next) = if backward {
-            (info["hasPreviousPage"].as_bool(), info["startCursor"].clone())
+            (
+                info["hasPreviousPage"].as_bool(),
+                info["startCursor"].clone(),
+            )
         } else {
             (info["hasNextPage"].as_bool(), info["endCursor"].clone())
         };
@@ -111,8 +130,15 @@ async fn page_through(gateway: &TestGateway, backward: bool) -> (Vec<String>, i6
 async fn connections_page_both_ways_without_gaps_or_overlap() {
     let gateway = TestGateway::spawn().await;
     let mut db = gateway.database().await;
-    let expected = count(&mut db, "SELECT count(*) FROM persons WHERE jurisdiction_code LIKE '220402001%'").await;
-    assert!(expected > 7, "the township needs more than one page of people");
+    let expected = count(
+        &mut db,
+        "SELECT count(*) FROM persons WHERE jurisdiction_code LIKE '220402001%'",
+    )
+    .await;
+    assert!(
+        expected > 7,
+        "the township needs more than one page of people"
+    );
 
     let (forward, total) = page_through(&gateway, false).await;
     assert_eq!(total, expected);
@@ -123,17 +149,22 @@ async fn connections_page_both_ways_without_gaps_or_overlap() {
     assert_eq!(unique.len(), forward.len(), "no person appears twice");
 
     let (backward, _) = page_through(&gateway, true).await;
-    assert_eq!(backward, forward, "paging backward visits the same people in the same order");
+    assert_eq!(
+        backward, forward,
+        "paging backward visits the same people in the same order"
+    );
 }
 
 #[tokio::test]
 async fn names_are_searched_by_prefix_and_by_substring_in_chinese() {
     let gateway = TestGateway::spawn().await;
     let mut db = gateway.database().await;
-    let name: String = sqlx::query_scalar("SELECT name FROM persons WHERE char_length(name) = 3 ORDER BY id LIMIT 1")
-        .fetch_one(&mut db)
-        .await
-        .expect("a person with a three-character name");
+    let name: String = sqlx::query_scalar(
+        "SELECT name FROM persons WHERE char_length(name) = 3 ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("a person with a three-character name");
     let surname: String = name.chars().take(1).collect();
     let middle: String = name.chars().skip(1).take(1).collect();
 
@@ -145,15 +176,35 @@ async fn names_are_searched_by_prefix_and_by_substring_in_chinese() {
             json!({ "p": surname, "c": middle }),
         )
         .await;
-    let by_prefix = count(&mut db, &format!("SELECT count(*) FROM persons WHERE name LIKE '{surname}%'")).await;
-    let by_substring = count(&mut db, &format!("SELECT count(*) FROM persons WHERE name LIKE '%{middle}%'")).await;
+    let by_prefix = count(
+        &mut db,
+        &format!("SELECT count(*) FROM persons WHERE name LIKE '{surname}%'"),
+    )
+    .await;
+    let by_substring = count(
+        &mut db,
+        &format!("SELECT count(*) FROM persons WHERE name LIKE '%{middle}%'"),
+    )
+    .await;
     assert_eq!(data["byPrefix"]["totalCount"], by_prefix);
     assert_eq!(data["bySubstring"]["totalCount"], by_substring);
     for node in data["byPrefix"]["nodes"].as_array().into_iter().flatten() {
-        assert!(node["name"].as_str().is_some_and(|n| n.starts_with(&surname)), "{node}");
+        assert!(
+            node["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(&surname)),
+            "{node}"
+        );
     }
-    for node in data["bySubstring"]["nodes"].as_array().into_iter().flatten() {
-        assert!(node["name"].as_str().is_some_and(|n| n.contains(&middle)), "{node}");
+    for node in data["bySubstring"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            node["name"].as_str().is_some_and(|n| n.contains(&middle)),
+            "{node}"
+        );
     }
 }
 
@@ -167,7 +218,10 @@ async fn event_filters_narrow_by_subtree_status_category_and_time() {
          AND category = 'NEIGHBOR_DISPUTE' AND reported_at >= '2025-01-01T00:00:00Z' AND reported_at < '2026-01-01T00:00:00Z'",
     )
     .await;
-    assert!(expected > 0, "the data set must hold such events for this test to mean anything");
+    assert!(
+        expected > 0,
+        "the data set must hold such events for this test to mean anything"
+    );
     let data = gateway
         .query(
             "{ events(first: 100, filter: { jurisdiction: \"220421\", statuses: [CLOSED, RESOLVED],
@@ -179,10 +233,17 @@ async fn event_filters_narrow_by_subtree_status_category_and_time() {
         .await;
     assert_eq!(data["events"]["totalCount"], expected);
     for node in data["events"]["nodes"].as_array().into_iter().flatten() {
-        assert!(node["jurisdiction"]["code"].as_str().is_some_and(|c| c.starts_with("220421")));
+        assert!(
+            node["jurisdiction"]["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("220421"))
+        );
         assert_eq!(node["category"], "NEIGHBOR_DISPUTE");
         let reported = node["reportedAt"].as_str().unwrap_or_default();
-        assert!(reported >= "2025-01-01" && reported < "2026-01-01", "{reported}");
+        assert!(
+            ("2025-01-01".."2026-01-01").contains(&reported),
+            "{reported}"
+        );
     }
 }
 
@@ -206,18 +267,28 @@ async fn relations_resolve_both_ways() {
     let ids = |list: &Value| -> Vec<String> {
         list["nodes"]
             .as_array()
-            .map(|n| n.iter().filter_map(|x| x["id"].as_str().map(str::to_owned)).collect())
+            .map(|n| {
+                n.iter()
+                    .filter_map(|x| x["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut parties_seen = 0;
     for event in data["events"]["nodes"].as_array().into_iter().flatten() {
         let id = event["id"].as_str().unwrap_or_default().to_owned();
         if !event["place"].is_null() {
-            assert!(ids(&event["place"]["events"]).contains(&id), "place.events holds the event");
+            assert!(
+                ids(&event["place"]["events"]).contains(&id),
+                "place.events holds the event"
+            );
         }
         for party in event["parties"].as_array().into_iter().flatten() {
             parties_seen += 1;
-            assert!(ids(&party["party"]["events"]).contains(&id), "a party's events hold the event");
+            assert!(
+                ids(&party["party"]["events"]).contains(&id),
+                "a party's events hold the event"
+            );
         }
     }
     assert!(parties_seen > 0);
@@ -225,11 +296,21 @@ async fn relations_resolve_both_ways() {
     for person in data["persons"]["nodes"].as_array().into_iter().flatten() {
         let id = person["id"].as_str().unwrap_or_default().to_owned();
         if !person["residence"].is_null() {
-            assert!(ids(&person["residence"]["occupants"]).contains(&id), "the residence's occupants hold the person");
+            assert!(
+                ids(&person["residence"]["occupants"]).contains(&id),
+                "the residence's occupants hold the person"
+            );
         }
-        for organization in person["organizations"]["nodes"].as_array().into_iter().flatten() {
+        for organization in person["organizations"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             memberships_seen += 1;
-            assert!(ids(&organization["members"]).contains(&id), "the organization's members hold the person");
+            assert!(
+                ids(&organization["members"]).contains(&id),
+                "the organization's members hold the person"
+            );
         }
     }
     assert!(memberships_seen > 0);
@@ -255,15 +336,38 @@ async fn node_fetches_every_type_by_its_global_id() {
         ("events", "Event"),
     ]
     .into_iter()
-    .map(|(list, type_name)| (data[list]["nodes"][0]["id"].as_str().unwrap_or_default().to_owned(), type_name))
+    .map(|(list, type_name)| {
+        (
+            data[list]["nodes"][0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            type_name,
+        )
+    })
     .chain([
-        (data["jurisdiction"]["id"].as_str().unwrap_or_default().to_owned(), "Jurisdiction"),
-        (data["department"]["id"].as_str().unwrap_or_default().to_owned(), "Department"),
+        (
+            data["jurisdiction"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            "Jurisdiction",
+        ),
+        (
+            data["department"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            "Department",
+        ),
     ])
     .collect();
     let all: Vec<&str> = ids.iter().map(|(id, _)| id.as_str()).collect();
     let nodes = gateway
-        .query("query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }", json!({ "ids": all }))
+        .query(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }",
+            json!({ "ids": all }),
+        )
         .await;
     for (i, (id, type_name)) in ids.iter().enumerate() {
         assert_eq!(nodes["nodes"][i]["__typename"], *type_name);
@@ -282,7 +386,10 @@ async fn personal_data_is_masked_by_default() {
     let data = gateway
         .query("{ persons(first: 1) { nodes { idNumber } } }", Value::Null)
         .await;
-    let shown = data["persons"]["nodes"][0]["idNumber"].as_str().unwrap_or_default().to_owned();
+    let shown = data["persons"]["nodes"][0]["idNumber"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert_ne!(shown, id_number);
     assert_eq!(shown.len(), id_number.len());
     assert_eq!(&shown[..6], &id_number[..6]);
@@ -317,9 +424,14 @@ async fn department_records_link_entities_to_the_systems_holding_them() {
         )
         .await;
     for person in data["persons"]["nodes"].as_array().into_iter().flatten() {
-        let records = person["departmentRecords"].as_array().cloned().unwrap_or_default();
+        let records = person["departmentRecords"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert!(
-            records.iter().any(|r| r["department"]["code"] == "220422-GA"),
+            records
+                .iter()
+                .any(|r| r["department"]["code"] == "220422-GA"),
             "every person is registered with the county police (户籍): {person}"
         );
     }

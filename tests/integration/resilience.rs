@@ -5,10 +5,17 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{DatabaseProxy, TestGateway, first_error_code, postgres_server, seeded_database, test_config};
+use crate::helpers::{
+    DatabaseProxy, TestGateway, first_error_code, postgres_server, seeded_database, test_config,
+};
 
 async fn status_of(gateway: &TestGateway, path: &str) -> (StatusCode, Value) {
-    let response = gateway.client.get(gateway.url(path)).send().await.expect("the gateway answers");
+    let response = gateway
+        .client
+        .get(gateway.url(path))
+        .send()
+        .await
+        .expect("the gateway answers");
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -28,7 +35,9 @@ async fn readyz_fails_while_redis_is_unreachable() {
     let database = seeded_database().await;
     let mut config = test_config(&database);
     // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
     config.redis_url = gateway::config::Secret::new(format!("redis://{closed}"));
     let gateway = TestGateway::spawn_with(config, database).await;
     let (status, body) = status_of(&gateway, "/readyz").await;
@@ -40,23 +49,41 @@ async fn readyz_fails_while_redis_is_unreachable() {
 #[tokio::test]
 async fn a_lost_database_fails_readiness_and_queries_clearly_then_recovers_by_itself() {
     let upstream = url::Url::parse(&postgres_server()).expect("server URL");
-    let upstream = format!("{}:{}", upstream.host_str().unwrap_or("127.0.0.1"), upstream.port().unwrap_or(5432));
+    let upstream = format!(
+        "{}:{}",
+        upstream.host_str().unwrap_or("127.0.0.1"),
+        upstream.port().unwrap_or(5432)
+    );
     let proxy = DatabaseProxy::start(upstream.parse().expect("socket address")).await;
     let database = seeded_database().await;
     let mut config = test_config(&database);
-    config.database_url = gateway::config::Secret::new(format!("postgres://postgres@127.0.0.1:{}/{database}", proxy.port));
+    config.database_url = gateway::config::Secret::new(format!(
+        "postgres://postgres@127.0.0.1:{}/{database}",
+        proxy.port
+    ));
     config.database.acquire_timeout_ms = 500;
     let gateway = TestGateway::spawn_with(config, database).await;
     let query = "{ jurisdictions(level: COUNTY) { totalCount } }";
-    assert_eq!(gateway.query(query, Value::Null).await["jurisdictions"]["totalCount"], 4);
+    assert_eq!(
+        gateway.query(query, Value::Null).await["jurisdictions"]["totalCount"],
+        4
+    );
 
     proxy.cut();
     let (status, _) = status_of(&gateway, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     let (status, body) = gateway.post(query, Value::Null).await;
-    assert_eq!(status, StatusCode::OK, "an execution error, not a failed request: {body}");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an execution error, not a failed request: {body}"
+    );
     assert_eq!(first_error_code(&body), "DATABASE_UNAVAILABLE", "{body}");
-    assert_eq!(status_of(&gateway, "/healthz").await.0, StatusCode::OK, "the process lives on");
+    assert_eq!(
+        status_of(&gateway, "/healthz").await.0,
+        StatusCode::OK,
+        "the process lives on"
+    );
 
     proxy.restore();
     let mut recovered = false;
@@ -68,5 +95,8 @@ async fn a_lost_database_fails_readiness_and_queries_clearly_then_recovers_by_it
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "readiness comes back once the database does");
-    assert_eq!(gateway.query(query, Value::Null).await["jurisdictions"]["totalCount"], 4);
+    assert_eq!(
+        gateway.query(query, Value::Null).await["jurisdictions"]["totalCount"],
+        4
+    );
 }

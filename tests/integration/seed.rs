@@ -35,13 +35,18 @@ async fn fingerprint(pool: &PgPool) -> Vec<String> {
 
 #[tokio::test]
 async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
-    let options = SeedOptions { scale: Scale::Small, seed: 7 };
+    let options = SeedOptions {
+        scale: Scale::Small,
+        seed: 7,
+    };
     let (_, first) = migrated_database().await;
     let (_, second) = migrated_database().await;
     let (_, other) = migrated_database().await;
     seed::seed(&first, &options, &|_| {}).await.expect("seed");
     seed::seed(&second, &options, &|_| {}).await.expect("seed");
-    seed::seed(&other, &SeedOptions { seed: 8, ..options }, &|_| {}).await.expect("seed");
+    seed::seed(&other, &SeedOptions { seed: 8, ..options }, &|_| {})
+        .await
+        .expect("seed");
     let first = fingerprint(&first).await;
     assert_eq!(first, fingerprint(&second).await);
     assert_ne!(first, fingerprint(&other).await);
@@ -51,10 +56,14 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
 async fn seeding_refuses_a_database_that_holds_data_until_reset() {
     let (_, pool) = migrated_database().await;
     let options = SeedOptions::default();
-    seed::seed(&pool, &options, &|_| {}).await.expect("first seed");
+    seed::seed(&pool, &options, &|_| {})
+        .await
+        .expect("first seed");
     let again = seed::seed(&pool, &options, &|_| {}).await;
     assert!(matches!(again, Err(SeedError::NotEmpty)), "{again:?}");
     seed::reset(&pool).await.expect("reset");
     assert!(seed::is_empty(&pool).await.expect("is_empty"));
-    seed::seed(&pool, &options, &|_| {}).await.expect("seed after reset");
+    seed::seed(&pool, &options, &|_| {})
+        .await
+        .expect("seed after reset");
 }

@@ -69,5 +69,10 @@ impl IntoResponse for Refusal {
 
 pub fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    (status, [(header::CONTENT_TYPE, media.header_value())], bytes).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.header_value())],
+        bytes,
+    )
+        .into_response()
 }

@@ -66,19 +66,31 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     }
 }
 
-pub async fn get(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Some(media) = response_type(&headers) else {
         return not_acceptable();
     };
-    let params: HashMap<String, String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect();
-    let variables = match params.get("variables").map(|text| serde_json::from_str(text)).transpose() {
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let variables = match params
+        .get("variables")
+        .map(|text| serde_json::from_str(text))
+        .transpose()
+    {
         Ok(variables) => variables,
         Err(e) => {
-            return Refusal::new(ErrorCode::BadRequest, format!("`variables` is not valid JSON: {e}"))
-                .answered_as(media)
-                .into_response();
+            return Refusal::new(
+                ErrorCode::BadRequest,
+                format!("`variables` is not valid JSON: {e}"),
+            )
+            .answered_as(media)
+            .into_response();
         }
     };
     let request = GraphqlRequest {
@@ -119,10 +131,13 @@ fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
         .as_deref()
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| Refusal::new(ErrorCode::BadRequest, "the request has no `query`"))?;
-    if let Some(variables) = &request.variables {
-        if !(variables.is_object() || variables.is_null()) {
-            return Err(Refusal::new(ErrorCode::BadRequest, "`variables` must be a JSON object"));
-        }
+    if let Some(variables) = &request.variables
+        && !(variables.is_object() || variables.is_null())
+    {
+        return Err(Refusal::new(
+            ErrorCode::BadRequest,
+            "`variables` must be a JSON object",
+        ));
     }
     let document = parse_query(query)
         .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
@@ -133,9 +148,10 @@ fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
         (DocumentOperations::Multiple(operations), Some(name)) => {
             operations.get(name).map(|operation| operation.node.ty)
         }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| operation.node.ty)
-        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .values()
+            .next()
+            .map(|operation| operation.node.ty),
         (DocumentOperations::Multiple(_), None) => {
             return Err(Refusal::new(
                 ErrorCode::UnknownOperation,
@@ -146,7 +162,10 @@ fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
     let operation = operation.ok_or_else(|| {
         Refusal::new(
             ErrorCode::UnknownOperation,
-            format!("the document has no operation named `{}`", name.unwrap_or_default()),
+            format!(
+                "the document has no operation named `{}`",
+                name.unwrap_or_default()
+            ),
         )
     })?;
     if method == Method::Get && operation != OperationType::Query {
@@ -175,7 +194,11 @@ async fn execute(
         .unwrap_or_default();
     let mut graphql = Request::new(request.query.unwrap_or_default())
         .variables(variables)
-        .data(Loaders::new(&state.store, scope_for(headers), state.batch_window));
+        .data(Loaders::new(
+            &state.store,
+            scope_for(headers),
+            state.batch_window,
+        ));
     if let Some(name) = request.operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);
     }
@@ -185,7 +208,10 @@ async fn execute(
         tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
         return Refusal::new(
             ErrorCode::Timeout,
-            format!("the request did not finish within {} ms", timeout.as_millis()),
+            format!(
+                "the request did not finish within {} ms",
+                timeout.as_millis()
+            ),
         )
         .answered_as(media)
         .into_response();
@@ -208,11 +234,17 @@ async fn execute(
             .and_then(|code| ErrorCode::parse(&code))
             .map_or(StatusCode::BAD_REQUEST, status)
     } else {
-        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or_default());
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&response.data).unwrap_or_default(),
+        );
         StatusCode::OK
     };
     if !response.errors.is_empty() {
-        body.insert("errors".into(), serde_json::to_value(&response.errors).unwrap_or_default());
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&response.errors).unwrap_or_default(),
+        );
     }
     json_response(http_status, media, &serde_json::Value::Object(body))
 }

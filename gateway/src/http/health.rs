@@ -28,11 +28,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         let Some(client) = &state.redis else {
             return None;
         };
-        Some(match tokio::time::timeout(CHECK_TIMEOUT, ping_redis(client)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("no answer within 1 s".to_owned()),
-        })
+        Some(
+            match tokio::time::timeout(CHECK_TIMEOUT, ping_redis(client)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 1 s".to_owned()),
+            },
+        )
     };
     let (postgres, redis) = tokio::join!(postgres, redis);
     let ready = postgres.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
@@ -47,7 +49,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "redis": redis.as_ref().map_or(json!({ "status": "disabled" }), describe),
         }
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     if !ready {
         tracing::warn!(%body, "not ready");
     }
@@ -56,6 +62,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn ping_redis(client: &redis::Client) -> redis::RedisResult<()> {
     let mut connection = client.get_multiplexed_async_connection().await?;
-    redis::cmd("PING").query_async::<String>(&mut connection).await?;
+    redis::cmd("PING")
+        .query_async::<String>(&mut connection)
+        .await?;
     Ok(())
 }

@@ -51,18 +51,22 @@ impl AppState {
 
 pub fn router(state: AppState, config: &Config) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let graphql = get(graphql::get)
-        .post(graphql::post)
-        .fallback(|| async {
-            Refusal::new(ErrorCode::MethodNotAllowed, "use GET for queries or POST for any operation")
-        });
+    let graphql = get(graphql::get).post(graphql::post).fallback(|| async {
+        Refusal::new(
+            ErrorCode::MethodNotAllowed,
+            "use GET for queries or POST for any operation",
+        )
+    });
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", graphql)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async {
-            Refusal::new(ErrorCode::NotFound, "no such endpoint; GraphQL is served at /graphql")
+            Refusal::new(
+                ErrorCode::NotFound,
+                "no such endpoint; GraphQL is served at /graphql",
+            )
         })
         .with_state(state)
         .layer(
@@ -86,7 +90,10 @@ fn cors(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::AUTHORIZATION,
+        ])
 }
 
 async fn graphiql() -> Html<String> {

@@ -23,7 +23,12 @@ impl MediaType {
 
 /// `type/subtype` of a header value, lowercased, parameters dropped.
 fn essence(value: &str) -> String {
-    value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn quality(range: &str) -> f32 {
@@ -61,11 +66,9 @@ pub fn response_type(headers: &HeaderMap) -> Option<MediaType> {
     let any = weight(&["*/*", "application/*"]);
     if graphql > 0.0 && graphql >= json {
         Some(MediaType::GraphqlResponse)
-    } else if json > 0.0 {
+    } else if json > 0.0 || any > 0.0 {
+        // A bare wildcard gets plain JSON, which every client (curl included) reads.
         Some(MediaType::Json)
-    } else if any > 0.0 {
-        // A wildcard gets the spec's own type.
-        Some(MediaType::GraphqlResponse)
     } else {
         None
     }
@@ -95,7 +98,10 @@ mod tests {
     fn clients_get_the_type_they_accept() {
         assert_eq!(accept(""), Some(MediaType::Json));
         assert_eq!(accept("application/json"), Some(MediaType::Json));
-        assert_eq!(accept("application/graphql-response+json"), Some(MediaType::GraphqlResponse));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(MediaType::GraphqlResponse)
+        );
         assert_eq!(
             accept("application/graphql-response+json, application/json;q=0.9"),
             Some(MediaType::GraphqlResponse)
@@ -104,7 +110,7 @@ mod tests {
             accept("application/graphql-response+json;q=0.5, application/json"),
             Some(MediaType::Json)
         );
-        assert_eq!(accept("*/*"), Some(MediaType::GraphqlResponse));
+        assert_eq!(accept("*/*"), Some(MediaType::Json));
         assert_eq!(accept("text/html"), None);
     }
 }

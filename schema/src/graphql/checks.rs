@@ -128,7 +128,9 @@ impl<'a> Counter<'a> {
                 Selection::InlineFragment(fragment) => {
                     self.selection_set(&fragment.node.selection_set.node)
                 }
-                Selection::FragmentSpread(spread) => self.fragment(spread.node.fragment_name.node.as_str()),
+                Selection::FragmentSpread(spread) => {
+                    self.fragment(spread.node.fragment_name.node.as_str())
+                }
             })
             .fold(0, usize::saturating_add)
     }
@@ -155,7 +157,9 @@ mod tests {
     use async_graphql::parser::parse_query;
 
     fn count(query: &str) -> usize {
-        parse_query(query).map(|doc| count_selections(&doc)).unwrap_or(usize::MAX)
+        parse_query(query)
+            .map(|doc| count_selections(&doc))
+            .unwrap_or(usize::MAX)
     }
 
     #[test]
@@ -174,6 +178,9 @@ mod tests {
 
     #[test]
     fn fragment_cycles_do_not_loop() {
-        assert_eq!(count("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }"), 2);
+        assert_eq!(
+            count("{ ...A } fragment A on Query { x ...B } fragment B on Query { y ...A }"),
+            2
+        );
     }
 }

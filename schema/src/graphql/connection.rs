@@ -18,7 +18,10 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// A list's share of a query's complexity: its selection, once per item of the page it
 /// may return, so nested lists multiply as the rows they fetch do.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first.or(last).unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
+    let size = first
+        .or(last)
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(1, MAX_PAGE_SIZE);
     (size as usize).saturating_mul(child_complexity)
 }
 
@@ -117,7 +120,10 @@ impl CursorType for IdCursor {
     type Error = &'static str;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        decode_cursor("id", s)?.parse().map(IdCursor).map_err(|_| "not a number")
+        decode_cursor("id", s)?
+            .parse()
+            .map(IdCursor)
+            .map_err(|_| "not a number")
     }
 
     fn encode_cursor(&self) -> String {
@@ -165,12 +171,14 @@ impl ListTotal {
         let loaders = loaders(ctx)?;
         match &self.0 {
             Total::Entities(total) => count_entities(loaders, total).await,
-            Total::Jurisdictions(query) => {
-                Ok(store(ctx)?.count_jurisdictions(query).await.map_err(store_error)?)
-            }
-            Total::Departments(county) => {
-                Ok(store(ctx)?.count_departments(county.as_deref()).await.map_err(store_error)?)
-            }
+            Total::Jurisdictions(query) => Ok(store(ctx)?
+                .count_jurisdictions(query)
+                .await
+                .map_err(store_error)?),
+            Total::Departments(county) => Ok(store(ctx)?
+                .count_departments(county.as_deref())
+                .await
+                .map_err(store_error)?),
         }
     }
 }
@@ -239,17 +247,26 @@ pub async fn entity_connection<E: Counted + OutputType>(
         .load_one(super::loaders::PageKey {
             relation,
             key,
-            query: crate::store::ListQuery { conditions, page: page_args },
+            query: crate::store::ListQuery {
+                conditions,
+                page: page_args,
+            },
         })
         .await
         .map_err(store_error)?
         .unwrap_or_else(Page::empty);
-    let (has_previous, has_next) =
-        page_flags(page.more, page_args.from_end, page_args.after.is_some(), page_args.before.is_some());
+    let (has_previous, has_next) = page_flags(
+        page.more,
+        page_args.from_end,
+        page_args.after.is_some(),
+        page_args.before.is_some(),
+    );
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
-    connection
-        .edges
-        .extend(page.rows.into_iter().map(|row| Edge::new(IdCursor(row.id()), row)));
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|row| Edge::new(IdCursor(row.id()), row)),
+    );
     Ok(connection)
 }
 
@@ -260,19 +277,30 @@ pub fn code_connection<N: OutputType>(
     total: Total,
     code: impl Fn(&N) -> String,
 ) -> CodeConnection<N> {
-    let (has_previous, has_next) =
-        page_flags(page.more, paging.from_end, paging.after.is_some(), paging.before.is_some());
-    let mut connection = Connection::with_additional_fields(has_previous, has_next, ListTotal(total));
-    connection
-        .edges
-        .extend(page.rows.into_iter().map(|row| Edge::new(CodeCursor(code(&row)), row)));
+    let (has_previous, has_next) = page_flags(
+        page.more,
+        paging.from_end,
+        paging.after.is_some(),
+        paging.before.is_some(),
+    );
+    let mut connection =
+        Connection::with_additional_fields(has_previous, has_next, ListTotal(total));
+    connection.edges.extend(
+        page.rows
+            .into_iter()
+            .map(|row| Edge::new(CodeCursor(code(&row)), row)),
+    );
     connection
 }
 
 /// Relay's pageInfo flags: `more` is known in the page's direction; the other side is
 /// reported from the cursor the client came from, as the spec allows.
 fn page_flags(more: bool, from_end: bool, after: bool, before: bool) -> (bool, bool) {
-    if from_end { (more, before) } else { (after, more) }
+    if from_end {
+        (more, before)
+    } else {
+        (after, more)
+    }
 }
 
 #[cfg(test)]
@@ -289,13 +317,26 @@ mod tests {
 
     #[test]
     fn paging_arguments_are_checked() {
-        let both = Paging { first: Some(1), last: Some(1), ..Paging::default() };
+        let both = Paging {
+            first: Some(1),
+            last: Some(1),
+            ..Paging::default()
+        };
         assert!(both.id_page().is_err());
-        let negative = Paging { first: Some(-1), ..Paging::default() };
+        let negative = Paging {
+            first: Some(-1),
+            ..Paging::default()
+        };
         assert!(negative.id_page().is_err());
-        let huge = Paging { last: Some(MAX_PAGE_SIZE + 1), ..Paging::default() };
+        let huge = Paging {
+            last: Some(MAX_PAGE_SIZE + 1),
+            ..Paging::default()
+        };
         assert!(huge.id_page().is_err());
         let default = Paging::default().id_page().ok();
-        assert_eq!(default.map(|p| (p.limit, p.from_end)), Some((i64::from(DEFAULT_PAGE_SIZE), false)));
+        assert_eq!(
+            default.map(|p| (p.limit, p.from_end)),
+            Some((i64::from(DEFAULT_PAGE_SIZE), false))
+        );
     }
 }

@@ -12,7 +12,8 @@ const MAX_SEARCH_CHARS: usize = 64;
 
 /// Checks a jurisdiction code's shape: the national pattern has 6, 9, 12 or 15 digits.
 pub fn check_code(code: &str) -> Result<&str, ApiError> {
-    let well_formed = matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit());
+    let well_formed =
+        matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit());
     if well_formed {
         Ok(code)
     } else {
@@ -35,7 +36,9 @@ impl Common<'_> {
     fn conditions(self) -> Result<Vec<Condition>, ApiError> {
         let mut conditions = Vec::new();
         if let Some(code) = self.jurisdiction {
-            conditions.push(Condition::Within(subtree_prefix(check_code(code)?).to_owned()));
+            conditions.push(Condition::Within(
+                subtree_prefix(check_code(code)?).to_owned(),
+            ));
         }
         if let Some(text) = search_text("nameStartsWith", self.starts_with)? {
             conditions.push(Condition::NameStartsWith(text));
@@ -43,10 +46,10 @@ impl Common<'_> {
         if let Some(text) = search_text("nameContains", self.contains)? {
             conditions.push(Condition::NameContains(text));
         }
-        if let (Some(from), Some(until)) = (self.from, self.until) {
-            if from >= until {
-                return Err(ApiError::bad_input("the time range ends before it starts"));
-            }
+        if let (Some(from), Some(until)) = (self.from, self.until)
+            && from >= until
+        {
+            return Err(ApiError::bad_input("the time range ends before it starts"));
         }
         conditions.extend(self.from.map(Condition::From));
         conditions.extend(self.until.map(Condition::Until));
@@ -66,7 +69,11 @@ fn search_text(name: &str, text: &Option<String>) -> Result<Option<String>, ApiE
     Ok(Some(text.to_owned()))
 }
 
-fn one_of<T: Copy>(column: &'static str, values: &Option<Vec<T>>, as_str: fn(T) -> &'static str) -> Option<Condition> {
+fn one_of<T: Copy>(
+    column: &'static str,
+    values: &Option<Vec<T>>,
+    as_str: fn(T) -> &'static str,
+) -> Option<Condition> {
     values
         .as_ref()
         .map(|values| Condition::OneOf(column, values.iter().map(|v| as_str(*v)).collect()))
@@ -96,7 +103,11 @@ impl PersonFilter {
             until: self.registered_until,
         }
         .conditions()?;
-        conditions.extend(one_of("gender", &self.gender.map(|g| vec![g]), Gender::as_str));
+        conditions.extend(one_of(
+            "gender",
+            &self.gender.map(|g| vec![g]),
+            Gender::as_str,
+        ));
         Ok(conditions)
     }
 }
@@ -199,7 +210,13 @@ macro_rules! filter {
     )+};
 }
 
-filter!(PersonFilter, PlaceFilter, ThingFilter, OrganizationFilter, EventFilter);
+filter!(
+    PersonFilter,
+    PlaceFilter,
+    ThingFilter,
+    OrganizationFilter,
+    EventFilter
+);
 
 pub fn conditions<F: Filter>(filter: &Option<F>) -> Result<Vec<Condition>, ApiError> {
     filter.as_ref().map_or(Ok(Vec::new()), F::to_conditions)

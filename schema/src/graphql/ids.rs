@@ -67,7 +67,11 @@ pub fn decode_numeric(id: &str, expected: NodeType) -> Result<i64, ApiError> {
     if node_type != expected {
         return Err(ApiError::new(
             ErrorCode::InvalidId,
-            format!("`{id}` names a {}, not a {}", node_type.as_str(), expected.as_str()),
+            format!(
+                "`{id}` names a {}, not a {}",
+                node_type.as_str(),
+                expected.as_str()
+            ),
         ));
     }
     numeric_key(id, &key)
@@ -87,8 +91,13 @@ mod tests {
         let id = encode(NodeType::Person, 42);
         assert_eq!(decode(&id).ok(), Some((NodeType::Person, "42".to_owned())));
         assert_eq!(decode_numeric(&id, NodeType::Person).ok(), Some(42));
-        let wrong = decode_numeric(&id, NodeType::Place).err().map(|e| e.message);
-        assert_eq!(wrong, Some(format!("`{}` names a Person, not a Place", id.0)));
+        let wrong = decode_numeric(&id, NodeType::Place)
+            .err()
+            .map(|e| e.message);
+        assert_eq!(
+            wrong,
+            Some(format!("`{}` names a Person, not a Place", id.0))
+        );
     }
 
     #[test]

@@ -66,18 +66,30 @@ impl<E: Entity> Loader<PageKey> for Pages<E> {
     async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Page<E>>, LoadError> {
         // Parents asking for the same list the same way share one statement.
         let groups = group(keys, |k| (k.relation, k.query.clone()), |k| k.key.clone());
-        let loaded = try_join_all(groups.into_iter().map(|((relation, query), parents)| async move {
-            let mut pages = self.store.list_pages::<E>(&self.scope, relation, &parents, &query).await?;
-            Ok::<_, StoreError>(
-                parents
-                    .into_iter()
-                    .map(|key| {
-                        let page = pages.remove(&key).unwrap_or_else(Page::empty);
-                        (PageKey { relation, key, query: query.clone() }, page)
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }))
+        let loaded = try_join_all(groups.into_iter().map(
+            |((relation, query), parents)| async move {
+                let mut pages = self
+                    .store
+                    .list_pages::<E>(&self.scope, relation, &parents, &query)
+                    .await?;
+                Ok::<_, StoreError>(
+                    parents
+                        .into_iter()
+                        .map(|key| {
+                            let page = pages.remove(&key).unwrap_or_else(Page::empty);
+                            (
+                                PageKey {
+                                    relation,
+                                    key,
+                                    query: query.clone(),
+                                },
+                                page,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            },
+        ))
         .await?;
         Ok(loaded.into_iter().flatten().collect())
     }
@@ -102,25 +114,45 @@ impl<E: Entity> Loader<CountKey> for Counts<E> {
     type Error = LoadError;
 
     async fn load(&self, keys: &[CountKey]) -> Result<HashMap<CountKey, i64>, LoadError> {
-        let groups = group(keys, |k| (k.relation, k.conditions.clone()), |k| k.key.clone());
-        let loaded = try_join_all(groups.into_iter().map(|((relation, conditions), parents)| async move {
-            let counts = self.store.count_lists::<E>(&self.scope, relation, &parents, &conditions).await?;
-            Ok::<_, StoreError>(
-                parents
-                    .into_iter()
-                    .map(|key| {
-                        let total = counts.get(&key).copied().unwrap_or(0);
-                        (CountKey { relation, key, conditions: conditions.clone() }, total)
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }))
+        let groups = group(
+            keys,
+            |k| (k.relation, k.conditions.clone()),
+            |k| k.key.clone(),
+        );
+        let loaded = try_join_all(groups.into_iter().map(
+            |((relation, conditions), parents)| async move {
+                let counts = self
+                    .store
+                    .count_lists::<E>(&self.scope, relation, &parents, &conditions)
+                    .await?;
+                Ok::<_, StoreError>(
+                    parents
+                        .into_iter()
+                        .map(|key| {
+                            let total = counts.get(&key).copied().unwrap_or(0);
+                            (
+                                CountKey {
+                                    relation,
+                                    key,
+                                    conditions: conditions.clone(),
+                                },
+                                total,
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            },
+        ))
         .await?;
         Ok(loaded.into_iter().flatten().collect())
     }
 }
 
-fn group<K, G: Hash + Eq, P>(keys: &[K], by: impl Fn(&K) -> G, part: impl Fn(&K) -> P) -> HashMap<G, Vec<P>> {
+fn group<K, G: Hash + Eq, P>(
+    keys: &[K],
+    by: impl Fn(&K) -> G,
+    part: impl Fn(&K) -> P,
+) -> HashMap<G, Vec<P>> {
     let mut groups: HashMap<G, Vec<P>> = HashMap::new();
     for key in keys {
         groups.entry(by(key)).or_default().push(part(key));
@@ -136,7 +168,10 @@ impl Loader<String> for JurisdictionsByCode {
 
     async fn load(&self, codes: &[String]) -> Result<HashMap<String, Jurisdiction>, LoadError> {
         let rows = self.0.jurisdictions_by_code(codes).await?;
-        Ok(rows.into_iter().map(|row| (row.code.clone(), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.code.clone(), row))
+            .collect())
     }
 }
 
@@ -147,9 +182,14 @@ impl Loader<String> for ChildrenOf {
     type Value = Vec<Jurisdiction>;
     type Error = LoadError;
 
-    async fn load(&self, codes: &[String]) -> Result<HashMap<String, Vec<Jurisdiction>>, LoadError> {
-        let mut children: HashMap<String, Vec<Jurisdiction>> =
-            codes.iter().map(|code| (code.clone(), Vec::new())).collect();
+    async fn load(
+        &self,
+        codes: &[String],
+    ) -> Result<HashMap<String, Vec<Jurisdiction>>, LoadError> {
+        let mut children: HashMap<String, Vec<Jurisdiction>> = codes
+            .iter()
+            .map(|code| (code.clone(), Vec::new()))
+            .collect();
         for row in self.0.jurisdiction_children(codes).await? {
             if let Some(siblings) = row.parent_code.as_ref().and_then(|p| children.get_mut(p)) {
                 siblings.push(row);
@@ -167,7 +207,10 @@ impl Loader<String> for DepartmentsByCode {
 
     async fn load(&self, codes: &[String]) -> Result<HashMap<String, Department>, LoadError> {
         let rows = self.0.departments_by_code(codes).await?;
-        Ok(rows.into_iter().map(|row| (row.code.clone(), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.code.clone(), row))
+            .collect())
     }
 }
 
@@ -213,9 +256,30 @@ pub struct EntityLoaders<E: Entity> {
 impl<E: Entity> EntityLoaders<E> {
     fn new(store: &Store, scope: &Scope, window: Duration) -> Self {
         Self {
-            by_id: batched(ById { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
-            pages: batched(Pages { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
-            counts: batched(Counts { store: store.clone(), scope: scope.clone(), _entity: PhantomData }, window),
+            by_id: batched(
+                ById {
+                    store: store.clone(),
+                    scope: scope.clone(),
+                    _entity: PhantomData,
+                },
+                window,
+            ),
+            pages: batched(
+                Pages {
+                    store: store.clone(),
+                    scope: scope.clone(),
+                    _entity: PhantomData,
+                },
+                window,
+            ),
+            counts: batched(
+                Counts {
+                    store: store.clone(),
+                    scope: scope.clone(),
+                    _entity: PhantomData,
+                },
+                window,
+            ),
         }
     }
 }

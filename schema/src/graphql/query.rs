@@ -3,8 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use super::connection::{
-    page_cost,
-    CodeConnection, EntityConnection, Paging, Total, code_connection, entity_connection,
+    CodeConnection, EntityConnection, Paging, Total, code_connection, entity_connection, page_cost,
 };
 use super::filters::{
     EventFilter, OrganizationFilter, PersonFilter, PlaceFilter, ThingFilter, check_code, conditions,
@@ -33,7 +32,14 @@ async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
     conditions: Vec<crate::store::Condition>,
     paging: Paging,
 ) -> Result<EntityConnection<E>> {
-    entity_connection(ctx, relations::IN_SUBTREE, Key::Code(String::new()), conditions, paging).await
+    entity_connection(
+        ctx,
+        relations::IN_SUBTREE,
+        Key::Code(String::new()),
+        conditions,
+        paging,
+    )
+    .await
 }
 
 #[Object(name = "Query")]
@@ -43,20 +49,30 @@ impl QueryRoot {
         let (node_type, key) = ids::decode(&id)?;
         let numeric = || ids::numeric_key(&id, &key);
         Ok(match node_type {
-            NodeType::Jurisdiction => resolve::jurisdiction(ctx, &key).await?.map(Node::Jurisdiction),
+            NodeType::Jurisdiction => resolve::jurisdiction(ctx, &key)
+                .await?
+                .map(Node::Jurisdiction),
             NodeType::Department => loaders(ctx)?
                 .departments
                 .load_one(key.clone())
                 .await
                 .map_err(store_error)?
                 .map(Node::Department),
-            NodeType::Person => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Person),
-            NodeType::Place => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Place),
-            NodeType::Thing => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Thing),
-            NodeType::Organization => {
-                resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Organization)
-            }
-            NodeType::Event => resolve::entity(ctx, Some(numeric()?)).await?.map(Node::Event),
+            NodeType::Person => resolve::entity(ctx, Some(numeric()?))
+                .await?
+                .map(Node::Person),
+            NodeType::Place => resolve::entity(ctx, Some(numeric()?))
+                .await?
+                .map(Node::Place),
+            NodeType::Thing => resolve::entity(ctx, Some(numeric()?))
+                .await?
+                .map(Node::Thing),
+            NodeType::Organization => resolve::entity(ctx, Some(numeric()?))
+                .await?
+                .map(Node::Organization),
+            NodeType::Event => resolve::entity(ctx, Some(numeric()?))
+                .await?
+                .map(Node::Event),
         })
     }
 
@@ -90,15 +106,33 @@ impl QueryRoot {
         if let Some(code) = &parent_code {
             check_code(code)?;
         }
-        let page = Paging { first, after, last, before }.code_page()?;
+        let page = Paging {
+            first,
+            after,
+            last,
+            before,
+        }
+        .code_page()?;
         let query = JurisdictionQuery { level, parent_code };
-        let rows = store(ctx)?.list_jurisdictions(&query, &page).await.map_err(store_error)?;
-        Ok(code_connection(rows, &page, Total::Jurisdictions(query), |j| j.code.clone()))
+        let rows = store(ctx)?
+            .list_jurisdictions(&query, &page)
+            .await
+            .map_err(store_error)?;
+        Ok(code_connection(
+            rows,
+            &page,
+            Total::Jurisdictions(query),
+            |j| j.code.clone(),
+        ))
     }
 
     /// A department by code, e.g. 220422-GA (东辽县公安局).
     async fn department(&self, ctx: &Context<'_>, code: String) -> Result<Option<Department>> {
-        loaders(ctx)?.departments.load_one(code).await.map_err(store_error)
+        loaders(ctx)?
+            .departments
+            .load_one(code)
+            .await
+            .map_err(store_error)
     }
 
     /// Departments ordered by code, optionally of one county (e.g. 220422).
@@ -115,12 +149,23 @@ impl QueryRoot {
         if let Some(code) = &county {
             check_code(code)?;
         }
-        let page = Paging { first, after, last, before }.code_page()?;
+        let page = Paging {
+            first,
+            after,
+            last,
+            before,
+        }
+        .code_page()?;
         let rows = store(ctx)?
             .list_departments(county.as_deref(), &page)
             .await
             .map_err(store_error)?;
-        Ok(code_connection(rows, &page, Total::Departments(county), |d| d.code.clone()))
+        Ok(code_connection(
+            rows,
+            &page,
+            Total::Departments(county),
+            |d| d.code.clone(),
+        ))
     }
 
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
@@ -154,7 +199,17 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Person>> {
-        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+        everywhere(
+            ctx,
+            conditions(&filter)?,
+            Paging {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// Places, ordered by id.
@@ -168,7 +223,17 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Place>> {
-        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+        everywhere(
+            ctx,
+            conditions(&filter)?,
+            Paging {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// Things, ordered by id.
@@ -182,7 +247,17 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Thing>> {
-        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+        everywhere(
+            ctx,
+            conditions(&filter)?,
+            Paging {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// Organizations, ordered by id.
@@ -196,7 +271,17 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Organization>> {
-        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+        everywhere(
+            ctx,
+            conditions(&filter)?,
+            Paging {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 
     /// Events, ordered by id (which follows the time they were reported).
@@ -210,6 +295,16 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Event>> {
-        everywhere(ctx, conditions(&filter)?, Paging { first, after, last, before }).await
+        everywhere(
+            ctx,
+            conditions(&filter)?,
+            Paging {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await
     }
 }

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ErrorExtensions, Result};
 
-use super::loaders::{Loaded, LoadError, Loaders};
+use super::loaders::{LoadError, Loaded, Loaders};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::Jurisdiction;
 use crate::store::{Store, StoreError};
@@ -14,7 +14,8 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
 }
 
 pub fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
-    ctx.data::<Store>().map_err(|_| internal("schema data missing: store"))
+    ctx.data::<Store>()
+        .map_err(|_| internal("schema data missing: store"))
 }
 
 fn internal(detail: &str) -> async_graphql::Error {

@@ -228,6 +228,14 @@ pub async fn seed(
 mod tests {
     use super::*;
 
+    /// Compiles only if a seeding future can be spawned on a multi-threaded runtime.
+    #[allow(dead_code)]
+    fn seeding_is_send(pool: &PgPool) {
+        fn send<T: Send>(_: &T) {}
+        send(&seed(pool, &SeedOptions::default(), &|_| {}));
+        send(&reset(pool));
+    }
+
     #[test]
     fn scales_parse_and_display() {
         assert_eq!("small".parse::<Scale>(), Ok(Scale::Small));

@@ -1,6 +1,8 @@
 //! organizations (companies, shops, co-operatives, associations, schools and clinics)
 //! and their members.
 
+use std::collections::HashSet;
+
 use super::codes::credit_code;
 use super::copy::{Sender, Stopped};
 use super::jurisdictions::{CITY_NAME, Grid, Tree};
@@ -12,7 +14,7 @@ use super::rng::Rng;
 use super::time::{ENTITIES_START, EVENTS_START};
 use super::vocabulary::{
     COOPERATIVE_TRADES, INDUSTRIES, SHOP_TYPES, SOCIAL_ORGANIZATIONS, TOWNSHIP_INSTITUTIONS,
-    TRADE_NAMES,
+    trade_name,
 };
 use crate::enums::{DepartmentKind, OrganizationKind, OrganizationRole, PlaceKind};
 
@@ -127,7 +129,7 @@ fn name(
     place: Option<(PlaceKind, &str)>,
 ) -> String {
     let county = grid.county();
-    let trade = *rng.pick(TRADE_NAMES);
+    let trade = trade_name(rng);
     let area = if grid.core { CITY_NAME } else { county.name };
     match kind {
         OrganizationKind::Enterprise => {
@@ -237,6 +239,7 @@ pub fn write(
     let county_persons: Vec<_> = (0..super::jurisdictions::COUNTIES.len())
         .map(|c| persons.ranges.span(tree.county_grids(c)))
         .collect();
+    let mut company_names = HashSet::new();
     let mut index = 0;
     for (g, grid) in tree.grids.iter().enumerate() {
         for id in organizations.ranges.grid(g) {
@@ -249,12 +252,20 @@ pub fn write(
                 .pick_of(&mut rng, g, usual_places(kind))
                 .or_else(|| places.pick_of(&mut rng, g, PREMISES));
             let place_kind = place.map(|p| places.kind(p));
-            let name = name(
-                &mut rng,
-                grid,
+            let signboard = place.map(|p| (places.kind(p), places.name(p)));
+            let mut name = name(&mut rng, grid, kind, signboard);
+            // A company's registered name is unique; shops and associations may share one.
+            if matches!(
                 kind,
-                place.map(|p| (places.kind(p), places.name(p))),
-            );
+                OrganizationKind::Enterprise | OrganizationKind::PropertyManagement
+            ) {
+                for _ in 0..8 {
+                    if company_names.insert(name.clone()) {
+                        break;
+                    }
+                    name = self::name(&mut rng, grid, kind, signboard);
+                }
+            }
             let credit_code = credit_code(credit_prefix(kind), grid.county().code, index);
             index += 1;
             let created_at = rng.range(ENTITIES_START, EVENTS_START - 1);

@@ -7,7 +7,7 @@ use super::links::Links;
 use super::rng::Rng;
 use super::time::{ENTITIES_START, EVENTS_START};
 use super::vocabulary::{
-    ESTATES, FACTORY_TYPES, PUBLIC_SPACES, ROADS, SHOP_TYPES, TRADE_NAMES, chinese_number,
+    FACTORY_TYPES, PUBLIC_SPACES, ROADS, SHOP_TYPES, chinese_number, estate_name, trade_name,
 };
 use crate::enums::{DepartmentKind, PlaceKind};
 
@@ -101,7 +101,7 @@ pub fn stem(community: &str) -> &str {
 /// groups (组) and house numbers.
 struct GridNames<'a> {
     grid: &'a Grid,
-    estates: Vec<(&'static str, u32)>,
+    estates: Vec<(String, u32)>,
     road: &'static str,
     street_number: u32,
     houses: u32,
@@ -112,7 +112,9 @@ impl<'a> GridNames<'a> {
         let estate_count = 1 + rng.index(2);
         Self {
             grid,
-            estates: (0..estate_count).map(|_| (*rng.pick(ESTATES), 0)).collect(),
+            estates: (0..estate_count)
+                .map(|_| (estate_name(rng, stem(&grid.community)), 0))
+                .collect(),
             road: *rng.pick(ROADS),
             street_number: 1 + rng.below(300) as u32,
             houses: 0,
@@ -139,7 +141,7 @@ impl<'a> GridNames<'a> {
         let grid = self.grid;
         let community = stem(&grid.community);
         let county = grid.county();
-        let trade = *rng.pick(TRADE_NAMES);
+        let trade = trade_name(rng);
         if grid.village {
             let group = self.group(rng);
             let name = match kind {
@@ -181,7 +183,8 @@ impl<'a> GridNames<'a> {
                 },
                 PlaceKind::PublicSpace => format!("{}文化广场", grid.community),
             };
-            return (name, format!("{}{group}组", grid.address));
+            self.houses += 1;
+            return (name, format!("{}{group}组{}号", grid.address, self.houses));
         }
 
         let number = self.next_street_number(rng);

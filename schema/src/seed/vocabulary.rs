@@ -326,6 +326,43 @@ pub const TRADE_NAMES: &[&str] = &[
     "吉运",
 ];
 
+/// Characters that open and close a coined trade name (鑫达, 福源, 宏运 ...): most 字号
+/// are two auspicious characters, and coining them gives far more names than a list.
+const TRADE_FIRST: &[&str] = &[
+    "福", "鑫", "顺", "宏", "金", "华", "永", "兴", "恒", "安", "天", "德", "聚", "瑞", "隆", "吉",
+    "盛", "东", "佳", "润", "百", "惠", "红", "康", "嘉", "春", "鹿", "龙", "富", "明", "双", "利",
+    "丰", "鸿", "和", "祥", "众", "信", "友", "新", "益", "万", "泰", "宝", "源", "汇", "诚", "广",
+    "正", "海",
+];
+
+const TRADE_SECOND: &[&str] = &[
+    "源", "达", "发", "运", "昌", "丰", "盛", "旺", "通", "宝", "福", "顺", "兴", "利", "鑫", "华",
+    "美", "和", "泰", "隆", "鼎", "辉", "晟", "鹏", "泽", "成", "邦", "润", "峰", "宇",
+];
+
+/// A trade name: mostly coined from two characters, sometimes a well-worn one.
+pub fn trade_name(rng: &mut Rng) -> String {
+    if rng.percent(15) {
+        (*rng.pick(TRADE_NAMES)).to_owned()
+    } else {
+        format!("{}{}", rng.pick(TRADE_FIRST), rng.pick(TRADE_SECOND))
+    }
+}
+
+/// Endings of housing-estate names coined from a community's name (向阳家园, 长安华府).
+const ESTATE_SUFFIXES: &[&str] = &[
+    "花园", "家园", "小区", "新村", "佳苑", "雅居", "华府", "名苑", "新城", "嘉园",
+];
+
+/// A housing estate of the community `stem` (向阳 of 向阳社区).
+pub fn estate_name(rng: &mut Rng, stem: &str) -> String {
+    if rng.percent(50) {
+        (*rng.pick(ESTATES)).to_owned()
+    } else {
+        format!("{stem}{}", rng.pick(ESTATE_SUFFIXES))
+    }
+}
+
 /// Kinds of small shops (their names end with these).
 pub const SHOP_TYPES: &[&str] = &[
     "超市",
@@ -464,6 +501,8 @@ pub const MOBILE_PREFIXES: &[&str] = &[
     "156", "157", "158", "159", "176", "177", "180", "181", "182", "183", "185", "186", "187",
     "188", "189", "198", "199",
 ];
+
+use super::rng::Rng;
 
 const CHINESE_DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 

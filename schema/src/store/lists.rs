@@ -133,7 +133,10 @@ fn push_keys(builder: &mut QueryBuilder<'_, Postgres>, relation: Relation, keys:
                     Key::Code(_) => None,
                 })
                 .collect();
-            builder.push("unnest(").push_bind(ids).push("::bigint[]) AS k(key)");
+            builder
+                .push("unnest(")
+                .push_bind(ids)
+                .push("::bigint[]) AS k(key)");
         }
         KeyType::Code => {
             let codes: Vec<String> = keys
@@ -143,7 +146,10 @@ fn push_keys(builder: &mut QueryBuilder<'_, Postgres>, relation: Relation, keys:
                     Key::Id(_) => None,
                 })
                 .collect();
-            builder.push("unnest(").push_bind(codes).push("::text[]) AS k(key)");
+            builder
+                .push("unnest(")
+                .push_bind(codes)
+                .push("::text[]) AS k(key)");
         }
     }
 }

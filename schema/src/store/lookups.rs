@@ -20,7 +20,11 @@ pub struct JurisdictionQuery {
 
 impl Store {
     /// Entities by id, restricted to the scope: an id outside it reads as absent.
-    pub async fn by_ids<E: Entity>(&self, scope: &Scope, ids: &[i64]) -> Result<Vec<E>, StoreError> {
+    pub async fn by_ids<E: Entity>(
+        &self,
+        scope: &Scope,
+        ids: &[i64],
+    ) -> Result<Vec<E>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
             "SELECT {} FROM {} t WHERE t.id = ANY(",
             E::COLUMNS,
@@ -31,16 +35,28 @@ impl Store {
         Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
-    pub async fn jurisdictions_by_code(&self, codes: &[String]) -> Result<Vec<Jurisdiction>, StoreError> {
+    pub async fn jurisdictions_by_code(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<Jurisdiction>, StoreError> {
         let sql = format!("SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE code = ANY($1)");
-        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+        Ok(sqlx::query_as(&sql)
+            .bind(codes)
+            .fetch_all(self.executor())
+            .await?)
     }
 
-    pub async fn jurisdiction_children(&self, codes: &[String]) -> Result<Vec<Jurisdiction>, StoreError> {
+    pub async fn jurisdiction_children(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<Jurisdiction>, StoreError> {
         let sql = format!(
             "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE parent_code = ANY($1) ORDER BY code"
         );
-        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+        Ok(sqlx::query_as(&sql)
+            .bind(codes)
+            .fetch_all(self.executor())
+            .await?)
     }
 
     /// A page of jurisdictions ordered by code.
@@ -61,12 +77,21 @@ impl Store {
     pub async fn count_jurisdictions(&self, query: &JurisdictionQuery) -> Result<i64, StoreError> {
         let mut builder = QueryBuilder::new("SELECT count(*) FROM jurisdictions WHERE TRUE");
         push_jurisdiction_query(&mut builder, query);
-        Ok(builder.build_query_scalar().fetch_one(self.executor()).await?)
+        Ok(builder
+            .build_query_scalar()
+            .fetch_one(self.executor())
+            .await?)
     }
 
-    pub async fn departments_by_code(&self, codes: &[String]) -> Result<Vec<Department>, StoreError> {
+    pub async fn departments_by_code(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<Department>, StoreError> {
         let sql = format!("SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = ANY($1)");
-        Ok(sqlx::query_as(&sql).bind(codes).fetch_all(self.executor()).await?)
+        Ok(sqlx::query_as(&sql)
+            .bind(codes)
+            .fetch_all(self.executor())
+            .await?)
     }
 
     pub async fn list_departments(
@@ -78,7 +103,9 @@ impl Store {
             "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE TRUE"
         ));
         if let Some(county) = county {
-            builder.push(" AND county_code = ").push_bind(county.to_owned());
+            builder
+                .push(" AND county_code = ")
+                .push_bind(county.to_owned());
         }
         push_code_page(&mut builder, page);
         let rows = builder.build_query_as().fetch_all(self.executor()).await?;
@@ -88,9 +115,14 @@ impl Store {
     pub async fn count_departments(&self, county: Option<&str>) -> Result<i64, StoreError> {
         let mut builder = QueryBuilder::new("SELECT count(*) FROM departments WHERE TRUE");
         if let Some(county) = county {
-            builder.push(" AND county_code = ").push_bind(county.to_owned());
+            builder
+                .push(" AND county_code = ")
+                .push_bind(county.to_owned());
         }
-        Ok(builder.build_query_scalar().fetch_one(self.executor()).await?)
+        Ok(builder
+            .build_query_scalar()
+            .fetch_one(self.executor())
+            .await?)
     }
 
     /// The parties of each event, in their recorded order.
@@ -130,7 +162,9 @@ fn push_jurisdiction_query(builder: &mut QueryBuilder<'_, Postgres>, query: &Jur
         builder.push(" AND level = ").push_bind(level);
     }
     if let Some(parent) = &query.parent_code {
-        builder.push(" AND parent_code = ").push_bind(parent.clone());
+        builder
+            .push(" AND parent_code = ")
+            .push_bind(parent.clone());
     }
 }
 

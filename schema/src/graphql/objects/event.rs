@@ -119,7 +119,8 @@ impl EventParty {
             let person: Option<Person> = resolve::entity(ctx, self.person_id).await?;
             Ok(person.map(Party::Person))
         } else {
-            let organization: Option<Organization> = resolve::entity(ctx, self.organization_id).await?;
+            let organization: Option<Organization> =
+                resolve::entity(ctx, self.organization_id).await?;
             Ok(organization.map(Party::Organization))
         }
     }

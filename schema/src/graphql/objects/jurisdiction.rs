@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use crate::enums::{JurisdictionKind, JurisdictionLevel};
-use crate::graphql::connection::{page_cost, EntityConnection, Paging, entity_connection};
+use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::filters::{
     EventFilter, OrganizationFilter, PersonFilter, PlaceFilter, ThingFilter, conditions,
 };
@@ -21,7 +21,12 @@ fn ancestor_codes(code: &str) -> Vec<String> {
     if city != code {
         codes.push(city);
     }
-    codes.extend([6, 9, 12].into_iter().filter(|len| code.len() > *len).map(|len| code[..len].to_owned()));
+    codes.extend(
+        [6, 9, 12]
+            .into_iter()
+            .filter(|len| code.len() > *len)
+            .map(|len| code[..len].to_owned()),
+    );
     codes
 }
 
@@ -88,8 +93,20 @@ impl Jurisdiction {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Person>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::IN_SUBTREE, self.subtree(), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::IN_SUBTREE,
+            self.subtree(),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Places anywhere in this subtree.
@@ -103,8 +120,20 @@ impl Jurisdiction {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Place>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::IN_SUBTREE, self.subtree(), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::IN_SUBTREE,
+            self.subtree(),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Things anywhere in this subtree.
@@ -118,8 +147,20 @@ impl Jurisdiction {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Thing>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::IN_SUBTREE, self.subtree(), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::IN_SUBTREE,
+            self.subtree(),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Organizations anywhere in this subtree.
@@ -133,8 +174,20 @@ impl Jurisdiction {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Organization>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::IN_SUBTREE, self.subtree(), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::IN_SUBTREE,
+            self.subtree(),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Events anywhere in this subtree.
@@ -148,8 +201,20 @@ impl Jurisdiction {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Event>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::IN_SUBTREE, self.subtree(), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::IN_SUBTREE,
+            self.subtree(),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 }
 

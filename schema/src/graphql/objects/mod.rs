@@ -27,7 +27,13 @@ fn mask(scope: &Scope, value: &str, keep_start: usize, keep_end: usize) -> Strin
     chars
         .iter()
         .enumerate()
-        .map(|(i, c)| if i < keep_start || i >= chars.len() - keep_end { *c } else { '*' })
+        .map(|(i, c)| {
+            if i < keep_start || i >= chars.len() - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
@@ -38,7 +44,10 @@ mod tests {
     #[test]
     fn personal_data_is_masked_unless_the_scope_may_see_it() {
         let masked = Scope::city_wide();
-        assert_eq!(mask(&masked, "22040219900101123X", 6, 4), "220402********123X");
+        assert_eq!(
+            mask(&masked, "22040219900101123X", 6, 4),
+            "220402********123X"
+        );
         assert_eq!(mask(&masked, "13912345678", 3, 4), "139****5678");
         assert_eq!(mask(&masked, "123", 3, 4), "***");
         let visible = Scope::subtree("220400", PersonalData::Visible);

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::enums::OrganizationKind;
-use crate::graphql::connection::{page_cost, EntityConnection, Paging, entity_connection};
+use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::filters::{EventFilter, PersonFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve;
@@ -60,9 +60,21 @@ impl Organization {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Person>> {
-        let paging = Paging { first, after, last, before };
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
         let relation = relations::MEMBERS_OF_ORGANIZATION;
-        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+        entity_connection(
+            ctx,
+            relation,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Events the organization is a party to.
@@ -76,9 +88,21 @@ impl Organization {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Event>> {
-        let paging = Paging { first, after, last, before };
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
         let relation = relations::EVENTS_OF_ORGANIZATION;
-        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+        entity_connection(
+            ctx,
+            relation,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// The department systems holding records on this organization.

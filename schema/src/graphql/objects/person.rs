@@ -3,7 +3,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::mask;
 use crate::enums::Gender;
-use crate::graphql::connection::{page_cost, EntityConnection, Paging, entity_connection};
+use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::filters::{EventFilter, OrganizationFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve::{self, loaders};
@@ -71,8 +71,20 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Event>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::EVENTS_OF_PERSON, Key::Id(self.id), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::EVENTS_OF_PERSON,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Organizations the person belongs to.
@@ -86,9 +98,21 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Organization>> {
-        let paging = Paging { first, after, last, before };
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
         let relation = relations::ORGANIZATIONS_OF_PERSON;
-        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+        entity_connection(
+            ctx,
+            relation,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// The department systems holding records on this person.

@@ -2,8 +2,10 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::enums::PlaceKind;
-use crate::graphql::connection::{page_cost, EntityConnection, Paging, entity_connection};
-use crate::graphql::filters::{EventFilter, OrganizationFilter, PersonFilter, ThingFilter, conditions};
+use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
+use crate::graphql::filters::{
+    EventFilter, OrganizationFilter, PersonFilter, ThingFilter, conditions,
+};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve;
 use crate::model::{EntityLink, Event, Jurisdiction, Organization, Person, Place, Thing};
@@ -62,9 +64,21 @@ impl Place {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Person>> {
-        let paging = Paging { first, after, last, before };
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
         let relation = relations::RESIDENTS_OF_PLACE;
-        entity_connection(ctx, relation, Key::Id(self.id), conditions(&filter)?, paging).await
+        entity_connection(
+            ctx,
+            relation,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Things installed or kept here.
@@ -78,8 +92,20 @@ impl Place {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Thing>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::AT_PLACE, Key::Id(self.id), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::AT_PLACE,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Organizations based here.
@@ -93,8 +119,20 @@ impl Place {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Organization>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::AT_PLACE, Key::Id(self.id), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::AT_PLACE,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// Events that happened here.
@@ -108,8 +146,20 @@ impl Place {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<EntityConnection<Event>> {
-        let paging = Paging { first, after, last, before };
-        entity_connection(ctx, relations::AT_PLACE, Key::Id(self.id), conditions(&filter)?, paging).await
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::AT_PLACE,
+            Key::Id(self.id),
+            conditions(&filter)?,
+            paging,
+        )
+        .await
     }
 
     /// The department systems holding records on this place.

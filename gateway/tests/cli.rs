@@ -1,0 +1,112 @@
+//! The `gateway` binary as an operator runs it: the demo from nothing, a graceful stop on
+//! SIGTERM, and a broken configuration file refused with its file, line and key.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, Executor, PgConnection};
+
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn gateway() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    command.env("RUST_LOG", "warn").env_remove("GATEWAY_CONFIG");
+    command
+}
+
+/// Reads the child's stdout until it prints the GraphQL address.
+fn graphql_address(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("readable stdout");
+        if let Some(url) = line.strip_prefix("GraphQL:") {
+            return url.trim().to_owned();
+        }
+    }
+    panic!("the gateway exited without serving");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn wait_with_deadline(child: &mut Child, deadline: Duration) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    while started.elapsed() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[tokio::test]
+async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
+    let database = format!("gov_test_{}_cli_demo", std::process::id());
+    let url = format!("{}/{database}", postgres_server());
+    let mut child = gateway()
+        .arg("demo")
+        .env("DATABASE_URL", &url)
+        .env("GATEWAY_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let endpoint = graphql_address(&mut child);
+
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(&endpoint)
+        .json(&serde_json::json!({ "query": "{ grids: jurisdictions(level: GRID) { totalCount } departments { totalCount } }" }))
+        .send()
+        .await
+        .expect("the demo answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(body["data"]["grids"]["totalCount"], 1246, "{body}");
+    assert_eq!(body["data"]["departments"]["totalCount"], 96, "{body}");
+
+    terminate(&child);
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "a clean exit on SIGTERM: {status:?}"
+    );
+
+    let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_server()))
+        .await
+        .expect("admin connection");
+    let _ = admin
+        .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
+        .await;
+}
+
+#[test]
+fn a_broken_config_file_is_refused_naming_file_line_and_key() {
+    let path = std::env::temp_dir().join(format!("gateway-broken-{}.toml", std::process::id()));
+    std::fs::write(
+        &path,
+        "listen = \"127.0.0.1:0\"\n\n[limits]\nmax_body = 10\n",
+    )
+    .expect("write config");
+    let output = gateway()
+        .args(["--config", &path.to_string_lossy(), "check-config"])
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&*path.to_string_lossy()), "{stderr}");
+    assert!(stderr.contains("line 4"), "{stderr}");
+    assert!(stderr.contains("unknown field `max_body`"), "{stderr}");
+}
