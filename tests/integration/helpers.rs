@@ -65,18 +65,27 @@ async fn drop_stale_databases(admin: &mut PgConnection) {
     }
 }
 
-/// A new, empty database with the migrations applied.
-pub async fn migrated_database() -> (String, PgPool) {
+/// Creates a database of this test process, empty or as a copy of `template`.
+async fn create_database(template: Option<&str>) -> String {
     let name = format!(
         "{}{}",
         prefix(),
         NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
     );
-    let mut admin = admin().await;
-    admin
-        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+    let copy = template
+        .map(|t| format!(" TEMPLATE \"{t}\""))
+        .unwrap_or_default();
+    admin()
         .await
-        .expect("create test database");
+        .execute(format!("CREATE DATABASE \"{name}\"{copy}").as_str())
+        .await
+        .expect("create a test database");
+    name
+}
+
+/// A new, empty database with the migrations applied.
+pub async fn migrated_database() -> (String, PgPool) {
+    let name = create_database(None).await;
     let pool = PgPool::connect(&database_url(&name))
         .await
         .expect("connect test database");
@@ -104,18 +113,7 @@ async fn template() -> &'static str {
 
 /// A fresh copy of the seeded template.
 pub async fn seeded_database() -> String {
-    let template = template().await;
-    let name = format!(
-        "{}{}",
-        prefix(),
-        NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut admin = admin().await;
-    admin
-        .execute(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"").as_str())
-        .await
-        .expect("copy the template database");
-    name
+    create_database(Some(template().await)).await
 }
 
 pub fn test_config(database: &str) -> Config {
