@@ -68,21 +68,34 @@ CREATE TABLE entity_links (
     UNIQUE (department_code, source_id)
 );
 
--- Lists page by id within a jurisdiction subtree: (jurisdiction_code, id) serves both the
--- range filter and the order. Names are searched by prefix (btree) and by substring
--- (trigram GIN, which in a UTF-8 database indexes Chinese text too).
+-- Lists page by id within a jurisdiction subtree: one index per level of the code
+-- (county 6, township 9, community 12 characters; a grid is the whole code) serves
+-- both the subtree and the order. Names are searched by prefix (btree) and by
+-- substring (trigram GIN, which in a UTF-8 database indexes Chinese text too).
 CREATE INDEX places_jurisdiction_idx ON places (jurisdiction_code, id);
+CREATE INDEX places_county_idx ON places (left(jurisdiction_code, 6), id);
+CREATE INDEX places_township_idx ON places (left(jurisdiction_code, 9), id);
+CREATE INDEX places_community_idx ON places (left(jurisdiction_code, 12), id);
 CREATE INDEX places_name_idx ON places (name text_pattern_ops);
 CREATE INDEX places_name_trgm_idx ON places USING gin (name gin_trgm_ops);
 CREATE INDEX persons_jurisdiction_idx ON persons (jurisdiction_code, id);
+CREATE INDEX persons_county_idx ON persons (left(jurisdiction_code, 6), id);
+CREATE INDEX persons_township_idx ON persons (left(jurisdiction_code, 9), id);
+CREATE INDEX persons_community_idx ON persons (left(jurisdiction_code, 12), id);
 CREATE INDEX persons_residence_idx ON persons (residence_place_id);
 CREATE INDEX persons_name_idx ON persons (name text_pattern_ops);
 CREATE INDEX persons_name_trgm_idx ON persons USING gin (name gin_trgm_ops);
 CREATE INDEX things_jurisdiction_idx ON things (jurisdiction_code, id);
+CREATE INDEX things_county_idx ON things (left(jurisdiction_code, 6), id);
+CREATE INDEX things_township_idx ON things (left(jurisdiction_code, 9), id);
+CREATE INDEX things_community_idx ON things (left(jurisdiction_code, 12), id);
 CREATE INDEX things_place_idx ON things (place_id);
 CREATE INDEX things_name_idx ON things (name text_pattern_ops);
 CREATE INDEX things_name_trgm_idx ON things USING gin (name gin_trgm_ops);
 CREATE INDEX organizations_jurisdiction_idx ON organizations (jurisdiction_code, id);
+CREATE INDEX organizations_county_idx ON organizations (left(jurisdiction_code, 6), id);
+CREATE INDEX organizations_township_idx ON organizations (left(jurisdiction_code, 9), id);
+CREATE INDEX organizations_community_idx ON organizations (left(jurisdiction_code, 12), id);
 CREATE INDEX organizations_place_idx ON organizations (place_id);
 CREATE INDEX organizations_name_idx ON organizations (name text_pattern_ops);
 CREATE INDEX organizations_name_trgm_idx ON organizations USING gin (name gin_trgm_ops);

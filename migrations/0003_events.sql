@@ -19,7 +19,11 @@ CREATE TABLE events (
     resolved_at       TIMESTAMPTZ,
     closed_at         TIMESTAMPTZ
 );
+-- A subtree's events by id, at each level of the code (see 0002_entities.sql).
 CREATE INDEX events_jurisdiction_idx ON events (jurisdiction_code, id);
+CREATE INDEX events_county_idx ON events (left(jurisdiction_code, 6), id);
+CREATE INDEX events_township_idx ON events (left(jurisdiction_code, 9), id);
+CREATE INDEX events_community_idx ON events (left(jurisdiction_code, 12), id);
 CREATE INDEX events_reported_at_idx ON events (reported_at);
 CREATE INDEX events_status_idx ON events (status, id);
 CREATE INDEX events_place_idx ON events (place_id);

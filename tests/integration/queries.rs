@@ -436,3 +436,62 @@ async fn department_records_link_entities_to_the_systems_holding_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_level_of_the_tree_counts_and_lists_what_lies_beneath_it() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let codes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT ON (level) level, code FROM jurisdictions ORDER BY level, code DESC",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("one jurisdiction of each level");
+    assert_eq!(codes.len(), 5);
+    for (level, code) in codes {
+        let prefix = if level == "CITY" {
+            &code[..4]
+        } else {
+            code.as_str()
+        };
+        let persons = count(
+            &mut db,
+            &format!("SELECT count(*) FROM persons WHERE jurisdiction_code LIKE '{prefix}%'"),
+        )
+        .await;
+        let events = count(
+            &mut db,
+            &format!("SELECT count(*) FROM events WHERE jurisdiction_code LIKE '{prefix}%'"),
+        )
+        .await;
+        let data = gateway
+            .query(
+                "query($code: String!) {
+                    jurisdiction(code: $code) { persons(first: 5) { totalCount nodes { jurisdiction { code } } }
+                                                events { totalCount } }
+                    persons(first: 5, filter: { jurisdiction: $code }) { totalCount nodes { jurisdiction { code } } } }",
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(
+            data["jurisdiction"]["persons"]["totalCount"], persons,
+            "{level} {code}"
+        );
+        assert_eq!(
+            data["jurisdiction"]["events"]["totalCount"], events,
+            "{level} {code}"
+        );
+        assert_eq!(data["persons"]["totalCount"], persons, "{level} {code}");
+        for list in [&data["jurisdiction"]["persons"], &data["persons"]] {
+            let nodes = list["nodes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(nodes.len() as i64, persons.min(5), "{level} {code}");
+            for node in nodes {
+                let filed = node["jurisdiction"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                assert!(filed.starts_with(prefix), "{level} {code}: {filed}");
+            }
+        }
+    }
+}

@@ -26,16 +26,26 @@ async fn by_id<E: Loaded>(ctx: &Context<'_>, id: &ID, node_type: NodeType) -> Re
     resolve::entity(ctx, Some(id)).await
 }
 
-/// A top-level list: the whole visible city, narrowed by the filter.
+/// A top-level list: the whole visible city, narrowed by the filter. The filter's
+/// jurisdiction becomes the subtree the list is drawn from, so it is read off that
+/// subtree's index.
 async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
     ctx: &Context<'_>,
-    conditions: Vec<crate::store::Condition>,
+    mut conditions: Vec<crate::store::Condition>,
     paging: Paging,
 ) -> Result<EntityConnection<E>> {
+    let subtree = conditions
+        .iter()
+        .position(|c| matches!(c, crate::store::Condition::Within(_)))
+        .map(|i| conditions.remove(i));
+    let key = match subtree {
+        Some(crate::store::Condition::Within(prefix)) => prefix,
+        _ => String::new(),
+    };
     entity_connection(
         ctx,
         relations::IN_SUBTREE,
-        Key::Code(String::new()),
+        Key::Code(key),
         conditions,
         paging,
     )

@@ -205,11 +205,12 @@ pub async fn seed(
         .bind(generated.max_event_id)
         .execute(&mut *tx)
         .await?;
-    // Fresh statistics, so the first queries after seeding get sensible plans.
-    sqlx::query(&format!("ANALYZE {}", TABLES.join(", ")))
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
+    // Fresh statistics for sensible plans, and a visibility map so that counts over a
+    // subtree are index-only scans. VACUUM cannot run inside the transaction.
+    sqlx::query(&format!("VACUUM (ANALYZE) {}", TABLES.join(", ")))
+        .execute(pool)
+        .await?;
 
     Ok(SeedSummary {
         jurisdictions: loaded.rows("jurisdictions"),

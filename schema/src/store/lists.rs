@@ -19,28 +19,72 @@ pub enum KeyType {
     Code,
 }
 
-/// How a row of the listed table relates to its parent key `k.key`: a SQL predicate on
-/// the table aliased `t`. Relations are constants below, never built from input.
+/// How a row of the listed table relates to its parent key `k.key`. Relations are
+/// constants below, never built from input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Relation {
     pub key_type: KeyType,
-    predicate: &'static str,
+    predicate: Predicate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Predicate {
+    /// A SQL predicate on the table aliased `t`.
+    Sql(&'static str),
+    /// Filed under the jurisdiction subtree whose code prefix is the key.
+    Subtree,
+}
+
+impl Relation {
+    /// The predicate for keys of this length. A subtree at a fixed level is an equality
+    /// on an expression index `(left(jurisdiction_code, n), id)`, so a page ordered by id
+    /// is read straight off the index whatever the subtree's size and however its ids
+    /// are spread; other lengths fall back to a range.
+    fn predicate(self, key_length: usize) -> &'static str {
+        match (self.predicate, key_length) {
+            (Predicate::Sql(sql), _) => sql,
+            (Predicate::Subtree, 0) => "TRUE",
+            (Predicate::Subtree, 6) => "left(t.jurisdiction_code, 6) = k.key",
+            (Predicate::Subtree, 9) => "left(t.jurisdiction_code, 9) = k.key",
+            (Predicate::Subtree, 12) => "left(t.jurisdiction_code, 12) = k.key",
+            (Predicate::Subtree, 15) => "t.jurisdiction_code = k.key",
+            (Predicate::Subtree, _) => {
+                "t.jurisdiction_code >= k.key AND t.jurisdiction_code < k.key || '~'"
+            }
+        }
+    }
+
+    /// The keys grouped by the predicate they need: one statement per group.
+    fn groups(self, keys: &[Key]) -> HashMap<&'static str, Vec<Key>> {
+        let mut groups: HashMap<&'static str, Vec<Key>> = HashMap::new();
+        for key in keys {
+            let length = match key {
+                Key::Code(code) => code.len(),
+                Key::Id(_) => 0,
+            };
+            groups
+                .entry(self.predicate(length))
+                .or_default()
+                .push(key.clone());
+        }
+        groups
+    }
 }
 
 pub mod relations {
-    use super::{KeyType, Relation};
+    use super::{KeyType, Predicate, Relation};
 
     const fn id(predicate: &'static str) -> Relation {
         Relation {
             key_type: KeyType::Id,
-            predicate,
+            predicate: Predicate::Sql(predicate),
         }
     }
 
     /// Rows filed anywhere under a jurisdiction: the key is the subtree's code prefix.
     pub const IN_SUBTREE: Relation = Relation {
         key_type: KeyType::Code,
-        predicate: "t.jurisdiction_code >= k.key AND t.jurisdiction_code < k.key || '~'",
+        predicate: Predicate::Subtree,
     };
     pub const RESIDENTS_OF_PLACE: Relation = id("t.residence_place_id = k.key");
     pub const AT_PLACE: Relation = id("t.place_id = k.key");
@@ -230,7 +274,8 @@ fn parent_key(row: &PgRow, key_type: KeyType) -> Result<Key, sqlx::Error> {
 }
 
 impl Store {
-    /// One page of related rows for each key, in one statement.
+    /// One page of related rows for each key: one statement (per subtree level among
+    /// the keys, which in practice are all of one level).
     pub async fn list_pages<E: Entity>(
         &self,
         scope: &Scope,
@@ -238,14 +283,31 @@ impl Store {
         keys: &[Key],
         query: &ListQuery,
     ) -> Result<HashMap<Key, Page<E>>, StoreError> {
+        let mut pages = HashMap::with_capacity(keys.len());
+        for (predicate, keys) in relation.groups(keys) {
+            pages.extend(
+                self.list_pages_where::<E>(scope, relation, predicate, &keys, query)
+                    .await?,
+            );
+        }
+        Ok(pages)
+    }
+
+    async fn list_pages_where<E: Entity>(
+        &self,
+        scope: &Scope,
+        relation: Relation,
+        predicate: &str,
+        keys: &[Key],
+        query: &ListQuery,
+    ) -> Result<HashMap<Key, Page<E>>, StoreError> {
         let page = query.page;
         let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.* FROM ");
         push_keys(&mut builder, relation, keys);
         builder.push(format_args!(
-            " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {}",
+            " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {predicate}",
             E::COLUMNS,
             E::TABLE,
-            relation.predicate
         ));
         push_conditions::<E>(&mut builder, scope, &query.conditions);
         if let Some(after) = page.after {
@@ -272,7 +334,8 @@ impl Store {
             .collect())
     }
 
-    /// How many related rows each key has, conditions applied, in one statement.
+    /// How many related rows each key has, conditions applied, grouped like
+    /// [`Store::list_pages`].
     pub async fn count_lists<E: Entity>(
         &self,
         scope: &Scope,
@@ -280,10 +343,27 @@ impl Store {
         keys: &[Key],
         conditions: &[Condition],
     ) -> Result<HashMap<Key, i64>, StoreError> {
+        let mut counts = HashMap::with_capacity(keys.len());
+        for (predicate, keys) in relation.groups(keys) {
+            counts.extend(
+                self.count_lists_where::<E>(scope, relation, predicate, &keys, conditions)
+                    .await?,
+            );
+        }
+        Ok(counts)
+    }
+
+    async fn count_lists_where<E: Entity>(
+        &self,
+        scope: &Scope,
+        relation: Relation,
+        predicate: &str,
+        keys: &[Key],
+        conditions: &[Condition],
+    ) -> Result<HashMap<Key, i64>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
-            "SELECT k.key AS parent_key, (SELECT count(*) FROM {} t WHERE {}",
+            "SELECT k.key AS parent_key, (SELECT count(*) FROM {} t WHERE {predicate}",
             E::TABLE,
-            relation.predicate
         ));
         push_conditions::<E>(&mut builder, scope, conditions);
         builder.push(") AS total FROM ");
