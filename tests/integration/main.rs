@@ -6,4 +6,5 @@ mod helpers;
 mod http_protocol;
 mod queries;
 mod resilience;
+mod scope;
 mod seed;

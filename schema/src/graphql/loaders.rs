@@ -22,7 +22,7 @@ pub type LoadError = Arc<StoreError>;
 /// How long a loader gathers keys before it queries. async-graphql polls a list's items
 /// in rounds of 32, yielding between rounds; a round that takes longer than the window
 /// splits one level's keys into two statements.
-pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(2);
+pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
 
 fn batched<T: Send + Sync + 'static>(loader: T, window: Duration) -> DataLoader<T> {
     DataLoader::new(loader, tokio::spawn).delay(window)

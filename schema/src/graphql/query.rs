@@ -15,7 +15,7 @@ use super::resolve::{self, loaders, store, store_error};
 use crate::enums::JurisdictionLevel;
 use crate::error::ApiError;
 use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
-use crate::store::{JurisdictionQuery, Key, relations};
+use crate::store::{Condition, JurisdictionQuery, Key, relations};
 
 const MAX_NODES: usize = 100;
 
@@ -31,25 +31,20 @@ async fn by_id<E: Loaded>(ctx: &Context<'_>, id: &ID, node_type: NodeType) -> Re
 /// subtree's index.
 async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
     ctx: &Context<'_>,
-    mut conditions: Vec<crate::store::Condition>,
+    conditions: Vec<Condition>,
     paging: Paging,
 ) -> Result<EntityConnection<E>> {
-    let subtree = conditions
-        .iter()
-        .position(|c| matches!(c, crate::store::Condition::Within(_)))
-        .map(|i| conditions.remove(i));
-    let key = match subtree {
-        Some(crate::store::Condition::Within(prefix)) => prefix,
-        _ => String::new(),
-    };
-    entity_connection(
-        ctx,
-        relations::IN_SUBTREE,
-        Key::Code(key),
-        conditions,
-        paging,
-    )
-    .await
+    let (subtree, conditions): (Vec<_>, Vec<_>) = conditions
+        .into_iter()
+        .partition(|c| matches!(c, Condition::Within(_)));
+    let key = subtree
+        .into_iter()
+        .find_map(|c| match c {
+            Condition::Within(prefix) => Some(prefix),
+            _ => None,
+        })
+        .unwrap_or_default();
+    entity_connection(ctx, relations::IN_SUBTREE, Key::Code(key), conditions, paging).await
 }
 
 #[Object(name = "Query")]
@@ -101,7 +96,6 @@ impl QueryRoot {
     }
 
     /// Jurisdictions ordered by code, optionally of one level or below one parent.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn jurisdictions(
         &self,
