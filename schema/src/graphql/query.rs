@@ -44,7 +44,14 @@ async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
             _ => None,
         })
         .unwrap_or_default();
-    entity_connection(ctx, relations::IN_SUBTREE, Key::Code(key), conditions, paging).await
+    entity_connection(
+        ctx,
+        relations::IN_SUBTREE,
+        Key::Code(key),
+        conditions,
+        paging,
+    )
+    .await
 }
 
 #[Object(name = "Query")]
@@ -97,6 +104,10 @@ impl QueryRoot {
 
     /// Jurisdictions ordered by code, optionally of one level or below one parent.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "two filters and Relay's four paging arguments"
+    )]
     async fn jurisdictions(
         &self,
         ctx: &Context<'_>,
