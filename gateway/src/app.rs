@@ -34,7 +34,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
-        let pool = database::pool(config)?;
+        let pool = database::pool(config, database::Purpose::Serving)?;
         if config.database.migrate_on_start {
             database::migrate(&pool, config).await?;
         }

@@ -33,18 +33,29 @@ fn options(config: &Config) -> Result<PgConnectOptions, DatabaseError> {
         .expose()
         .parse()
         .map_err(DatabaseError::Url)?;
-    Ok(options
-        .application_name("governance-gateway")
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)))
+    Ok(options.application_name("governance-gateway"))
+}
+
+/// What a pool is for: serving warns about slow statements; maintenance (migrating,
+/// seeding) runs long statements on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Serving,
+    Maintenance,
 }
 
 /// A pool that connects on first use, so the process starts (and reports not ready)
 /// while PostgreSQL is down, and recovers by itself when it comes back.
-pub fn pool(config: &Config) -> Result<PgPool, DatabaseError> {
+pub fn pool(config: &Config, purpose: Purpose) -> Result<PgPool, DatabaseError> {
+    let options = match purpose {
+        Purpose::Serving => options(config)?
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)),
+        Purpose::Maintenance => options(config)?.disable_statement_logging(),
+    };
     Ok(PgPoolOptions::new()
         .max_connections(config.database.max_connections)
         .acquire_timeout(Duration::from_millis(config.database.acquire_timeout_ms))
-        .connect_lazy_with(options(config)?))
+        .connect_lazy_with(options))
 }
 
 /// Creates the configured database when it does not exist yet; says whether it did.

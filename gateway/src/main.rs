@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use gateway::{Application, Config, database, shutdown_signal};
+use gateway::database::{self, Purpose};
+use gateway::{Application, Config, shutdown_signal};
 use indicatif::{ProgressBar, ProgressStyle};
 use schema::seed::{self, Progress, Scale, SeedOptions};
 
@@ -81,7 +82,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => serve(&config).await,
         Command::Migrate => {
             database::create_if_missing(&config).await?;
-            let pool = database::pool(&config)?;
+            let pool = database::pool(&config, Purpose::Maintenance)?;
             database::migrate(&pool, &config).await?;
             tracing::info!(database = %config.database_url, "migrations applied");
             Ok(())
@@ -93,7 +94,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if_empty,
         } => {
             database::create_if_missing(&config).await?;
-            let pool = database::pool(&config)?;
+            let pool = database::pool(&config, Purpose::Maintenance)?;
             database::migrate(&pool, &config).await?;
             if reset {
                 seed::reset(&pool)
@@ -113,7 +114,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if database::create_if_missing(&config).await? {
                 tracing::info!(database = %config.database_url, "created the demo database");
             }
-            let pool = database::pool(&config)?;
+            let pool = database::pool(&config, Purpose::Maintenance)?;
             database::migrate(&pool, &config).await?;
             if seed::is_empty(&pool)
                 .await
