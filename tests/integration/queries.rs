@@ -495,3 +495,40 @@ async fn every_level_of_the_tree_counts_and_lists_what_lies_beneath_it() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_organization_names_its_legal_representative_among_its_members() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let data = gateway
+        .query(
+            "{ organizations(first: 30) { nodes { creditCode legalRepresentative { id name }
+                members(first: 20) { nodes { id } } } } }",
+            Value::Null,
+        )
+        .await;
+    for organization in data["organizations"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let expected: String = sqlx::query_scalar(
+            "SELECT p.name FROM organizations o JOIN organization_members m ON m.organization_id = o.id
+             JOIN persons p ON p.id = m.person_id WHERE o.credit_code = $1 AND m.role = 'LEGAL_REPRESENTATIVE'",
+        )
+        .bind(organization["creditCode"].as_str().unwrap_or_default())
+        .fetch_one(&mut db)
+        .await
+        .expect("every organization has a legal representative");
+        let representative = &organization["legalRepresentative"];
+        assert_eq!(representative["name"], expected.as_str());
+        let members = organization["members"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            members.iter().any(|m| m["id"] == representative["id"]),
+            "{organization}"
+        );
+    }
+}

@@ -31,6 +31,17 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
 }
 
 #[tokio::test]
+async fn without_redis_configured_the_gateway_runs_and_says_redis_is_disabled() {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.redis_url = gateway::config::Secret::new("");
+    let gateway = TestGateway::spawn_with(config, database).await;
+    let (status, body) = status_of(&gateway, "/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["checks"]["redis"]["status"], "disabled");
+}
+
+#[tokio::test]
 async fn readyz_fails_while_redis_is_unreachable() {
     let database = seeded_database().await;
     let mut config = test_config(&database);

@@ -91,6 +91,9 @@ pub mod relations {
     pub const MEMBERS_OF_ORGANIZATION: Relation = id(
         "t.id IN (SELECT m.person_id FROM organization_members m WHERE m.organization_id = k.key)",
     );
+    pub const LEGAL_REPRESENTATIVE_OF: Relation =
+        id("t.id IN (SELECT m.person_id FROM organization_members m \
+         WHERE m.organization_id = k.key AND m.role = 'LEGAL_REPRESENTATIVE')");
     pub const ORGANIZATIONS_OF_PERSON: Relation = id(
         "t.id IN (SELECT m.organization_id FROM organization_members m WHERE m.person_id = k.key)",
     );

@@ -49,6 +49,18 @@ impl Organization {
         resolve::grid(ctx, &self.jurisdiction_code).await
     }
 
+    /// 法定代表人.
+    async fn legal_representative(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let paging = Paging {
+            first: Some(1),
+            ..Paging::default()
+        };
+        let relation = relations::LEGAL_REPRESENTATIVE_OF;
+        let page: EntityConnection<Person> =
+            entity_connection(ctx, relation, Key::Id(self.id), Vec::new(), paging).await?;
+        Ok(page.edges.into_iter().next().map(|edge| edge.node))
+    }
+
     /// Its legal representative, managers and employees.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn members(
