@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::{Refusal, json_response, status};
-use super::negotiate::{MediaType, is_json_body, response_type};
+use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::scope::scope_for;
 
 /// A request as the client sent it, over either method.
@@ -71,13 +71,16 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(media) = response_type(&headers) else {
-        return not_acceptable();
-    };
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
+    if !params.contains_key("query") && wants_html(&headers) {
+        return super::graphiql().await.into_response();
+    }
+    let Some(media) = response_type(&headers) else {
+        return not_acceptable();
+    };
     let variables = match params
         .get("variables")
         .map(|text| serde_json::from_str(text))

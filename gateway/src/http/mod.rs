@@ -96,7 +96,8 @@ fn cors(origins: &[String]) -> CorsLayer {
         ])
 }
 
-async fn graphiql() -> Html<String> {
+/// GraphiQL, served at `/` and to a browser that opens `/graphql` itself.
+pub(crate) async fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")

@@ -74,6 +74,16 @@ pub fn response_type(headers: &HeaderMap) -> Option<MediaType> {
     }
 }
 
+/// Whether the client is a browser asking for a page.
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|range| essence(range) == "text/html")
+}
+
 /// Whether a POST body is declared as JSON (`application/json`, any charset param).
 pub fn is_json_body(headers: &HeaderMap) -> bool {
     headers
