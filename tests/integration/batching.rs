@@ -71,3 +71,37 @@ async fn nested_connections_are_batched_across_parents() {
     assert!(two <= SHAPE, "{two} statements for 2 townships");
     assert!(forty <= SHAPE, "{forty} statements for 40 townships");
 }
+
+#[tokio::test]
+async fn node_lookups_of_many_ids_cost_one_statement_per_type() {
+    let gateway = patient_gateway().await;
+    let data = gateway
+        .query(
+            "{ persons(first: 60) { nodes { id } } events(first: 60) { nodes { id } } }",
+            json!(null),
+        )
+        .await;
+    let ids: Vec<serde_json::Value> = ["persons", "events"]
+        .iter()
+        .flat_map(|list| data[*list]["nodes"].as_array().cloned().unwrap_or_default())
+        .map(|node| node["id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 120);
+    let before = gateway.statements();
+    let nodes = gateway
+        .query(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": ids[..100] }),
+        )
+        .await;
+    assert_eq!(nodes["nodes"].as_array().map_or(0, Vec::len), 100);
+    assert!(
+        nodes["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|n| !n.is_null())
+    );
+    // Persons by id, events by id.
+    assert_eq!(gateway.statements() - before, 2);
+}
