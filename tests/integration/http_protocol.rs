@@ -293,18 +293,73 @@ async fn unknown_paths_and_methods_answer_json_errors() {
 }
 
 #[tokio::test]
-async fn graphiql_is_served_at_the_root() {
+async fn graphiql_is_served_at_the_root_and_to_a_browser_opening_the_endpoint() {
     let gateway = TestGateway::spawn().await;
-    let response = gateway
+    for request in [
+        gateway.client.get(gateway.url("/")),
+        gateway
+            .client
+            .get(gateway.url("/graphql"))
+            .header("accept", "text/html,application/xhtml+xml"),
+    ] {
+        let response = request.send().await.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.unwrap_or_default();
+        assert!(
+            html.contains("GraphiQL.createFetcher({ url: \"/graphql\" })"),
+            "{html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn graphiql_needs_no_internet_access_its_assets_come_from_the_gateway() {
+    let gateway = TestGateway::spawn().await;
+    let html = gateway
         .client
         .get(gateway.url("/"))
         .send()
         .await
+        .expect("answers")
+        .text()
+        .await
+        .unwrap_or_default();
+    let sources: Vec<&str> = html
+        .split('"')
+        .filter(|part| part.ends_with(".js") || part.ends_with(".css"))
+        .collect();
+    assert_eq!(sources.len(), 4, "{sources:?}");
+    for source in sources {
+        assert!(source.starts_with("/graphiql/"), "served locally: {source}");
+        let response = gateway
+            .client
+            .get(gateway.url(source))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK, "{source}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("text/javascript") || content_type.starts_with("text/css"),
+            "{content_type}"
+        );
+        assert!(
+            response.bytes().await.map_or(0, |b| b.len()) > 1_000,
+            "{source}"
+        );
+    }
+    let missing = gateway
+        .client
+        .get(gateway.url("/graphiql/nope.js"))
+        .send()
+        .await
         .expect("answers");
-    assert_eq!(response.status(), StatusCode::OK);
-    let html = response.text().await.unwrap_or_default();
-    assert!(html.contains("graphiql"), "GraphiQL page expected");
-    assert!(html.contains("/graphql"));
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

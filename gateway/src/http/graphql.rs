@@ -76,7 +76,7 @@ pub async fn get(
             .into_owned()
             .collect();
     if !params.contains_key("query") && wants_html(&headers) {
-        return super::graphiql().await.into_response();
+        return super::graphiql::page().await.into_response();
     }
     let Some(media) = response_type(&headers) else {
         return not_acceptable();

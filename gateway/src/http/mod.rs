@@ -1,16 +1,16 @@
 //! HTTP serving: the routes and the cross-cutting layers, in one ordered stack.
 
 mod error;
+mod graphiql;
 mod graphql;
 mod health;
 mod negotiate;
 
 use std::sync::Arc;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use schema::error::ErrorCode;
 use schema::{GovSchema, Store};
@@ -58,7 +58,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
     });
     Router::new()
-        .route("/", get(graphiql))
+        .route("/", get(graphiql::page))
+        .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/graphql", graphql)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -94,14 +95,4 @@ fn cors(origins: &[String]) -> CorsLayer {
             axum::http::header::CONTENT_TYPE,
             axum::http::header::AUTHORIZATION,
         ])
-}
-
-/// GraphiQL, served at `/` and to a browser that opens `/graphql` itself.
-pub(crate) async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("辽源市社会治理 GraphQL 网关")
-            .finish(),
-    )
 }
