@@ -5,6 +5,7 @@
 //! Connector kinds are protocols (`rest`, `sql`, `open311`); a department is configuration.
 
 mod kind;
+pub mod resilience;
 mod scope;
 
 pub use kind::{ConnectorKind, UnknownConnectorKind};
