@@ -2,11 +2,29 @@
 //!
 //! Every call into a department system carries the caller's [`Scope`], so that access
 //! rules are a value passed down from the request, never a filter added afterwards.
-//! Connector kinds are protocols (`rest`, `sql`, `open311`); a department is configuration.
+//! Connector kinds are protocols (`rest`, `sql`, `open311`); a department is configuration
+//! ([`config`]), checked against the schema's [`catalog`] of federated fields.
 
+mod cache;
+pub mod catalog;
+pub mod config;
+mod department;
+mod element;
+mod federation;
 mod kind;
+mod mapping;
 pub mod resilience;
+mod rest;
 mod scope;
+pub mod simulator;
+mod sql;
+mod upstream;
 
+pub use cache::Cache;
+pub use department::{BuildError, Department, DepartmentError, Failure, Fetched, Slot};
+pub use element::Element;
+pub use federation::{Federation, Provider};
 pub use kind::{ConnectorKind, UnknownConnectorKind};
-pub use scope::{PersonalData, Scope, subtree_prefix};
+pub use mapping::BadRecord;
+pub use scope::{PersonalData, Scope, mask, mask_keeping, subtree_prefix};
+pub use upstream::UpstreamError;

@@ -100,3 +100,34 @@ mod tests {
         assert!(!county.contains("220403001"));
     }
 }
+
+/// Masks personal data, keeping a little of each end so that a person can still be told
+/// apart: 6 and 4 characters of an ID number, 3 and 4 of a phone number.
+pub fn mask(text: &str) -> String {
+    let (front, back) = match text.chars().count() {
+        15.. => (6, 4),
+        11.. => (3, 4),
+        _ => (2, 2),
+    };
+    mask_keeping(text, front, back)
+}
+
+/// Replaces all but the first `keep_start` and last `keep_end` characters with `*`
+/// (all of them when the text is that short).
+pub fn mask_keeping(text: &str, keep_start: usize, keep_end: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= keep_start + keep_end {
+        return "*".repeat(chars.len());
+    }
+    chars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep_start || i >= chars.len() - keep_end {
+                *c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}

@@ -3,6 +3,10 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use connectors::config::{ConfigErrors, Departments};
+use connectors::{Cache, Federation};
 
 use schema::{Store, build_schema};
 use tokio::net::TcpListener;
@@ -17,6 +21,10 @@ pub enum StartError {
     Database(#[from] DatabaseError),
     #[error("REDIS_URL is not a usable Redis URL: {0}")]
     Redis(#[source] redis::RedisError),
+    #[error("{0}")]
+    Departments(#[from] connectors::config::ConfigErrors),
+    #[error(transparent)]
+    Federation(#[from] connectors::BuildError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -44,10 +52,24 @@ impl Application {
         } else {
             Some(redis::Client::open(config.redis_url.expose()).map_err(StartError::Redis)?)
         };
+        let departments = load_departments(config)?;
+        let cache = redis
+            .clone()
+            .map(|client| Cache::new(client, config.departments.cache_prefix.clone()));
+        let federation = Arc::new(Federation::new(&departments, cache)?);
+        tracing::info!(
+            departments = departments.len(),
+            "department connectors ready"
+        );
         let store = Store::new(pool);
         let state = AppState::new(Shared {
-            schema: build_schema(store.clone(), config.limits.query_limits()),
+            schema: build_schema(
+                store.clone(),
+                federation.clone(),
+                config.limits.query_limits(),
+            ),
             store: store.clone(),
+            federation,
             redis,
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
@@ -91,6 +113,15 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// Reads and checks every department config file; an empty `dir` means none.
+pub fn load_departments(config: &Config) -> Result<Departments, ConfigErrors> {
+    let dir = &config.departments.dir;
+    if dir.as_os_str().is_empty() {
+        return Ok(Departments::default());
+    }
+    Departments::load_dir(dir, Some(&schema::catalog()), &config.departments.vars())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

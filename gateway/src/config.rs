@@ -1,6 +1,7 @@
 //! Configuration: one TOML file (optional) plus environment overrides. Every setting has
 //! a default that works on a developer machine with PostgreSQL and Redis on localhost.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub limits: LimitsConfig,
     pub dataloader: DataloaderConfig,
+    pub departments: DepartmentsConfig,
     /// Origins allowed to call the API from a browser (CORS); empty allows none.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -33,6 +35,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             limits: LimitsConfig::default(),
             dataloader: DataloaderConfig::default(),
+            departments: DepartmentsConfig::default(),
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -55,6 +58,39 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 3_000,
             migrate_on_start: true,
         }
+    }
+}
+
+/// The department systems the gateway federates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DepartmentsConfig {
+    /// The folder of department config files, one per department (`DEPARTMENTS_DIR`).
+    /// Empty: no departments, and federated fields answer null.
+    pub dir: PathBuf,
+    /// Values for `${NAME}` in department configs, in front of the environment.
+    pub vars: BTreeMap<String, String>,
+    /// Prefix of the department cache's keys in Redis.
+    pub cache_prefix: String,
+}
+
+impl Default for DepartmentsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("connectors/departments"),
+            vars: BTreeMap::new(),
+            cache_prefix: "gov:".to_owned(),
+        }
+    }
+}
+
+impl DepartmentsConfig {
+    /// What `${NAME}` in department configs resolves to: these vars, then the environment.
+    pub fn vars(&self) -> connectors::config::Vars {
+        self.vars.iter().fold(
+            connectors::config::Vars::from_env(),
+            |vars, (name, value)| vars.set(name.clone(), value.clone()),
+        )
     }
 }
 
@@ -193,7 +229,8 @@ fn origin(path: Option<&Path>, env: &str, from_env: bool) -> String {
 }
 
 impl Config {
-    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL` and `GATEWAY_LISTEN`
+    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL`, `DEPARTMENTS_DIR`
+    /// and `GATEWAY_LISTEN`
     /// from `env`, then checks the result.
     pub fn load(
         path: Option<&Path>,
@@ -218,6 +255,9 @@ impl Config {
         let redis_from_env = env("REDIS_URL")
             .map(|v| config.redis_url = Secret(v))
             .is_some();
+        if let Some(dir) = env("DEPARTMENTS_DIR") {
+            config.departments.dir = PathBuf::from(dir);
+        }
         if let Some(listen) = env("GATEWAY_LISTEN") {
             config.listen = listen.parse().map_err(|_| ConfigError::Invalid {
                 origin: origin(path, "GATEWAY_LISTEN", true),

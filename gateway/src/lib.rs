@@ -7,5 +7,5 @@ pub mod database;
 mod http;
 mod scope;
 
-pub use app::{Application, StartError, shutdown_signal};
+pub use app::{Application, StartError, load_departments, shutdown_signal};
 pub use config::Config;

@@ -1,6 +1,7 @@
 //! `gateway`: serve the governance GraphQL gateway, migrate or seed its database, or run
 //! the demo (all of it in one command).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -8,8 +9,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use connectors::config::Departments;
+use connectors::simulator::Simulator;
 use gateway::database::{self, Purpose};
-use gateway::{Application, Config, shutdown_signal};
+use gateway::{Application, Config, load_departments, shutdown_signal};
 use indicatif::{ProgressBar, ProgressStyle};
 use schema::seed::{self, Progress, Scale, SeedOptions};
 
@@ -46,9 +49,10 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
-    /// Create the database if missing, migrate, seed `small` if empty, and serve.
+    /// Create the database if missing, migrate, seed `small` if empty, start the
+    /// department simulator (all 96 departments, in this process) and serve over it.
     Demo,
-    /// Check the configuration and exit.
+    /// Check the configuration, department config files included, and exit.
     CheckConfig,
 }
 
@@ -122,14 +126,46 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             {
                 run_seed(&pool, &SeedOptions::default()).await?;
             }
+            let mut config = config;
+            let simulator = start_simulator(&pool, &config).await?;
+            config
+                .departments
+                .vars
+                .insert("DEPARTMENTS_URL".to_owned(), simulator.url());
             pool.close().await;
             serve(&config).await
         }
         Command::CheckConfig => {
+            let departments = load_departments(&config)?;
             println!("configuration is valid: {config:#?}");
+            println!(
+                "{} department configs in {} are valid",
+                departments.len(),
+                config.departments.dir.display()
+            );
             Ok(())
         }
     }
+}
+
+/// The department simulator, serving every department of the config folder from the
+/// demo's own entity index, on a free port.
+async fn start_simulator(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<Simulator> {
+    let dir = &config.departments.dir;
+    let departments = Departments::load_dir(dir, None, &config.departments.vars())?;
+    let started = Instant::now();
+    let simulator = Simulator::start(pool, &departments, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("the department simulator did not start")?;
+    println!(
+        "department simulator: {} departments, {} records, {} databases built, at {} ({:.1} s)",
+        departments.len(),
+        simulator.records,
+        simulator.databases_built,
+        simulator.url(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(simulator)
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {

@@ -33,12 +33,18 @@ pub enum ErrorCode {
     DatabaseUnavailable,
     /// The request took longer than the configured limit.
     Timeout,
+    /// A department system is down, slow, refusing calls, or its circuit is open; the
+    /// error's `department` extension names it. Other fields are unaffected.
+    DepartmentUnavailable,
+    /// A department system answered something that cannot be read (bad JSON, wrong
+    /// types); `department` names it.
+    DepartmentBadResponse,
     /// Anything else: a fault of the gateway, logged with its detail.
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -53,6 +59,8 @@ impl ErrorCode {
         Self::InvalidId,
         Self::DatabaseUnavailable,
         Self::Timeout,
+        Self::DepartmentUnavailable,
+        Self::DepartmentBadResponse,
         Self::Internal,
     ];
 
@@ -76,6 +84,8 @@ impl ErrorCode {
             Self::InvalidId => "INVALID_ID",
             Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
+            Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
+            Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",
             Self::Internal => "INTERNAL",
         }
     }

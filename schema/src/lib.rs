@@ -9,7 +9,7 @@ pub mod model;
 pub mod seed;
 pub mod store;
 
-pub use graphql::{DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, build_schema};
+pub use graphql::{DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, build_schema, catalog};
 pub use store::{Store, StoreError};
 
 /// The migrations under `migrations/`, embedded.

@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::helpers::migrated_database;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "jurisdictions",
     "departments",
     "places",
@@ -16,6 +16,7 @@ const TABLES: [&str; 10] = [
     "entity_links",
     "events",
     "event_parties",
+    "event_links",
 ];
 
 /// A digest of every row of every seeded table.

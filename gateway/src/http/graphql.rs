@@ -199,6 +199,7 @@ async fn execute(
         .variables(variables)
         .data(Loaders::new(
             &state.store,
+            &state.federation,
             scope_for(headers),
             state.batch_window,
         ));

@@ -30,6 +30,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub schema: GovSchema,
     pub store: Store,
+    pub federation: Arc<connectors::Federation>,
     pub redis: Option<redis::Client>,
     pub limits: LimitsConfig,
     pub batch_window: std::time::Duration,

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use connectors::Scope;
+use connectors::{Federation, Scope};
 use futures_util::future::try_join_all;
 
+use super::federated::Upstream;
 use crate::model::{
     Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Thing,
 };
@@ -230,16 +231,24 @@ impl Loader<i64> for PartiesOf {
     }
 }
 
-/// The department records held on each entity.
-pub struct LinksOf(Store);
+/// The department records held on each entity (or, for `events`, on each event).
+pub struct LinksOf {
+    store: Store,
+    events: bool,
+}
 
 impl Loader<i64> for LinksOf {
     type Value = Vec<EntityLink>;
     type Error = LoadError;
 
-    async fn load(&self, entity_ids: &[i64]) -> Result<HashMap<i64, Vec<EntityLink>>, LoadError> {
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<EntityLink>>, LoadError> {
+        let rows = if self.events {
+            self.store.event_links(ids).await?
+        } else {
+            self.store.entity_links(ids).await?
+        };
         let mut links: HashMap<i64, Vec<EntityLink>> = HashMap::new();
-        for row in self.0.entity_links(entity_ids).await? {
+        for row in rows {
             links.entry(row.entity_id).or_default().push(row);
         }
         Ok(links)
@@ -292,6 +301,9 @@ pub struct Loaders {
     pub departments: DataLoader<DepartmentsByCode>,
     pub parties: DataLoader<PartiesOf>,
     pub links: DataLoader<LinksOf>,
+    pub event_links: DataLoader<LinksOf>,
+    /// Department records, fetched through the connectors.
+    pub upstream: DataLoader<Upstream>,
     pub persons: EntityLoaders<Person>,
     pub places: EntityLoaders<Place>,
     pub things: EntityLoaders<Thing>,
@@ -302,13 +314,24 @@ pub struct Loaders {
 impl Loaders {
     /// Loaders for one request; `window` is how long each gathers keys (see
     /// [`DEFAULT_BATCH_WINDOW`]).
-    pub fn new(store: &Store, scope: Scope, window: Duration) -> Self {
+    pub fn new(
+        store: &Store,
+        federation: &Arc<Federation>,
+        scope: Scope,
+        window: Duration,
+    ) -> Self {
+        let links = |events| LinksOf {
+            store: store.clone(),
+            events,
+        };
         Self {
             jurisdictions: batched(JurisdictionsByCode(store.clone()), window),
             children: batched(ChildrenOf(store.clone()), window),
             departments: batched(DepartmentsByCode(store.clone()), window),
             parties: batched(PartiesOf(store.clone()), window),
-            links: batched(LinksOf(store.clone()), window),
+            links: batched(links(false), window),
+            event_links: batched(links(true), window),
+            upstream: batched(Upstream::new(federation.clone(), scope.clone()), window),
             persons: EntityLoaders::new(store, &scope, window),
             places: EntityLoaders::new(store, &scope, window),
             things: EntityLoaders::new(store, &scope, window),

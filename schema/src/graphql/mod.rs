@@ -3,6 +3,7 @@
 
 mod checks;
 mod connection;
+mod federated;
 mod filters;
 mod ids;
 mod loaders;
@@ -10,9 +11,13 @@ mod objects;
 mod query;
 mod resolve;
 
+use std::sync::Arc;
+
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use connectors::Federation;
 
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use federated::catalog;
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 pub use query::QueryRoot;
 
@@ -41,9 +46,11 @@ impl Default for QueryLimits {
     }
 }
 
-pub fn build_schema(store: Store, limits: QueryLimits) -> GovSchema {
+/// The schema over `store` (the platform's own data) and `federation` (the departments').
+pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
     Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
         .data(store)
+        .data(federation)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(checks::RequestChecks {

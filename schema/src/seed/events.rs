@@ -7,6 +7,7 @@
 //! spread over the open states, and every timestamp is consistent with the status.
 
 use super::copy::{Sender, Stopped};
+use super::departments::{DEPARTMENT_TYPES, code, type_index};
 use super::event_text::{Subject, compose, respondent_kinds, usual_places};
 use super::jurisdictions::{COUNTIES, Tree};
 use super::layout::allocate;
@@ -16,7 +17,8 @@ use super::places::Places;
 use super::rng::Rng;
 use super::time::{DAY, EVENTS_END, EVENTS_START, HOUR, MINUTE};
 use crate::enums::{
-    EventCategory, EventChannel, EventStatus, OrganizationKind, PartyRole, ResolutionTier, Urgency,
+    DepartmentKind, EventCategory, EventChannel, EventStatus, OrganizationKind, PartyRole,
+    ResolutionTier, Urgency,
 };
 
 const URBAN_CATEGORIES: &[(EventCategory, u32)] = &[
@@ -236,7 +238,7 @@ pub fn write(
     persons: &Persons,
     organizations: &Organizations,
     total: u64,
-) -> Result<Vec<Party>, Stopped> {
+) -> Result<(Vec<Party>, Vec<EventLink>), Stopped> {
     let mut rng = Rng::stream(seed, "event-times");
     let times = report_times(&mut rng, total);
     // Events fall on grids in proportion to their residents, in random order over time.
@@ -260,6 +262,7 @@ pub fn write(
     let mut rng = Rng::stream(seed, "events");
     let mut table = out.table("events", COLUMNS, total)?;
     let mut parties = Vec::with_capacity(total as usize * 2);
+    let mut event_links = Vec::new();
     for (index, (&reported_at, &g)) in times.iter().zip(&grid_of_event).enumerate() {
         let id = index as i64 + 1;
         let grid = &tree.grids[g];
@@ -340,6 +343,9 @@ pub fn write(
             .opt_timestamp(outcome.resolved_at)
             .opt_timestamp(outcome.closed_at);
         table.end_row()?;
+        for kind in holders(id, channel, category, outcome.tier) {
+            event_links.push((id, grid.county, kind));
+        }
 
         // The parties: who applies, against whom, and who saw it.
         let mut people: Vec<i64> = Vec::with_capacity(3);
@@ -383,7 +389,7 @@ pub fn write(
         }
     }
     table.finish()?;
-    Ok(parties)
+    Ok((parties, event_links))
 }
 
 /// The organization an event is lodged against: the employer in a labour dispute, the
@@ -435,6 +441,65 @@ fn respondent(
 }
 
 pub const PARTY_COLUMNS: &str = "event_id, position, role, person_id, organization_id";
+
+/// An event a department system holds a case file on: (event, county, department).
+pub type EventLink = (i64, usize, DepartmentKind);
+
+/// Which department systems hold a file on an event: the petitions bureau on letters and
+/// visits (信访件), the justice bureau on mediated disputes (人民调解), the court on
+/// litigated ones (案件), and the procuratorate on a quarter of environment and safety
+/// cases (公益诉讼线索).
+fn holders(
+    id: i64,
+    channel: EventChannel,
+    category: EventCategory,
+    tier: Option<ResolutionTier>,
+) -> Vec<DepartmentKind> {
+    let mut holders = Vec::new();
+    if channel == EventChannel::LetterVisit {
+        holders.push(DepartmentKind::Petitions);
+    }
+    match tier {
+        Some(ResolutionTier::Mediation) => holders.push(DepartmentKind::Justice),
+        Some(ResolutionTier::Litigation) => holders.push(DepartmentKind::Court),
+        _ => {}
+    }
+    if matches!(
+        category,
+        EventCategory::Environment | EventCategory::SafetyHazard
+    ) && id % 4 == 0
+    {
+        holders.push(DepartmentKind::Procuratorate);
+    }
+    holders
+}
+
+pub const LINK_COLUMNS: &str = "event_id, department_code, source_id";
+
+/// event_links, with source ids in each department's style: a tag, the county code and
+/// a serial per department.
+pub fn write_links(out: &Sender, links: &[EventLink]) -> Result<u64, Stopped> {
+    let mut table = out.table("event_links", LINK_COLUMNS, links.len() as u64)?;
+    let mut serials = vec![0u64; COUNTIES.len() * DEPARTMENT_TYPES.len()];
+    for &(event, county, kind) in links {
+        let type_index = type_index(kind);
+        let serial = &mut serials[county * DEPARTMENT_TYPES.len() + type_index];
+        *serial += 1;
+        let tag = match kind {
+            DepartmentKind::Petitions => "XFJ",
+            DepartmentKind::Justice => "TJ",
+            DepartmentKind::Court => "AH",
+            _ => "GY",
+        };
+        table
+            .row()
+            .int(event)
+            .text(&code(&COUNTIES[county], type_index))
+            .text(&format!("{tag}{}{serial:08}", COUNTIES[county].code));
+        table.end_row()?;
+    }
+    table.finish()
+}
 
 pub fn write_parties(out: &Sender, parties: &[Party]) -> Result<u64, Stopped> {
     let mut table = out.table("event_parties", PARTY_COLUMNS, parties.len() as u64)?;

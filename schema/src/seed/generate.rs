@@ -121,7 +121,7 @@ pub fn generate(out: &Sender, scale: Scale, seed: u64) -> Result<Generated, Stop
     links::write(out, &links, &facts)?;
     drop(links);
 
-    let parties = events::write(
+    let (parties, event_links) = events::write(
         out,
         seed,
         &tree,
@@ -131,6 +131,7 @@ pub fn generate(out: &Sender, scale: Scale, seed: u64) -> Result<Generated, Stop
         sizes.events,
     )?;
     events::write_parties(out, &parties)?;
+    events::write_links(out, &event_links)?;
 
     Ok(Generated {
         grids: tree.grids.len() as u64,

@@ -71,6 +71,8 @@ fn tag(kind: DepartmentKind, entity: EntityType) -> &'static str {
         (D::HousingConstruction, _) => "FW",
         (D::EcologyEnvironment, _) => "PW",
         (D::Transport, _) => "CL",
+        (D::WaterResources, _) => "GC",
+        (D::CultureTourism, _) => "WB",
         (D::AgricultureRural, _) => "HZ",
         (D::Commerce, _) => "SC",
         (D::HealthCommission, E::Person) => "JK",

@@ -107,6 +107,7 @@ pub struct SeedSummary {
     pub organizations: u64,
     pub events: u64,
     pub entity_links: u64,
+    pub event_links: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +121,8 @@ pub enum SeedError {
 }
 
 /// The tables the seed fills, children before parents (the order TRUNCATE lists them).
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
+    "event_links",
     "event_parties",
     "events",
     "entity_links",
@@ -222,6 +224,7 @@ pub async fn seed(
         organizations: loaded.rows("organizations"),
         events: loaded.rows("events"),
         entity_links: loaded.rows("entity_links"),
+        event_links: loaded.rows("event_links"),
     })
 }
 

@@ -273,7 +273,13 @@ impl Counters {
 /// Which department systems register a place.
 fn link(rng: &mut Rng, kind: PlaceKind, links: &mut Links) {
     match kind {
-        PlaceKind::Farmland => links.add(DepartmentKind::NaturalResources),
+        PlaceKind::Farmland => {
+            links.add(DepartmentKind::NaturalResources);
+            // Irrigated land is on the water bureau's register of irrigation works.
+            if rng.percent(30) {
+                links.add(DepartmentKind::WaterResources);
+            }
+        }
         PlaceKind::Factory => {
             if rng.percent(80) {
                 links.add(DepartmentKind::NaturalResources);
@@ -282,7 +288,13 @@ fn link(rng: &mut Rng, kind: PlaceKind, links: &mut Links) {
                 links.add(DepartmentKind::EcologyEnvironment);
             }
         }
-        PlaceKind::PublicSpace => links.add(DepartmentKind::UrbanManagement),
+        PlaceKind::PublicSpace => {
+            links.add(DepartmentKind::UrbanManagement);
+            // Squares and parks with heritage or tourist sites.
+            if rng.percent(25) {
+                links.add(DepartmentKind::CultureTourism);
+            }
+        }
         PlaceKind::Market => {
             if rng.percent(90) {
                 links.add(DepartmentKind::HousingConstruction);

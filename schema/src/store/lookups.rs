@@ -146,6 +146,17 @@ impl Store {
         .fetch_all(self.executor())
         .await?)
     }
+
+    /// The department case files held on each event.
+    pub async fn event_links(&self, event_ids: &[i64]) -> Result<Vec<EntityLink>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT event_id AS entity_id, department_code, source_id FROM event_links \
+             WHERE event_id = ANY($1) ORDER BY event_id, department_code",
+        )
+        .bind(event_ids)
+        .fetch_all(self.executor())
+        .await?)
+    }
 }
 
 /// Keyset pagination on a code: like [`super::PageArgs`] for string keys.

@@ -2,6 +2,7 @@ use async_graphql::{Context, ID, Object, Result, Union};
 use chrono::{DateTime, Utc};
 
 use crate::enums::*;
+use crate::graphql::federated::{self, Owner};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve::{self, loaders, store_error};
 use crate::model::{Event, EventParty, Jurisdiction, Organization, Person, Place};
@@ -96,6 +97,29 @@ impl Event {
 
     async fn closed_at(&self) -> Option<DateTime<Utc>> {
         self.closed_at
+    }
+
+    /// 信访件 (信访局).
+    async fn petition(&self, ctx: &Context<'_>) -> Result<Option<federated::Petition>> {
+        federated::resolve(ctx, Owner::Event(self.id)).await
+    }
+
+    /// 人民调解案件 (司法局).
+    async fn mediation(&self, ctx: &Context<'_>) -> Result<Option<federated::Mediation>> {
+        federated::resolve(ctx, Owner::Event(self.id)).await
+    }
+
+    /// 法院案件 (人民法院).
+    async fn court_case(&self, ctx: &Context<'_>) -> Result<Option<federated::CourtCase>> {
+        federated::resolve(ctx, Owner::Event(self.id)).await
+    }
+
+    /// 检察院案件 (人民检察院).
+    async fn procuratorial_case(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<federated::ProcuratorialCase>> {
+        federated::resolve(ctx, Owner::Event(self.id)).await
     }
 }
 

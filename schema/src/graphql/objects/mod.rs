@@ -17,24 +17,10 @@ use connectors::{PersonalData, Scope};
 /// Shows `keep_start` and `keep_end` characters and masks the rest, unless the scope may
 /// see personal data.
 fn mask(scope: &Scope, value: &str, keep_start: usize, keep_end: usize) -> String {
-    if scope.personal_data() == PersonalData::Visible {
-        return value.to_owned();
+    match scope.personal_data() {
+        PersonalData::Visible => value.to_owned(),
+        PersonalData::Masked => connectors::mask_keeping(value, keep_start, keep_end),
     }
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= keep_start + keep_end {
-        return "*".repeat(chars.len());
-    }
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i < keep_start || i >= chars.len() - keep_end {
-                *c
-            } else {
-                '*'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

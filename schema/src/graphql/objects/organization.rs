@@ -3,6 +3,7 @@ use chrono::{DateTime, Utc};
 
 use crate::enums::OrganizationKind;
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
+use crate::graphql::federated::{self, Owner};
 use crate::graphql::filters::{EventFilter, PersonFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve;
@@ -120,5 +121,42 @@ impl Organization {
     /// The department systems holding records on this organization.
     async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
         super::record::records(ctx, self.id).await
+    }
+
+    /// 市场主体登记 (市场监管局).
+    async fn business_registration(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<federated::BusinessRegistration>> {
+        federated::resolve(ctx, Owner::Entity(self.id)).await
+    }
+
+    /// 税务登记 (税务局).
+    async fn tax_registration(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<federated::TaxRegistration>> {
+        federated::resolve(ctx, Owner::Entity(self.id)).await
+    }
+
+    /// 排污许可 (生态环境局).
+    async fn pollution_permit(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<federated::PollutionPermit>> {
+        federated::resolve(ctx, Owner::Entity(self.id)).await
+    }
+
+    /// 新型农业经营主体 (农业农村局).
+    async fn agricultural_entity(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<federated::AgriculturalEntity>> {
+        federated::resolve(ctx, Owner::Entity(self.id)).await
+    }
+
+    /// 办学许可 (教育局).
+    async fn school_license(&self, ctx: &Context<'_>) -> Result<Option<federated::SchoolLicense>> {
+        federated::resolve(ctx, Owner::Entity(self.id)).await
     }
 }

@@ -1,0 +1,92 @@
+//! What the unified schema can receive from departments: each federated field (such as
+//! `Person.householdRegistration`) with the fields of its type and their value types.
+//! The schema crate declares the entries; config files are checked against them, and
+//! department answers are normalised to them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::Element;
+
+/// The type of one value of a federated record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Text,
+    Integer,
+    Decimal,
+    Boolean,
+    /// A calendar date, normalised to `YYYY-MM-DD`.
+    Date,
+    /// One of a closed set of names (a GraphQL enum).
+    Enum(&'static [&'static str]),
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text => f.write_str("text"),
+            Self::Integer => f.write_str("integer"),
+            Self::Decimal => f.write_str("decimal"),
+            Self::Boolean => f.write_str("boolean"),
+            Self::Date => f.write_str("date"),
+            Self::Enum(names) => write!(f, "one of {}", names.join(", ")),
+        }
+    }
+}
+
+/// One field of a federated type, named as in config files (snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub value: ValueType,
+    /// Personal data (ID numbers, phones): masked unless the caller's scope shows it.
+    pub personal: bool,
+}
+
+/// A federated field on an element and the fields of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FederatedType {
+    pub element: Element,
+    /// The field on the element, as in GraphQL: `householdRegistration`.
+    pub field: &'static str,
+    /// The GraphQL type: `HouseholdRegistration`.
+    pub type_name: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+impl FederatedType {
+    /// `Person.householdRegistration`: how config files name it.
+    pub fn path(&self) -> String {
+        format!("{}.{}", self.element.type_name(), self.field)
+    }
+
+    pub fn field_spec(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// Every federated field of the schema, by its path.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    types: BTreeMap<String, &'static FederatedType>,
+}
+
+impl Catalog {
+    pub fn new(types: impl IntoIterator<Item = &'static FederatedType>) -> Self {
+        Self {
+            types: types.into_iter().map(|t| (t.path(), t)).collect(),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&'static FederatedType> {
+        self.types.get(path).copied()
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.types.keys().map(String::as_str)
+    }
+
+    pub fn types(&self) -> impl Iterator<Item = &'static FederatedType> + '_ {
+        self.types.values().copied()
+    }
+}

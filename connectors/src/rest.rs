@@ -1,0 +1,134 @@
+//! The `rest` kind: JSON over HTTP, a batched lookup (`persons?ids=a,b,c`) where the
+//! department has one, else one request per record.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::config::{Auth, FieldPath};
+use crate::upstream::UpstreamError;
+
+/// Answers larger than this are refused rather than read into memory.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct RestClient {
+    http: reqwest::Client,
+    endpoint: String,
+    auth: Auth,
+}
+
+impl RestClient {
+    pub fn new(endpoint: &str, auth: Auth, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            http,
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            auth,
+        })
+    }
+
+    fn url(&self, template: &str, placeholder: &str, value: &str) -> String {
+        let path = template.replace(placeholder, value);
+        format!("{}/{}", self.endpoint, path.trim_start_matches('/'))
+    }
+
+    /// The records for `ids` from one batched request.
+    pub async fn batch(
+        &self,
+        template: &str,
+        records: &FieldPath,
+        ids: &[String],
+    ) -> Result<Vec<Value>, UpstreamError> {
+        let joined: Vec<String> = ids.iter().map(|id| encode(id)).collect();
+        let url = self.url(template, "{ids}", &joined.join(","));
+        let Some(answer) = self.get(&url).await? else {
+            return Ok(Vec::new());
+        };
+        match records.find(&answer) {
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(Value::Null) => Ok(Vec::new()),
+            _ => Err(UpstreamError::BadResponse(format!(
+                "the answer has no list of records at `{records}`"
+            ))),
+        }
+    }
+
+    /// One record, or `None` when the department has none under that id.
+    pub async fn single(
+        &self,
+        template: &str,
+        record: &FieldPath,
+        id: &str,
+    ) -> Result<Option<Value>, UpstreamError> {
+        let url = self.url(template, "{id}", &encode(id));
+        let Some(answer) = self.get(&url).await? else {
+            return Ok(None);
+        };
+        match record.find(&answer) {
+            Some(Value::Null) | None => Ok(None),
+            Some(found) => Ok(Some(found.clone())),
+        }
+    }
+
+    /// GETs a JSON answer; `None` for 404.
+    async fn get(&self, url: &str) -> Result<Option<Value>, UpstreamError> {
+        let request = self.http.get(url).header("accept", "application/json");
+        let request = match &self.auth {
+            Auth::None => request,
+            Auth::Bearer { token } => request.bearer_auth(token),
+            Auth::Basic { username, password } => request.basic_auth(username, Some(password)),
+        };
+        let mut response = request.send().await.map_err(|error| {
+            UpstreamError::Unavailable(format!("cannot reach the system: {}", root_cause(&error)))
+        })?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(UpstreamError::Unavailable(format!(
+                "it answered HTTP {status}"
+            )));
+        }
+        if !status.is_success() {
+            return Err(UpstreamError::Refused(format!(
+                "it refused the call: HTTP {status}"
+            )));
+        }
+        let mut body = Vec::new();
+        loop {
+            let chunk = response.chunk().await.map_err(|error| {
+                UpstreamError::Unavailable(format!("the answer broke off: {}", root_cause(&error)))
+            })?;
+            let Some(chunk) = chunk else { break };
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(UpstreamError::BadResponse(format!(
+                    "the answer is larger than {} MiB",
+                    MAX_BODY / 1024 / 1024
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|error| UpstreamError::BadResponse(format!("the answer is not JSON: {error}")))
+    }
+}
+
+/// Percent-encodes an id for a path or query (ids are usually plain letters and digits).
+fn encode(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}

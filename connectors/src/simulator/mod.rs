@@ -1,0 +1,185 @@
+//! The department simulator: all 96 department systems in one process, behaving like
+//! real ones (including badly, on request). `rest` departments are served over HTTP,
+//! `sql` departments get databases of their own in PostgreSQL or MariaDB, filled from
+//! the gateway's entity index so that ids line up and the same seed gives the same
+//! answers.
+
+mod databases;
+mod dice;
+mod faults;
+pub mod index;
+pub mod records;
+pub mod render;
+mod server;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+pub use databases::DatabaseError;
+pub use faults::{Fault, Garbage};
+pub use index::Facts;
+pub use records::{Envelope, Native, NativeRecord, Style};
+pub use server::Counts;
+
+use crate::config::{DepartmentConfig, Departments, Lookup};
+use crate::{ConnectorKind, Element};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    #[error("cannot read the entity index: {0}")]
+    Index(#[source] sqlx::Error),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("department {department}: {source}")]
+    Database {
+        department: String,
+        #[source]
+        source: DatabaseError,
+    },
+}
+
+/// A simulator serving in the background.
+pub struct Simulator {
+    pub address: SocketAddr,
+    /// `sql` departments whose databases were (re)built at start.
+    pub databases_built: usize,
+    /// Records held, all departments together.
+    pub records: usize,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Derives every department's records from the entity index, builds the `sql`
+    /// departments' databases, and serves the `rest` departments on `address`.
+    pub async fn start(
+        index: &PgPool,
+        departments: &Departments,
+        address: SocketAddr,
+    ) -> Result<Self, SimulatorError> {
+        let mut by_department: HashMap<String, Vec<(Element, Facts)>> = HashMap::new();
+        let mut records = 0;
+        for (element, facts) in index::load(index).await.map_err(SimulatorError::Index)? {
+            by_department
+                .entry(facts.department_code.clone())
+                .or_default()
+                .push((element, facts));
+        }
+        let mut served = HashMap::new();
+        let mut databases_built = 0;
+        for config in departments.iter() {
+            let facts = by_department.remove(&config.code).unwrap_or_default();
+            match config.kind {
+                ConnectorKind::Rest => {
+                    let department = rest_department(config, &facts);
+                    records += department.records.values().map(HashMap::len).sum::<usize>();
+                    served.insert(config.code.clone(), department);
+                }
+                ConnectorKind::Sql => {
+                    let tables = sql_tables(config, &facts);
+                    records += tables.iter().map(|t| t.rows.len()).sum::<usize>();
+                    let built =
+                        databases::fill(&config.endpoint, &tables)
+                            .await
+                            .map_err(|source| SimulatorError::Database {
+                                department: config.code.clone(),
+                                source,
+                            })?;
+                    databases_built += usize::from(built);
+                }
+                ConnectorKind::Open311 => {}
+            }
+        }
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| SimulatorError::Listen { address, source })?;
+        let address = listener
+            .local_addr()
+            .map_err(|source| SimulatorError::Listen { address, source })?;
+        let app = server::router(Arc::new(server::Shared::new(served)));
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "department simulator stopped");
+            }
+        });
+        Ok(Self {
+            address,
+            databases_built,
+            records,
+            task,
+        })
+    }
+
+    /// The base URL the `rest` departments are under (`DEPARTMENTS_URL`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Serves until the process ends.
+    pub async fn wait(mut self) {
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        let _ = task.await;
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn rest_department(config: &DepartmentConfig, facts: &[(Element, Facts)]) -> server::Served {
+    let abbr = config.abbreviation();
+    let style = records::style(abbr);
+    let mut by_element: HashMap<Element, HashMap<String, serde_json::Value>> = HashMap::new();
+    for (element, facts) in facts {
+        if !config.lookups.contains_key(element) {
+            continue;
+        }
+        if let Some(record) = records::native(abbr, *element, facts) {
+            by_element
+                .entry(*element)
+                .or_default()
+                .insert(facts.source_id.clone(), render::json_record(&record, style));
+        }
+    }
+    server::Served {
+        auth: config.auth.clone(),
+        envelope: style.envelope,
+        batched: config
+            .lookups
+            .values()
+            .any(|lookup| matches!(lookup, Lookup::Rest { batch: Some(_), .. })),
+        records: by_element,
+    }
+}
+
+fn sql_tables(config: &DepartmentConfig, facts: &[(Element, Facts)]) -> Vec<databases::Table> {
+    let abbr = config.abbreviation();
+    config
+        .lookups
+        .iter()
+        .filter_map(|(element, lookup)| {
+            let Lookup::Sql { id, .. } = lookup else {
+                return None;
+            };
+            let rows = facts
+                .iter()
+                .filter(|(e, _)| e == element)
+                .filter_map(|(_, facts)| records::native(abbr, *element, facts))
+                .collect();
+            Some(databases::Table {
+                name: records::table(abbr, *element),
+                id_column: id.clone(),
+                rows,
+            })
+        })
+        .collect()
+}

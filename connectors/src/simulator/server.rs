@@ -1,0 +1,384 @@
+//! The HTTP side: every `rest` department under `/<code>/`, and the control endpoints
+//! under `/_sim/`. A path may start with `/_t/<sandbox>` to keep its faults and counts
+//! apart from other users of the same simulator (tests running side by side).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::faults::{Effect, Fault, Garbage};
+use super::render;
+use crate::Element;
+use crate::config::Auth;
+
+/// One rest department as served.
+pub struct Served {
+    pub auth: Auth,
+    pub envelope: super::Envelope,
+    /// Whether it offers a batched lookup; without one, `?ids=` is not found.
+    pub batched: bool,
+    pub records: HashMap<Element, HashMap<String, Value>>,
+}
+
+/// Requests one department received.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub requests: u64,
+    /// Ids asked for by each request, in order.
+    pub batch_sizes: Vec<usize>,
+}
+
+#[derive(Default)]
+struct Control {
+    /// By (sandbox, department).
+    faults: HashMap<(String, String), Fault>,
+    counts: HashMap<(String, String), Counts>,
+}
+
+pub struct Shared {
+    pub departments: HashMap<String, Served>,
+    control: Mutex<Control>,
+}
+
+impl Shared {
+    pub fn new(departments: HashMap<String, Served>) -> Self {
+        Self {
+            departments,
+            control: Mutex::new(Control::default()),
+        }
+    }
+
+    fn control(&self) -> std::sync::MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+type AppState = Arc<Shared>;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/_sim/faults", get(list_faults).delete(clear_faults))
+        .route(
+            "/_sim/faults/{department}",
+            put(set_fault).delete(clear_fault),
+        )
+        .route("/_sim/stats", get(stats).delete(reset_stats))
+        .route(
+            "/_t/{sandbox}/{department}/{collection}",
+            get(sandboxed_batch),
+        )
+        .route(
+            "/_t/{sandbox}/{department}/{collection}/{id}",
+            get(sandboxed_single),
+        )
+        .route("/{department}/{collection}", get(batch))
+        .route("/{department}/{collection}/{id}", get(single))
+        .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such department or collection") })
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct SandboxQuery {
+    #[serde(default)]
+    sandbox: String,
+}
+
+#[derive(Deserialize)]
+struct IdsQuery {
+    ids: Option<String>,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "code": status.as_u16(), "msg": message })),
+    )
+        .into_response()
+}
+
+fn element_of(collection: &str) -> Option<Element> {
+    let element = match collection {
+        "persons" => Element::Person,
+        "places" => Element::Place,
+        "things" => Element::Thing,
+        "organizations" => Element::Organization,
+        "events" => Element::Event,
+        _ => return None,
+    };
+    Some(element)
+}
+
+fn authorised(auth: &Auth, headers: &HeaderMap) -> bool {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match auth {
+        Auth::None => true,
+        Auth::Bearer { token } => given == format!("Bearer {token}"),
+        Auth::Basic { username, password } => {
+            use base64::Engine;
+            let encoded =
+                base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+            given == format!("Basic {encoded}")
+        }
+    }
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    Path((department, collection)): Path<(String, String)>,
+    Query(query): Query<IdsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        String::new(),
+        department,
+        collection,
+        Lookup::Batch(query.ids),
+        &headers,
+    )
+    .await
+}
+
+async fn single(
+    State(state): State<AppState>,
+    Path((department, collection, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        String::new(),
+        department,
+        collection,
+        Lookup::Single(id),
+        &headers,
+    )
+    .await
+}
+
+async fn sandboxed_batch(
+    State(state): State<AppState>,
+    Path((sandbox, department, collection)): Path<(String, String, String)>,
+    Query(query): Query<IdsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        sandbox,
+        department,
+        collection,
+        Lookup::Batch(query.ids),
+        &headers,
+    )
+    .await
+}
+
+async fn sandboxed_single(
+    State(state): State<AppState>,
+    Path((sandbox, department, collection, id)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve(
+        &state,
+        sandbox,
+        department,
+        collection,
+        Lookup::Single(id),
+        &headers,
+    )
+    .await
+}
+
+enum Lookup {
+    Batch(Option<String>),
+    Single(String),
+}
+
+async fn serve(
+    state: &Shared,
+    sandbox: String,
+    department: String,
+    collection: String,
+    lookup: Lookup,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(served) = state.departments.get(&department) else {
+        return refuse(StatusCode::NOT_FOUND, "no such department");
+    };
+    let Some(element) = element_of(&collection) else {
+        return refuse(StatusCode::NOT_FOUND, "no such collection");
+    };
+    let ids: Vec<String> = match &lookup {
+        Lookup::Batch(Some(ids)) if served.batched => ids
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Lookup::Batch(Some(_)) => {
+            return refuse(StatusCode::NOT_FOUND, "this system has no batched lookup");
+        }
+        Lookup::Batch(None) => return refuse(StatusCode::BAD_REQUEST, "ids are required"),
+        Lookup::Single(id) => vec![id.clone()],
+    };
+    let key = (sandbox, department);
+    let fault = {
+        let mut control = state.control();
+        let counts = control.counts.entry(key.clone()).or_default();
+        counts.requests += 1;
+        counts.batch_sizes.push(ids.len());
+        control.faults.get(&key).cloned().unwrap_or_default()
+    };
+    if !authorised(&served.auth, headers) {
+        return refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
+    }
+    let delay = fault.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fault.effect() {
+        Effect::Hang => return std::future::pending::<Response>().await,
+        Effect::Fail(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return refuse(status, "系统繁忙，请稍后再试");
+        }
+        Effect::Answer => {}
+    }
+    let records = served.records.get(&element);
+    let found: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| records.and_then(|r| r.get(id)).cloned())
+        .map(|record| match fault.garbage {
+            Some(Garbage::Types) => scramble(record),
+            _ => record,
+        })
+        .collect();
+    let body = match lookup {
+        Lookup::Batch(_) => render::batch_answer(found, served.envelope),
+        Lookup::Single(_) => match found.into_iter().next() {
+            Some(record) => render::single_answer(record, served.envelope),
+            None => return refuse(StatusCode::NOT_FOUND, "no such record"),
+        },
+    };
+    let mut text = body.to_string();
+    if fault.garbage == Some(Garbage::Json) {
+        text.truncate(text.len() / 2);
+    }
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// The same record with every value but the ids turned into a list: valid JSON, wrong types.
+fn scramble(record: Value) -> Value {
+    match record {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, value))| {
+                    if i == 0 {
+                        (name, value)
+                    } else {
+                        (name, Value::Array(vec![value, Value::Bool(true)]))
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+async fn set_fault(
+    State(state): State<AppState>,
+    Path(department): Path<String>,
+    Query(query): Query<SandboxQuery>,
+    body: Result<Json<Fault>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(fault) = match body {
+        Ok(body) => body,
+        Err(rejection) => return refuse(StatusCode::BAD_REQUEST, &rejection.body_text()),
+    };
+    if let Err(reason) = fault.check() {
+        return refuse(StatusCode::BAD_REQUEST, &reason);
+    }
+    if !state.departments.contains_key(&department) {
+        return refuse(StatusCode::NOT_FOUND, "no such rest department");
+    }
+    state
+        .control()
+        .faults
+        .insert((query.sandbox, department), fault.clone());
+    Json(fault).into_response()
+}
+
+async fn clear_fault(
+    State(state): State<AppState>,
+    Path(department): Path<String>,
+    Query(query): Query<SandboxQuery>,
+) -> StatusCode {
+    state.control().faults.remove(&(query.sandbox, department));
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(
+    State(state): State<AppState>,
+    Query(query): Query<SandboxQuery>,
+) -> StatusCode {
+    state
+        .control()
+        .faults
+        .retain(|(sandbox, _), _| *sandbox != query.sandbox);
+    StatusCode::NO_CONTENT
+}
+
+async fn list_faults(
+    State(state): State<AppState>,
+    Query(query): Query<SandboxQuery>,
+) -> Json<BTreeMap<String, Fault>> {
+    Json(
+        state
+            .control()
+            .faults
+            .iter()
+            .filter(|((sandbox, _), _)| *sandbox == query.sandbox)
+            .map(|((_, department), fault)| (department.clone(), fault.clone()))
+            .collect(),
+    )
+}
+
+async fn stats(
+    State(state): State<AppState>,
+    Query(query): Query<SandboxQuery>,
+) -> Json<BTreeMap<String, Counts>> {
+    Json(
+        state
+            .control()
+            .counts
+            .iter()
+            .filter(|((sandbox, _), _)| *sandbox == query.sandbox)
+            .map(|((_, department), counts)| (department.clone(), counts.clone()))
+            .collect(),
+    )
+}
+
+async fn reset_stats(
+    State(state): State<AppState>,
+    Query(query): Query<SandboxQuery>,
+) -> StatusCode {
+    state
+        .control()
+        .counts
+        .retain(|(sandbox, _), _| *sandbox != query.sandbox);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,228 @@
+//! Department data as typed fields of the five elements: `Person.householdRegistration`,
+//! `Place.building`, `Event.courtCase`, ... Each type is declared once with
+//! [`federated_type!`](declare::federated_type); its values are fetched from whichever
+//! departments' configs fill it, through one DataLoader per request that calls each
+//! department once per level of the query.
+
+mod declare;
+mod event;
+mod organization;
+mod person;
+mod place;
+mod source;
+mod thing;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use async_graphql::{Context, ErrorExtensions, Result};
+use connectors::catalog::{Catalog, FederatedType};
+use connectors::{DepartmentError, Element, Failure, Federation, Scope, Slot};
+use futures_util::future::join_all;
+use serde_json::{Map, Value};
+
+pub use event::{CourtCase, Mediation, Petition, ProcuratorialCase};
+pub use organization::{
+    AgriculturalEntity, BusinessRegistration, PollutionPermit, SchoolLicense, TaxRegistration,
+};
+pub use person::{
+    HealthRecord, HouseholdRegistration, MedicalInsurance, SocialAssistance, SocialInsurance,
+    VeteranStatus,
+};
+pub use place::{
+    Building, CommercialOutlet, CulturalSite, IrrigationWorks, LandParcel, UrbanManagementArea,
+};
+pub use source::Source;
+pub use thing::{FireFacility, Hazard, SpecialEquipment, Vehicle};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::graphql::resolve::{loaders, store_error};
+
+/// A federated type: its catalog entry and its provenance.
+pub trait Federated: serde::de::DeserializeOwned + Send + Sync {
+    const TYPE: FederatedType;
+
+    fn with_sources(self, sources: Vec<Source>) -> Self;
+}
+
+/// Every federated field of the schema, for checking department configs.
+pub fn catalog() -> Catalog {
+    Catalog::new(
+        [
+            person::TYPES,
+            place::TYPES,
+            thing::TYPES,
+            organization::TYPES,
+            event::TYPES,
+        ]
+        .into_iter()
+        .flatten()
+        .copied(),
+    )
+}
+
+/// One department record wanted by a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UpstreamKey {
+    pub department: Arc<str>,
+    pub element: Element,
+    pub source_id: String,
+}
+
+/// Fetches a level's department records: the keys of one batch are grouped by
+/// (department, element) and every group is fetched at once, concurrently.
+pub struct Upstream {
+    federation: Arc<Federation>,
+    scope: Scope,
+}
+
+impl Upstream {
+    pub fn new(federation: Arc<Federation>, scope: Scope) -> Self {
+        Self { federation, scope }
+    }
+}
+
+impl Loader<UpstreamKey> for Upstream {
+    type Value = Slot;
+    type Error = std::convert::Infallible;
+
+    async fn load(&self, keys: &[UpstreamKey]) -> Result<HashMap<UpstreamKey, Slot>, Self::Error> {
+        let mut groups: HashMap<(Arc<str>, Element), Vec<String>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.department.clone(), key.element))
+                .or_default()
+                .push(key.source_id.clone());
+        }
+        let fetches = groups
+            .into_iter()
+            .map(|((department, element), ids)| async move {
+                let slots = self
+                    .federation
+                    .fetch(&self.scope, &department, element, &ids)
+                    .await;
+                slots.into_iter().map(move |(source_id, slot)| {
+                    let key = UpstreamKey {
+                        department: department.clone(),
+                        element,
+                        source_id,
+                    };
+                    (key, slot)
+                })
+            });
+        Ok(join_all(fetches).await.into_iter().flatten().collect())
+    }
+}
+
+/// Whose federated field is resolved: an entity of the index, or an event.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner {
+    Entity(i64),
+    Event(i64),
+}
+
+/// Resolves a federated field: the owner's records at the departments that fill it,
+/// merged field by field by precedence. A department that fails adds an error naming it;
+/// what the others gave is still returned.
+pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Option<T>> {
+    let federation = ctx
+        .data::<Arc<Federation>>()
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "internal error").extend())?;
+    let providers = federation.providers(&T::TYPE);
+    if providers.is_empty() {
+        return Ok(None);
+    }
+    let loaders = loaders(ctx)?;
+    let links = match owner {
+        Owner::Entity(id) => loaders.links.load_one(id).await,
+        Owner::Event(id) => loaders.event_links.load_one(id).await,
+    }
+    .map_err(store_error)?
+    .unwrap_or_default();
+    // Highest precedence first.
+    let mut wanted: Vec<(i32, UpstreamKey)> = links
+        .into_iter()
+        .filter_map(|link| {
+            let provider = providers
+                .iter()
+                .find(|p| p.department == link.department_code)?;
+            Some((
+                provider.precedence,
+                UpstreamKey {
+                    department: Arc::from(link.department_code),
+                    element: T::TYPE.element,
+                    source_id: link.source_id,
+                },
+            ))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    wanted.sort_by(|a, b| b.0.cmp(&a.0));
+    let slots = join_all(
+        wanted
+            .iter()
+            .map(|(_, key)| loaders.upstream.load_one(key.clone())),
+    )
+    .await;
+
+    let mut merged = Map::new();
+    let mut sources = Vec::new();
+    let mut failures = Vec::new();
+    for ((_, key), slot) in wanted.iter().zip(slots) {
+        match slot.ok().flatten() {
+            Some(Ok(Some(fetched))) => {
+                if let Some(Value::Object(fields)) = fetched.record.get(T::TYPE.field) {
+                    for (name, value) in fields {
+                        let taken = merged.get(name).is_some_and(|v: &Value| !v.is_null());
+                        if !taken {
+                            merged.insert(name.clone(), value.clone());
+                        }
+                    }
+                }
+                sources.push(Source {
+                    department_code: key.department.to_string(),
+                    source_id: key.source_id.clone(),
+                    fetched_at: fetched.fetched_at,
+                    cached: fetched.cached,
+                    stale: fetched.stale,
+                });
+            }
+            Some(Ok(None)) | None => {}
+            Some(Err(error)) => failures.push(error),
+        }
+    }
+    if sources.is_empty() {
+        return match failures.into_iter().next() {
+            Some(error) => Err(department_error(&error)),
+            None => Ok(None),
+        };
+    }
+    for error in &failures {
+        let error = department_error(error).into_server_error(ctx.item.pos);
+        ctx.add_error(ctx.set_error_path(error));
+    }
+    let value: T = serde_json::from_value(Value::Object(merged)).map_err(|error| {
+        tracing::error!(%error, field = %T::TYPE.path(), "normalised record does not fit its type");
+        ApiError::new(ErrorCode::Internal, "internal error").extend()
+    })?;
+    Ok(Some(value.with_sources(sources)))
+}
+
+/// A department's failure as the client sees it: the code, the department, the reason.
+fn department_error(error: &DepartmentError) -> async_graphql::Error {
+    let code = match error.failure {
+        Failure::Unavailable => ErrorCode::DepartmentUnavailable,
+        Failure::BadResponse => ErrorCode::DepartmentBadResponse,
+    };
+    tracing::warn!(department = %error.department, reason = %error.message, "department call failed");
+    let department = error.department.clone();
+    ApiError::new(
+        code,
+        format!("department {}: {}", error.department, error.message),
+    )
+    .extend()
+    .extend_with(|_, extensions| extensions.set("department", department.as_str()))
+}
