@@ -42,6 +42,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
+        // Department configs first: a broken one is the operator's to fix before anything runs.
+        let departments = load_departments(config)?;
         let pool = database::pool(config, database::Purpose::Serving)?;
         if config.database.migrate_on_start {
             database::migrate(&pool, config).await?;
@@ -52,7 +54,6 @@ impl Application {
         } else {
             Some(redis::Client::open(config.redis_url.expose()).map_err(StartError::Redis)?)
         };
-        let departments = load_departments(config)?;
         let cache = redis
             .clone()
             .map(|client| Cache::new(client, config.departments.cache_prefix.clone()));

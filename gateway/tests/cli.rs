@@ -14,7 +14,12 @@ fn postgres_server() -> String {
 
 fn gateway() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gateway"));
-    command.env("RUST_LOG", "warn").env_remove("GATEWAY_CONFIG");
+    // From the repository's root, as the README runs it.
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("RUST_LOG", "warn")
+        .env_remove("GATEWAY_CONFIG")
+        .env_remove("DEPARTMENTS_DIR");
     command
 }
 

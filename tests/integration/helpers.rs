@@ -121,8 +121,18 @@ pub fn test_config(database: &str) -> Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         database_url: Secret::new(database_url(database)),
         redis_url: Secret::new(redis_url()),
+        departments: gateway::config::DepartmentsConfig {
+            dir: std::path::PathBuf::new(),
+            ..Default::default()
+        },
         ..Config::default()
     }
+}
+
+/// The template database: tests that need the seeded data without a copy of their own
+/// (the department simulator reads its entity index).
+pub async fn template_database() -> String {
+    template().await.to_owned()
 }
 
 /// A gateway serving on a random port until dropped.

@@ -2,6 +2,8 @@
 //! of its own (copied from a migrated, seeded template) and talks to it over real HTTP.
 
 mod batching;
+mod departments;
+mod federation;
 mod helpers;
 mod http_protocol;
 mod queries;

@@ -1,0 +1,244 @@
+//! The department side of the tests: one department simulator per test process, over
+//! the seeded template (so its ids line up with every test database), and gateways that
+//! federate over it, each in a sandbox of its own so that faults and request counts of
+//! one test do not touch another.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use connectors::config::{Departments, Vars};
+use connectors::simulator::Simulator;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::helpers::{
+    TestGateway, database_url, postgres_server, seeded_database, template_database, test_config,
+};
+
+/// Where MariaDB runs for the tests' `sql` departments of the vertical systems (courts, tax).
+pub fn mariadb_server() -> String {
+    std::env::var("TEST_MARIADB_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into())
+}
+
+pub fn shipped_departments() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../connectors/departments")
+}
+
+/// The variables the shipped department configs need, pointed at the test servers:
+/// land and housing databases in PostgreSQL, court and tax databases in MariaDB.
+fn database_vars() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("LOCAL_DEPARTMENT_DB_URL".to_owned(), postgres_server()),
+        ("VERTICAL_DEPARTMENT_DB_URL".to_owned(), mariadb_server()),
+        ("DEPARTMENT_DB_PREFIX".to_owned(), "gov_sim".to_owned()),
+    ])
+}
+
+static SIMULATOR: OnceCell<Simulator> = OnceCell::const_new();
+
+/// The simulator's base URL, started on first use.
+pub async fn simulator_url() -> String {
+    SIMULATOR
+        .get_or_init(|| async {
+            let vars = database_vars()
+                .into_iter()
+                .fold(Vars::empty(), |vars, (name, value)| vars.set(name, value));
+            let departments = Departments::load_dir(&shipped_departments(), None, &vars)
+                .unwrap_or_else(|errors| panic!("{errors}"));
+            let index = sqlx::PgPool::connect(&database_url(&template_database().await))
+                .await
+                .expect("connect the template database");
+            let simulator = Simulator::start(
+                &index,
+                &departments,
+                "127.0.0.1:0".parse().expect("address"),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("the simulator starts: {e}"));
+            index.close().await;
+            simulator
+        })
+        .await
+        .url()
+}
+
+static NEXT_SANDBOX: AtomicU32 = AtomicU32::new(0);
+
+/// A gateway federating over the simulator, in a sandbox of its own.
+pub struct Federated {
+    pub gateway: TestGateway,
+    pub sandbox: String,
+    simulator: String,
+    http: reqwest::Client,
+}
+
+/// Options of a federated gateway: the departments folder and the batch window.
+pub struct Setup {
+    pub departments: PathBuf,
+    pub batch_window_ms: u64,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            departments: shipped_departments(),
+            batch_window_ms: 20,
+        }
+    }
+}
+
+impl Federated {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Setup::default()).await
+    }
+
+    pub async fn spawn_with(setup: Setup) -> Self {
+        let simulator = simulator_url().await;
+        let sandbox = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT_SANDBOX.fetch_add(1, Ordering::Relaxed)
+        );
+        let database = seeded_database().await;
+        let mut config = test_config(&database);
+        config.dataloader.batch_window_ms = setup.batch_window_ms;
+        config.departments.dir = setup.departments;
+        config.departments.cache_prefix = format!("gov_test:{sandbox}:");
+        config.departments.vars = database_vars();
+        config.departments.vars.insert(
+            "DEPARTMENTS_URL".to_owned(),
+            format!("{simulator}/_t/{sandbox}"),
+        );
+        let gateway = TestGateway::spawn_with(config, database).await;
+        Self {
+            gateway,
+            sandbox,
+            simulator,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Requests each department of this sandbox received: (requests, ids per request).
+    pub async fn upstream_calls(&self) -> BTreeMap<String, (u64, Vec<u64>)> {
+        let stats: Value = self
+            .http
+            .get(format!(
+                "{}/_sim/stats?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .send()
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("stats are JSON");
+        stats
+            .as_object()
+            .map(|departments| {
+                departments
+                    .iter()
+                    .map(|(code, counts)| {
+                        let sizes = counts["batch_sizes"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                            .unwrap_or_default();
+                        (
+                            code.clone(),
+                            (counts["requests"].as_u64().unwrap_or(0), sizes),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub async fn requests_to(&self, department: &str) -> u64 {
+        self.upstream_calls()
+            .await
+            .get(department)
+            .map_or(0, |(requests, _)| *requests)
+    }
+
+    /// Injects a fault into one department of this sandbox.
+    pub async fn fault(&self, department: &str, fault: Value) {
+        let response = self
+            .http
+            .put(format!(
+                "{}/_sim/faults/{department}?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .json(&fault)
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(response.status().is_success(), "fault {fault} refused");
+    }
+
+    pub async fn clear_faults(&self) {
+        self.http
+            .delete(format!(
+                "{}/_sim/faults?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .send()
+            .await
+            .expect("the simulator answers");
+    }
+}
+
+/// A copy of the shipped department configs in a temporary folder, with `edit` applied
+/// to the text of each file it names.
+pub fn edited_departments(edits: &[(&str, &dyn Fn(String) -> String)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "gov-departments-{}-{}",
+        std::process::id(),
+        NEXT_SANDBOX.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a config folder");
+    for entry in std::fs::read_dir(shipped_departments()).expect("read the shipped configs") {
+        let path = entry.expect("a config file").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut text = std::fs::read_to_string(&path).expect("read a config");
+        for (file, edit) in edits {
+            if name == *file {
+                text = edit(text);
+            }
+        }
+        std::fs::write(dir.join(&name), text).expect("write a config");
+    }
+    dir
+}
+
+/// Replaces a `key = value` line of a config's `[limits]` (or adds it there).
+pub fn set_limit(text: String, key: &str, value: &str) -> String {
+    let mut out = Vec::new();
+    let mut done = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with(&format!("{key} "))
+            || line.trim_start().starts_with(&format!("{key}="))
+        {
+            out.push(format!("{key} = {value}"));
+            done = true;
+        } else {
+            out.push(line.to_owned());
+            if line.trim() == "[limits]" && !text.contains(&format!("\n{key} ")) {
+                out.push(format!("{key} = {value}"));
+                done = true;
+            }
+        }
+    }
+    assert!(done, "no [limits] to set {key} in");
+    out.join("\n") + "\n"
+}
+
+/// The global id of a record of the index: `Person:42` in base64url.
+pub fn global_id(type_name: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}

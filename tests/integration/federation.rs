@@ -1,0 +1,528 @@
+//! Federated fields over the department simulator: typed values with provenance, one
+//! upstream call per department per level, the cache (hits, coalescing, stale-if-error),
+//! every kind of department failure, and broken department configs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use connectors::config::{Departments, Lookup, Vars};
+use connectors::{Element, simulator::records};
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+use crate::departments::{
+    Federated, Setup, edited_departments, global_id, set_limit, shipped_departments,
+};
+use crate::helpers::database_url;
+
+/// The first entity holding a record at every one of `departments`, and its source ids.
+async fn held_by(
+    database: &mut PgConnection,
+    departments: &[&str],
+) -> (i64, BTreeMap<String, String>) {
+    let codes: Vec<String> = departments.iter().map(|d| (*d).to_owned()).collect();
+    let id: i64 = sqlx::query_scalar(
+        "SELECT entity_id FROM entity_links WHERE department_code = ANY($1)
+         GROUP BY entity_id HAVING count(*) = cardinality($1) ORDER BY entity_id LIMIT 1",
+    )
+    .bind(&codes)
+    .fetch_one(&mut *database)
+    .await
+    .expect("the seed links some entity to all of them");
+    let links: Vec<(String, String)> =
+        sqlx::query_as("SELECT department_code, source_id FROM entity_links WHERE entity_id = $1")
+            .bind(id)
+            .fetch_all(&mut *database)
+            .await
+            .expect("links");
+    (id, links.into_iter().collect())
+}
+
+const PERSON: &str = "query($id: ID!) { person(id: $id) {
+    name gender birthDate idNumber
+    householdRegistration { registrationNumber name gender birthDate idNumber
+      sources { department { code name } sourceId fetchedAt cached stale } }
+    socialInsurance { insuranceNumber pensionInsured
+      sources { department { code } sourceId cached stale } } } }";
+
+#[tokio::test]
+async fn department_records_are_typed_fields_with_their_provenance() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let (id, links) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    let variables = json!({ "id": global_id("Person", id) });
+
+    let first = gateway.query(PERSON, variables.clone()).await;
+    let person = &first["person"];
+    let registration = &person["householdRegistration"];
+    // The public security bureau's record agrees with the index, and is masked the same.
+    for field in ["name", "gender", "birthDate", "idNumber"] {
+        assert_eq!(registration[field], person[field], "{field}: {first:#}");
+    }
+    assert!(person["idNumber"].as_str().is_some_and(|n| n.contains('*')));
+    let source = &registration["sources"][0];
+    assert_eq!(
+        source["department"],
+        json!({ "code": "220422-GA", "name": "东辽县公安局" })
+    );
+    assert_eq!(source["sourceId"], links["220422-GA"]);
+    assert_eq!(
+        (&source["cached"], &source["stale"]),
+        (&json!(false), &json!(false))
+    );
+    // Basic auth to the social security bureau, bearer to the police: both accepted.
+    let insurance = &person["socialInsurance"];
+    assert!(insurance["insuranceNumber"].is_string(), "{first:#}");
+    assert_eq!(insurance["sources"][0]["department"]["code"], "220422-RS");
+    assert_eq!(insurance["sources"][0]["sourceId"], links["220422-RS"]);
+
+    let second = gateway.query(PERSON, variables).await;
+    let again = &second["person"]["householdRegistration"];
+    assert_eq!(again["sources"][0]["cached"], true);
+    assert_eq!(again["sources"][0]["fetchedAt"], source["fetchedAt"]);
+    assert_eq!(
+        again["registrationNumber"],
+        registration["registrationNumber"]
+    );
+    assert_eq!(
+        federated.requests_to("220422-GA").await,
+        1,
+        "the second answer came from the cache"
+    );
+    assert_eq!(federated.requests_to("220422-RS").await, 1);
+}
+
+fn department(code: &str) -> connectors::config::DepartmentConfig {
+    let vars = Vars::empty()
+        .set("LOCAL_DEPARTMENT_DB_URL", crate::helpers::postgres_server())
+        .set(
+            "VERTICAL_DEPARTMENT_DB_URL",
+            crate::departments::mariadb_server(),
+        );
+    Departments::load_dir(&shipped_departments(), Some(&schema::catalog()), &vars)
+        .unwrap_or_else(|errors| panic!("{errors}"))
+        .get(code)
+        .cloned()
+        .unwrap_or_else(|| panic!("no config for {code}"))
+}
+
+/// What a `sql` department's own database holds in the column a federated field maps from.
+async fn stored_in(
+    code: &str,
+    element: Element,
+    field: &str,
+    our_name: &str,
+    source_id: &str,
+) -> Value {
+    let config = department(code);
+    let Some(Lookup::Sql { id, .. }) = config.lookups.get(&element) else {
+        panic!("{code} is not a sql department");
+    };
+    let column = config
+        .provisions(element)
+        .filter(|p| p.federated.field == field)
+        .flat_map(|p| p.fields.iter())
+        .find(|m| m.spec.name == our_name)
+        .map(|m| m.path.to_string())
+        .unwrap_or_else(|| panic!("{code} does not map {field}.{our_name}"));
+    let table = records::table(config.abbreviation(), element);
+    let database = format!("gov_sim_{}", code.to_ascii_lowercase().replace('-', "_"));
+    let pool = sqlx::PgPool::connect(&database_url(&database))
+        .await
+        .expect("the department's database");
+    let value: f64 = sqlx::query_scalar(&format!(
+        "SELECT {column}::float8 FROM {table} WHERE {id} = $1"
+    ))
+    .bind(source_id)
+    .fetch_one(&pool)
+    .await
+    .expect("the record is in the department's table");
+    json!(value)
+}
+
+#[tokio::test]
+async fn sql_departments_on_postgresql_and_mariadb_merge_by_precedence() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let mut database = gateway.database().await;
+
+    // Housing (precedence 10) and the real-estate register (5) both give a floor area.
+    let (place, links) = held_by(&mut database, &["220422-ZJ", "220422-ZR"]).await;
+    let data = gateway
+        .query(
+            "query($id: ID!) { place(id: $id) {
+               building { buildingNumber floorArea sources { department { code } sourceId } }
+               landParcel { parcelNumber area sources { sourceId } } } }",
+            json!({ "id": global_id("Place", place) }),
+        )
+        .await;
+    let building = &data["place"]["building"];
+    let sources: Vec<&str> = building["sources"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|s| s["department"]["code"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(sources, ["220422-ZJ", "220422-ZR"], "{data:#}");
+    let housing = stored_in(
+        "220422-ZJ",
+        Element::Place,
+        "building",
+        "floor_area",
+        &links["220422-ZJ"],
+    )
+    .await;
+    assert_eq!(building["floorArea"], housing, "the higher precedence wins");
+    assert_eq!(
+        data["place"]["landParcel"]["sources"][0]["sourceId"],
+        links["220422-ZR"]
+    );
+
+    // Tax (MariaDB) keys organizations by their credit code.
+    let (organization, links) = held_by(&mut database, &["220422-SS"]).await;
+    let data = gateway
+        .query(
+            "query($id: ID!) { organization(id: $id) { creditCode
+               taxRegistration { taxpayerType creditRating sources { department { code } sourceId } } } }",
+            json!({ "id": global_id("Organization", organization) }),
+        )
+        .await;
+    let tax = &data["organization"]["taxRegistration"];
+    assert_eq!(tax["sources"][0]["sourceId"], links["220422-SS"]);
+    assert!(tax["taxpayerType"].is_string(), "{data:#}");
+
+    // The court (MariaDB) holds a case file on litigated events.
+    let (event, case): (i64, String) = sqlx::query_as(
+        "SELECT event_id, source_id FROM event_links WHERE department_code = '220422-FY' ORDER BY event_id LIMIT 1",
+    )
+    .fetch_one(&mut database)
+    .await
+    .expect("a litigated event");
+    let data = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { courtCase { caseNumber causeOfAction filedOn sources { sourceId } } } }",
+            json!({ "id": global_id("Event", event) }),
+        )
+        .await;
+    assert_eq!(
+        data["event"]["courtCase"]["sources"][0]["sourceId"],
+        case.as_str()
+    );
+    assert!(
+        data["event"]["courtCase"]["filedOn"].is_string(),
+        "{data:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_nested_query_calls_each_department_once_per_level() {
+    let federated = Federated::spawn_with(Setup {
+        batch_window_ms: 50,
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let data = gateway
+        .query(
+            "{ events(first: 100, filter: { jurisdiction: \"220422\" }) { nodes {
+                 parties { party { ... on Person {
+                   householdRegistration { name } socialAssistance { status } healthRecord { recordNumber } } } }
+                 place { commercialOutlet { outletNumber } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["events"]["nodes"].as_array().map(Vec::len), Some(100));
+
+    let mut database = gateway.database().await;
+    let calls = federated.upstream_calls().await;
+    for (code, element) in [
+        ("220422-GA", "person"),
+        ("220422-MZ", "person"),
+        ("220422-WJ", "person"),
+        ("220422-SW", "place"),
+    ] {
+        let linked = if element == "person" {
+            "SELECT count(DISTINCT l.source_id) FROM
+               (SELECT id FROM events WHERE left(jurisdiction_code, 6) = '220422' ORDER BY id LIMIT 100) e
+             JOIN event_parties p ON p.event_id = e.id
+             JOIN entity_links l ON l.entity_id = p.person_id AND l.department_code = $1"
+        } else {
+            "SELECT count(DISTINCT l.source_id) FROM
+               (SELECT id, place_id FROM events WHERE left(jurisdiction_code, 6) = '220422' ORDER BY id LIMIT 100) e
+             JOIN entity_links l ON l.entity_id = e.place_id AND l.department_code = $1"
+        };
+        let distinct: i64 = sqlx::query_scalar(linked)
+            .bind(code)
+            .fetch_one(&mut database)
+            .await
+            .expect("count the linked records");
+        let max_batch = department(code).limits.max_batch as i64;
+        let (requests, sizes) = calls.get(code).cloned().unwrap_or_default();
+        assert!(distinct > 0, "{code}: the page links some records");
+        assert_eq!(
+            sizes.iter().sum::<u64>() as i64,
+            distinct,
+            "{code}: every record asked for once ({sizes:?})"
+        );
+        assert_eq!(
+            requests as i64,
+            (distinct + max_batch - 1) / max_batch,
+            "{code}: one call per batch of {max_batch} ({sizes:?})"
+        );
+    }
+}
+
+#[tokio::test]
+async fn identical_concurrent_misses_make_one_upstream_call() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    federated
+        .fault("220422-GA", json!({ "latency_ms": 300 }))
+        .await;
+    let variables = json!({ "id": global_id("Person", id) });
+    let answers = join_all((0..8).map(|_| gateway.post(PERSON, variables.clone()))).await;
+    for (status, body) in &answers {
+        assert_eq!(status.as_u16(), 200);
+        assert!(
+            body["data"]["person"]["householdRegistration"]["name"].is_string(),
+            "{body:#}"
+        );
+    }
+    assert_eq!(federated.requests_to("220422-GA").await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_record_is_served_stale_when_the_department_fails() {
+    let departments = edited_departments(&[("220422-GA.toml", &|text| {
+        set_limit(text, "cache_ttl_s", "1")
+    })]);
+    let federated = Federated::spawn_with(Setup {
+        departments,
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let mut database = gateway.database().await;
+    let (id, _) = held_by(&mut database, &["220422-GA", "220422-RS"]).await;
+    let variables = json!({ "id": global_id("Person", id) });
+    let fresh = gateway.query(PERSON, variables.clone()).await;
+
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    federated.fault("220422-GA", json!({ "down": true })).await;
+    let stale = gateway.query(PERSON, variables).await;
+    let registration = &stale["person"]["householdRegistration"];
+    assert_eq!(registration["sources"][0]["stale"], true, "{stale:#}");
+    assert_eq!(registration["sources"][0]["cached"], true);
+    assert_eq!(
+        registration["registrationNumber"],
+        fresh["person"]["householdRegistration"]["registrationNumber"]
+    );
+
+    // A record never fetched has nothing to fall back on.
+    let other: i64 = sqlx::query_scalar(
+        "SELECT entity_id FROM entity_links WHERE department_code = '220422-GA' AND entity_id <> $1 ORDER BY entity_id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&mut database)
+    .await
+    .expect("another person");
+    let (_, body) = gateway
+        .post(PERSON, json!({ "id": global_id("Person", other) }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "DEPARTMENT_UNAVAILABLE",
+        "{body:#}"
+    );
+}
+
+#[tokio::test]
+async fn each_kind_of_department_failure_gives_partial_data_and_a_coded_error() {
+    let departments = edited_departments(&[("220422-GA.toml", &|text| {
+        let text = set_limit(text, "timeout_ms", "300");
+        let text = set_limit(text, "retry_attempts", "2");
+        set_limit(text, "breaker_failures", "1000")
+    })]);
+    let federated = Federated::spawn_with(Setup {
+        departments,
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    let variables = json!({ "id": global_id("Person", id) });
+    let cases = [
+        (json!({ "down": true }), "DEPARTMENT_UNAVAILABLE", 2),
+        (json!({ "error_rate": 1.0 }), "DEPARTMENT_UNAVAILABLE", 2),
+        (json!({ "hang": true }), "DEPARTMENT_UNAVAILABLE", 2),
+        (json!({ "garbage": "json" }), "DEPARTMENT_BAD_RESPONSE", 1),
+        (json!({ "garbage": "types" }), "DEPARTMENT_BAD_RESPONSE", 1),
+    ];
+    for (fault, code, attempts) in cases {
+        federated.fault("220422-GA", fault.clone()).await;
+        let before = federated.requests_to("220422-GA").await;
+        let (status, body) = gateway.post(PERSON, variables.clone()).await;
+        assert_eq!(status.as_u16(), 200, "{fault}: {body:#}");
+        let person = &body["data"]["person"];
+        assert!(
+            person["householdRegistration"].is_null(),
+            "{fault}: {body:#}"
+        );
+        assert!(
+            person["name"].is_string(),
+            "{fault}: the index still answers"
+        );
+        assert!(
+            person["socialInsurance"]["insuranceNumber"].is_string(),
+            "{fault}: other departments unaffected"
+        );
+        let error = &body["errors"][0];
+        assert_eq!(error["extensions"]["code"], code, "{fault}: {body:#}");
+        assert_eq!(error["extensions"]["department"], "220422-GA");
+        assert_eq!(error["path"], json!(["person", "householdRegistration"]));
+        assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            federated.requests_to("220422-GA").await - before,
+            attempts,
+            "{fault}: retried only when worth it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
+    let departments = edited_departments(&[("220422-GA.toml", &|text| {
+        let text = set_limit(text, "retry_attempts", "1");
+        let text = set_limit(text, "breaker_failures", "3");
+        set_limit(text, "breaker_open_ms", "500")
+    })]);
+    let federated = Federated::spawn_with(Setup {
+        departments,
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    let variables = json!({ "id": global_id("Person", id) });
+    federated.fault("220422-GA", json!({ "down": true })).await;
+    for _ in 0..3 {
+        gateway.post(PERSON, variables.clone()).await;
+    }
+    assert_eq!(federated.requests_to("220422-GA").await, 3);
+    let (_, body) = gateway.post(PERSON, variables.clone()).await;
+    assert_eq!(
+        federated.requests_to("220422-GA").await,
+        3,
+        "an open circuit does not call"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "DEPARTMENT_UNAVAILABLE"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not called")),
+        "{body:#}"
+    );
+
+    federated.clear_faults().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let data = gateway.query(PERSON, variables).await;
+    assert!(data["person"]["householdRegistration"]["name"].is_string());
+    assert_eq!(
+        federated.requests_to("220422-GA").await,
+        4,
+        "one probe, which closed it"
+    );
+}
+
+fn problems(dir: &Path) -> String {
+    match Departments::load_dir(dir, Some(&schema::catalog()), &Vars::empty()) {
+        Ok(_) => panic!("a broken config folder loaded"),
+        Err(errors) => errors.to_string(),
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|line| line.contains(needle))
+        .map(|index| index + 1)
+        .unwrap_or_else(|| panic!("no `{needle}` in the config"))
+}
+
+#[tokio::test]
+async fn broken_department_configs_are_refused_naming_file_line_and_reason() {
+    let shipped =
+        std::fs::read_to_string(shipped_departments().join("220422-GA.toml")).expect("GA config");
+
+    let dir = edited_departments(&[("220422-GA.toml", &|text| {
+        text.replace("ethnicity =", "ethnicty =")
+    })]);
+    let message = problems(&dir);
+    let line = line_of(&shipped, "ethnicity =");
+    assert!(
+        message.contains(&format!(
+            "220422-GA.toml:{line}: `provides[0].map.ethnicty`"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("HouseholdRegistration has no field `ethnicty`"),
+        "{message}"
+    );
+
+    let dir = edited_departments(&[("220422-GA.toml", &|text| {
+        text.replace("[limits]", "[limits]\ncolour = \"red\"")
+    })]);
+    let message = problems(&dir);
+    let line = line_of(&shipped, "[limits]") + 1;
+    assert!(
+        message.contains(&format!("220422-GA.toml:{line}")),
+        "{message}"
+    );
+    assert!(message.contains("unknown field `colour`"), "{message}");
+
+    let dir = edited_departments(&[("220422-GA.toml", &|text| {
+        text.lines()
+            .filter(|line| !line.starts_with("endpoint"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })]);
+    let message = problems(&dir);
+    assert!(
+        message.contains("220422-GA.toml: `endpoint`: missing"),
+        "{message}"
+    );
+
+    // A second department claiming the police's field in the same county, without a
+    // precedence of its own.
+    let dir = edited_departments(&[]);
+    std::fs::write(
+        dir.join("220422-HJB.toml"),
+        shipped
+            .replace("220422-GA", "220422-HJB")
+            .replace("东辽县公安局", "东辽县户籍管理中心"),
+    )
+    .expect("write a second claimant");
+    let message = problems(&dir);
+    assert!(
+        message.contains("both 220422-GA")
+            && message
+                .contains("and 220422-HJB fill `Person.householdRegistration` in county 220422"),
+        "{message}"
+    );
+
+    // The gateway refuses to start over such a folder, with the same message.
+    let mut config = crate::helpers::test_config("unused");
+    config.departments.dir = dir;
+    let refused = gateway::Application::build(&config)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(refused.is_some_and(|m| m.contains("Person.householdRegistration")));
+}
