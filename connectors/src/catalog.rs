@@ -65,17 +65,38 @@ impl FederatedType {
     }
 }
 
+/// The closed vocabularies of events, as GraphQL spells them: what the `[open311]`
+/// section of a config maps a system's services and statuses onto.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventVocabulary {
+    pub categories: &'static [&'static str],
+    pub statuses: &'static [&'static str],
+}
+
 /// Every federated field of the schema, by its path.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     types: BTreeMap<String, &'static FederatedType>,
+    events: EventVocabulary,
 }
 
 impl Catalog {
     pub fn new(types: impl IntoIterator<Item = &'static FederatedType>) -> Self {
         Self {
             types: types.into_iter().map(|t| (t.path(), t)).collect(),
+            events: EventVocabulary::default(),
         }
+    }
+
+    /// The same catalog, with the event vocabulary configs are checked against.
+    pub fn with_events(mut self, events: EventVocabulary) -> Self {
+        self.events = events;
+        self
+    }
+
+    /// Empty lists when the catalog was built without them: names are then not checked.
+    pub fn events(&self) -> EventVocabulary {
+        self.events
     }
 
     pub fn get(&self, path: &str) -> Option<&'static FederatedType> {

@@ -45,7 +45,7 @@ impl Federation {
             );
         }
         for list in providers.values_mut() {
-            list.sort_by(|a, b| b.precedence.cmp(&a.precedence));
+            list.sort_by_key(|provider| std::cmp::Reverse(provider.precedence));
         }
         Ok(Self {
             departments,

@@ -77,30 +77,6 @@ impl Scope {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn city_prefix_drops_trailing_zero_pairs_and_lower_levels_keep_their_code() {
-        assert_eq!(subtree_prefix("220400"), "2204");
-        assert_eq!(subtree_prefix("220402"), "220402");
-        assert_eq!(subtree_prefix("220402001"), "220402001");
-        assert_eq!(subtree_prefix("220402001001001"), "220402001001001");
-    }
-
-    #[test]
-    fn narrowing_keeps_the_deeper_prefix_and_refuses_disjoint_subtrees() {
-        let county = Scope::subtree("220402", PersonalData::Masked);
-        assert_eq!(county.narrow("220402003"), Some("220402003"));
-        assert_eq!(county.narrow("2204"), Some("220402"));
-        assert_eq!(county.narrow("220403"), None);
-        assert_eq!(Scope::city_wide().narrow("220421"), Some("220421"));
-        assert!(county.contains("220402001001"));
-        assert!(!county.contains("220403001"));
-    }
-}
-
 /// Masks personal data, keeping a little of each end so that a person can still be told
 /// apart: 6 and 4 characters of an ID number, 3 and 4 of a phone number.
 pub fn mask(text: &str) -> String {
@@ -130,4 +106,28 @@ pub fn mask_keeping(text: &str, keep_start: usize, keep_end: usize) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn city_prefix_drops_trailing_zero_pairs_and_lower_levels_keep_their_code() {
+        assert_eq!(subtree_prefix("220400"), "2204");
+        assert_eq!(subtree_prefix("220402"), "220402");
+        assert_eq!(subtree_prefix("220402001"), "220402001");
+        assert_eq!(subtree_prefix("220402001001001"), "220402001001001");
+    }
+
+    #[test]
+    fn narrowing_keeps_the_deeper_prefix_and_refuses_disjoint_subtrees() {
+        let county = Scope::subtree("220402", PersonalData::Masked);
+        assert_eq!(county.narrow("220402003"), Some("220402003"));
+        assert_eq!(county.narrow("2204"), Some("220402"));
+        assert_eq!(county.narrow("220403"), None);
+        assert_eq!(Scope::city_wide().narrow("220421"), Some("220421"));
+        assert!(county.contains("220402001001"));
+        assert!(!county.contains("220403001"));
+    }
 }

@@ -25,6 +25,8 @@ pub enum StartError {
     Departments(#[from] connectors::config::ConfigErrors),
     #[error(transparent)]
     Federation(#[from] connectors::BuildError),
+    #[error(transparent)]
+    Hotline(#[from] connectors::Open311BuildError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -38,6 +40,8 @@ pub struct Application {
     address: SocketAddr,
     router: axum::Router,
     store: Store,
+    /// The open311 systems (the 12345 hotline) synced in the background while serving.
+    hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
 }
 
 impl Application {
@@ -62,6 +66,8 @@ impl Application {
             departments = departments.len(),
             "department connectors ready"
         );
+        // The hotline job's statements are counted apart from the requests'.
+        let hotlines = crate::hotline::syncs(federation.departments(), &Store::new(pool.clone()))?;
         let store = Store::new(pool);
         let state = AppState::new(Shared {
             schema: build_schema(
@@ -91,6 +97,7 @@ impl Application {
             address,
             router: router(state, config),
             store,
+            hotlines,
         })
     }
 
@@ -110,6 +117,8 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
+        // Stops with the server, when dropped.
+        let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -122,7 +131,24 @@ pub fn load_departments(config: &Config) -> Result<Departments, ConfigErrors> {
     if dir.as_os_str().is_empty() {
         return Ok(Departments::default());
     }
-    Departments::load_dir(dir, Some(&schema::catalog()), &config.departments.vars())
+    let mut departments =
+        Departments::load_dir(dir, Some(&schema::catalog()), &config.departments.vars())?;
+    let mut unknown = Vec::new();
+    for (code, endpoint) in &config.departments.endpoints {
+        if !departments.set_endpoint(code, endpoint) {
+            unknown.push(connectors::config::ConfigError {
+                file: dir.clone(),
+                line: None,
+                key: format!("departments.endpoints.{code}"),
+                reason: "no department config has this code".to_owned(),
+            });
+        }
+    }
+    if unknown.is_empty() {
+        Ok(departments)
+    } else {
+        Err(ConfigErrors(unknown))
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -70,6 +70,8 @@ pub struct DepartmentsConfig {
     pub dir: PathBuf,
     /// Values for `${NAME}` in department configs, in front of the environment.
     pub vars: BTreeMap<String, String>,
+    /// Endpoints by department code, in place of what the department's file says.
+    pub endpoints: BTreeMap<String, String>,
     /// Prefix of the department cache's keys in Redis.
     pub cache_prefix: String,
 }
@@ -79,6 +81,7 @@ impl Default for DepartmentsConfig {
         Self {
             dir: PathBuf::from("connectors/departments"),
             vars: BTreeMap::new(),
+            endpoints: BTreeMap::new(),
             cache_prefix: "gov:".to_owned(),
         }
     }

@@ -1,9 +1,11 @@
-//! The gateway process: configuration, HTTP serving, database set-up. Thin glue over the
-//! `schema` crate (the GraphQL schema and store) and the `connectors` crate.
+//! The gateway process: configuration, HTTP serving, database set-up, background jobs
+//! (the 12345 hotline sync). Thin glue over the `schema` crate (the GraphQL schema and
+//! store) and the `connectors` crate.
 
 pub mod app;
 pub mod config;
 pub mod database;
+pub mod hotline;
 mod http;
 mod scope;
 

@@ -54,6 +54,9 @@ enum Command {
     Demo,
     /// Check the configuration, department config files included, and exit.
     CheckConfig,
+    /// Pull the 12345 hotline's new service requests into events and push the status of
+    /// its events back, once (what `serve` does every poll interval), and print what was done.
+    HotlineSync,
 }
 
 fn main() -> ExitCode {
@@ -132,8 +135,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 .departments
                 .vars
                 .insert("DEPARTMENTS_URL".to_owned(), simulator.url());
+            for (code, endpoint) in simulator.proxied_endpoints() {
+                config
+                    .departments
+                    .endpoints
+                    .insert(code.clone(), endpoint.clone());
+            }
             pool.close().await;
             serve(&config).await
+        }
+        Command::HotlineSync => {
+            let reports = gateway::hotline::sync_once(&config).await?;
+            if reports.is_empty() {
+                println!("no open311 system is configured: nothing to sync");
+            }
+            for report in &reports {
+                println!("{report}");
+            }
+            let failed = reports.iter().filter(|r| !r.is_ok()).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} open311 system(s) not fully synced; see the errors above");
+            }
+            Ok(())
         }
         Command::CheckConfig => {
             let departments = load_departments(&config)?;

@@ -73,7 +73,11 @@ fn facts(department: &str, element: Element, serial: usize) -> Facts {
 #[test]
 fn the_shipped_configs_cover_every_federated_field_in_every_county() {
     let departments = departments();
-    assert_eq!(departments.len(), 96);
+    let federated = departments
+        .iter()
+        .filter(|d| matches!(d.kind, ConnectorKind::Rest | ConnectorKind::Sql))
+        .count();
+    assert_eq!(federated, 96, "departments of kind rest or sql");
     let catalog = schema::catalog();
     for federated in catalog.types() {
         for county in COUNTIES {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use connectors::config::{Departments, Vars};
 use connectors::simulator::Simulator;
 use serde_json::Value;
-use tokio::sync::OnceCell;
+use std::sync::OnceLock;
 
 use crate::helpers::{
     TestGateway, database_url, postgres_server, seeded_database, template_database, test_config,
@@ -35,18 +35,41 @@ fn database_vars() -> BTreeMap<String, String> {
     ])
 }
 
-static SIMULATOR: OnceCell<Simulator> = OnceCell::const_new();
+/// What the tests need of the running simulator.
+pub struct RunningSimulator {
+    pub url: String,
+    /// `sql` departments on PostgreSQL and their endpoints through the simulator's proxy.
+    pub proxied: Vec<(String, String)>,
+}
+
+static SIMULATOR: OnceLock<RunningSimulator> = OnceLock::new();
 
 /// The simulator's base URL, started on first use.
 pub async fn simulator_url() -> String {
-    SIMULATOR
-        .get_or_init(|| async {
+    simulator().await.url.clone()
+}
+
+/// The simulator serves from a runtime of its own, on a thread of its own, for the whole
+/// test process: a test's runtime, and what it spawned, ends with the test.
+async fn simulator() -> &'static RunningSimulator {
+    // The template is made here, in the test's runtime; the simulator's thread only reads it.
+    let template = template_database().await;
+    tokio::task::spawn_blocking(move || SIMULATOR.get_or_init(|| start_simulator(template)))
+        .await
+        .expect("the simulator starts")
+}
+
+fn start_simulator(template: String) -> RunningSimulator {
+    let (started, running) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime for the simulator");
+        runtime.block_on(async move {
             let vars = database_vars()
                 .into_iter()
                 .fold(Vars::empty(), |vars, (name, value)| vars.set(name, value));
             let departments = Departments::load_dir(&shipped_departments(), None, &vars)
                 .unwrap_or_else(|errors| panic!("{errors}"));
-            let index = sqlx::PgPool::connect(&database_url(&template_database().await))
+            let index = sqlx::PgPool::connect(&database_url(&template))
                 .await
                 .expect("connect the template database");
             let simulator = Simulator::start(
@@ -57,10 +80,14 @@ pub async fn simulator_url() -> String {
             .await
             .unwrap_or_else(|e| panic!("the simulator starts: {e}"));
             index.close().await;
-            simulator
-        })
-        .await
-        .url()
+            let _ = started.send(RunningSimulator {
+                url: simulator.url(),
+                proxied: simulator.proxied_endpoints().to_vec(),
+            });
+            simulator.wait().await;
+        });
+    });
+    running.recv().expect("the simulator's thread reports")
 }
 
 static NEXT_SANDBOX: AtomicU32 = AtomicU32::new(0);
@@ -94,7 +121,8 @@ impl Federated {
     }
 
     pub async fn spawn_with(setup: Setup) -> Self {
-        let simulator = simulator_url().await;
+        let running = simulator().await;
+        let simulator = running.url.clone();
         let sandbox = format!(
             "{}-{}",
             std::process::id(),
@@ -110,6 +138,7 @@ impl Federated {
             "DEPARTMENTS_URL".to_owned(),
             format!("{simulator}/_t/{sandbox}"),
         );
+        config.departments.endpoints = running.proxied.iter().cloned().collect();
         let gateway = TestGateway::spawn_with(config, database).await;
         Self {
             gateway,
@@ -121,12 +150,19 @@ impl Federated {
 
     /// Requests each department of this sandbox received: (requests, ids per request).
     pub async fn upstream_calls(&self) -> BTreeMap<String, (u64, Vec<u64>)> {
+        self.calls(&self.sandbox).await
+    }
+
+    /// Round trips to each `sql` department behind the simulator's database proxy (which
+    /// has no sandboxes): (round trips, statements per round trip).
+    pub async fn database_calls(&self) -> BTreeMap<String, (u64, Vec<u64>)> {
+        self.calls("").await
+    }
+
+    async fn calls(&self, sandbox: &str) -> BTreeMap<String, (u64, Vec<u64>)> {
         let stats: Value = self
             .http
-            .get(format!(
-                "{}/_sim/stats?sandbox={}",
-                self.simulator, self.sandbox
-            ))
+            .get(format!("{}/_sim/stats?sandbox={sandbox}", self.simulator))
             .send()
             .await
             .expect("the simulator answers")
@@ -173,6 +209,17 @@ impl Federated {
             .await
             .expect("the simulator answers");
         assert!(response.status().is_success(), "fault {fault} refused");
+    }
+
+    pub async fn clear_fault(&self, department: &str) {
+        self.http
+            .delete(format!(
+                "{}/_sim/faults/{department}?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .send()
+            .await
+            .expect("the simulator answers");
     }
 
     pub async fn clear_faults(&self) {

@@ -441,6 +441,52 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
     );
 }
 
+#[tokio::test]
+async fn a_failing_database_department_leaves_the_other_sources_of_a_field() {
+    // 龙山区's housing database, used by no other test: faults on databases are not
+    // sandboxed.
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let (place, _) = held_by(&mut gateway.database().await, &["220402-ZJ", "220402-ZR"]).await;
+    let query = "query($id: ID!) { place(id: $id) {
+        building { floorArea structure sources { department { code } } } } }";
+    let variables = json!({ "id": global_id("Place", place) });
+    federated.fault("220402-ZJ", json!({ "down": true })).await;
+    let (status, body) = gateway.post(query, variables.clone()).await;
+    federated.clear_fault("220402-ZJ").await;
+    assert_eq!(status.as_u16(), 200);
+    let building = &body["data"]["place"]["building"];
+    // The real-estate register still gives the floor area; housing's own fields are empty.
+    assert_eq!(
+        building["sources"],
+        json!([{ "department": { "code": "220402-ZR" } }]),
+        "{body:#}"
+    );
+    assert!(building["floorArea"].is_number(), "{body:#}");
+    assert!(building["structure"].is_null());
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "DEPARTMENT_UNAVAILABLE"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["department"], "220402-ZJ");
+
+    let data = gateway.query(query, variables).await;
+    assert!(
+        data["place"]["building"]["structure"].is_string(),
+        "{data:#}"
+    );
+    let (round_trips, statements) = federated
+        .database_calls()
+        .await
+        .get("220402-ZJ")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        round_trips >= 1 && statements.contains(&1),
+        "{round_trips} {statements:?}"
+    );
+}
+
 fn problems(dir: &Path) -> String {
     match Departments::load_dir(dir, Some(&schema::catalog()), &Vars::empty()) {
         Ok(_) => panic!("a broken config folder loaded"),

@@ -5,6 +5,7 @@ mod batching;
 mod departments;
 mod federation;
 mod helpers;
+mod hotline;
 mod http_protocol;
 mod queries;
 mod resilience;

@@ -27,6 +27,8 @@ pub struct DepartmentFile {
     /// The federated fields this department fills, and from which of its fields.
     #[serde(default)]
     pub provides: Vec<ProvidesFile>,
+    /// open311 systems only: how their service requests become events.
+    pub open311: Option<Spanned<super::open311::Open311File>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 
 mod error;
 mod file;
+mod open311;
 mod validate;
 mod vars;
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use open311::Open311;
 pub use vars::{VarError, Vars};
 
 use crate::catalog::{Catalog, FederatedType, FieldSpec};
@@ -31,6 +33,8 @@ pub struct DepartmentConfig {
     pub limits: Limits,
     pub lookups: BTreeMap<Element, Lookup>,
     pub provides: Vec<Provision>,
+    /// open311 systems: how their service requests become events.
+    pub open311: Option<Open311>,
     /// The file it came from.
     pub file: PathBuf,
 }
@@ -206,6 +210,18 @@ impl Departments {
         Ok(Self {
             by_code: configs.into_iter().map(|c| (c.code.clone(), c)).collect(),
         })
+    }
+
+    /// Points a department at another endpoint (the operator's override of its file).
+    /// `false` when there is no such department.
+    pub fn set_endpoint(&mut self, code: &str, endpoint: &str) -> bool {
+        match self.by_code.get_mut(code) {
+            Some(config) => {
+                config.endpoint = endpoint.to_owned();
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn get(&self, code: &str) -> Option<&DepartmentConfig> {

@@ -16,7 +16,7 @@ use crate::resilience::{BreakerConfig, GuardConfig, RetryPolicy};
 use crate::{ConnectorKind, Element};
 
 /// Collects the problems of one file, each with the line it is on.
-struct Problems<'a> {
+pub(super) struct Problems<'a> {
     file: &'a Path,
     text: &'a str,
     found: Vec<ConfigError>,
@@ -28,7 +28,7 @@ impl Problems<'_> {
         self.text[..end].matches('\n').count() + 1
     }
 
-    fn at(
+    pub(super) fn at(
         &mut self,
         span: Option<Range<usize>>,
         key: impl Into<String>,
@@ -100,6 +100,7 @@ pub fn department(
         Some(catalog) => provisions(&mut problems, catalog, &raw.provides, &lookups),
         None => Vec::new(),
     };
+    let open311 = super::open311::check(&mut problems, raw.kind, raw.open311.as_ref(), catalog);
 
     if !problems.found.is_empty() {
         return Err(problems.found);
@@ -114,6 +115,7 @@ pub fn department(
         limits,
         lookups,
         provides,
+        open311,
         file: file.to_owned(),
     })
 }

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where `${NAME}` is looked up: the process environment, or a fixed map (tests, the
 /// demo), or a map in front of the environment.
 #[derive(Clone)]
 pub struct Vars {
     overrides: HashMap<String, String>,
-    lookup: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
 }
 
 impl std::fmt::Debug for Vars {

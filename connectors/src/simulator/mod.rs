@@ -7,7 +7,9 @@
 mod databases;
 mod dice;
 mod faults;
+mod hotline;
 pub mod index;
+mod postgres_proxy;
 pub mod records;
 pub mod render;
 mod server;
@@ -38,6 +40,12 @@ pub enum SimulatorError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot proxy the database server {server}: {source}")]
+    Proxy {
+        server: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("department {department}: {source}")]
     Database {
         department: String,
@@ -53,6 +61,8 @@ pub struct Simulator {
     pub databases_built: usize,
     /// Records held, all departments together.
     pub records: usize,
+    /// `sql` departments on PostgreSQL and their endpoints through the simulator's proxy.
+    proxied: Vec<(String, String)>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -74,6 +84,8 @@ impl Simulator {
         }
         let mut served = HashMap::new();
         let mut databases_built = 0;
+        let mut behind_proxy: HashMap<String, HashMap<String, String>> = HashMap::new();
+        let mut open311 = Vec::new();
         for config in departments.iter() {
             let facts = by_department.remove(&config.code).unwrap_or_default();
             match config.kind {
@@ -93,17 +105,45 @@ impl Simulator {
                                 source,
                             })?;
                     databases_built += usize::from(built);
+                    if let Some((server, database)) = postgres_server(&config.endpoint) {
+                        behind_proxy
+                            .entry(server)
+                            .or_default()
+                            .insert(database, config.code.clone());
+                    }
                 }
-                ConnectorKind::Open311 => {}
+                ConnectorKind::Open311 => open311.push(config),
             }
         }
+        let hotlines = hotline::Hotlines::load(index, &open311)
+            .await
+            .map_err(SimulatorError::Index)?;
+        records += hotlines.requests();
         let listener = TcpListener::bind(address)
             .await
             .map_err(|source| SimulatorError::Listen { address, source })?;
         let address = listener
             .local_addr()
             .map_err(|source| SimulatorError::Listen { address, source })?;
-        let app = server::router(Arc::new(server::Shared::new(served)));
+        let proxied = behind_proxy
+            .values()
+            .flat_map(|databases| databases.values().cloned())
+            .collect();
+        let shared = Arc::new(server::Shared::new(served, proxied).with_hotlines(hotlines));
+        let mut proxied = Vec::new();
+        for (server, databases) in behind_proxy {
+            let proxy = start_proxy(&server, databases.clone(), shared.clone())
+                .await
+                .map_err(|source| SimulatorError::Proxy {
+                    server: server.clone(),
+                    source,
+                })?;
+            for (database, code) in databases {
+                proxied.push((code, format!("{proxy}/{database}")));
+            }
+        }
+        proxied.sort();
+        let app = server::router(shared);
         let task = tokio::spawn(async move {
             if let Err(error) = axum::serve(listener, app).await {
                 tracing::error!(%error, "department simulator stopped");
@@ -113,6 +153,7 @@ impl Simulator {
             address,
             databases_built,
             records,
+            proxied,
             task,
         })
     }
@@ -120,6 +161,12 @@ impl Simulator {
     /// The base URL the `rest` departments are under (`DEPARTMENTS_URL`).
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The `sql` departments on PostgreSQL, each with its endpoint through the
+    /// simulator's proxy, where their faults are injected and statements counted.
+    pub fn proxied_endpoints(&self) -> &[(String, String)] {
+        &self.proxied
     }
 
     /// Serves until the process ends.
@@ -182,4 +229,37 @@ fn sql_tables(config: &DepartmentConfig, facts: &[(Element, Facts)]) -> Vec<data
             })
         })
         .collect()
+}
+
+/// For a PostgreSQL endpoint, its server (`postgres://user@host:port`) and database.
+fn postgres_server(endpoint: &str) -> Option<(String, String)> {
+    let url = url::Url::parse(endpoint).ok()?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return None;
+    }
+    let database = url.path().trim_start_matches('/').to_owned();
+    let (server, _) = endpoint
+        .split_at(endpoint.len() - url.path().len() - url.query().map_or(0, |q| q.len() + 1));
+    Some((server.trim_end_matches('/').to_owned(), database))
+}
+
+/// Starts a proxy in front of `server` and returns the server URL through it.
+async fn start_proxy(
+    server: &str,
+    databases: HashMap<String, String>,
+    shared: Arc<server::Shared>,
+) -> std::io::Result<String> {
+    let mut url = url::Url::parse(server).map_err(std::io::Error::other)?;
+    let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
+    let port = url.port().unwrap_or(5432);
+    let upstream = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other(format!("{host} does not resolve")))?;
+    let proxy = postgres_proxy::start(upstream, databases, shared).await?;
+    url.set_host(Some("127.0.0.1"))
+        .map_err(std::io::Error::other)?;
+    url.set_port(Some(proxy.port()))
+        .map_err(|()| std::io::Error::other("cannot set the proxy's port"))?;
+    Ok(url.as_str().trim_end_matches('/').to_owned())
 }

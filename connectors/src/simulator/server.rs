@@ -2,7 +2,7 @@
 //! under `/_sim/`. A path may start with `/_t/<sandbox>` to keep its faults and counts
 //! apart from other users of the same simulator (tests running side by side).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::faults::{Effect, Fault, Garbage};
+use super::hotline::Hotlines;
 use super::render;
 use crate::Element;
 use crate::config::Auth;
@@ -31,7 +32,8 @@ pub struct Served {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Counts {
     pub requests: u64,
-    /// Ids asked for by each request, in order.
+    /// Ids asked for by each request, in order (`rest`), or the statements of each round
+    /// trip (`sql` departments behind the database proxy).
     pub batch_sizes: Vec<usize>,
 }
 
@@ -44,19 +46,71 @@ struct Control {
 
 pub struct Shared {
     pub departments: HashMap<String, Served>,
+    /// `sql` departments reached through the database proxy (no sandboxes there).
+    pub proxied: HashSet<String>,
+    /// `open311` systems (the 12345 hotline), served by [`super::hotline`].
+    pub hotlines: Hotlines,
     control: Mutex<Control>,
 }
 
 impl Shared {
-    pub fn new(departments: HashMap<String, Served>) -> Self {
+    pub fn new(departments: HashMap<String, Served>, proxied: HashSet<String>) -> Self {
         Self {
             departments,
+            proxied,
+            hotlines: Hotlines::default(),
             control: Mutex::new(Control::default()),
         }
     }
 
+    pub fn with_hotlines(mut self, hotlines: Hotlines) -> Self {
+        self.hotlines = hotlines;
+        self
+    }
+
+    /// Counts a request for `ids` ids to a department of a sandbox, and says which fault
+    /// to play on it.
+    pub(super) fn admit(&self, sandbox: &str, department: &str, ids: usize) -> Fault {
+        let key = (sandbox.to_owned(), department.to_owned());
+        let mut control = self.control();
+        let counts = control.counts.entry(key.clone()).or_default();
+        counts.requests += 1;
+        counts.batch_sizes.push(ids);
+        control.faults.get(&key).cloned().unwrap_or_default()
+    }
+
     fn control(&self) -> std::sync::MutexGuard<'_, Control> {
         self.control.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Departments behind the database proxy cannot tell sandboxes apart: their faults
+    /// and counts are kept outside any.
+    fn sandbox_of(&self, department: &str, sandbox: String) -> String {
+        if self.proxied.contains(department) {
+            String::new()
+        } else {
+            sandbox
+        }
+    }
+
+    /// The fault set on a department outside any sandbox.
+    pub fn fault(&self, department: &str) -> Fault {
+        self.control()
+            .faults
+            .get(&(String::new(), department.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Counts a round trip of `statements` to a proxied department.
+    pub fn count(&self, department: &str, statements: usize) {
+        let mut control = self.control();
+        let counts = control
+            .counts
+            .entry((String::new(), department.to_owned()))
+            .or_default();
+        counts.requests += 1;
+        counts.batch_sizes.push(statements);
     }
 }
 
@@ -70,6 +124,7 @@ pub fn router(state: AppState) -> Router {
             put(set_fault).delete(clear_fault),
         )
         .route("/_sim/stats", get(stats).delete(reset_stats))
+        .merge(super::hotline::routes())
         .route(
             "/_t/{sandbox}/{department}/{collection}",
             get(sandboxed_batch),
@@ -115,7 +170,7 @@ fn element_of(collection: &str) -> Option<Element> {
     Some(element)
 }
 
-fn authorised(auth: &Auth, headers: &HeaderMap) -> bool {
+pub(super) fn authorised(auth: &Auth, headers: &HeaderMap) -> bool {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -312,13 +367,17 @@ async fn set_fault(
     if let Err(reason) = fault.check() {
         return refuse(StatusCode::BAD_REQUEST, &reason);
     }
-    if !state.departments.contains_key(&department) {
-        return refuse(StatusCode::NOT_FOUND, "no such rest department");
+    if !state.departments.contains_key(&department)
+        && !state.proxied.contains(&department)
+        && !state.hotlines.serves(&department)
+    {
+        return refuse(StatusCode::NOT_FOUND, "no such simulated department");
     }
+    let sandbox = state.sandbox_of(&department, query.sandbox);
     state
         .control()
         .faults
-        .insert((query.sandbox, department), fault.clone());
+        .insert((sandbox, department), fault.clone());
     Json(fault).into_response()
 }
 
@@ -327,7 +386,8 @@ async fn clear_fault(
     Path(department): Path<String>,
     Query(query): Query<SandboxQuery>,
 ) -> StatusCode {
-    state.control().faults.remove(&(query.sandbox, department));
+    let sandbox = state.sandbox_of(&department, query.sandbox);
+    state.control().faults.remove(&(sandbox, department));
     StatusCode::NO_CONTENT
 }
 

@@ -311,6 +311,10 @@ fn link(rng: &mut Rng, kind: PlaceKind, links: &mut Links) {
             if rng.percent(90) {
                 links.add(DepartmentKind::HousingConstruction);
             }
+            // Registered real estate (不动产登记).
+            if rng.percent(60) {
+                links.add(DepartmentKind::NaturalResources);
+            }
         }
     }
 }

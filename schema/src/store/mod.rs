@@ -5,6 +5,7 @@
 //! tests prove that relations are batched (no N+1) and is exported as a metric.
 
 mod entities;
+mod hotline;
 mod lists;
 mod lookups;
 
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::PgPool;
 
+pub use hotline::{HotlineLock, HotlineStatusChange, NewHotlineEvent};
 pub use lists::{Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations};
 pub use lookups::{CodePage, JurisdictionQuery};
 

@@ -46,7 +46,8 @@ pub trait Federated: serde::de::DeserializeOwned + Send + Sync {
     fn with_sources(self, sources: Vec<Source>) -> Self;
 }
 
-/// Every federated field of the schema, for checking department configs.
+/// Every federated field of the schema, and the event vocabulary open311 systems map onto,
+/// for checking department configs.
 pub fn catalog() -> Catalog {
     Catalog::new(
         [
@@ -60,6 +61,10 @@ pub fn catalog() -> Catalog {
         .flatten()
         .copied(),
     )
+    .with_events(connectors::catalog::EventVocabulary {
+        categories: crate::enums::EventCategory::NAMES,
+        statuses: crate::enums::EventStatus::NAMES,
+    })
 }
 
 /// One department record wanted by a request.
