@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer, starting the
-# local servers when they are down. Used by CI and usable on any developer machine that
+# Makes sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and MariaDB
+# (127.0.0.1:3306, where the tests put the court and tax departments' databases) answer,
+# starting the local servers when they are down. Used by CI and usable on any developer machine that
 # runs them as Debian packages.
 set -euo pipefail
 
@@ -16,6 +17,7 @@ wait_for() {
 
 postgres_up='pg_isready -q -h 127.0.0.1 -p 5432'
 redis_up='[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]'
+mariadb_up='mariadb-admin --host=127.0.0.1 --port=3306 --user=root ping'
 
 if ! eval "$postgres_up" >/dev/null 2>&1; then
   echo "starting PostgreSQL"
@@ -31,4 +33,10 @@ if ! eval "$redis_up" >/dev/null 2>&1; then
   wait_for Redis "$redis_up"
 fi
 
-echo "PostgreSQL and Redis are up"
+if ! eval "$mariadb_up" >/dev/null 2>&1; then
+  echo "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for MariaDB "$mariadb_up"
+fi
+
+echo "PostgreSQL, Redis and MariaDB are up"

@@ -21,18 +21,19 @@ pub struct Provider {
 
 pub struct Federation {
     departments: BTreeMap<String, Arc<Department>>,
-    providers: HashMap<String, Vec<Provider>>,
+    /// By (element, federated field).
+    providers: HashMap<(Element, &'static str), Vec<Provider>>,
     cache: Option<Arc<Cache>>,
 }
 
 impl Federation {
     pub fn new(configs: &Departments, cache: Option<Cache>) -> Result<Self, BuildError> {
         let mut departments = BTreeMap::new();
-        let mut providers: HashMap<String, Vec<Provider>> = HashMap::new();
+        let mut providers: HashMap<(Element, &'static str), Vec<Provider>> = HashMap::new();
         for config in configs.iter() {
             for provision in &config.provides {
                 providers
-                    .entry(provision.federated.path())
+                    .entry((provision.federated.element, provision.federated.field))
                     .or_default()
                     .push(Provider {
                         department: config.code.clone(),
@@ -74,7 +75,7 @@ impl Federation {
     /// The departments filling `federated`, highest precedence first.
     pub fn providers(&self, federated: &FederatedType) -> &[Provider] {
         self.providers
-            .get(&federated.path())
+            .get(&(federated.element, federated.field))
             .map_or(&[], Vec::as_slice)
     }
 

@@ -17,17 +17,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use reqwest::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::config::{Auth, Open311};
 use crate::resilience::CallError;
+use crate::rest::encode;
 use crate::upstream::UpstreamError;
 use crate::{ConnectorKind, Department};
-
-/// Answers larger than this are refused rather than read into memory.
-const MAX_BODY: usize = 32 * 1024 * 1024;
 
 /// The two states Open311 knows a request in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -354,60 +351,12 @@ impl Hotline {
 
     /// GETs a JSON answer; `None` for 404.
     async fn get(&self, url: &str) -> Result<Option<Value>, UpstreamError> {
-        let request = self.http.get(url).header("accept", "application/json");
-        self.send(request).await
+        self.send(self.http.get(url)).await
     }
 
     /// Sends with the system's credentials and reads a JSON answer; `None` for 404.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Option<Value>, UpstreamError> {
-        let request = match &self.auth {
-            Auth::None => request,
-            Auth::Bearer { token } => request.bearer_auth(token),
-            Auth::Basic { username, password } => request.basic_auth(username, Some(password)),
-        };
-        let mut response = request.send().await.map_err(|error| {
-            UpstreamError::Unavailable(format!(
-                "cannot reach the system: {}",
-                crate::rest::root_cause(&error)
-            ))
-        })?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(UpstreamError::Unavailable(format!(
-                "it answered HTTP {status}"
-            )));
-        }
-        if !status.is_success() {
-            return Err(UpstreamError::Refused(format!(
-                "it refused the call: HTTP {status}"
-            )));
-        }
-        let mut body = Vec::new();
-        loop {
-            let chunk = response.chunk().await.map_err(|error| {
-                UpstreamError::Unavailable(format!(
-                    "the answer broke off: {}",
-                    crate::rest::root_cause(&error)
-                ))
-            })?;
-            let Some(chunk) = chunk else { break };
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(UpstreamError::BadResponse(format!(
-                    "the answer is larger than {} MiB",
-                    MAX_BODY / 1024 / 1024
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Some(Value::Null));
-        }
-        serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|error| UpstreamError::BadResponse(format!("the answer is not JSON: {error}")))
+        crate::rest::send_json(request, &self.auth).await
     }
 }
 
@@ -435,10 +384,6 @@ fn parse<T: serde::de::DeserializeOwned>(
 /// The W3C datetime format Open311 uses: `2026-11-27T07:00:00Z`.
 fn w3c(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn encode(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 /// Ids and codes are strings in the spec, numbers in some systems.

@@ -77,55 +77,68 @@ impl RestClient {
 
     /// GETs a JSON answer; `None` for 404.
     async fn get(&self, url: &str) -> Result<Option<Value>, UpstreamError> {
-        let request = self.http.get(url).header("accept", "application/json");
-        let request = match &self.auth {
-            Auth::None => request,
-            Auth::Bearer { token } => request.bearer_auth(token),
-            Auth::Basic { username, password } => request.basic_auth(username, Some(password)),
-        };
-        let mut response = request.send().await.map_err(|error| {
-            UpstreamError::Unavailable(format!("cannot reach the system: {}", root_cause(&error)))
-        })?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(UpstreamError::Unavailable(format!(
-                "it answered HTTP {status}"
-            )));
-        }
-        if !status.is_success() {
-            return Err(UpstreamError::Refused(format!(
-                "it refused the call: HTTP {status}"
-            )));
-        }
-        let mut body = Vec::new();
-        loop {
-            let chunk = response.chunk().await.map_err(|error| {
-                UpstreamError::Unavailable(format!("the answer broke off: {}", root_cause(&error)))
-            })?;
-            let Some(chunk) = chunk else { break };
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(UpstreamError::BadResponse(format!(
-                    "the answer is larger than {} MiB",
-                    MAX_BODY / 1024 / 1024
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        serde_json::from_slice(&body)
-            .map(Some)
-            .map_err(|error| UpstreamError::BadResponse(format!("the answer is not JSON: {error}")))
+        send_json(self.http.get(url), &self.auth).await
     }
 }
 
+/// Sends `request` with `auth` and reads a JSON answer: `None` for 404, JSON `null` for an
+/// empty body; 5xx and 429 are `Unavailable`, other refusals `Refused`, and what does not
+/// parse (or is over 32 MiB) `BadResponse`.
+pub(crate) async fn send_json(
+    request: reqwest::RequestBuilder,
+    auth: &Auth,
+) -> Result<Option<Value>, UpstreamError> {
+    let request = request.header("accept", "application/json");
+    let request = match auth {
+        Auth::None => request,
+        Auth::Bearer { token } => request.bearer_auth(token),
+        Auth::Basic { username, password } => request.basic_auth(username, Some(password)),
+    };
+    let mut response = request.send().await.map_err(|error| {
+        UpstreamError::Unavailable(format!("cannot reach the system: {}", root_cause(&error)))
+    })?;
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(UpstreamError::Unavailable(format!(
+            "it answered HTTP {status}"
+        )));
+    }
+    if !status.is_success() {
+        return Err(UpstreamError::Refused(format!(
+            "it refused the call: HTTP {status}"
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|error| {
+            UpstreamError::Unavailable(format!("the answer broke off: {}", root_cause(&error)))
+        })?;
+        let Some(chunk) = chunk else { break };
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(UpstreamError::BadResponse(format!(
+                "the answer is larger than {} MiB",
+                MAX_BODY / 1024 / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Some(Value::Null));
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|error| UpstreamError::BadResponse(format!("the answer is not JSON: {error}")))
+}
+
 /// Percent-encodes an id for a path or query (ids are usually plain letters and digits).
-fn encode(id: &str) -> String {
+pub(crate) fn encode(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
-pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(source) = cause.source() {
         cause = source;

@@ -35,6 +35,9 @@ impl SqlClient {
             let pool = MySqlPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(timeout)
+                // A broken connection fails its query, which the guard retries: no
+                // ping round trip before every query.
+                .test_before_acquire(false)
                 .after_connect(|connection, _| {
                     Box::pin(async move {
                         connection
@@ -52,6 +55,7 @@ impl SqlClient {
         let pool = PgPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(timeout)
+            .test_before_acquire(false)
             .connect_lazy_with(options);
         Ok(Self::Postgres(pool))
     }
@@ -96,98 +100,82 @@ fn failure(error: sqlx::Error) -> UpstreamError {
     }
 }
 
-fn unreadable(column: &str, type_name: &str) -> UpstreamError {
-    UpstreamError::BadResponse(format!(
-        "column `{column}` has type {type_name}, which the sql connector does not read; cast it in the query"
-    ))
+/// A row as a JSON record keyed by column name; `read` turns one column, given its type's
+/// name, into a value (`None` for a type the connector does not read).
+fn record<R: Row>(
+    row: &R,
+    read: impl Fn(&R, usize, &str) -> Option<Result<Option<Value>, sqlx::Error>>,
+) -> Result<Value, UpstreamError>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    let mut record = Map::new();
+    for column in row.columns() {
+        let name = column.name();
+        let type_name = column.type_info().name();
+        let value = read(row, column.ordinal(), type_name)
+            .ok_or_else(|| {
+                UpstreamError::BadResponse(format!(
+                    "column `{name}` has type {type_name}, which the sql connector does not read; cast it in the query"
+                ))
+            })?
+            .map_err(|error| {
+                UpstreamError::BadResponse(format!("column `{name}` cannot be read: {error}"))
+            })?;
+        record.insert(name.to_owned(), value.unwrap_or(Value::Null));
+    }
+    Ok(Value::Object(record))
 }
 
-fn decode_error(column: &str, error: sqlx::Error) -> UpstreamError {
-    UpstreamError::BadResponse(format!("column `{column}` cannot be read: {error}"))
+/// One column as JSON, decoded as `T`.
+fn cell<'r, R, T>(row: &'r R, index: usize) -> Result<Option<Value>, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database> + Into<Value>,
+{
+    Ok(row.try_get::<Option<T>, _>(index)?.map(Into::into))
+}
+
+fn date<'r, R>(row: &'r R, index: usize) -> Result<Option<Value>, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(row
+        .try_get::<Option<NaiveDate>, _>(index)?
+        .map(|d| Value::from(d.format("%Y-%m-%d").to_string())))
 }
 
 fn pg_record(row: &PgRow) -> Result<Value, UpstreamError> {
-    let mut record = Map::new();
-    for column in row.columns() {
-        let name = column.name();
-        let type_name = column.type_info().name();
-        let index = column.ordinal();
-        let error = |e| decode_error(name, e);
-        let value = match type_name {
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => row
-                .try_get::<Option<String>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "INT2" => row
-                .try_get::<Option<i16>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "INT4" => row
-                .try_get::<Option<i32>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "INT8" => row
-                .try_get::<Option<i64>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "FLOAT4" => row
-                .try_get::<Option<f32>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "FLOAT8" => row
-                .try_get::<Option<f64>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "BOOL" => row
-                .try_get::<Option<bool>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "DATE" => row
-                .try_get::<Option<NaiveDate>, _>(index)
-                .map_err(error)?
-                .map(|d| Value::from(d.format("%Y-%m-%d").to_string())),
-            other => return Err(unreadable(name, other)),
-        };
-        record.insert(name.to_owned(), value.unwrap_or(Value::Null));
-    }
-    Ok(Value::Object(record))
+    record(row, |row, index, type_name| {
+        Some(match type_name {
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => cell::<_, String>(row, index),
+            "INT2" => cell::<_, i16>(row, index),
+            "INT4" => cell::<_, i32>(row, index),
+            "INT8" => cell::<_, i64>(row, index),
+            "FLOAT4" => cell::<_, f32>(row, index),
+            "FLOAT8" => cell::<_, f64>(row, index),
+            "BOOL" => cell::<_, bool>(row, index),
+            "DATE" => date(row, index),
+            _ => return None,
+        })
+    })
 }
 
 fn mysql_record(row: &MySqlRow) -> Result<Value, UpstreamError> {
-    let mut record = Map::new();
-    for column in row.columns() {
-        let name = column.name();
-        let type_name = column.type_info().name();
-        let index = column.ordinal();
-        let error = |e| decode_error(name, e);
-        let value = match type_name {
-            "VARCHAR" | "CHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" => row
-                .try_get::<Option<String>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "BOOLEAN" => row
-                .try_get::<Option<bool>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => row
-                .try_get::<Option<i64>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "FLOAT" => row
-                .try_get::<Option<f32>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "DOUBLE" => row
-                .try_get::<Option<f64>, _>(index)
-                .map_err(error)?
-                .map(Value::from),
-            "DATE" => row
-                .try_get::<Option<NaiveDate>, _>(index)
-                .map_err(error)?
-                .map(|d| Value::from(d.format("%Y-%m-%d").to_string())),
-            other => return Err(unreadable(name, other)),
-        };
-        record.insert(name.to_owned(), value.unwrap_or(Value::Null));
-    }
-    Ok(Value::Object(record))
+    record(row, |row, index, type_name| {
+        Some(match type_name {
+            "VARCHAR" | "CHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" => {
+                cell::<_, String>(row, index)
+            }
+            "BOOLEAN" => cell::<_, bool>(row, index),
+            "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => cell::<_, i64>(row, index),
+            "FLOAT" => cell::<_, f32>(row, index),
+            "DOUBLE" => cell::<_, f64>(row, index),
+            "DATE" => date(row, index),
+            _ => return None,
+        })
+    })
 }

@@ -19,7 +19,8 @@ fn gateway() -> Command {
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env("RUST_LOG", "warn")
         .env_remove("GATEWAY_CONFIG")
-        .env_remove("DEPARTMENTS_DIR");
+        .env_remove("DEPARTMENTS_DIR")
+        .env_remove("DEPARTMENTS_URL");
     command
 }
 
@@ -81,6 +82,47 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
     assert_eq!(body["data"]["grids"]["totalCount"], 1246, "{body}");
     assert_eq!(body["data"]["departments"]["totalCount"], 96, "{body}");
 
+    // The demo federates over its own simulator: the police over REST, the housing
+    // bureau's database in PostgreSQL.
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(&endpoint)
+        .json(&serde_json::json!({ "query": "{
+            persons(first: 3, filter: { jurisdiction: \"220422\" }) { nodes {
+              name householdRegistration { name sources { department { code } } } } }
+            places(first: 20, filter: { jurisdiction: \"220402\", kinds: [RESIDENCE] }) { nodes {
+              building { structure sources { department { code } } } } } }" }))
+        .send()
+        .await
+        .expect("the demo answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(body.get("errors").is_none(), "{body}");
+    for person in body["data"]["persons"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(
+            person["householdRegistration"]["name"], person["name"],
+            "{body}"
+        );
+        assert_eq!(
+            person["householdRegistration"]["sources"][0]["department"]["code"],
+            "220422-GA"
+        );
+    }
+    let buildings: Vec<&serde_json::Value> = body["data"]["places"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|place| place["building"]["structure"].is_string())
+        .collect();
+    assert!(
+        !buildings.is_empty(),
+        "some residences have a building record: {body}"
+    );
+
     terminate(&child);
     let status = wait_with_deadline(&mut child, Duration::from_secs(10));
     assert!(
@@ -94,6 +136,54 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
     let _ = admin
         .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
         .await;
+}
+
+#[test]
+fn check_config_refuses_a_broken_department_file_naming_it() {
+    let dir = std::env::temp_dir().join(format!("gateway-departments-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a folder");
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../connectors/departments/220422-GA.toml"
+    ))
+    .expect("the shipped config");
+    std::fs::write(
+        dir.join("220422-GA.toml"),
+        shipped.replace("[limits]", "[limits]\nretries = 3"),
+    )
+    .expect("write config");
+    let output = gateway()
+        .arg("check-config")
+        .env("DEPARTMENTS_DIR", &dir)
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line = shipped
+        .lines()
+        .position(|l| l == "[limits]")
+        .map_or(0, |index| index + 2);
+    assert!(
+        stderr.contains(&format!("220422-GA.toml:{line}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unknown field `retries`"), "{stderr}");
+
+    let output = gateway()
+        .arg("check-config")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("department configs in connectors/departments are valid"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -55,7 +55,14 @@ fn facts(department: &str, element: Element, serial: usize) -> Facts {
             Element::Event => "楼上漏水引发邻里纠纷".to_owned(),
         },
         kind: kind.to_owned(),
-        gender: Some(if serial % 2 == 0 { "FEMALE" } else { "MALE" }.to_owned()),
+        gender: Some(
+            if serial.is_multiple_of(2) {
+                "FEMALE"
+            } else {
+                "MALE"
+            }
+            .to_owned(),
+        ),
         birth_date: Some(date(1968, 3, 14)),
         id_number: Some("220422196803141228".to_owned()),
         phone: Some("13904371234".to_owned()),

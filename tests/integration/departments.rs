@@ -80,6 +80,8 @@ fn start_simulator(template: String) -> RunningSimulator {
             .await
             .unwrap_or_else(|e| panic!("the simulator starts: {e}"));
             index.close().await;
+            drop_stale_cache_keys().await;
+            drop_stale_config_folders();
             let _ = started.send(RunningSimulator {
                 url: simulator.url(),
                 proxied: simulator.proxied_endpoints().to_vec(),
@@ -88,6 +90,53 @@ fn start_simulator(template: String) -> RunningSimulator {
         });
     });
     running.recv().expect("the simulator's thread reports")
+}
+
+/// Removes the config folders `edited_departments` made in earlier test processes that
+/// are gone.
+fn drop_stale_config_folders() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix("gov-departments-") else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Deletes the department cache keys of earlier test processes that are gone (each test
+/// gateway caches under `gov_test:<pid>-<n>:`).
+async fn drop_stale_cache_keys() {
+    let Ok(client) = redis::Client::open(crate::helpers::redis_url()) else {
+        return;
+    };
+    let Ok(mut connection) = client.get_multiplexed_async_connection().await else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("gov_test:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap_or_default();
+    let stale: Vec<&String> = keys
+        .iter()
+        .filter(|key| {
+            let pid = key.split(':').nth(1).and_then(|s| s.split('-').next());
+            !pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+        })
+        .collect();
+    for chunk in stale.chunks(500) {
+        let _: Result<(), _> = redis::cmd("DEL")
+            .arg(chunk)
+            .query_async(&mut connection)
+            .await;
+    }
 }
 
 static NEXT_SANDBOX: AtomicU32 = AtomicU32::new(0);

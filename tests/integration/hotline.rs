@@ -206,6 +206,18 @@ async fn open_hotline_requests_become_events_once() {
     assert_eq!(events.len(), pulled.created.len());
     assert!(events.len() >= 20, "{report}");
     let services = &fixture.sync.hotline().settings().services;
+    let offered = fixture
+        .sync
+        .hotline()
+        .services()
+        .await
+        .expect("the hotline lists its services");
+    for code in services.keys() {
+        assert!(
+            offered.iter().any(|s| s.service_code == *code),
+            "the config maps service {code}, which the hotline does not offer"
+        );
+    }
     for request in &listed {
         let id = request["service_request_id"].as_str().unwrap_or_default();
         let zone = request["zone_code"].as_str().unwrap_or_default();

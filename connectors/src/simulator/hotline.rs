@@ -351,8 +351,9 @@ fn request(
             latitude: Some(43.903),
         }
     } else {
-        // 31 shares no factor with the city's grid count: the picks spread over the city.
-        zones[(serial * 31 + 7) % zones.len()].clone()
+        // A stride of about half the city's grids (and no factor of their count): the
+        // picks spread over every county.
+        zones[(serial * 577 + 7) % zones.len()].clone()
     };
     let closed = code == "901" || serial % 10 == 9;
     let minutes = (REQUESTS - serial) as i64 * 180 + (serial as i64 * 7) % 60;
@@ -541,14 +542,12 @@ struct RequestsQuery {
     service_code: Option<String>,
 }
 
-fn datetime(text: Option<&str>, name: &str) -> Result<Option<DateTime<FixedOffset>>, Response> {
+/// A query's datetime, or why it is not one.
+fn datetime(text: Option<&str>, name: &str) -> Result<Option<DateTime<FixedOffset>>, String> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(text).map(Some).map_err(|_| {
-            error(
-                StatusCode::BAD_REQUEST,
-                &format!("{name} must be a W3C datetime such as 2026-11-20T09:30:00+08:00"),
-            )
+            format!("{name} must be a W3C datetime such as 2026-11-20T09:30:00+08:00")
         }),
     }
 }
@@ -568,7 +567,7 @@ async fn list_requests(
         datetime(query.end_date.as_deref(), "end_date"),
     ) {
         (Ok(start), Ok(end)) => (start, end),
-        (Err(response), _) | (_, Err(response)) => return response,
+        (Err(reason), _) | (_, Err(reason)) => return error(StatusCode::BAD_REQUEST, &reason),
     };
     let mut statuses = Vec::new();
     for status in query.status.iter().flat_map(|s| s.split(',')) {

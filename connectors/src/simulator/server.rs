@@ -406,30 +406,22 @@ async fn list_faults(
     State(state): State<AppState>,
     Query(query): Query<SandboxQuery>,
 ) -> Json<BTreeMap<String, Fault>> {
-    Json(
-        state
-            .control()
-            .faults
-            .iter()
-            .filter(|((sandbox, _), _)| *sandbox == query.sandbox)
-            .map(|((_, department), fault)| (department.clone(), fault.clone()))
-            .collect(),
-    )
+    Json(of_sandbox(&state.control().faults, &query.sandbox))
 }
 
 async fn stats(
     State(state): State<AppState>,
     Query(query): Query<SandboxQuery>,
 ) -> Json<BTreeMap<String, Counts>> {
-    Json(
-        state
-            .control()
-            .counts
-            .iter()
-            .filter(|((sandbox, _), _)| *sandbox == query.sandbox)
-            .map(|((_, department), counts)| (department.clone(), counts.clone()))
-            .collect(),
-    )
+    Json(of_sandbox(&state.control().counts, &query.sandbox))
+}
+
+/// One sandbox's entries of a map keyed by (sandbox, department), by department.
+fn of_sandbox<T: Clone>(map: &HashMap<(String, String), T>, sandbox: &str) -> BTreeMap<String, T> {
+    map.iter()
+        .filter(|((owner, _), _)| owner == sandbox)
+        .map(|((_, department), value)| (department.clone(), value.clone()))
+        .collect()
 }
 
 async fn reset_stats(

@@ -5,7 +5,7 @@ use async_graphql::{Context, ErrorExtensions, Result};
 
 use super::loaders::{LoadError, Loaded, Loaders};
 use crate::error::{ApiError, ErrorCode};
-use crate::model::Jurisdiction;
+use crate::model::{Department, Jurisdiction};
 use crate::store::{Store, StoreError};
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
@@ -61,6 +61,14 @@ pub async fn entity<E: Loaded>(ctx: &Context<'_>, id: Option<i64>) -> Result<Opt
     E::loaders(loaders(ctx)?)
         .by_id
         .load_one(id)
+        .await
+        .map_err(store_error)
+}
+
+pub async fn department(ctx: &Context<'_>, code: &str) -> Result<Option<Department>> {
+    loaders(ctx)?
+        .departments
+        .load_one(code.to_owned())
         .await
         .map_err(store_error)
 }

@@ -165,7 +165,7 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Op
     if wanted.is_empty() {
         return Ok(None);
     }
-    wanted.sort_by(|a, b| b.0.cmp(&a.0));
+    wanted.sort_by_key(|(precedence, _)| std::cmp::Reverse(*precedence));
     let slots = join_all(
         wanted
             .iter()

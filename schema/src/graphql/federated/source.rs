@@ -1,7 +1,7 @@
 use async_graphql::{ComplexObject, Context, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use crate::graphql::resolve::{loaders, store_error};
+use crate::graphql::resolve;
 use crate::model::Department;
 
 /// Where a federated value came from: provenance is part of the answer.
@@ -23,10 +23,6 @@ pub struct Source {
 #[ComplexObject]
 impl Source {
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        loaders(ctx)?
-            .departments
-            .load_one(self.department_code.clone())
-            .await
-            .map_err(store_error)
+        resolve::department(ctx, &self.department_code).await
     }
 }

@@ -1,17 +1,13 @@
 use async_graphql::{Context, Object, Result};
 
-use crate::graphql::resolve::{loaders, store_error};
+use crate::graphql::resolve::{self, loaders, store_error};
 use crate::model::{Department, EntityLink};
 
 /// A record a department system holds on an entity, under the department's own id.
 #[Object(name = "DepartmentRecord")]
 impl EntityLink {
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        loaders(ctx)?
-            .departments
-            .load_one(self.department_code.clone())
-            .await
-            .map_err(store_error)
+        resolve::department(ctx, &self.department_code).await
     }
 
     /// The record's id in the department's own system.
