@@ -14,6 +14,9 @@ use tokio::sync::Mutex;
 
 /// Redis answers within this, or the cache is skipped for the call.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// After a failed attempt to connect, calls skip the cache this long before the next
+/// attempt, so that a Redis that is down costs requests nothing.
+const RECONNECT_AFTER: Duration = Duration::from_secs(5);
 
 /// A record as cached: `None` remembers that the department has no such record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,7 +35,15 @@ impl Entry {
 pub struct Cache {
     client: redis::Client,
     prefix: String,
-    connection: Mutex<Option<ConnectionManager>>,
+    connection: Mutex<Connection>,
+}
+
+#[derive(Default)]
+enum Connection {
+    #[default]
+    None,
+    Failed(tokio::time::Instant),
+    Ready(ConnectionManager),
 }
 
 impl Cache {
@@ -41,7 +52,7 @@ impl Cache {
         Self {
             client,
             prefix: prefix.into(),
-            connection: Mutex::new(None),
+            connection: Mutex::new(Connection::None),
         }
     }
 
@@ -49,19 +60,26 @@ impl Cache {
         format!("{}dept:{department}:{element}:{source_id}", self.prefix)
     }
 
+    /// The connection (it reconnects by itself once made); `None` while Redis cannot be
+    /// reached, tried again every [`RECONNECT_AFTER`].
     async fn connection(&self) -> Option<ConnectionManager> {
         let mut slot = self.connection.lock().await;
-        if slot.is_none() {
-            let connect = ConnectionManager::new(self.client.clone());
-            match tokio::time::timeout(REDIS_TIMEOUT * 4, connect).await {
-                Ok(Ok(manager)) => *slot = Some(manager),
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "Redis unreachable: department cache skipped")
-                }
-                Err(_) => tracing::warn!("Redis did not answer: department cache skipped"),
-            }
+        match &*slot {
+            Connection::Ready(manager) => return Some(manager.clone()),
+            Connection::Failed(at) if at.elapsed() < RECONNECT_AFTER => return None,
+            Connection::Failed(_) | Connection::None => {}
         }
-        slot.clone()
+        let connect = ConnectionManager::new(self.client.clone());
+        match tokio::time::timeout(REDIS_TIMEOUT * 4, connect).await {
+            Ok(Ok(manager)) => {
+                *slot = Connection::Ready(manager.clone());
+                return Some(manager);
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "Redis unreachable: department cache skipped"),
+            Err(_) => tracing::warn!("Redis did not answer: department cache skipped"),
+        }
+        *slot = Connection::Failed(tokio::time::Instant::now());
+        None
     }
 
     /// The entries for `keys`, in order; `None` where missing or unreadable.

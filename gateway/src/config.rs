@@ -62,7 +62,7 @@ impl Default for DatabaseConfig {
 }
 
 /// The department systems the gateway federates.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DepartmentsConfig {
     /// The folder of department config files, one per department (`DEPARTMENTS_DIR`).
@@ -84,6 +84,18 @@ impl Default for DepartmentsConfig {
             endpoints: BTreeMap::new(),
             cache_prefix: "gov:".to_owned(),
         }
+    }
+}
+
+/// Variables may carry secrets (tokens, passwords): only their names are printed.
+impl fmt::Debug for DepartmentsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DepartmentsConfig")
+            .field("dir", &self.dir)
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("endpoints", &self.endpoints.keys().collect::<Vec<_>>())
+            .field("cache_prefix", &self.cache_prefix)
+            .finish()
     }
 }
 

@@ -149,10 +149,12 @@ pub struct Federated {
     http: reqwest::Client,
 }
 
-/// Options of a federated gateway: the departments folder and the batch window.
+/// Options of a federated gateway: the departments folder, the batch window, and Redis
+/// (the test server unless said otherwise).
 pub struct Setup {
     pub departments: PathBuf,
     pub batch_window_ms: u64,
+    pub redis_url: Option<String>,
 }
 
 impl Default for Setup {
@@ -160,6 +162,7 @@ impl Default for Setup {
         Self {
             departments: shipped_departments(),
             batch_window_ms: 20,
+            redis_url: None,
         }
     }
 }
@@ -180,6 +183,9 @@ impl Federated {
         let database = seeded_database().await;
         let mut config = test_config(&database);
         config.dataloader.batch_window_ms = setup.batch_window_ms;
+        if let Some(redis_url) = setup.redis_url {
+            config.redis_url = gateway::config::Secret::new(redis_url);
+        }
         config.departments.dir = setup.departments;
         config.departments.cache_prefix = format!("gov_test:{sandbox}:");
         config.departments.vars = database_vars();

@@ -297,6 +297,25 @@ async fn identical_concurrent_misses_make_one_upstream_call() {
 }
 
 #[tokio::test]
+async fn without_redis_the_departments_are_asked_every_time() {
+    // Nothing listens on port 1: the cache is skipped, never an error.
+    let federated = Federated::spawn_with(Setup {
+        redis_url: Some("redis://127.0.0.1:1".to_owned()),
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    let variables = json!({ "id": global_id("Person", id) });
+    for _ in 0..2 {
+        let data = gateway.query(PERSON, variables.clone()).await;
+        let source = &data["person"]["householdRegistration"]["sources"][0];
+        assert_eq!(source["cached"], false, "{data:#}");
+    }
+    assert_eq!(federated.requests_to("220422-GA").await, 2);
+}
+
+#[tokio::test]
 async fn an_expired_record_is_served_stale_when_the_department_fails() {
     let departments = edited_departments(&[("220422-GA.toml", &|text| {
         set_limit(text, "cache_ttl_s", "1")

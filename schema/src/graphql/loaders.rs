@@ -331,7 +331,10 @@ impl Loaders {
             parties: batched(PartiesOf(store.clone()), window),
             links: batched(links(false), window),
             event_links: batched(links(true), window),
-            upstream: batched(Upstream::new(federation.clone(), scope.clone()), window),
+            // One level's department records in one batch however many there are: the
+            // departments' own `max_batch` does the chunking.
+            upstream: batched(Upstream::new(federation.clone(), scope.clone()), window)
+                .max_batch_size(usize::MAX),
             persons: EntityLoaders::new(store, &scope, window),
             places: EntityLoaders::new(store, &scope, window),
             things: EntityLoaders::new(store, &scope, window),
