@@ -342,6 +342,13 @@ impl Config {
         Ok(())
     }
 
+    /// The database URL without its database: `postgres://user@host:port`.
+    pub fn database_server(&self) -> Option<String> {
+        let mut url = url::Url::parse(self.database_url.expose()).ok()?;
+        url.set_path("");
+        Some(url.as_str().trim_end_matches('/').to_owned())
+    }
+
     pub fn database_name(&self) -> Option<String> {
         url::Url::parse(self.database_url.expose())
             .ok()

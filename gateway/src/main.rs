@@ -130,6 +130,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 run_seed(&pool, &SeedOptions::default()).await?;
             }
             let mut config = config;
+            // The shipped `sql` departments put their databases on the demo's own
+            // PostgreSQL server unless told otherwise.
+            if let Some(server) = config.database_server() {
+                let vars = config.departments.vars();
+                for name in ["LOCAL_DEPARTMENT_DB_URL", "VERTICAL_DEPARTMENT_DB_URL"] {
+                    if vars.get(name).is_none() {
+                        config.departments.vars.insert(name.to_owned(), server.clone());
+                    }
+                }
+            }
             let simulator = start_simulator(&pool, &config).await?;
             config
                 .departments
