@@ -136,7 +136,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 let vars = config.departments.vars();
                 for name in ["LOCAL_DEPARTMENT_DB_URL", "VERTICAL_DEPARTMENT_DB_URL"] {
                     if vars.get(name).is_none() {
-                        config.departments.vars.insert(name.to_owned(), server.clone());
+                        config
+                            .departments
+                            .vars
+                            .insert(name.to_owned(), server.clone());
                     }
                 }
             }

@@ -51,7 +51,10 @@ const PERSON: &str = "query($id: ID!) { person(id: $id) {
 async fn department_records_are_typed_fields_with_their_provenance() {
     let federated = Federated::spawn().await;
     let gateway = &federated.gateway;
-    let (id, links) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
+    let (id, _) = police_subject(&federated).await;
+    let links = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"])
+        .await
+        .1;
     let variables = json!({ "id": global_id("Person", id) });
 
     let first = gateway.query(PERSON, variables.clone()).await;
@@ -296,6 +299,29 @@ async fn identical_concurrent_misses_make_one_upstream_call() {
     assert_eq!(federated.requests_to("220422-GA").await, 1);
 }
 
+/// A gateway whose 东辽县 police config has these `[limits]`.
+async fn with_police_limits(limits: &[(&str, &str)]) -> Federated {
+    let edit = |text: String| {
+        limits
+            .iter()
+            .fold(text, |text, (key, value)| set_limit(text, key, value))
+    };
+    let departments = edited_departments(&[("220422-GA.toml", &edit)]);
+    Federated::spawn_with(Setup {
+        departments,
+        ..Setup::default()
+    })
+    .await
+}
+
+/// A person on record at 东辽县's police and social security bureau, and `PERSON`'s
+/// variables for them.
+async fn police_subject(federated: &Federated) -> (i64, Value) {
+    let mut database = federated.gateway.database().await;
+    let (id, _) = held_by(&mut database, &["220422-GA", "220422-RS"]).await;
+    (id, json!({ "id": global_id("Person", id) }))
+}
+
 #[tokio::test]
 async fn without_redis_the_departments_are_asked_every_time() {
     // Nothing listens on port 1: the cache is skipped, never an error.
@@ -305,8 +331,7 @@ async fn without_redis_the_departments_are_asked_every_time() {
     })
     .await;
     let gateway = &federated.gateway;
-    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
-    let variables = json!({ "id": global_id("Person", id) });
+    let (_, variables) = police_subject(&federated).await;
     for _ in 0..2 {
         let data = gateway.query(PERSON, variables.clone()).await;
         let source = &data["person"]["householdRegistration"]["sources"][0];
@@ -317,18 +342,9 @@ async fn without_redis_the_departments_are_asked_every_time() {
 
 #[tokio::test]
 async fn an_expired_record_is_served_stale_when_the_department_fails() {
-    let departments = edited_departments(&[("220422-GA.toml", &|text| {
-        set_limit(text, "cache_ttl_s", "1")
-    })]);
-    let federated = Federated::spawn_with(Setup {
-        departments,
-        ..Setup::default()
-    })
-    .await;
+    let federated = with_police_limits(&[("cache_ttl_s", "1")]).await;
     let gateway = &federated.gateway;
-    let mut database = gateway.database().await;
-    let (id, _) = held_by(&mut database, &["220422-GA", "220422-RS"]).await;
-    let variables = json!({ "id": global_id("Person", id) });
+    let (id, variables) = police_subject(&federated).await;
     let fresh = gateway.query(PERSON, variables.clone()).await;
 
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -347,7 +363,7 @@ async fn an_expired_record_is_served_stale_when_the_department_fails() {
         "SELECT entity_id FROM entity_links WHERE department_code = '220422-GA' AND entity_id <> $1 ORDER BY entity_id LIMIT 1",
     )
     .bind(id)
-    .fetch_one(&mut database)
+    .fetch_one(&mut gateway.database().await)
     .await
     .expect("another person");
     let (_, body) = gateway
@@ -361,19 +377,14 @@ async fn an_expired_record_is_served_stale_when_the_department_fails() {
 
 #[tokio::test]
 async fn each_kind_of_department_failure_gives_partial_data_and_a_coded_error() {
-    let departments = edited_departments(&[("220422-GA.toml", &|text| {
-        let text = set_limit(text, "timeout_ms", "300");
-        let text = set_limit(text, "retry_attempts", "2");
-        set_limit(text, "breaker_failures", "1000")
-    })]);
-    let federated = Federated::spawn_with(Setup {
-        departments,
-        ..Setup::default()
-    })
+    let federated = with_police_limits(&[
+        ("timeout_ms", "300"),
+        ("retry_attempts", "2"),
+        ("breaker_failures", "1000"),
+    ])
     .await;
     let gateway = &federated.gateway;
-    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
-    let variables = json!({ "id": global_id("Person", id) });
+    let (_, variables) = police_subject(&federated).await;
     let cases = [
         (json!({ "down": true }), "DEPARTMENT_UNAVAILABLE", 2),
         (json!({ "error_rate": 1.0 }), "DEPARTMENT_UNAVAILABLE", 2),
@@ -414,19 +425,14 @@ async fn each_kind_of_department_failure_gives_partial_data_and_a_coded_error() 
 
 #[tokio::test]
 async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
-    let departments = edited_departments(&[("220422-GA.toml", &|text| {
-        let text = set_limit(text, "retry_attempts", "1");
-        let text = set_limit(text, "breaker_failures", "3");
-        set_limit(text, "breaker_open_ms", "500")
-    })]);
-    let federated = Federated::spawn_with(Setup {
-        departments,
-        ..Setup::default()
-    })
+    let federated = with_police_limits(&[
+        ("retry_attempts", "1"),
+        ("breaker_failures", "3"),
+        ("breaker_open_ms", "2000"),
+    ])
     .await;
     let gateway = &federated.gateway;
-    let (id, _) = held_by(&mut gateway.database().await, &["220422-GA", "220422-RS"]).await;
-    let variables = json!({ "id": global_id("Person", id) });
+    let (_, variables) = police_subject(&federated).await;
     federated.fault("220422-GA", json!({ "down": true })).await;
     for _ in 0..3 {
         gateway.post(PERSON, variables.clone()).await;
@@ -450,7 +456,7 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
     );
 
     federated.clear_faults().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
     let data = gateway.query(PERSON, variables).await;
     assert!(data["person"]["householdRegistration"]["name"].is_string());
     assert_eq!(

@@ -492,29 +492,12 @@ fn answer(body: Value, fault: &Fault) -> Response {
 
 /// Every item's values but the first turned into lists: valid JSON, wrong types.
 fn scramble(body: Value) -> Value {
-    let Value::Array(items) = body else {
-        return body;
-    };
-    let items = items
-        .into_iter()
-        .map(|item| match item {
-            Value::Object(fields) => Value::Object(
-                fields
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (name, value))| {
-                        if i == 0 {
-                            (name, value)
-                        } else {
-                            (name, Value::Array(vec![value, Value::Bool(true)]))
-                        }
-                    })
-                    .collect(),
-            ),
-            other => other,
-        })
-        .collect();
-    Value::Array(items)
+    match body {
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(super::server::scramble).collect())
+        }
+        other => other,
+    }
 }
 
 async fn list_services(

@@ -125,14 +125,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_sim/stats", get(stats).delete(reset_stats))
         .merge(super::hotline::routes())
-        .route(
-            "/_t/{sandbox}/{department}/{collection}",
-            get(sandboxed_batch),
-        )
-        .route(
-            "/_t/{sandbox}/{department}/{collection}/{id}",
-            get(sandboxed_single),
-        )
+        .route("/_t/{sandbox}/{department}/{collection}", get(batch))
+        .route("/_t/{sandbox}/{department}/{collection}/{id}", get(single))
         .route("/{department}/{collection}", get(batch))
         .route("/{department}/{collection}/{id}", get(single))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such department or collection") })
@@ -187,70 +181,31 @@ pub(super) fn authorised(auth: &Auth, headers: &HeaderMap) -> bool {
     }
 }
 
+/// A path's parameters: `department`, `collection`, `id` where the route has one, and
+/// `sandbox` under `/_t/<sandbox>/`.
+type Params = Path<HashMap<String, String>>;
+
+fn param(params: &HashMap<String, String>, name: &str) -> String {
+    params.get(name).cloned().unwrap_or_default()
+}
+
 async fn batch(
     State(state): State<AppState>,
-    Path((department, collection)): Path<(String, String)>,
+    Path(params): Params,
     Query(query): Query<IdsQuery>,
     headers: HeaderMap,
 ) -> Response {
-    serve(
-        &state,
-        String::new(),
-        department,
-        collection,
-        Lookup::Batch(query.ids),
-        &headers,
-    )
-    .await
+    let lookup = Lookup::Batch(query.ids);
+    serve(&state, &params, lookup, &headers).await
 }
 
 async fn single(
     State(state): State<AppState>,
-    Path((department, collection, id)): Path<(String, String, String)>,
+    Path(params): Params,
     headers: HeaderMap,
 ) -> Response {
-    serve(
-        &state,
-        String::new(),
-        department,
-        collection,
-        Lookup::Single(id),
-        &headers,
-    )
-    .await
-}
-
-async fn sandboxed_batch(
-    State(state): State<AppState>,
-    Path((sandbox, department, collection)): Path<(String, String, String)>,
-    Query(query): Query<IdsQuery>,
-    headers: HeaderMap,
-) -> Response {
-    serve(
-        &state,
-        sandbox,
-        department,
-        collection,
-        Lookup::Batch(query.ids),
-        &headers,
-    )
-    .await
-}
-
-async fn sandboxed_single(
-    State(state): State<AppState>,
-    Path((sandbox, department, collection, id)): Path<(String, String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    serve(
-        &state,
-        sandbox,
-        department,
-        collection,
-        Lookup::Single(id),
-        &headers,
-    )
-    .await
+    let lookup = Lookup::Single(param(&params, "id"));
+    serve(&state, &params, lookup, &headers).await
 }
 
 enum Lookup {
@@ -260,12 +215,12 @@ enum Lookup {
 
 async fn serve(
     state: &Shared,
-    sandbox: String,
-    department: String,
-    collection: String,
+    params: &HashMap<String, String>,
     lookup: Lookup,
     headers: &HeaderMap,
 ) -> Response {
+    let (sandbox, department) = (param(params, "sandbox"), param(params, "department"));
+    let collection = param(params, "collection");
     let Some(served) = state.departments.get(&department) else {
         return refuse(StatusCode::NOT_FOUND, "no such department");
     };
@@ -335,7 +290,7 @@ async fn serve(
 }
 
 /// The same record with every value but the ids turned into a list: valid JSON, wrong types.
-fn scramble(record: Value) -> Value {
+pub(super) fn scramble(record: Value) -> Value {
     match record {
         Value::Object(fields) => Value::Object(
             fields
