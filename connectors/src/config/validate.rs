@@ -497,3 +497,169 @@ pub fn across(configs: &[DepartmentConfig]) -> Vec<ConfigError> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{FederatedType, FieldSpec};
+
+    static FIELDS: [FieldSpec; 3] = [
+        FieldSpec {
+            name: "structure",
+            value: ValueType::Text,
+            personal: false,
+        },
+        FieldSpec {
+            name: "built_on",
+            value: ValueType::Date,
+            personal: false,
+        },
+        FieldSpec {
+            name: "rating",
+            value: ValueType::Enum(&["A", "B", "C", "D"]),
+            personal: false,
+        },
+    ];
+    static BUILDING: FederatedType = FederatedType {
+        element: Element::Place,
+        field: "building",
+        type_name: "Building",
+        fields: &FIELDS,
+    };
+
+    const GOOD: &str = r#"
+code = "220422-ZJ"
+name = "东辽县住建局"
+county = "220422"
+kind = "sql"
+endpoint = "${DB:-postgres://postgres@127.0.0.1:5432}/dept_220422_zj"
+
+[lookups.place]
+query = "SELECT fwbh, jzjg FROM fw_jbxx WHERE fwbh IN ({ids})"
+id = "fwbh"
+
+[[provides]]
+field = "Place.building"
+[provides.map]
+structure = "jzjg"
+rating = { path = "aqdj", values = { "1" = "A", "2" = "B" } }
+"#;
+
+    fn check(text: &str) -> Result<DepartmentConfig, Vec<String>> {
+        let catalog = Catalog::new([&BUILDING]);
+        department(
+            Path::new("220422-ZJ.toml"),
+            text,
+            Some(&catalog),
+            &Vars::empty(),
+        )
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    }
+
+    fn refused(text: &str) -> Vec<String> {
+        match check(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(errors) => errors,
+        }
+    }
+
+    #[test]
+    fn a_good_file_resolves_its_variables_and_mappings() {
+        let config = check(GOOD).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            config.endpoint,
+            "postgres://postgres@127.0.0.1:5432/dept_220422_zj"
+        );
+        assert_eq!(config.provides[0].fields.len(), 2);
+        assert_eq!(config.abbreviation(), "ZJ");
+    }
+
+    #[test]
+    fn sql_queries_must_be_one_read_only_select_with_ids() {
+        let errors = refused(&GOOD.replace(
+            "SELECT fwbh, jzjg FROM fw_jbxx WHERE fwbh IN ({ids})",
+            "DELETE FROM fw_jbxx; SELECT 1",
+        ));
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(
+            errors[0]
+                .starts_with("220422-ZJ.toml:9: `lookups.place.query`: must be a read-only SELECT")
+        );
+        assert!(errors[1].ends_with("must be one statement, without `;`"));
+        assert!(errors[2].ends_with("must contain `{ids}` where the list of ids goes"));
+    }
+
+    #[test]
+    fn endpoints_must_fit_the_kind_and_have_their_variables() {
+        let errors =
+            refused(&GOOD.replace("${DB:-postgres://postgres@127.0.0.1:5432}", "http://h"));
+        assert!(
+            errors[0].contains(
+                "a sql endpoint must be a postgres/postgresql/mysql/mariadb URL, not http:"
+            ),
+            "{errors:?}"
+        );
+        let errors = refused(&GOOD.replace("${DB:-postgres://postgres@127.0.0.1:5432}", "${DB}"));
+        assert_eq!(
+            errors,
+            ["220422-ZJ.toml:6: `endpoint`: environment variable DB is not set and has no default"]
+        );
+    }
+
+    #[test]
+    fn mappings_must_fit_the_fields_they_fill() {
+        let errors = refused(&GOOD.replace(
+            r#"rating = { path = "aqdj", values = { "1" = "A", "2" = "B" } }"#,
+            r#"rating = { path = "aqdj", values = { "1" = "A", "2" = "E" } }
+structure_kind = "x"
+built_on = { path = "jcrq", date = "%Y" }
+"#,
+        ));
+        let expected = [
+            "`provides[0].map.rating`: `E` is not one of A, B, C, D",
+            "`provides[0].map.structure_kind`: Building has no field `structure_kind` (it has: structure, built_on, rating)",
+        ];
+        for text in expected {
+            assert!(
+                errors.iter().any(|e| e.contains(text)),
+                "{text} in {errors:?}"
+            );
+        }
+        let errors = refused(&GOOD.replace("rating = {", "structure = \"a\"\nrating_x = {"));
+        assert!(errors[0].contains("duplicate key"), "{errors:?}");
+        let errors = refused(&GOOD.replace(
+            "structure = \"jzjg\"",
+            "structure = { path = \"jzjg\", date = \"%Y\" }",
+        ));
+        assert!(
+            errors[0].contains("`date` applies to date fields; `structure` is text"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_field_needs_a_lookup_for_its_element() {
+        let errors = refused(&GOOD.replace("[lookups.place]", "[lookups.thing]"));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("there is no `[lookups.place]` to fetch place records with")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_file_name_and_county_must_agree_with_the_code() {
+        let errors = refused(&GOOD.replace("code = \"220422-ZJ\"", "code = \"220421-ZJ\""));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("does not match the file name")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains("is not in county 220422")),
+            "{errors:?}"
+        );
+    }
+}
