@@ -455,6 +455,12 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
         "{body:#}"
     );
 
+    // Readiness names the open circuit, and stays ready: the gateway answers without it.
+    let ready = readiness(gateway).await;
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["departments"]["circuits_open"], json!(["220422-GA"]));
+    assert_eq!(ready["departments"]["configured"], 97);
+
     federated.clear_faults().await;
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let data = gateway.query(PERSON, variables).await;
@@ -463,6 +469,10 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
         federated.requests_to("220422-GA").await,
         4,
         "one probe, which closed it"
+    );
+    assert_eq!(
+        readiness(gateway).await["departments"]["circuits_open"],
+        json!([])
     );
 }
 
@@ -510,6 +520,18 @@ async fn a_failing_database_department_leaves_the_other_sources_of_a_field() {
         round_trips >= 1 && statements.contains(&1),
         "{round_trips} {statements:?}"
     );
+}
+
+async fn readiness(gateway: &crate::helpers::TestGateway) -> Value {
+    gateway
+        .client
+        .get(gateway.url("/readyz"))
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("JSON")
 }
 
 fn problems(dir: &Path) -> String {

@@ -1,11 +1,14 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: PostgreSQL and,
-//! when configured, Redis answer within a second).
+//! when configured, Redis answer within a second). Readiness also lists the department
+//! systems whose circuits are open; they do not make the gateway unready, since it
+//! answers without them.
 
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use connectors::resilience::BreakerState;
 use serde_json::json;
 
 use super::AppState;
@@ -42,12 +45,23 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => json!({ "status": "ok" }),
         Err(reason) => json!({ "status": "unavailable", "reason": reason }),
     };
+    let (configured, open): (usize, Vec<&str>) =
+        state
+            .federation
+            .departments()
+            .fold((0, Vec::new()), |(count, mut open), department| {
+                if department.guard().breaker().state() != BreakerState::Closed {
+                    open.push(department.config().code.as_str());
+                }
+                (count + 1, open)
+            });
     let body = json!({
         "status": if ready { "ready" } else { "unavailable" },
         "checks": {
             "postgres": describe(&postgres),
             "redis": redis.as_ref().map_or(json!({ "status": "disabled" }), describe),
-        }
+        },
+        "departments": { "configured": configured, "circuits_open": open },
     });
     let status = if ready {
         StatusCode::OK
