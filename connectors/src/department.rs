@@ -119,10 +119,11 @@ impl Department {
     ) -> HashMap<String, Slot> {
         let mut waits: Vec<(String, Pending)> = Vec::with_capacity(ids.len());
         let mut claimed: Vec<(String, oneshot::Sender<Slot>)> = Vec::new();
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
         {
             let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
             for id in ids {
-                if waits.iter().any(|(seen, _)| seen == id) {
+                if !seen.insert(id) {
                     continue;
                 }
                 let key = (element, id.clone());
@@ -179,39 +180,35 @@ impl Department {
     ) -> HashMap<String, Slot> {
         let limits = &self.config.limits;
         let cache = cache.filter(|_| !limits.cache_ttl.is_zero());
-        let keys: Vec<String> = match cache {
-            Some(cache) => ids
-                .iter()
-                .map(|id| cache.key(&self.config.code, element.as_str(), id))
-                .collect(),
-            None => Vec::new(),
-        };
+        let key_of = |id: &str| cache.map(|c| c.key(&self.config.code, element.as_str(), id));
         let entries = match cache {
-            Some(cache) => cache.get(&keys).await,
+            Some(cache) => {
+                let keys: Vec<String> = ids.iter().filter_map(|id| key_of(id)).collect();
+                cache.get(&keys).await
+            }
             None => vec![None; ids.len()],
         };
         let now = Utc::now();
         let mut out = HashMap::with_capacity(ids.len());
         let mut stale = HashMap::new();
         let mut ask = Vec::new();
-        for ((id, entry), index) in ids.iter().zip(entries).zip(0..) {
+        for (id, entry) in ids.iter().zip(entries) {
             match entry {
                 Some(entry) if entry.is_fresh(limits.cache_ttl, now) => {
                     out.insert(id.clone(), Ok(fetched(entry, true, false)));
                 }
                 Some(entry) => {
                     stale.insert(id.clone(), entry);
-                    ask.push((id.clone(), index));
+                    ask.push(id.clone());
                 }
-                None => ask.push((id.clone(), index)),
+                None => ask.push(id.clone()),
             }
         }
         if ask.is_empty() {
             return out;
         }
-        let asked: Vec<String> = ask.iter().map(|(id, _)| id.clone()).collect();
         let mut to_cache = Vec::new();
-        for (chunk, answer) in self.upstream(element, &asked).await {
+        for (chunk, answer) in self.upstream(element, &ask).await {
             match answer {
                 Ok(mut records) => {
                     for id in chunk {
@@ -219,12 +216,8 @@ impl Department {
                             fetched_at: Utc::now(),
                             record: records.remove(&id),
                         };
-                        if let Some(key) = ask
-                            .iter()
-                            .find(|(asked, _)| *asked == id)
-                            .and_then(|(_, index)| keys.get(*index))
-                        {
-                            to_cache.push((key.clone(), entry.clone()));
+                        if let Some(key) = key_of(&id) {
+                            to_cache.push((key, entry.clone()));
                         }
                         out.insert(id, Ok(fetched(entry, false, false)));
                     }

@@ -199,21 +199,34 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Op
             Some(Err(error)) => failures.push(error),
         }
     }
-    if sources.is_empty() {
-        return match failures.into_iter().next() {
-            Some(error) => Err(department_error(&error)),
-            None => Ok(None),
-        };
+    // Nothing to show: the field is null, with the first failure as its error. Otherwise
+    // the failures are added beside the partial value.
+    let mut failures = failures.into_iter();
+    if sources.is_empty()
+        && let Some(first) = failures.next()
+    {
+        for error in failures {
+            add_error(ctx, &error);
+        }
+        return Err(department_error(&first));
     }
-    for error in &failures {
-        let error = department_error(error).into_server_error(ctx.item.pos);
-        ctx.add_error(ctx.set_error_path(error));
+    for error in failures {
+        add_error(ctx, &error);
+    }
+    if sources.is_empty() {
+        return Ok(None);
     }
     let value: T = serde_json::from_value(Value::Object(merged)).map_err(|error| {
         tracing::error!(%error, field = %T::TYPE.path(), "normalised record does not fit its type");
         ApiError::new(ErrorCode::Internal, "internal error").extend()
     })?;
     Ok(Some(value.with_sources(sources)))
+}
+
+/// Reports a department's failure at the current field, without failing the field.
+fn add_error(ctx: &Context<'_>, error: &DepartmentError) {
+    let error = department_error(error).into_server_error(ctx.item.pos);
+    ctx.add_error(ctx.set_error_path(error));
 }
 
 /// A department's failure as the client sees it: the code, the department, the reason.
