@@ -322,3 +322,38 @@ text_enum!(
         Witness => "WITNESS",
     }
 );
+
+text_enum!(
+    /// Where a department's summons stands: 报到 (report in), then act, then done.
+    SummonsStatus {
+        Summoned => "SUMMONED",
+        ReportedIn => "REPORTED_IN",
+        Acting => "ACTING",
+        Done => "DONE",
+        Declined => "DECLINED",
+        Overdue => "OVERDUE",
+    }
+);
+
+text_enum!(
+    /// What a timeline entry records; also the kind of a dispatch signal.
+    TimelineKind {
+        Reported => "REPORTED",
+        Accepted => "ACCEPTED",
+        Rejected => "REJECTED",
+        Returned => "RETURNED",
+        Escalated => "ESCALATED",
+        Whistle => "WHISTLE",
+        ReportIn => "REPORT_IN",
+        Declined => "DECLINED",
+        ExtensionRequested => "EXTENSION_REQUESTED",
+        ExtensionDecided => "EXTENSION_DECIDED",
+        Feedback => "FEEDBACK",
+        Resolved => "RESOLVED",
+        Evaluated => "EVALUATED",
+        Reopened => "REOPENED",
+        Closed => "CLOSED",
+        Overdue => "OVERDUE",
+        Supervision => "SUPERVISION",
+    }
+);

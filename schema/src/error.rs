@@ -33,6 +33,9 @@ pub enum ErrorCode {
     DatabaseUnavailable,
     /// The request took longer than the configured limit.
     Timeout,
+    /// The workflow change is not allowed in the event's (or summons') current state;
+    /// `extensions.currentState` says which. Nothing was changed.
+    InvalidTransition,
     /// A department system is down, slow, refusing calls, or its circuit is open; the
     /// error's `department` extension names it. Other fields are unaffected.
     DepartmentUnavailable,
@@ -44,7 +47,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -59,6 +62,7 @@ impl ErrorCode {
         Self::InvalidId,
         Self::DatabaseUnavailable,
         Self::Timeout,
+        Self::InvalidTransition,
         Self::DepartmentUnavailable,
         Self::DepartmentBadResponse,
         Self::Internal,
@@ -84,6 +88,7 @@ impl ErrorCode {
             Self::InvalidId => "INVALID_ID",
             Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
+            Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",
             Self::Internal => "INTERNAL",

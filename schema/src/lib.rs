@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod model;
 pub mod seed;
 pub mod store;
+pub mod workflow;
 
 pub use graphql::{DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, build_schema, catalog};
 pub use store::{Store, StoreError};

@@ -11,3 +11,4 @@ mod queries;
 mod resilience;
 mod scope;
 mod seed;
+mod workflow;

@@ -25,6 +25,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::InvalidTransition => StatusCode::CONFLICT,
         ErrorCode::DepartmentUnavailable | ErrorCode::DepartmentBadResponse => {
             StatusCode::BAD_GATEWAY
         }

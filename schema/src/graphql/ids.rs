@@ -15,10 +15,11 @@ pub enum NodeType {
     Thing,
     Organization,
     Event,
+    Summons,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 7] = [
+    const ALL: [NodeType; 8] = [
         Self::Jurisdiction,
         Self::Department,
         Self::Person,
@@ -26,6 +27,7 @@ impl NodeType {
         Self::Thing,
         Self::Organization,
         Self::Event,
+        Self::Summons,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl NodeType {
             Self::Thing => "Thing",
             Self::Organization => "Organization",
             Self::Event => "Event",
+            Self::Summons => "Summons",
         }
     }
 }

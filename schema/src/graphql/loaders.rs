@@ -17,6 +17,7 @@ use crate::model::{
     Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Thing,
 };
 use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
+use crate::workflow::Summons;
 
 pub type LoadError = Arc<StoreError>;
 
@@ -255,6 +256,40 @@ impl Loader<i64> for LinksOf {
     }
 }
 
+/// Summonses by id.
+pub struct SummonsById(Store);
+
+impl Loader<i64> for SummonsById {
+    type Value = Summons;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Summons>, LoadError> {
+        Ok(self
+            .0
+            .summonses_by_id(ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect())
+    }
+}
+
+/// The summonses of each event.
+pub struct SummonsesOf(Store);
+
+impl Loader<i64> for SummonsesOf {
+    type Value = Vec<Summons>;
+    type Error = LoadError;
+
+    async fn load(&self, event_ids: &[i64]) -> Result<HashMap<i64, Vec<Summons>>, LoadError> {
+        let mut found: HashMap<i64, Vec<Summons>> = HashMap::new();
+        for summons in self.0.summonses(event_ids).await? {
+            found.entry(summons.event_id).or_default().push(summons);
+        }
+        Ok(found)
+    }
+}
+
 /// The loaders of one entity type.
 pub struct EntityLoaders<E: Entity> {
     pub by_id: DataLoader<ById<E>>,
@@ -304,6 +339,8 @@ pub struct Loaders {
     pub event_links: DataLoader<LinksOf>,
     /// Department records, fetched through the connectors.
     pub upstream: DataLoader<Upstream>,
+    pub summons_by_id: DataLoader<SummonsById>,
+    pub summonses: DataLoader<SummonsesOf>,
     pub persons: EntityLoaders<Person>,
     pub places: EntityLoaders<Place>,
     pub things: EntityLoaders<Thing>,
@@ -331,6 +368,8 @@ impl Loaders {
             parties: batched(PartiesOf(store.clone()), window),
             links: batched(links(false), window),
             event_links: batched(links(true), window),
+            summons_by_id: batched(SummonsById(store.clone()), window),
+            summonses: batched(SummonsesOf(store.clone()), window),
             // One level's department records in one batch however many there are: the
             // departments' own `max_batch` does the chunking.
             upstream: batched(Upstream::new(federation.clone(), scope.clone()), window)

@@ -10,20 +10,22 @@ mod loaders;
 mod objects;
 mod query;
 mod resolve;
+mod workflow;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use connectors::Federation;
 
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 pub use query::QueryRoot;
+pub use workflow::MutationRoot;
 
 use crate::store::Store;
 
-pub type GovSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type GovSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// What a query may cost before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +50,7 @@ impl Default for QueryLimits {
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(store)
         .data(federation)
         .limit_depth(limits.max_depth)

@@ -85,6 +85,12 @@ impl QueryRoot {
             NodeType::Event => resolve::entity(ctx, Some(numeric()?))
                 .await?
                 .map(Node::Event),
+            NodeType::Summons => loaders(ctx)?
+                .summons_by_id
+                .load_one(numeric()?)
+                .await
+                .map_err(store_error)?
+                .map(Node::Summons),
         })
     }
 

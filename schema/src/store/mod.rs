@@ -78,7 +78,7 @@ impl Store {
     }
 
     /// The pool, for one statement: each call counts one.
-    fn executor(&self) -> &PgPool {
+    pub(crate) fn executor(&self) -> &PgPool {
         self.statements.fetch_add(1, Ordering::Relaxed);
         &self.pool
     }

@@ -121,6 +121,38 @@ impl Event {
     ) -> Result<Option<federated::ProcuratorialCase>> {
         federated::resolve(ctx, Owner::Event(self.id)).await
     }
+
+    /// Every change to the event, oldest first, after `after` (a cursor).
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<crate::workflow::TimelineEntry>> {
+        if !(1..=500).contains(&first) {
+            return Err(crate::error::ApiError::bad_input("first must be 1 to 500").into());
+        }
+        let after = match after {
+            Some(cursor) => cursor.parse::<i64>().map_err(|_| {
+                crate::error::ApiError::bad_input("`after` is not a timeline cursor")
+            })?,
+            None => 0,
+        };
+        resolve::store(ctx)?
+            .timeline(self.id, after, i64::from(first))
+            .await
+            .map_err(resolve::store_error)
+    }
+
+    /// The departments summoned to the event (吹哨), each with its state and deadlines.
+    async fn summonses(&self, ctx: &Context<'_>) -> Result<Vec<crate::workflow::Summons>> {
+        Ok(resolve::loaders(ctx)?
+            .summonses
+            .load_one(self.id)
+            .await
+            .map_err(resolve::store_error)?
+            .unwrap_or_default())
+    }
 }
 
 /// A person or an organization.

@@ -1,6 +1,7 @@
 use async_graphql::{ID, Interface};
 
 use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
+use crate::workflow::Summons;
 
 /// Anything with a global id, fetchable with `node(id:)`.
 #[derive(Interface)]
@@ -13,4 +14,5 @@ pub enum Node {
     Thing(Thing),
     Organization(Organization),
     Event(Event),
+    Summons(Summons),
 }

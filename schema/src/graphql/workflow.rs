@@ -1,0 +1,557 @@
+//! The workflow over GraphQL: the mutations of 吹哨/报到, the timeline and summonses of
+//! an event. Every mutation takes an `idempotencyKey`; a retry with the same key returns
+//! the first result (`replayed: true`) and changes nothing.
+
+use async_graphql::{
+    ComplexObject, Context, ErrorExtensions, ID, InputObject, Json, Object, Result, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+
+use super::ids::{NodeType, decode_numeric, encode};
+use super::resolve::{self, loaders, store_error};
+use crate::enums::{
+    EventCategory, EventChannel, ResolutionTier, SummonsStatus, TimelineKind, Urgency,
+};
+use crate::error::{ApiError, ErrorCode};
+use crate::model::{Department, Event};
+use crate::store::Store;
+use crate::workflow::{Actor, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError};
+
+/// A workflow failure as the client sees it.
+fn workflow_error(error: WorkflowError) -> async_graphql::Error {
+    match error {
+        WorkflowError::Invalid(invalid) => {
+            let current = invalid.current;
+            ApiError::new(ErrorCode::InvalidTransition, invalid.to_string())
+                .extend()
+                .extend_with(|_, e| e.set("currentState", current))
+        }
+        WorkflowError::NotFound(what) => {
+            ApiError::new(ErrorCode::NotFound, format!("no such {what}")).extend()
+        }
+        error @ (WorkflowError::KeyReused { .. } | WorkflowError::BadInput(_)) => {
+            ApiError::bad_input(error.to_string()).extend()
+        }
+        WorkflowError::Store(error) => store_error(error),
+    }
+}
+
+/// What a workflow mutation did.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct WorkflowPayload {
+    #[graphql(skip)]
+    event_id: i64,
+    /// The timeline entries the change appended, in order.
+    entries: Vec<TimelineEntry>,
+    /// True when this idempotency key had been used: nothing was done again, and this is
+    /// the first call's result.
+    replayed: bool,
+}
+
+#[ComplexObject]
+impl WorkflowPayload {
+    /// The event as it is now.
+    async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
+        resolve::entity(ctx, Some(self.event_id)).await
+    }
+}
+
+impl From<Outcome> for WorkflowPayload {
+    fn from(outcome: Outcome) -> Self {
+        Self {
+            event_id: outcome.event_id,
+            entries: outcome.entries,
+            replayed: outcome.replayed,
+        }
+    }
+}
+
+/// Who made a change.
+#[derive(SimpleObject)]
+pub struct TimelineActor {
+    name: String,
+    role: String,
+    department_code: Option<String>,
+}
+
+/// One change to an event or one of its summonses. Never changed once written; its
+/// `cursor` orders all entries of the platform.
+#[Object]
+impl TimelineEntry {
+    /// Resume subscriptions and lists after this.
+    async fn cursor(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    async fn kind(&self) -> TimelineKind {
+        self.kind
+    }
+
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    async fn actor(&self) -> TimelineActor {
+        TimelineActor {
+            name: self.actor.clone(),
+            role: self.actor_role.clone(),
+            department_code: self.actor_department.clone(),
+        }
+    }
+
+    /// The state before and after: the event's, or the summons' for summons entries.
+    async fn state_before(&self) -> Option<&str> {
+        self.state_before.as_deref()
+    }
+
+    async fn state_after(&self) -> Option<&str> {
+        self.state_after.as_deref()
+    }
+
+    /// What else the change carried: reasons, notes, deadlines, satisfaction.
+    async fn detail(&self) -> Json<serde_json::Value> {
+        Json(self.detail.clone())
+    }
+
+    /// The department the entry concerns (summoned, reporting in, ...).
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        match &self.department_code {
+            Some(code) => resolve::department(ctx, code).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
+        resolve::entity(ctx, Some(self.event_id)).await
+    }
+
+    async fn summons(&self, ctx: &Context<'_>) -> Result<Option<Summons>> {
+        let Some(id) = self.summons_id else {
+            return Ok(None);
+        };
+        loaders(ctx)?
+            .summons_by_id
+            .load_one(id)
+            .await
+            .map_err(store_error)
+    }
+}
+
+/// A department summoned by a whistle (吹哨), with its deadlines.
+#[Object]
+impl Summons {
+    pub async fn id(&self) -> ID {
+        encode(NodeType::Summons, self.id)
+    }
+
+    async fn status(&self) -> SummonsStatus {
+        self.status
+    }
+
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        resolve::department(ctx, &self.department_code).await
+    }
+
+    async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
+        resolve::entity(ctx, Some(self.event_id)).await
+    }
+
+    async fn report_in_due_at(&self) -> DateTime<Utc> {
+        self.report_in_due_at
+    }
+
+    async fn handling_due_at(&self) -> DateTime<Utc> {
+        self.handling_due_at
+    }
+
+    async fn reported_in_at(&self) -> Option<DateTime<Utc>> {
+        self.reported_in_at
+    }
+
+    async fn done_at(&self) -> Option<DateTime<Utc>> {
+        self.done_at
+    }
+
+    async fn decline_reason(&self) -> Option<&str> {
+        self.decline_reason.as_deref()
+    }
+
+    /// A pending request for more time (延期), until decided.
+    async fn extension_requested_until(&self) -> Option<DateTime<Utc>> {
+        self.extension_until
+    }
+
+    async fn feedback(&self) -> Option<&str> {
+        self.feedback.as_deref()
+    }
+}
+
+/// What a grid worker's terminal sends.
+#[derive(InputObject)]
+pub struct ReportEventInput {
+    pub idempotency_key: String,
+    /// Defaults to the description's first 30 characters.
+    pub title: Option<String>,
+    pub description: String,
+    pub category: EventCategory,
+    #[graphql(default_with = "Urgency::Normal")]
+    pub urgency: Urgency,
+    #[graphql(default_with = "EventChannel::GridTerminal")]
+    pub channel: EventChannel,
+    /// The grid where it happened.
+    pub grid_code: String,
+    pub place_id: Option<ID>,
+    pub reporter_id: Option<ID>,
+    /// Persons concerned (applicants).
+    #[graphql(default)]
+    pub party_ids: Vec<ID>,
+    /// Photo URLs taken on the terminal.
+    #[graphql(default)]
+    pub photos: Vec<String>,
+}
+
+/// One department to summon, with deadlines (defaults by the event's urgency).
+#[derive(InputObject)]
+pub struct SummonsInput {
+    pub department_code: String,
+    pub report_in_due_at: Option<DateTime<Utc>>,
+    pub handling_due_at: Option<DateTime<Utc>>,
+}
+
+pub struct MutationRoot;
+
+fn actor(ctx: &Context<'_>) -> Actor {
+    ctx.data_opt::<Actor>()
+        .cloned()
+        .unwrap_or_else(Actor::anonymous)
+}
+
+fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
+    resolve::store(ctx)
+}
+
+fn event_id(id: &ID) -> Result<i64> {
+    Ok(decode_numeric(id, NodeType::Event)?)
+}
+
+fn summons_id(id: &ID) -> Result<i64> {
+    Ok(decode_numeric(id, NodeType::Summons)?)
+}
+
+fn done(outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
+    outcome.map(Into::into).map_err(workflow_error)
+}
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// A new event, REPORTED.
+    async fn report_event(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportEventInput,
+    ) -> Result<WorkflowPayload> {
+        let person = |id: &ID| decode_numeric(id, NodeType::Person);
+        let description = input.description.trim().to_owned();
+        if description.is_empty() {
+            return Err(ApiError::bad_input("the description is empty").into());
+        }
+        let title = input
+            .title
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| description.chars().take(30).collect());
+        let event = NewEvent {
+            title,
+            description,
+            category: input.category,
+            channel: input.channel,
+            urgency: input.urgency,
+            jurisdiction_code: input.grid_code,
+            place_id: input
+                .place_id
+                .as_ref()
+                .map(|id| decode_numeric(id, NodeType::Place))
+                .transpose()?,
+            reporter_id: input.reporter_id.as_ref().map(person).transpose()?,
+            party_ids: input
+                .party_ids
+                .iter()
+                .map(person)
+                .collect::<Result<_, _>>()?,
+            photos: input.photos,
+        };
+        done(
+            store(ctx)?
+                .report_event(&input.idempotency_key, &actor(ctx), &event)
+                .await,
+        )
+    }
+
+    async fn accept_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        #[graphql(default)] note: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .accept_event(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    &note,
+                )
+                .await,
+        )
+    }
+
+    async fn reject_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        reason: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .reject_event(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    &reason,
+                )
+                .await,
+        )
+    }
+
+    /// 退回: back to the reporting level for more information.
+    async fn return_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        reason: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .return_event(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    &reason,
+                )
+                .await,
+        )
+    }
+
+    /// To the level above.
+    async fn escalate_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        reason: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .escalate_event(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    &reason,
+                )
+                .await,
+        )
+    }
+
+    /// 吹哨: summons departments to the event from `jurisdictionCode` (the summoning level).
+    async fn blow_whistle(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        jurisdiction_code: String,
+        #[graphql(default)] note: String,
+        summons: Vec<SummonsInput>,
+    ) -> Result<WorkflowPayload> {
+        let departments: Vec<Summon> = summons
+            .into_iter()
+            .map(|s| Summon {
+                department_code: s.department_code,
+                report_in_due_at: s.report_in_due_at,
+                handling_due_at: s.handling_due_at,
+            })
+            .collect();
+        done(
+            store(ctx)?
+                .blow_whistle(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    &jurisdiction_code,
+                    &note,
+                    &departments,
+                )
+                .await,
+        )
+    }
+
+    /// 报到: a summoned department reports in.
+    async fn report_in(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        summons_id: ID,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .report_in(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::summons_id(&summons_id)?,
+                )
+                .await,
+        )
+    }
+
+    async fn decline_summons(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        summons_id: ID,
+        reason: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .decline_summons(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::summons_id(&summons_id)?,
+                    &reason,
+                )
+                .await,
+        )
+    }
+
+    /// 延期: a department asks for more time.
+    async fn request_extension(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        summons_id: ID,
+        until: DateTime<Utc>,
+        reason: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .request_extension(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::summons_id(&summons_id)?,
+                    until,
+                    &reason,
+                )
+                .await,
+        )
+    }
+
+    /// The summoning level grants or refuses a request for more time.
+    async fn decide_extension(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        summons_id: ID,
+        grant: bool,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .decide_extension(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::summons_id(&summons_id)?,
+                    grant,
+                )
+                .await,
+        )
+    }
+
+    /// Progress from a summoned department; `done` ends its part.
+    async fn submit_feedback(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        summons_id: ID,
+        text: String,
+        #[graphql(default)] done: bool,
+    ) -> Result<WorkflowPayload> {
+        self::done(
+            store(ctx)?
+                .submit_feedback(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::summons_id(&summons_id)?,
+                    &text,
+                    done,
+                )
+                .await,
+        )
+    }
+
+    async fn resolve_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        tier: ResolutionTier,
+        #[graphql(default)] summary: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .resolve_event(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    tier,
+                    &summary,
+                )
+                .await,
+        )
+    }
+
+    /// 回访: the citizen's satisfaction (1–5) and comment; 1 or 2 reopens the event for
+    /// rework (重办) instead of letting it close.
+    async fn revisit(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        satisfaction: i16,
+        #[graphql(default)] comment: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .revisit(
+                    &idempotency_key,
+                    &actor(ctx),
+                    self::event_id(&event_id)?,
+                    satisfaction,
+                    &comment,
+                )
+                .await,
+        )
+    }
+
+    async fn close_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+    ) -> Result<WorkflowPayload> {
+        done(
+            store(ctx)?
+                .close_event(&idempotency_key, &actor(ctx), self::event_id(&event_id)?)
+                .await,
+        )
+    }
+}

@@ -1,0 +1,9 @@
+//! The dispatch workflow (吹哨/报到): events moved through their states, departments
+//! summoned and reporting in, every change appended to the event's timeline and the
+//! outbox in the same transaction. Mutations are idempotent by key.
+
+pub mod machine;
+mod store;
+
+pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub use store::{Actor, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError};
