@@ -261,6 +261,18 @@ async fn open_hotline_requests_become_events_once() {
         "the request on a grid outside the city is refused: {report}"
     );
 
+    // Each pulled event starts its timeline, written by the hotline, with one REPORTED entry.
+    let reported: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.kind, t.actor_role FROM timeline t JOIN hotline_requests h ON h.event_id = t.event_id
+         WHERE h.system_code = $1 ORDER BY t.id",
+    )
+    .bind(HOTLINE)
+    .fetch_all(&fixture.pool)
+    .await
+    .expect("read the timeline");
+    assert_eq!(reported.len(), events.len());
+    assert!(reported.iter().all(|(kind, role)| kind == "REPORTED" && role == "HOTLINE"));
+
     let again = fixture.round().await;
     assert!(again.is_ok(), "{again}");
     assert_eq!(again.pulled.map(|p| p.created.len()), Some(0));

@@ -173,6 +173,24 @@ impl Store {
             transaction.rollback().await?;
             return Ok(None);
         }
+        let system = crate::workflow::Actor {
+            name: new.system_code.clone(),
+            role: "HOTLINE".to_owned(),
+            department: None,
+        };
+        let detail = serde_json::json!({
+            "channel": EventChannel::Hotline12345.as_str(),
+            "serviceRequestId": new.service_request_id,
+        });
+        crate::workflow::record_reported(
+            &mut transaction,
+            &system,
+            event_id,
+            &new.jurisdiction_code,
+            detail,
+        )
+        .await?;
+        self.count_statement();
         transaction.commit().await?;
         Ok(claimed)
     }

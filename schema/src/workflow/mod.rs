@@ -6,4 +6,5 @@ pub mod machine;
 mod store;
 
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub(crate) use store::record_reported;
 pub use store::{Actor, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError};

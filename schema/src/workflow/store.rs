@@ -896,6 +896,17 @@ async fn set_event_status(
 }
 
 async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<(), WorkflowError> {
+    let id = insert_entry(&mut change.transaction, change.actor, entry).await?;
+    change.entries.push(id);
+    Ok(())
+}
+
+/// Appends one timeline entry and its outbox row (the caller holds the workflow lock).
+async fn insert_entry(
+    transaction: &mut Transaction<'static, Postgres>,
+    actor: &Actor,
+    entry: Entry<'_>,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
            department_code, jurisdiction_code, state_before, state_after, detail) \
@@ -904,22 +915,47 @@ async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<(), Workflo
     .bind(entry.event_id)
     .bind(entry.summons_id)
     .bind(entry.kind)
-    .bind(&change.actor.name)
-    .bind(&change.actor.role)
-    .bind(&change.actor.department)
+    .bind(&actor.name)
+    .bind(&actor.role)
+    .bind(&actor.department)
     .bind(entry.department)
     .bind(entry.jurisdiction)
     .bind(entry.before)
     .bind(entry.after)
     .bind(entry.detail)
-    .fetch_one(&mut *change.transaction)
+    .fetch_one(&mut **transaction)
     .await?;
     sqlx::query("INSERT INTO outbox (timeline_id) VALUES ($1)")
         .bind(id)
-        .execute(&mut *change.transaction)
+        .execute(&mut **transaction)
         .await?;
-    change.entries.push(id);
-    Ok(())
+    Ok(id)
+}
+
+/// Records, in the caller's transaction, an event the platform filed itself (a request
+/// pulled from the 12345 hotline): its REPORTED entry, under the workflow lock.
+pub(crate) async fn record_reported(
+    transaction: &mut Transaction<'static, Postgres>,
+    actor: &Actor,
+    event_id: i64,
+    jurisdiction_code: &str,
+    detail: Value,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WORKFLOW_LOCK)
+        .execute(&mut **transaction)
+        .await?;
+    let entry = Entry {
+        event_id,
+        summons_id: None,
+        kind: TimelineKind::Reported,
+        department: None,
+        jurisdiction: jurisdiction_code,
+        before: None,
+        after: Some(EventStatus::Reported.as_str()),
+        detail,
+    };
+    insert_entry(transaction, actor, entry).await
 }
 
 /// A foreign-key violation is the caller's mistake (a place, person or department that
