@@ -42,6 +42,9 @@ pub struct Application {
     store: Store,
     /// The open311 systems (the 12345 hotline) synced in the background while serving.
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
+    deadline_check: std::time::Duration,
+    /// The store background jobs use.
+    jobs: Store,
 }
 
 impl Application {
@@ -66,8 +69,9 @@ impl Application {
             departments = departments.len(),
             "department connectors ready"
         );
-        // The hotline job's statements are counted apart from the requests'.
-        let hotlines = crate::hotline::syncs(federation.departments(), &Store::new(pool.clone()))?;
+        // Background jobs' statements are counted apart from the requests'.
+        let jobs = Store::new(pool.clone());
+        let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
         let store = Store::new(pool);
         let state = AppState::new(Shared {
             schema: build_schema(
@@ -98,6 +102,8 @@ impl Application {
             router: router(state, config),
             store,
             hotlines,
+            deadline_check: config.workflow.deadline_check(),
+            jobs,
         })
     }
 
@@ -119,6 +125,8 @@ impl Application {
         tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
         // Stops with the server, when dropped.
         let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
+        let _deadlines =
+            crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

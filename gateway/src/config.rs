@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub dataloader: DataloaderConfig,
     pub departments: DepartmentsConfig,
+    pub workflow: WorkflowConfig,
     /// Origins allowed to call the API from a browser (CORS); empty allows none.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -36,6 +37,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             dataloader: DataloaderConfig::default(),
             departments: DepartmentsConfig::default(),
+            workflow: WorkflowConfig::default(),
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -58,6 +60,28 @@ impl Default for DatabaseConfig {
             acquire_timeout_ms: 3_000,
             migrate_on_start: true,
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowConfig {
+    /// How often summonses are checked for passed deadlines (督办); 0 disables the check
+    /// on this replica.
+    pub deadline_check_ms: u64,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            deadline_check_ms: 10_000,
+        }
+    }
+}
+
+impl WorkflowConfig {
+    pub fn deadline_check(&self) -> Duration {
+        Duration::from_millis(self.deadline_check_ms)
     }
 }
 

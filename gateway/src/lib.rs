@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod database;
+mod deadlines;
 pub mod hotline;
 mod http;
 mod scope;

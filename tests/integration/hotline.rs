@@ -271,7 +271,11 @@ async fn open_hotline_requests_become_events_once() {
     .await
     .expect("read the timeline");
     assert_eq!(reported.len(), events.len());
-    assert!(reported.iter().all(|(kind, role)| kind == "REPORTED" && role == "HOTLINE"));
+    assert!(
+        reported
+            .iter()
+            .all(|(kind, role)| kind == "REPORTED" && role == "HOTLINE")
+    );
 
     let again = fixture.round().await;
     assert!(again.is_ok(), "{again}");

@@ -447,3 +447,77 @@ async fn departments_decline_or_ask_for_more_time() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_passed_deadline_fires_once_with_two_replicas_watching() {
+    let database = crate::helpers::seeded_database().await;
+    let mut config = crate::helpers::test_config(&database);
+    config.workflow.deadline_check_ms = 100;
+    let first = TestGateway::spawn_with(config.clone(), database.clone()).await;
+    let second = TestGateway::spawn_with(config, database).await;
+
+    let event = report(&first, "report-6").await["event"]["id"].clone();
+    mutate(
+        &first,
+        "acceptEvent",
+        ", eventId: $event",
+        json!({ "key": "accept-6", "event": event }),
+    )
+    .await;
+    // 安全隐患 at a township (白泉镇 in 东辽县): the fire brigade should have reported in an hour ago.
+    let township: String = sqlx::query_scalar(
+        "SELECT code FROM jurisdictions WHERE parent_code = '220422' ORDER BY code LIMIT 1",
+    )
+    .fetch_one(&mut first.database().await)
+    .await
+    .expect("a township of 东辽县");
+    let past =
+        (sqlx::types::chrono::Utc::now() - std::time::Duration::from_secs(3_600)).to_rfc3339();
+    let whistle = mutate(
+        &second,
+        "blowWhistle",
+        &format!(
+            ", eventId: $event, jurisdictionCode: \"{township}\",
+               summons: [{{ departmentCode: \"220422-XJ\", reportInDueAt: \"{past}\" }}]"
+        ),
+        json!({ "key": "whistle-6", "event": event }),
+    )
+    .await;
+    let summons = whistle["entries"][0]["summons"]["id"].clone();
+
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let data = first
+            .query(
+                "query($id: ID!) { node(id: $id) { ... on Summons { status } } }",
+                json!({ "id": summons }),
+            )
+            .await;
+        status = data["node"]["status"].clone();
+        if status == "OVERDUE" {
+            break;
+        }
+    }
+    assert_eq!(status, "OVERDUE");
+    // Several more rounds of both replicas: still one of each.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let entries = timeline(&second, &event).await;
+    assert_eq!(
+        kinds(&entries),
+        ["REPORTED", "ACCEPTED", "WHISTLE", "OVERDUE", "SUPERVISION"]
+    );
+    let data = second
+        .query(
+            "query($id: ID!) { event(id: $id) { timeline(first: 10) { kind actor { name role } detail } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    let supervision = &data["event"]["timeline"][4];
+    assert_eq!(supervision["actor"]["role"], "SYSTEM");
+    assert_eq!(
+        supervision["detail"]["supervisor"], "220422",
+        "the level above the township"
+    );
+    assert_eq!(supervision["detail"]["overdue"]["missed"], "reportIn");
+}

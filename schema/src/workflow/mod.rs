@@ -2,6 +2,7 @@
 //! summoned and reporting in, every change appended to the event's timeline and the
 //! outbox in the same transaction. Mutations are idempotent by key.
 
+mod deadlines;
 pub mod machine;
 mod store;
 

@@ -14,7 +14,7 @@ use crate::enums::{
 use crate::store::{Store, StoreError};
 
 /// The advisory lock every workflow transaction holds while it appends to the timeline.
-const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
+pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 
 /// Who makes a change. Until authentication exists every change is anonymous.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,15 +143,15 @@ enum Begun<'a> {
 }
 
 /// One entry to append.
-struct Entry<'a> {
-    event_id: i64,
-    summons_id: Option<i64>,
-    kind: TimelineKind,
-    department: Option<&'a str>,
-    jurisdiction: &'a str,
-    before: Option<&'a str>,
-    after: Option<&'a str>,
-    detail: Value,
+pub(super) struct Entry<'a> {
+    pub event_id: i64,
+    pub summons_id: Option<i64>,
+    pub kind: TimelineKind,
+    pub department: Option<&'a str>,
+    pub jurisdiction: &'a str,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+    pub detail: Value,
 }
 
 impl Store {
@@ -902,7 +902,7 @@ async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<(), Workflo
 }
 
 /// Appends one timeline entry and its outbox row (the caller holds the workflow lock).
-async fn insert_entry(
+pub(super) async fn insert_entry(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
     entry: Entry<'_>,

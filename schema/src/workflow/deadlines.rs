@@ -1,0 +1,103 @@
+//! 督办: summonses past their report-in or handling deadline become OVERDUE, and the level
+//! above the summoning jurisdiction gets a SUPERVISION entry. Each deadline fires once,
+//! whatever the number of replicas watching: the summons changes state in the same
+//! transaction, rows are claimed with `FOR UPDATE SKIP LOCKED`, and every append holds
+//! the workflow lock.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::machine::{self, SummonsAction};
+use super::store::{Actor, Entry, WORKFLOW_LOCK, insert_entry};
+use crate::enums::{SummonsStatus, TimelineKind};
+use crate::store::{Store, StoreError};
+
+/// A summons whose deadline has passed, as claimed.
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: i64,
+    event_id: i64,
+    department_code: String,
+    status: SummonsStatus,
+    report_in_due_at: DateTime<Utc>,
+    handling_due_at: DateTime<Utc>,
+    summoned_by: String,
+    supervisor: Option<String>,
+    event_jurisdiction: String,
+}
+
+/// The watcher itself, as timeline entries name it.
+fn watcher() -> Actor {
+    Actor {
+        name: "督办".to_owned(),
+        role: "SYSTEM".to_owned(),
+        department: None,
+    }
+}
+
+impl Store {
+    /// Marks up to `limit` summonses overdue as of `now`; returns how many.
+    pub async fn mark_overdue(&self, now: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
+        let mut transaction = self.executor().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WORKFLOW_LOCK)
+            .execute(&mut *transaction)
+            .await?;
+        let due: Vec<Due> = sqlx::query_as(
+            "SELECT s.id, s.event_id, s.department_code, s.status, s.report_in_due_at, \
+                    s.handling_due_at, w.jurisdiction_code AS summoned_by, \
+                    j.parent_code AS supervisor, e.jurisdiction_code AS event_jurisdiction \
+             FROM summonses s \
+             JOIN whistles w ON w.id = s.whistle_id \
+             JOIN jurisdictions j ON j.code = w.jurisdiction_code \
+             JOIN events e ON e.id = s.event_id \
+             WHERE (s.status = 'SUMMONED' AND s.report_in_due_at < $1) \
+                OR (s.status IN ('REPORTED_IN', 'ACTING') AND s.handling_due_at < $1) \
+             ORDER BY s.id LIMIT $2 \
+             FOR UPDATE OF s SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *transaction)
+        .await?;
+        let actor = watcher();
+        for summons in &due {
+            let Ok(next) = machine::summons(summons.status, SummonsAction::MarkOverdue) else {
+                continue;
+            };
+            let missed = if summons.status == SummonsStatus::Summoned {
+                ("reportIn", summons.report_in_due_at)
+            } else {
+                ("handling", summons.handling_due_at)
+            };
+            sqlx::query("UPDATE summonses SET status = $2, updated_at = now() WHERE id = $1")
+                .bind(summons.id)
+                .bind(next)
+                .execute(&mut *transaction)
+                .await?;
+            let detail =
+                json!({ "missed": missed.0, "dueAt": missed.1, "summonedBy": summons.summoned_by });
+            for (kind, detail) in [
+                (TimelineKind::Overdue, detail.clone()),
+                (
+                    TimelineKind::Supervision,
+                    json!({ "supervisor": summons.supervisor, "overdue": detail }),
+                ),
+            ] {
+                let entry = Entry {
+                    event_id: summons.event_id,
+                    summons_id: Some(summons.id),
+                    kind,
+                    department: Some(&summons.department_code),
+                    jurisdiction: &summons.event_jurisdiction,
+                    before: Some(summons.status.as_str()),
+                    after: Some(next.as_str()),
+                    detail,
+                };
+                insert_entry(&mut transaction, &actor, entry).await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(due.len())
+    }
+}
