@@ -45,6 +45,9 @@ pub struct Application {
     deadline_check: std::time::Duration,
     /// The store background jobs use.
     jobs: Store,
+    signals: Arc<schema::workflow::SignalHub>,
+    /// Redis and the doorbell channel, when configured.
+    doorbell: Option<(redis::Client, String)>,
 }
 
 impl Application {
@@ -71,6 +74,7 @@ impl Application {
         );
         // Background jobs' statements are counted apart from the requests'.
         let jobs = Store::new(pool.clone());
+        let signals = schema::workflow::SignalHub::new(jobs.clone());
         let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
         let store = Store::new(pool);
         let state = AppState::new(Shared {
@@ -81,7 +85,8 @@ impl Application {
             ),
             store: store.clone(),
             federation,
-            redis,
+            signals: signals.clone(),
+            redis: redis.clone(),
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
         });
@@ -104,6 +109,13 @@ impl Application {
             hotlines,
             deadline_check: config.workflow.deadline_check(),
             jobs,
+            signals,
+            doorbell: redis.map(|client| {
+                (
+                    client,
+                    format!("{}signals", config.departments.cache_prefix),
+                )
+            }),
         })
     }
 
@@ -127,6 +139,11 @@ impl Application {
         let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
         let _deadlines =
             crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
+        let _signals = crate::signals::SignalJobs::start(
+            self.signals.clone(),
+            self.jobs.clone(),
+            self.doorbell.clone(),
+        );
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

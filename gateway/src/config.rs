@@ -168,6 +168,8 @@ pub struct LimitsConfig {
     pub max_selections: usize,
     /// Longest a GraphQL request may run.
     pub request_timeout_ms: u64,
+    /// How long a WebSocket client has to send `connection_init` (then: close 4408).
+    pub ws_init_timeout_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -179,6 +181,7 @@ impl Default for LimitsConfig {
             max_complexity: query.max_complexity,
             max_selections: query.max_selections,
             request_timeout_ms: 30_000,
+            ws_init_timeout_ms: 10_000,
         }
     }
 }
@@ -194,6 +197,10 @@ impl LimitsConfig {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    pub fn ws_init_timeout(&self) -> Duration {
+        Duration::from_millis(self.ws_init_timeout_ms)
     }
 }
 
@@ -359,6 +366,7 @@ impl Config {
             ("limits.max_complexity", self.limits.max_complexity as u64),
             ("limits.max_selections", self.limits.max_selections as u64),
             ("limits.request_timeout_ms", self.limits.request_timeout_ms),
+            ("limits.ws_init_timeout_ms", self.limits.ws_init_timeout_ms),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(file_origin, key, "must be greater than 0"));

@@ -9,6 +9,7 @@ mod deadlines;
 pub mod hotline;
 mod http;
 mod scope;
+mod signals;
 
 pub use app::{Application, StartError, load_departments, shutdown_signal};
 pub use config::Config;

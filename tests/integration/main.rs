@@ -11,4 +11,5 @@ mod queries;
 mod resilience;
 mod scope;
 mod seed;
+mod subscriptions;
 mod workflow;

@@ -202,7 +202,8 @@ async fn execute(
             &state.federation,
             scope_for(headers),
             state.batch_window,
-        ));
+        ))
+        .data(state.signals.clone());
     if let Some(name) = request.operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);
     }

@@ -5,10 +5,12 @@ mod graphiql;
 mod graphql;
 mod health;
 mod negotiate;
+mod ws;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -31,6 +33,7 @@ pub struct Shared {
     pub schema: GovSchema,
     pub store: Store,
     pub federation: Arc<connectors::Federation>,
+    pub signals: Arc<schema::workflow::SignalHub>,
     pub redis: Option<redis::Client>,
     pub limits: LimitsConfig,
     pub batch_window: std::time::Duration,
@@ -52,7 +55,7 @@ impl AppState {
 
 pub fn router(state: AppState, config: &Config) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let graphql = get(graphql::get).post(graphql::post).fallback(|| async {
+    let graphql = get(get_or_upgrade).post(graphql::post).fallback(|| async {
         Refusal::new(
             ErrorCode::MethodNotAllowed,
             "use GET for queries or POST for any operation",
@@ -82,6 +85,22 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 }))
                 .layer(cors(&config.cors_allowed_origins)),
         )
+}
+
+/// GET /graphql: a WebSocket upgrade for subscriptions, else a query over GET.
+async fn get_or_upgrade(
+    state: State<AppState>,
+    headers: axum::http::HeaderMap,
+    upgrade: Result<
+        axum::extract::WebSocketUpgrade,
+        axum::extract::ws::rejection::WebSocketUpgradeRejection,
+    >,
+    query: axum::extract::RawQuery,
+) -> axum::response::Response {
+    match upgrade {
+        Ok(upgrade) => ws::upgrade(state, headers, upgrade).await,
+        Err(_) => graphql::get(state, headers, query).await,
+    }
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

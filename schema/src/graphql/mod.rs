@@ -10,22 +10,24 @@ mod loaders;
 mod objects;
 mod query;
 mod resolve;
+mod subscription;
 mod workflow;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use connectors::Federation;
 
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders};
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 pub use workflow::MutationRoot;
 
 use crate::store::Store;
 
-pub type GovSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type GovSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What a query may cost before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +52,7 @@ impl Default for QueryLimits {
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(store)
         .data(federation)
         .limit_depth(limits.max_depth)

@@ -239,7 +239,11 @@ fn summons_id(id: &ID) -> Result<i64> {
     Ok(decode_numeric(id, NodeType::Summons)?)
 }
 
-fn done(outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
+/// The payload, having told this replica's signal hub to look for the new entries.
+fn done(ctx: &Context<'_>, outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
+    if let Ok(hub) = ctx.data::<std::sync::Arc<crate::workflow::SignalHub>>() {
+        hub.poke();
+    }
     outcome.map(Into::into).map_err(workflow_error)
 }
 
@@ -281,6 +285,7 @@ impl MutationRoot {
             photos: input.photos,
         };
         done(
+            ctx,
             store(ctx)?
                 .report_event(&input.idempotency_key, &actor(ctx), &event)
                 .await,
@@ -295,6 +300,7 @@ impl MutationRoot {
         #[graphql(default)] note: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .accept_event(
                     &idempotency_key,
@@ -314,6 +320,7 @@ impl MutationRoot {
         reason: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .reject_event(
                     &idempotency_key,
@@ -334,6 +341,7 @@ impl MutationRoot {
         reason: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .return_event(
                     &idempotency_key,
@@ -354,6 +362,7 @@ impl MutationRoot {
         reason: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .escalate_event(
                     &idempotency_key,
@@ -384,6 +393,7 @@ impl MutationRoot {
             })
             .collect();
         done(
+            ctx,
             store(ctx)?
                 .blow_whistle(
                     &idempotency_key,
@@ -405,6 +415,7 @@ impl MutationRoot {
         summons_id: ID,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .report_in(
                     &idempotency_key,
@@ -423,6 +434,7 @@ impl MutationRoot {
         reason: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .decline_summons(
                     &idempotency_key,
@@ -444,6 +456,7 @@ impl MutationRoot {
         reason: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .request_extension(
                     &idempotency_key,
@@ -465,6 +478,7 @@ impl MutationRoot {
         grant: bool,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .decide_extension(
                     &idempotency_key,
@@ -486,6 +500,7 @@ impl MutationRoot {
         #[graphql(default)] done: bool,
     ) -> Result<WorkflowPayload> {
         self::done(
+            ctx,
             store(ctx)?
                 .submit_feedback(
                     &idempotency_key,
@@ -507,6 +522,7 @@ impl MutationRoot {
         #[graphql(default)] summary: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .resolve_event(
                     &idempotency_key,
@@ -530,6 +546,7 @@ impl MutationRoot {
         #[graphql(default)] comment: String,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .revisit(
                     &idempotency_key,
@@ -549,6 +566,7 @@ impl MutationRoot {
         event_id: ID,
     ) -> Result<WorkflowPayload> {
         done(
+            ctx,
             store(ctx)?
                 .close_event(&idempotency_key, &actor(ctx), self::event_id(&event_id)?)
                 .await,

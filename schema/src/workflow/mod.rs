@@ -4,8 +4,12 @@
 
 mod deadlines;
 pub mod machine;
+mod signals;
 mod store;
 
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub use signals::{SignalFilter, SignalHub};
 pub(crate) use store::record_reported;
-pub use store::{Actor, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError};
+pub use store::{
+    Actor, NewEvent, Outcome, PublishError, Summon, Summons, TimelineEntry, WorkflowError,
+};

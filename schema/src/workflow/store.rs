@@ -260,6 +260,72 @@ impl Store {
         .await?)
     }
 
+    /// Publishes up to `limit` outbox entries with `publish` (given the newest cursor) and
+    /// marks them published, all or nothing; returns how many. Rows another replica is
+    /// publishing are skipped.
+    pub async fn publish_outbox<F, Fut, E>(
+        &self,
+        limit: i64,
+        publish: F,
+    ) -> Result<usize, PublishError<E>>
+    where
+        F: FnOnce(i64) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+    {
+        let mut transaction = self.executor().begin().await.map_err(store_failure)?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT timeline_id FROM outbox WHERE published_at IS NULL \
+             ORDER BY timeline_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(limit)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(store_failure)?;
+        let Some(newest) = ids.last().copied() else {
+            return Ok(0);
+        };
+        publish(newest).await.map_err(PublishError::Publish)?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE timeline_id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *transaction)
+            .await
+            .map_err(store_failure)?;
+        transaction.commit().await.map_err(store_failure)?;
+        Ok(ids.len())
+    }
+
+    /// The newest timeline entry's id (0 when there is none).
+    pub async fn last_timeline_id(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM timeline")
+                .fetch_one(self.executor())
+                .await?,
+        )
+    }
+
+    /// Entries matching `filter` after `after`, oldest first, at most `limit`.
+    pub async fn timeline_after(
+        &self,
+        filter: &super::signals::SignalFilter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE id > $1 \
+               AND ($2::bigint IS NULL OR event_id = $2) \
+               AND ($3::text IS NULL OR department_code = $3) \
+               AND ($4::text IS NULL OR (jurisdiction_code >= $4 AND jurisdiction_code < $4 || '~')) \
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(after)
+        .bind(filter.event_id)
+        .bind(filter.department_code.as_deref())
+        .bind(filter.jurisdiction_prefix.as_deref())
+        .bind(limit)
+        .fetch_all(self.executor())
+        .await?)
+    }
+
     /// The summonses of events, by event.
     pub async fn summonses(&self, event_ids: &[i64]) -> Result<Vec<Summons>, StoreError> {
         Ok(sqlx::query_as(&format!(
@@ -956,6 +1022,19 @@ pub(crate) async fn record_reported(
         detail,
     };
     insert_entry(transaction, actor, entry).await
+}
+
+/// Why outbox entries were not published; they stay in the outbox for the next try.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError<E> {
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("publishing failed: {0}")]
+    Publish(E),
+}
+
+fn store_failure<E>(error: sqlx::Error) -> PublishError<E> {
+    PublishError::Store(error.into())
 }
 
 /// A foreign-key violation is the caller's mistake (a place, person or department that

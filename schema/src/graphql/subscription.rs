@@ -1,0 +1,84 @@
+//! Live signals of the workflow: a department's or a jurisdiction's dispatch signals, and
+//! one event's timeline. Each starts after the cursor given (replaying what was missed
+//! from PostgreSQL), then follows live, in order, with no gaps and no duplicates.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription};
+use futures_util::{Stream, StreamExt};
+
+use super::ids::{NodeType, decode_numeric};
+use super::resolve::store_error;
+use crate::error::{ApiError, ErrorCode};
+use crate::workflow::{SignalFilter, SignalHub, TimelineEntry};
+
+pub struct SubscriptionRoot;
+
+fn hub<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SignalHub>> {
+    ctx.data::<Arc<SignalHub>>().map_err(|_| {
+        ApiError::new(ErrorCode::Internal, "subscriptions are not served here").extend()
+    })
+}
+
+fn cursor(after: Option<ID>) -> Result<i64> {
+    match after {
+        None => Ok(0),
+        Some(cursor) => cursor
+            .parse::<i64>()
+            .ok()
+            .filter(|c| *c >= 0)
+            .ok_or_else(|| ApiError::bad_input("`after` is not a timeline cursor").into()),
+    }
+}
+
+fn entries(
+    hub: &Arc<SignalHub>,
+    filter: SignalFilter,
+    after: i64,
+) -> impl Stream<Item = Result<TimelineEntry>> + use<> {
+    hub.follow(filter, after)
+        .map(|entry| entry.map_err(store_error))
+}
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// 吹哨/报到 signals: the entries concerning a department (whistles summoning it, its
+    /// report-ins, overdue and supervision notices), or every entry of events in a
+    /// jurisdiction subtree; both given, the entries meeting both. `after`: the last
+    /// cursor seen (omit it to start from the beginning of the timeline).
+    async fn dispatch_signals(
+        &self,
+        ctx: &Context<'_>,
+        department_code: Option<String>,
+        jurisdiction_code: Option<String>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
+        if department_code.is_none() && jurisdiction_code.is_none() {
+            return Err(
+                ApiError::bad_input("give a departmentCode, a jurisdictionCode, or both").into(),
+            );
+        }
+        let filter = SignalFilter {
+            event_id: None,
+            department_code,
+            jurisdiction_prefix: jurisdiction_code
+                .as_deref()
+                .map(|code| connectors::subtree_prefix(code).to_owned()),
+        };
+        Ok(entries(hub(ctx)?, filter, cursor(after)?))
+    }
+
+    /// One event's timeline entries after `after`, then live.
+    async fn event_timeline(
+        &self,
+        ctx: &Context<'_>,
+        event_id: ID,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
+        let filter = SignalFilter {
+            event_id: Some(decode_numeric(&event_id, NodeType::Event)?),
+            ..SignalFilter::default()
+        };
+        Ok(entries(hub(ctx)?, filter, cursor(after)?))
+    }
+}

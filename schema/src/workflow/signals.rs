@@ -1,0 +1,191 @@
+//! Delivery of timeline entries to subscribers, losing nothing. PostgreSQL is the source:
+//! entries get their ids in commit order (every append holds the workflow lock), so
+//! "everything after cursor N" is a complete, ordered answer at any moment. Each replica
+//! runs one [`SignalHub`]: it reads what was appended since it last looked — when poked
+//! (by a local mutation, or by the Redis doorbell the relay rings for every replica) and
+//! every `period` anyway — and broadcasts it to its subscribers. A subscriber replays from
+//! PostgreSQL after its cursor, then follows the broadcast, skipping what it has already
+//! seen; should it fall behind the broadcast, it replays again.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use futures_util::Stream;
+use tokio::sync::{Notify, broadcast};
+
+use super::store::TimelineEntry;
+use crate::store::{Store, StoreError};
+
+/// Entries a subscriber may fall behind by before it replays from PostgreSQL.
+const BROADCAST_CAPACITY: usize = 4_096;
+/// Entries read per query.
+const PAGE: i64 = 1_000;
+/// `last` before the hub has read where the timeline ends.
+const UNKNOWN: i64 = -1;
+
+/// Which entries a subscriber follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignalFilter {
+    pub event_id: Option<i64>,
+    /// Entries concerning this department (summoned, reporting in, overdue, ...).
+    pub department_code: Option<String>,
+    /// Entries of events in this jurisdiction subtree (a code prefix).
+    pub jurisdiction_prefix: Option<String>,
+}
+
+impl SignalFilter {
+    fn matches(&self, entry: &TimelineEntry) -> bool {
+        self.event_id.is_none_or(|id| entry.event_id == id)
+            && self
+                .department_code
+                .as_ref()
+                .is_none_or(|code| entry.department_code.as_ref() == Some(code))
+            && self
+                .jurisdiction_prefix
+                .as_ref()
+                .is_none_or(|prefix| entry.jurisdiction_code.starts_with(prefix.as_str()))
+    }
+}
+
+pub struct SignalHub {
+    store: Store,
+    sender: broadcast::Sender<Arc<TimelineEntry>>,
+    /// The last entry broadcast.
+    last: AtomicI64,
+    poked: Notify,
+}
+
+impl SignalHub {
+    /// A hub that, once running, broadcasts what is appended from then on.
+    pub fn new(store: Store) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            sender: broadcast::channel(BROADCAST_CAPACITY).0,
+            last: AtomicI64::new(UNKNOWN),
+            poked: Notify::new(),
+        })
+    }
+
+    /// Something was appended: look now rather than at the next period.
+    pub fn poke(&self) {
+        self.poked.notify_one();
+    }
+
+    /// Subscribers on this replica.
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+
+    /// Broadcasts new entries whenever poked, and every `period`; runs until dropped.
+    pub async fn run(self: Arc<Self>, period: Duration) {
+        if let Err(error) = self.pump().await {
+            tracing::warn!(%error, "reading the timeline failed; retrying");
+        }
+        loop {
+            tokio::select! {
+                () = self.poked.notified() => {}
+                () = tokio::time::sleep(period) => {}
+            }
+            if let Err(error) = self.pump().await {
+                tracing::warn!(%error, "reading new timeline entries failed; retrying");
+            }
+        }
+    }
+
+    async fn pump(&self) -> Result<(), StoreError> {
+        if self.last.load(Ordering::Acquire) == UNKNOWN {
+            let last = self.store.last_timeline_id().await?;
+            self.last.store(last, Ordering::Release);
+        }
+        loop {
+            let after = self.last.load(Ordering::Acquire);
+            let entries = self
+                .store
+                .timeline_after(&SignalFilter::default(), after, PAGE)
+                .await?;
+            let count = entries.len();
+            for entry in entries {
+                self.last.store(entry.id, Ordering::Release);
+                // No subscriber is not an error.
+                let _ = self.sender.send(Arc::new(entry));
+            }
+            if (count as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The entries matching `filter` after `after`, in order, then live, for as long as
+    /// the stream is polled. A store failure ends the stream with it.
+    pub fn follow(
+        self: &Arc<Self>,
+        filter: SignalFilter,
+        after: i64,
+    ) -> impl Stream<Item = Result<TimelineEntry, StoreError>> + Send + use<> {
+        // Subscribed before the replay: whatever is broadcast from now on is received,
+        // and whatever was broadcast before is in the replay.
+        let state = Follow {
+            hub: Arc::clone(self),
+            receiver: self.sender.subscribe(),
+            filter,
+            last: after,
+            buffer: VecDeque::new(),
+            replay: true,
+            failed: false,
+        };
+        futures_util::stream::unfold(state, Follow::next)
+    }
+}
+
+struct Follow {
+    hub: Arc<SignalHub>,
+    receiver: broadcast::Receiver<Arc<TimelineEntry>>,
+    filter: SignalFilter,
+    last: i64,
+    buffer: VecDeque<TimelineEntry>,
+    replay: bool,
+    failed: bool,
+}
+
+impl Follow {
+    async fn next(mut self) -> Option<(Result<TimelineEntry, StoreError>, Self)> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if let Some(entry) = self.buffer.pop_front() {
+                self.last = entry.id;
+                return Some((Ok(entry), self));
+            }
+            if self.replay {
+                match self
+                    .hub
+                    .store
+                    .timeline_after(&self.filter, self.last, PAGE)
+                    .await
+                {
+                    Ok(entries) => {
+                        self.replay = entries.len() as i64 == PAGE;
+                        self.buffer.extend(entries);
+                        continue;
+                    }
+                    Err(error) => {
+                        self.failed = true;
+                        return Some((Err(error), self));
+                    }
+                }
+            }
+            match self.receiver.recv().await {
+                Ok(entry) => {
+                    if entry.id > self.last && self.filter.matches(&entry) {
+                        self.buffer.push_back((*entry).clone());
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => self.replay = true,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

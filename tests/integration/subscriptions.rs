@@ -1,0 +1,324 @@
+//! Subscriptions over WebSocket (graphql-transport-ws) with two gateway replicas on one
+//! database and one Redis: a whistle blown through one reaches a subscriber of the
+//! other; a subscriber resuming from its last cursor gets exactly what it missed, in
+//! order; Redis cut mid-stream delays nothing into loss; the protocol's rules hold.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::{DatabaseProxy, TestGateway, seeded_database, test_config};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Long enough for any delivery on a loaded CI machine; a liveness bound, not a timing claim.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+async fn connect(gateway: &TestGateway) -> Socket {
+    let mut request = format!("ws://{}/graphql", gateway.address)
+        .into_client_request()
+        .expect("a WebSocket request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the upgrade succeeds");
+    assert_eq!(
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("graphql-transport-ws")
+    );
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// The next protocol message (pings answered by the library are skipped).
+async fn receive(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(PATIENCE, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("the connection is open")
+            .expect("a readable frame");
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
+            Message::Close(frame) => {
+                return json!({ "closed": frame.map(|f| (u16::from(f.code), f.reason.to_string())) });
+            }
+            _ => continue,
+        }
+    }
+}
+
+async fn initialised(gateway: &TestGateway) -> Socket {
+    let mut socket = connect(gateway).await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(
+        receive(&mut socket).await,
+        json!({ "type": "connection_ack" })
+    );
+    socket
+}
+
+const SIGNAL: &str = "cursor kind event { id } department { code }";
+
+async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
+    let query = format!("subscription {{ dispatchSignals({arguments}) {{ {SIGNAL} }} }}");
+    send(
+        socket,
+        json!({ "id": id, "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+}
+
+/// The next `n` signals of subscription `id`.
+async fn signals(socket: &mut Socket, id: &str, n: usize) -> Vec<Value> {
+    let mut found = Vec::new();
+    while found.len() < n {
+        let message = receive(socket).await;
+        assert_eq!(message["id"], id, "{message}");
+        assert_eq!(message["type"], "next", "{message}");
+        found.push(message["payload"]["data"]["dispatchSignals"].clone());
+    }
+    found
+}
+
+async fn mutate(gateway: &TestGateway, query: &str, variables: Value) -> Value {
+    gateway.query(query, variables).await
+}
+
+/// A new event of 东辽县, accepted; returns its id.
+async fn accepted_event(gateway: &TestGateway, key: &str) -> Value {
+    let grid: String = sqlx::query_scalar(
+        "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE '220422%' ORDER BY code LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a grid");
+    let data = mutate(
+        gateway,
+        "mutation($input: ReportEventInput!) { reportEvent(input: $input) { event { id } } }",
+        json!({ "input": { "idempotencyKey": format!("{key}-report"), "description": "供暖管道漏水",
+                           "category": "PROPERTY_MANAGEMENT", "gridCode": grid } }),
+    )
+    .await;
+    let event = data["reportEvent"]["event"]["id"].clone();
+    mutate(
+        gateway,
+        "mutation($key: String!, $event: ID!) { acceptEvent(idempotencyKey: $key, eventId: $event) { replayed } }",
+        json!({ "key": format!("{key}-accept"), "event": event }),
+    )
+    .await;
+    event
+}
+
+async fn whistle(gateway: &TestGateway, key: &str, event: &Value, department: &str) -> Value {
+    let data = mutate(
+        gateway,
+        "mutation($key: String!, $event: ID!, $department: String!) {
+           blowWhistle(idempotencyKey: $key, eventId: $event, jurisdictionCode: \"220422\",
+                       summons: [{ departmentCode: $department }]) { entries { summons { id } } } }",
+        json!({ "key": key, "event": event, "department": department }),
+    )
+    .await;
+    data["blowWhistle"]["entries"][0]["summons"]["id"].clone()
+}
+
+async fn replicas(redis_url: Option<String>) -> (TestGateway, TestGateway) {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.departments.cache_prefix = format!("gov_test:{}-{}:", std::process::id(), database);
+    let first = TestGateway::spawn_with(config.clone(), database.clone()).await;
+    if let Some(url) = redis_url {
+        config.redis_url = gateway::config::Secret::new(url);
+    }
+    let second = TestGateway::spawn_with(config, database).await;
+    (first, second)
+}
+
+#[tokio::test]
+async fn a_whistle_blown_on_one_replica_reaches_a_subscriber_on_the_other() {
+    let (a, b) = replicas(None).await;
+    let mut socket = initialised(&b).await;
+    subscribe(&mut socket, "fire", "departmentCode: \"220422-XJ\"").await;
+    let event = accepted_event(&a, "cross").await;
+    whistle(&a, "cross-whistle", &event, "220422-XJ").await;
+    let received = signals(&mut socket, "fire", 1).await;
+    assert_eq!(received[0]["kind"], "WHISTLE");
+    assert_eq!(received[0]["event"]["id"], event);
+    assert_eq!(received[0]["department"]["code"], "220422-XJ");
+}
+
+#[tokio::test]
+async fn a_subscriber_that_resumes_gets_exactly_what_it_missed_in_order() {
+    let (a, b) = replicas(None).await;
+    let mut socket = initialised(&b).await;
+    subscribe(&mut socket, "county", "jurisdictionCode: \"220422\"").await;
+    let event = accepted_event(&a, "resume").await;
+    let first = signals(&mut socket, "county", 2).await;
+    assert_eq!(
+        first.iter().map(|s| s["kind"].clone()).collect::<Vec<_>>(),
+        ["REPORTED", "ACCEPTED"]
+    );
+    let last = first[1]["cursor"].clone();
+    drop(socket);
+
+    // Missed while away: a whistle to two departments and a report-in.
+    let summons = whistle(&a, "resume-whistle", &event, "220422-GA").await;
+    whistle(&a, "resume-whistle-2", &event, "220422-MZ").await;
+    mutate(
+        &a,
+        "mutation($key: String!, $summons: ID!) { reportIn(idempotencyKey: $key, summonsId: $summons) { replayed } }",
+        json!({ "key": "resume-in", "summons": summons }),
+    )
+    .await;
+
+    let mut socket = initialised(&b).await;
+    subscribe(
+        &mut socket,
+        "again",
+        &format!("jurisdictionCode: \"220422\", after: {last}"),
+    )
+    .await;
+    let missed = signals(&mut socket, "again", 3).await;
+    assert_eq!(
+        missed.iter().map(|s| s["kind"].clone()).collect::<Vec<_>>(),
+        ["WHISTLE", "WHISTLE", "REPORT_IN"]
+    );
+    // Then live, with no duplicate of what was replayed.
+    mutate(
+        &a,
+        "mutation($key: String!, $event: ID!) { resolveEvent(idempotencyKey: $key, eventId: $event, tier: WINDOW) { replayed } }",
+        json!({ "key": "resume-resolve", "event": event }),
+    )
+    .await;
+    let live = signals(&mut socket, "again", 1).await;
+    assert_eq!(live[0]["kind"], "RESOLVED");
+    let cursors: Vec<i64> = missed
+        .iter()
+        .chain(&live)
+        .filter_map(|s| s["cursor"].as_str()?.parse().ok())
+        .collect();
+    assert!(cursors.windows(2).all(|p| p[0] < p[1]), "{cursors:?}");
+    assert!(
+        cursors[0]
+            > last
+                .as_str()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(i64::MAX)
+    );
+}
+
+#[tokio::test]
+async fn redis_cut_mid_stream_loses_nothing() {
+    let redis: std::net::SocketAddr = "127.0.0.1:6379".parse().expect("address");
+    let proxy = DatabaseProxy::start(redis).await;
+    let (a, b) = replicas(Some(format!("redis://127.0.0.1:{}", proxy.port))).await;
+    let mut socket = initialised(&b).await;
+    subscribe(&mut socket, "police", "departmentCode: \"220422-GA\"").await;
+    let event = accepted_event(&a, "cut").await;
+    whistle(&a, "cut-1", &event, "220422-GA").await;
+    assert_eq!(
+        signals(&mut socket, "police", 1).await[0]["kind"],
+        "WHISTLE"
+    );
+
+    proxy.cut();
+    whistle(&a, "cut-2", &event, "220422-GA").await;
+    whistle(&a, "cut-3", &event, "220422-GA").await;
+    let during = signals(&mut socket, "police", 2).await;
+    assert!(during.iter().all(|s| s["kind"] == "WHISTLE"));
+    proxy.restore();
+    whistle(&a, "cut-4", &event, "220422-GA").await;
+    let after = signals(&mut socket, "police", 1).await;
+    let cursors: Vec<i64> = during
+        .iter()
+        .chain(&after)
+        .filter_map(|s| s["cursor"].as_str()?.parse().ok())
+        .collect();
+    assert!(cursors.windows(2).all(|p| p[0] < p[1]), "{cursors:?}");
+    // Once Redis is back the relay catches up: the outbox empties.
+    let mut unpublished = i64::MAX;
+    for _ in 0..100 {
+        unpublished = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&mut a.database().await)
+            .await
+            .expect("count the outbox");
+        if unpublished == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(unpublished, 0);
+}
+
+#[tokio::test]
+async fn the_protocol_rules_are_kept() {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.limits.ws_init_timeout_ms = 300;
+    let gateway = TestGateway::spawn_with(config, database).await;
+    let closed = |code: u16, reason: &str| json!({ "closed": [code, reason] });
+
+    let mut socket = connect(&gateway).await;
+    assert_eq!(
+        receive(&mut socket).await,
+        closed(4408, "Connection initialisation timeout")
+    );
+
+    let mut socket = connect(&gateway).await;
+    subscribe(&mut socket, "early", "departmentCode: \"220422-GA\"").await;
+    assert_eq!(receive(&mut socket).await, closed(4401, "Unauthorized"));
+
+    let mut socket = initialised(&gateway).await;
+    send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(receive(&mut socket).await, json!({ "type": "pong" }));
+    send(&mut socket, json!({ "type": "connection_init" })).await;
+    assert_eq!(
+        receive(&mut socket).await,
+        closed(4429, "Too many initialisation requests")
+    );
+
+    let mut socket = initialised(&gateway).await;
+    subscribe(&mut socket, "one", "departmentCode: \"220422-GA\"").await;
+    subscribe(&mut socket, "one", "departmentCode: \"220422-GA\"").await;
+    assert_eq!(
+        receive(&mut socket).await,
+        closed(4409, "Subscriber for one already exists")
+    );
+
+    // A subscription that cannot run gets `error`, and the connection stays usable.
+    let mut socket = initialised(&gateway).await;
+    subscribe(&mut socket, "bad", "after: \"0\"").await;
+    let error = receive(&mut socket).await;
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["id"], "bad");
+    assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(receive(&mut socket).await, json!({ "type": "pong" }));
+    socket
+        .send(Message::Text("{not json".into()))
+        .await
+        .expect("send");
+    let close = receive(&mut socket).await;
+    assert_eq!(close["closed"][0], 4400, "{close}");
+}
