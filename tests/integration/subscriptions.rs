@@ -322,3 +322,57 @@ async fn the_protocol_rules_are_kept() {
     let close = receive(&mut socket).await;
     assert_eq!(close["closed"][0], 4400, "{close}");
 }
+
+#[tokio::test]
+async fn server_sent_events_serve_clients_without_websocket() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "sse").await;
+    let query = "subscription($event: ID!) { eventTimeline(eventId: $event) { cursor kind } }";
+    let mut response = gateway
+        .client
+        .post(gateway.url("/graphql"))
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": query, "variables": { "event": event } }))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"))
+    );
+    let mut text = String::new();
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let chunk = tokio::time::timeout(PATIENCE, response.chunk())
+            .await
+            .expect("an event in time")
+            .expect("a readable stream")
+            .expect("the stream is open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            if block.contains("event: next") {
+                let data = block
+                    .lines()
+                    .find_map(|line| line.strip_prefix("data: "))
+                    .unwrap_or_default();
+                let payload: Value = serde_json::from_str(data).expect("JSON data");
+                kinds.push(payload["data"]["eventTimeline"]["kind"].clone());
+            }
+        }
+    }
+    assert_eq!(kinds, ["REPORTED", "ACCEPTED"]);
+
+    // Over plain JSON, a subscription is pointed to WebSocket or SSE.
+    let (status, body) = gateway.post(query, json!({ "event": event })).await;
+    assert_eq!(status.as_u16(), 400, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("text/event-stream"))
+    );
+}

@@ -39,8 +39,11 @@ enum Method {
 }
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(media) = response_type(&headers) else {
-        return not_acceptable();
+    let streaming = wants_event_stream(&headers);
+    let media = match response_type(&headers) {
+        Some(media) => media,
+        None if streaming => MediaType::Json,
+        None => return not_acceptable(),
     };
     let request = async {
         if !is_json_body(&headers) {
@@ -61,9 +64,43 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     }
     .await;
     match request {
+        Ok(request) if streaming => event_stream(&state, &headers, request).await,
         Ok(request) => execute(&state, &headers, request, Method::Post, media).await,
         Err(refusal) => refusal.answered_as(media).into_response(),
     }
+}
+
+/// Whether the client asked for Server-Sent Events (`Accept: text/event-stream`).
+fn wants_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/event-stream"))
+}
+
+/// GraphQL over Server-Sent Events, for clients that cannot use WebSocket: every result
+/// as an `event: next`, then `event: complete`.
+async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlRequest) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures_util::StreamExt;
+
+    if let Err(refusal) = check(&request, Method::Post, true) {
+        return refusal.answered_as(MediaType::Json).into_response();
+    }
+    let results = state
+        .schema
+        .execute_stream(prepare(state, headers, request))
+        .map(|response| {
+            let data = serde_json::to_string(&response).unwrap_or_default();
+            Ok::<_, std::convert::Infallible>(Event::default().event("next").data(data))
+        })
+        .chain(futures_util::stream::once(async {
+            Ok(Event::default().event("complete").data(""))
+        }));
+    Sse::new(results)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 pub async fn get(
@@ -128,7 +165,7 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
 
 /// Checks what can be checked without the schema: a query is present, parses, names an
 /// operation that exists, and is a query when it came over GET.
-fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
+fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<(), Refusal> {
     let query = request
         .query
         .as_deref()
@@ -171,6 +208,13 @@ fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
             ),
         )
     })?;
+    if operation == OperationType::Subscription && !streaming {
+        return Err(Refusal::new(
+            ErrorCode::BadRequest,
+            "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, or as \
+             Server-Sent Events to a POST with `Accept: text/event-stream`",
+        ));
+    }
     if method == Method::Get && operation != OperationType::Query {
         return Err(Refusal::new(
             ErrorCode::MethodNotAllowed,
@@ -180,6 +224,44 @@ fn check(request: &GraphqlRequest, method: Method) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The request for the schema, with the caller's loaders and the signal hub.
+fn prepare(state: &AppState, headers: &HeaderMap, request: GraphqlRequest) -> Request {
+    prepare_for(
+        state,
+        scope_for(headers),
+        request.query.unwrap_or_default(),
+        request.variables,
+        request.operation_name,
+    )
+}
+
+/// The request for the schema from its parts, for a caller with `scope`.
+pub(super) fn prepare_for(
+    state: &AppState,
+    scope: connectors::Scope,
+    query: String,
+    variables: Option<serde_json::Value>,
+    operation_name: Option<String>,
+) -> Request {
+    let variables = variables
+        .filter(|v| !v.is_null())
+        .map(Variables::from_json)
+        .unwrap_or_default();
+    let mut graphql = Request::new(query)
+        .variables(variables)
+        .data(Loaders::new(
+            &state.store,
+            &state.federation,
+            scope,
+            state.batch_window,
+        ))
+        .data(state.signals.clone());
+    if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
+        graphql = graphql.operation_name(name);
+    }
+    graphql
+}
+
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
@@ -187,26 +269,10 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    if let Err(refusal) = check(&request, method) {
+    if let Err(refusal) = check(&request, method, false) {
         return refusal.answered_as(media).into_response();
     }
-    let variables = request
-        .variables
-        .filter(|v| !v.is_null())
-        .map(Variables::from_json)
-        .unwrap_or_default();
-    let mut graphql = Request::new(request.query.unwrap_or_default())
-        .variables(variables)
-        .data(Loaders::new(
-            &state.store,
-            &state.federation,
-            scope_for(headers),
-            state.batch_window,
-        ))
-        .data(state.signals.clone());
-    if let Some(name) = request.operation_name.filter(|n| !n.is_empty()) {
-        graphql = graphql.operation_name(name);
-    }
+    let graphql = prepare(state, headers, request);
 
     let timeout = state.limits.request_timeout();
     let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {

@@ -8,13 +8,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::{Request, Variables};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use schema::Loaders;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -242,23 +240,13 @@ async fn execute(
     outgoing: mpsc::Sender<Message>,
     running: Arc<Mutex<HashMap<String, AbortHandle>>>,
 ) {
-    let variables = operation
-        .variables
-        .filter(|v| !v.is_null())
-        .map(Variables::from_json)
-        .unwrap_or_default();
-    let mut request = Request::new(operation.query)
-        .variables(variables)
-        .data(Loaders::new(
-            &state.store,
-            &state.federation,
-            scope,
-            state.batch_window,
-        ))
-        .data(state.signals.clone());
-    if let Some(name) = operation.operation_name.filter(|n| !n.is_empty()) {
-        request = request.operation_name(name);
-    }
+    let request = super::graphql::prepare_for(
+        &state,
+        scope,
+        operation.query,
+        operation.variables,
+        operation.operation_name,
+    );
     let mut responses = state.schema.execute_stream(request);
     let mut first = true;
     let mut failed = false;
