@@ -20,13 +20,16 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const PATIENCE: Duration = Duration::from_secs(15);
 
 async fn connect(gateway: &TestGateway) -> Socket {
+    connect_with(gateway, "graphql-transport-ws").await
+}
+
+async fn connect_with(gateway: &TestGateway, protocol: &'static str) -> Socket {
     let mut request = format!("ws://{}/graphql", gateway.address)
         .into_client_request()
         .expect("a WebSocket request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", HeaderValue::from_static(protocol));
     let (socket, response) = tokio_tungstenite::connect_async(request)
         .await
         .expect("the upgrade succeeds");
@@ -35,7 +38,7 @@ async fn connect(gateway: &TestGateway) -> Socket {
             .headers()
             .get("sec-websocket-protocol")
             .and_then(|v| v.to_str().ok()),
-        Some("graphql-transport-ws")
+        Some(protocol)
     );
     socket
 }
@@ -375,4 +378,34 @@ async fn server_sent_events_serve_clients_without_websocket() {
             .as_str()
             .is_some_and(|m| m.contains("text/event-stream"))
     );
+}
+
+#[tokio::test]
+async fn older_clients_speak_the_legacy_protocol() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "legacy").await;
+    let mut socket = connect_with(&gateway, "graphql-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(
+        receive(&mut socket).await,
+        json!({ "type": "connection_ack" })
+    );
+    assert_eq!(receive(&mut socket).await, json!({ "type": "ka" }));
+    let query = "subscription($event: ID!) { eventTimeline(eventId: $event) { kind } }";
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "start", "payload": { "query": query, "variables": { "event": event } } }),
+    )
+    .await;
+    for kind in ["REPORTED", "ACCEPTED"] {
+        let message = receive(&mut socket).await;
+        assert_eq!(message["type"], "data", "{message}");
+        assert_eq!(message["payload"]["data"]["eventTimeline"]["kind"], kind);
+    }
+    send(&mut socket, json!({ "type": "connection_terminate" })).await;
+    assert_eq!(receive(&mut socket).await["closed"][0], 1000);
 }

@@ -1,9 +1,11 @@
-//! GraphQL over WebSocket, the `graphql-transport-ws` protocol (the `graphql-ws` npm
+//! GraphQL over WebSocket. The `graphql-transport-ws` protocol (the `graphql-ws` npm
 //! client), to the letter: `connection_init` within the configured time or close 4408,
 //! one init only (4429), nothing before the ack (4401), unique ids (4409), anything
 //! malformed closes with 4400; `ping`/`pong`; an operation that fails before producing a
-//! result gets an `error` message, not `next`. Idle connections read into a small buffer
-//! so that thousands of them cost little memory.
+//! result gets an `error` message, not `next`. Also the legacy `subscriptions-transport-ws`
+//! protocol (subprotocol `graphql-ws`: `start`/`stop`, `data`, keep-alive `ka`), for older
+//! clients. Idle connections read into a small buffer so that thousands of them cost
+//! little memory.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +24,27 @@ use super::AppState;
 use crate::scope::scope_for;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
+/// The subprotocol name of the legacy `subscriptions-transport-ws` protocol.
+pub const LEGACY_PROTOCOL: &str = "graphql-ws";
+/// How often the legacy protocol's keep-alive (`ka`) is sent.
+const LEGACY_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Which of the two protocols a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    TransportWs,
+    Legacy,
+}
+
+impl Protocol {
+    /// The name of the result message: `next`, or `data` in the legacy protocol.
+    fn result(self) -> &'static str {
+        match self {
+            Self::TransportWs => "next",
+            Self::Legacy => "data",
+        }
+    }
+}
 
 /// Read buffer per connection: the default 128 KiB, zero-filled on first read, would
 /// make every idle subscriber cost that much.
@@ -34,19 +57,27 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let offered = headers
+    let offered: Vec<String> = headers
         .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|protocol| protocol.trim() == PROTOCOL);
+        .map(|protocol| protocol.trim().to_owned())
+        .collect();
+    let protocol = if offered.iter().any(|p| p == PROTOCOL) {
+        Some(Protocol::TransportWs)
+    } else if offered.iter().any(|p| p == LEGACY_PROTOCOL) {
+        Some(Protocol::Legacy)
+    } else {
+        None
+    };
     let scope = scope_for(&headers);
-    ws.protocols([PROTOCOL])
+    ws.protocols([PROTOCOL, LEGACY_PROTOCOL])
         .read_buffer_size(READ_BUFFER)
         .max_message_size(state.limits.max_body_bytes)
         .on_upgrade(move |socket| async move {
-            if offered {
-                Session::new(state, scope).run(socket).await;
+            if let Some(protocol) = protocol {
+                Session::new(state, scope, protocol).run(socket).await;
             } else {
                 close(
                     socket,
@@ -90,16 +121,18 @@ struct Closing(u16, String);
 struct Session {
     state: AppState,
     scope: connectors::Scope,
+    protocol: Protocol,
     acknowledged: bool,
     /// Operations running, by id; each removes itself when it completes.
     running: Arc<Mutex<HashMap<String, AbortHandle>>>,
 }
 
 impl Session {
-    fn new(state: AppState, scope: connectors::Scope) -> Self {
+    fn new(state: AppState, scope: connectors::Scope, protocol: Protocol) -> Self {
         Self {
             state,
             scope,
+            protocol,
             acknowledged: false,
             running: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -118,10 +151,16 @@ impl Session {
         });
         let init_timeout = tokio::time::sleep(self.state.limits.ws_init_timeout());
         tokio::pin!(init_timeout);
+        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
+        let legacy = self.protocol == Protocol::Legacy;
         let closing = loop {
             let message = tokio::select! {
                 () = &mut init_timeout, if !self.acknowledged => {
                     break Some(Closing(4408, "Connection initialisation timeout".to_owned()));
+                }
+                _ = keep_alive.tick(), if legacy && self.acknowledged => {
+                    send(&outgoing, json!({ "type": "ka" })).await;
+                    continue;
                 }
                 message = incoming.next() => message,
             };
@@ -149,6 +188,10 @@ impl Session {
             task.abort();
         }
         if let Some(Closing(code, reason)) = closing {
+            if legacy && code != 1000 {
+                let error = json!({ "type": "connection_error", "payload": { "message": reason } });
+                send(&outgoing, error).await;
+            }
             let frame = CloseFrame {
                 code,
                 reason: Utf8Bytes::from(reason),
@@ -166,7 +209,17 @@ impl Session {
     ) -> Result<(), Closing> {
         let message: Incoming = serde_json::from_str(text)
             .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
-        match message.kind.as_str() {
+        // The legacy protocol's names for the same things.
+        let kind = match (self.protocol, message.kind.as_str()) {
+            (Protocol::Legacy, "start") => "subscribe",
+            (Protocol::Legacy, "stop") => "complete",
+            (Protocol::Legacy, "connection_terminate") => {
+                return Err(Closing(1000, "Terminated".to_owned()));
+            }
+            (Protocol::Legacy, "ping" | "pong" | "subscribe" | "complete") => "unknown",
+            (_, kind) => kind,
+        };
+        match kind {
             "connection_init" => {
                 if self.acknowledged {
                     return Err(Closing(4429, "Too many initialisation requests".to_owned()));
@@ -195,6 +248,7 @@ impl Session {
                 let task = tokio::spawn(execute(
                     self.state.clone(),
                     self.scope.clone(),
+                    self.protocol,
                     id.clone(),
                     operation,
                     outgoing.clone(),
@@ -213,10 +267,10 @@ impl Session {
                     task.abort();
                 }
             }
-            other => {
+            _ => {
                 return Err(Closing(
                     4400,
-                    format!("Invalid message received: unknown type `{other}`"),
+                    format!("Invalid message received: unknown type `{}`", message.kind),
                 ));
             }
         }
@@ -235,6 +289,7 @@ async fn send(outgoing: &mpsc::Sender<Message>, message: Value) {
 async fn execute(
     state: AppState,
     scope: connectors::Scope,
+    protocol: Protocol,
     id: String,
     operation: Operation,
     outgoing: mpsc::Sender<Message>,
@@ -265,7 +320,7 @@ async fn execute(
         let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
         send(
             &outgoing,
-            json!({ "id": id, "type": "next", "payload": payload }),
+            json!({ "id": id, "type": protocol.result(), "payload": payload }),
         )
         .await;
     }
