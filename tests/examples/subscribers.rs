@@ -1,0 +1,250 @@
+//! Load on the subscriptions: N WebSocket subscribers (graphql-transport-ws) spread over
+//! one or more gateway replicas, each following one department's dispatch signals; a
+//! whistle is blown K times through the first replica and every subscriber's receipt is
+//! timed from the moment the mutation was sent. Also: resident memory of the gateway
+//! processes per idle subscription, and the sustained rate of workflow mutations.
+//!
+//!   subscribers --gateways http://127.0.0.1:18100,http://127.0.0.1:18101 \
+//!               --subscribers 10000 --whistles 10 --pids 123,456
+//!
+//! Run by `bench/subscriptions.sh`, which starts the gateways.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
+
+const DEPARTMENT: &str = "220422-XJ";
+
+struct Options {
+    gateways: Vec<String>,
+    subscribers: usize,
+    whistles: usize,
+    pids: Vec<u32>,
+    mutation_seconds: u64,
+}
+
+fn options() -> Options {
+    let mut options = Options {
+        gateways: vec!["http://127.0.0.1:18100".to_owned()],
+        subscribers: 1_000,
+        whistles: 10,
+        pids: Vec::new(),
+        mutation_seconds: 10,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    for pair in args.chunks(2) {
+        let value = pair.get(1).cloned().unwrap_or_default();
+        match pair[0].as_str() {
+            "--gateways" => options.gateways = value.split(',').map(str::to_owned).collect(),
+            "--subscribers" => options.subscribers = value.parse().unwrap_or(options.subscribers),
+            "--whistles" => options.whistles = value.parse().unwrap_or(options.whistles),
+            "--pids" => options.pids = value.split(',').filter_map(|p| p.parse().ok()).collect(),
+            "--mutation-seconds" => {
+                options.mutation_seconds = value.parse().unwrap_or(options.mutation_seconds)
+            }
+            other => eprintln!("ignored argument {other}"),
+        }
+    }
+    options
+}
+
+async fn graphql(client: &reqwest::Client, gateway: &str, query: &str, variables: Value) -> Value {
+    let body: Value = client
+        .post(format!("{gateway}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("JSON");
+    if body.get("errors").is_some() {
+        panic!("{body}");
+    }
+    body["data"].clone()
+}
+
+/// A new accepted event of 东辽县; returns its id.
+async fn event(client: &reqwest::Client, gateway: &str, key: &str) -> Value {
+    let data = graphql(
+        client,
+        gateway,
+        "mutation($key: String!) { reportEvent(input: { idempotencyKey: $key, description: \"压测事件\",
+           category: SAFETY_HAZARD, gridCode: \"220422001001001\" }) { event { id } } }",
+        json!({ "key": format!("{key}-report") }),
+    )
+    .await;
+    let event = data["reportEvent"]["event"]["id"].clone();
+    graphql(
+        client,
+        gateway,
+        "mutation($key: String!, $event: ID!) { acceptEvent(idempotencyKey: $key, eventId: $event) { replayed } }",
+        json!({ "key": format!("{key}-accept"), "event": event }),
+    )
+    .await;
+    event
+}
+
+/// Blows a whistle summoning the department; returns the entry's cursor.
+async fn whistle(client: &reqwest::Client, gateway: &str, event: &Value, key: &str) -> i64 {
+    let data = graphql(
+        client,
+        gateway,
+        "mutation($key: String!, $event: ID!, $department: String!) {
+           blowWhistle(idempotencyKey: $key, eventId: $event, jurisdictionCode: \"220422\",
+                       summons: [{ departmentCode: $department }]) { entries { cursor } } }",
+        json!({ "key": key, "event": event, "department": DEPARTMENT }),
+    )
+    .await;
+    data["blowWhistle"]["entries"][0]["cursor"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default()
+}
+
+fn rss_kib(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let options = options();
+    let client = reqwest::Client::new();
+    let first = options.gateways[0].clone();
+    let warm_up = event(&client, &first, &format!("load-{}", std::process::id())).await;
+    let after = whistle(&client, &first, &warm_up, &format!("load-{}-w0", std::process::id())).await;
+
+    let before = rss_kib(&options.pids);
+    let (received, mut arrivals) = mpsc::unbounded_channel::<(usize, Instant)>();
+    let ready = Arc::new(tokio::sync::Semaphore::new(0));
+    let started = Instant::now();
+    for n in 0..options.subscribers {
+        let gateway = options.gateways[n % options.gateways.len()].replace("http://", "ws://");
+        let (received, ready) = (received.clone(), ready.clone());
+        tokio::spawn(async move {
+            let mut request = format!("{gateway}/graphql")
+                .into_client_request()
+                .expect("a request");
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static("graphql-transport-ws"),
+            );
+            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
+                eprintln!("subscriber {n} could not connect");
+                return;
+            };
+            let init = json!({ "type": "connection_init" }).to_string();
+            let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+                "query": format!("subscription {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ cursor }} }}")
+            }})
+            .to_string();
+            let _ = socket.send(Message::Text(init.into())).await;
+            let _ = socket.send(Message::Text(subscribe.into())).await;
+            let mut acknowledged = false;
+            while let Some(Ok(message)) = socket.next().await {
+                let Message::Text(text) = message else { continue };
+                if !acknowledged {
+                    acknowledged = true;
+                    ready.add_permits(1);
+                    continue;
+                }
+                if text.contains("\"next\"") {
+                    let _ = received.send((n, Instant::now()));
+                }
+            }
+        });
+    }
+    let _ = ready
+        .acquire_many(options.subscribers as u32)
+        .await
+        .map(|permits| permits.forget());
+    // Let the subscriptions settle (their replays are empty), then measure idle memory.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = rss_kib(&options.pids);
+    println!(
+        "{} subscribers on {} replica(s) connected in {:.1} s",
+        options.subscribers,
+        options.gateways.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if !options.pids.is_empty() {
+        println!(
+            "gateway memory: {before} KiB before, {idle} KiB with the subscribers: {:.1} KiB per idle subscription",
+            (idle.saturating_sub(before)) as f64 / options.subscribers as f64
+        );
+    }
+
+    let mut latencies = Vec::with_capacity(options.subscribers * options.whistles);
+    for k in 0..options.whistles {
+        let sent = Instant::now();
+        whistle(&client, &first, &warm_up, &format!("load-{}-w{}", std::process::id(), k + 1)).await;
+        let mut got = 0;
+        while got < options.subscribers {
+            match tokio::time::timeout(Duration::from_secs(10), arrivals.recv()).await {
+                Ok(Some((_, at))) => {
+                    latencies.push(at.saturating_duration_since(sent));
+                    got += 1;
+                }
+                _ => {
+                    println!("whistle {k}: only {got} of {} subscribers received it", options.subscribers);
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    latencies.sort();
+    println!(
+        "delivery of {} whistles to every subscriber ({} receipts): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        options.whistles,
+        latencies.len(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+
+    // Sustained workflow mutations: report + accept pairs from 16 clients.
+    let deadline = Instant::now() + Duration::from_secs(options.mutation_seconds);
+    let workers = (0..16).map(|w| {
+        let (client, gateway) = (client.clone(), first.clone());
+        tokio::spawn(async move {
+            let mut done = 0u64;
+            let mut n = 0;
+            while Instant::now() < deadline {
+                event(&client, &gateway, &format!("rate-{}-{w}-{n}", std::process::id())).await;
+                n += 1;
+                done += 2;
+            }
+            done
+        })
+    });
+    let mut mutations = 0;
+    for worker in workers {
+        mutations += worker.await.unwrap_or(0);
+    }
+    println!(
+        "workflow mutations: {:.0} per second (reportEvent + acceptEvent, 16 clients, {} s)",
+        mutations as f64 / options.mutation_seconds as f64,
+        options.mutation_seconds
+    );
+}
