@@ -132,7 +132,13 @@ async fn main() {
     let client = reqwest::Client::new();
     let first = options.gateways[0].clone();
     let warm_up = event(&client, &first, &format!("load-{}", std::process::id())).await;
-    let after = whistle(&client, &first, &warm_up, &format!("load-{}-w0", std::process::id())).await;
+    let after = whistle(
+        &client,
+        &first,
+        &warm_up,
+        &format!("load-{}-w0", std::process::id()),
+    )
+    .await;
 
     let before = rss_kib(&options.pids);
     let (received, mut arrivals) = mpsc::unbounded_channel::<(usize, Instant)>();
@@ -162,7 +168,9 @@ async fn main() {
             let _ = socket.send(Message::Text(subscribe.into())).await;
             let mut acknowledged = false;
             while let Some(Ok(message)) = socket.next().await {
-                let Message::Text(text) = message else { continue };
+                let Message::Text(text) = message else {
+                    continue;
+                };
                 if !acknowledged {
                     acknowledged = true;
                     ready.add_permits(1);
@@ -197,7 +205,13 @@ async fn main() {
     let mut latencies = Vec::with_capacity(options.subscribers * options.whistles);
     for k in 0..options.whistles {
         let sent = Instant::now();
-        whistle(&client, &first, &warm_up, &format!("load-{}-w{}", std::process::id(), k + 1)).await;
+        whistle(
+            &client,
+            &first,
+            &warm_up,
+            &format!("load-{}-w{}", std::process::id(), k + 1),
+        )
+        .await;
         let mut got = 0;
         while got < options.subscribers {
             match tokio::time::timeout(Duration::from_secs(10), arrivals.recv()).await {
@@ -206,7 +220,10 @@ async fn main() {
                     got += 1;
                 }
                 _ => {
-                    println!("whistle {k}: only {got} of {} subscribers received it", options.subscribers);
+                    println!(
+                        "whistle {k}: only {got} of {} subscribers received it",
+                        options.subscribers
+                    );
                     break;
                 }
             }
@@ -231,7 +248,12 @@ async fn main() {
             let mut done = 0u64;
             let mut n = 0;
             while Instant::now() < deadline {
-                event(&client, &gateway, &format!("rate-{}-{w}-{n}", std::process::id())).await;
+                event(
+                    &client,
+                    &gateway,
+                    &format!("rate-{}-{w}-{n}", std::process::id()),
+                )
+                .await;
                 n += 1;
                 done += 2;
             }

@@ -7,7 +7,7 @@
 //! PostgreSQL after its cursor, then follows the broadcast, skipping what it has already
 //! seen; should it fall behind the broadcast, it replays again.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -51,7 +51,11 @@ impl SignalFilter {
 
 pub struct SignalHub {
     store: Store,
+    /// Every entry, for subscribers that follow more than one department's.
     sender: broadcast::Sender<Arc<TimelineEntry>>,
+    /// Each department's entries, for its subscribers: an entry wakes only the
+    /// subscribers that may want it.
+    departments: std::sync::Mutex<HashMap<String, broadcast::Sender<Arc<TimelineEntry>>>>,
     /// The last entry broadcast.
     last: AtomicI64,
     poked: Notify,
@@ -63,6 +67,7 @@ impl SignalHub {
         Arc::new(Self {
             store,
             sender: broadcast::channel(BROADCAST_CAPACITY).0,
+            departments: std::sync::Mutex::new(HashMap::new()),
             last: AtomicI64::new(UNKNOWN),
             poked: Notify::new(),
         })
@@ -73,9 +78,22 @@ impl SignalHub {
         self.poked.notify_one();
     }
 
-    /// Subscribers on this replica.
-    pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
+    fn departments(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Arc<TimelineEntry>>>> {
+        self.departments.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The broadcast a subscriber with `filter` needs: its department's, or all entries.
+    fn receiver(&self, filter: &SignalFilter) -> broadcast::Receiver<Arc<TimelineEntry>> {
+        match &filter.department_code {
+            Some(code) => self
+                .departments()
+                .entry(code.clone())
+                .or_insert_with(|| broadcast::channel(BROADCAST_CAPACITY).0)
+                .subscribe(),
+            None => self.sender.subscribe(),
+        }
     }
 
     /// Broadcasts new entries whenever poked, and every `period`; runs until dropped.
@@ -106,11 +124,23 @@ impl SignalHub {
                 .timeline_after(&SignalFilter::default(), after, PAGE)
                 .await?;
             let count = entries.len();
+            let mut departments = self.departments();
+            // Departments nobody follows any more.
+            departments.retain(|_, sender| sender.receiver_count() > 0);
             for entry in entries {
                 self.last.store(entry.id, Ordering::Release);
+                let entry = Arc::new(entry);
+                if let Some(sender) = entry
+                    .department_code
+                    .as_ref()
+                    .and_then(|code| departments.get(code))
+                {
+                    let _ = sender.send(Arc::clone(&entry));
+                }
                 // No subscriber is not an error.
-                let _ = self.sender.send(Arc::new(entry));
+                let _ = self.sender.send(entry);
             }
+            drop(departments);
             if (count as i64) < PAGE {
                 return Ok(());
             }
@@ -128,7 +158,7 @@ impl SignalHub {
         // and whatever was broadcast before is in the replay.
         let state = Follow {
             hub: Arc::clone(self),
-            receiver: self.sender.subscribe(),
+            receiver: self.receiver(&filter),
             filter,
             last: after,
             buffer: VecDeque::new(),
