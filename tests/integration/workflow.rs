@@ -486,7 +486,7 @@ async fn a_passed_deadline_fires_once_with_two_replicas_watching() {
     let summons = whistle["entries"][0]["summons"]["id"].clone();
 
     let mut status = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..150 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let data = first
             .query(
