@@ -10,7 +10,9 @@ pub mod seed;
 pub mod store;
 pub mod workflow;
 
-pub use graphql::{DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, build_schema, catalog};
+pub use graphql::{
+    DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, RequestLoaders, build_schema, catalog,
+};
 pub use store::{Store, StoreError};
 
 /// The migrations under `migrations/`, embedded.

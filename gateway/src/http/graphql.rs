@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use schema::Loaders;
+use schema::RequestLoaders;
 use schema::error::ErrorCode;
 use serde::Deserialize;
 
@@ -249,7 +249,7 @@ pub(super) fn prepare_for(
         .unwrap_or_default();
     let mut graphql = Request::new(query)
         .variables(variables)
-        .data(Loaders::new(
+        .data(RequestLoaders::new(
             &state.store,
             &state.federation,
             scope,

@@ -384,6 +384,44 @@ impl Loaders {
     }
 }
 
+/// A request's loaders, built when first used: a subscription waiting for its first
+/// signal holds none of them.
+pub struct RequestLoaders {
+    store: Store,
+    federation: Arc<Federation>,
+    scope: Scope,
+    window: Duration,
+    built: std::sync::OnceLock<Loaders>,
+}
+
+impl RequestLoaders {
+    pub fn new(
+        store: &Store,
+        federation: &Arc<Federation>,
+        scope: Scope,
+        window: Duration,
+    ) -> Self {
+        Self {
+            store: store.clone(),
+            federation: federation.clone(),
+            scope,
+            window,
+            built: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Loaders {
+        self.built.get_or_init(|| {
+            Loaders::new(
+                &self.store,
+                &self.federation,
+                self.scope.clone(),
+                self.window,
+            )
+        })
+    }
+}
+
 /// Reaches the loaders of an entity type generically.
 pub trait Loaded: Entity {
     fn loaders(loaders: &Loaders) -> &EntityLoaders<Self>;

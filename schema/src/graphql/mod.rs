@@ -20,7 +20,7 @@ use connectors::Federation;
 
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
-pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders};
+pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders, RequestLoaders};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 pub use workflow::MutationRoot;

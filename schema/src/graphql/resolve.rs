@@ -3,13 +3,14 @@
 
 use async_graphql::{Context, ErrorExtensions, Result};
 
-use super::loaders::{LoadError, Loaded, Loaders};
+use super::loaders::{LoadError, Loaded, Loaders, RequestLoaders};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Department, Jurisdiction};
 use crate::store::{Store, StoreError};
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
-    ctx.data::<Loaders>()
+    ctx.data::<RequestLoaders>()
+        .map(RequestLoaders::get)
         .map_err(|_| internal("request data missing: loaders"))
 }
 
