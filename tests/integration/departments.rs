@@ -12,9 +12,7 @@ use connectors::simulator::Simulator;
 use serde_json::Value;
 use std::sync::OnceLock;
 
-use crate::helpers::{
-    TestGateway, database_url, postgres_server, seeded_database, template_database, test_config,
-};
+use crate::helpers::{TestGateway, database_url, postgres_server, seeded_database, test_config};
 
 /// Where MariaDB runs for the tests' `sql` departments of the vertical systems (courts, tax).
 pub fn mariadb_server() -> String {
@@ -52,9 +50,13 @@ pub async fn simulator_url() -> String {
 /// The simulator serves from a runtime of its own, on a thread of its own, for the whole
 /// test process: a test's runtime, and what it spawned, ends with the test.
 async fn simulator() -> &'static RunningSimulator {
-    // The template is made here, in the test's runtime; the simulator's thread only reads it.
-    let template = template_database().await;
-    tokio::task::spawn_blocking(move || SIMULATOR.get_or_init(|| start_simulator(template)))
+    // The simulator reads a copy of the template (made here, in the test's runtime): a
+    // session on the template itself would stop other tests from copying it.
+    if let Some(running) = SIMULATOR.get() {
+        return running;
+    }
+    let index = seeded_database().await;
+    tokio::task::spawn_blocking(move || SIMULATOR.get_or_init(|| start_simulator(index)))
         .await
         .expect("the simulator starts")
 }

@@ -129,12 +129,6 @@ pub fn test_config(database: &str) -> Config {
     }
 }
 
-/// The template database: tests that need the seeded data without a copy of their own
-/// (the department simulator reads its entity index).
-pub async fn template_database() -> String {
-    template().await.to_owned()
-}
-
 /// A gateway serving on a random port until dropped.
 pub struct TestGateway {
     pub address: SocketAddr,
