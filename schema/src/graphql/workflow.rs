@@ -15,7 +15,9 @@ use crate::enums::{
 use crate::error::{ApiError, ErrorCode};
 use crate::model::{Department, Event};
 use crate::store::Store;
-use crate::workflow::{Actor, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError};
+use crate::workflow::{
+    Actor, Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError,
+};
 
 /// A workflow failure as the client sees it.
 fn workflow_error(error: WorkflowError) -> async_graphql::Error {
@@ -239,6 +241,20 @@ fn summons_id(id: &ID) -> Result<i64> {
     Ok(decode_numeric(id, NodeType::Summons)?)
 }
 
+/// One of the decisions that carry only a note or a reason.
+async fn decide(
+    ctx: &Context<'_>,
+    key: &str,
+    event: &ID,
+    decision: Decision,
+    text: &str,
+) -> Result<WorkflowPayload> {
+    let outcome = store(ctx)?
+        .decide_event(key, &actor(ctx), event_id(event)?, decision, text)
+        .await;
+    done(ctx, outcome)
+}
+
 /// The payload, having told this replica's signal hub to look for the new entries.
 fn done(ctx: &Context<'_>, outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
     if let Ok(hub) = ctx.data::<std::sync::Arc<crate::workflow::SignalHub>>() {
@@ -299,17 +315,7 @@ impl MutationRoot {
         event_id: ID,
         #[graphql(default)] note: String,
     ) -> Result<WorkflowPayload> {
-        done(
-            ctx,
-            store(ctx)?
-                .accept_event(
-                    &idempotency_key,
-                    &actor(ctx),
-                    self::event_id(&event_id)?,
-                    &note,
-                )
-                .await,
-        )
+        decide(ctx, &idempotency_key, &event_id, Decision::Accept, &note).await
     }
 
     async fn reject_event(
@@ -319,17 +325,7 @@ impl MutationRoot {
         event_id: ID,
         reason: String,
     ) -> Result<WorkflowPayload> {
-        done(
-            ctx,
-            store(ctx)?
-                .reject_event(
-                    &idempotency_key,
-                    &actor(ctx),
-                    self::event_id(&event_id)?,
-                    &reason,
-                )
-                .await,
-        )
+        decide(ctx, &idempotency_key, &event_id, Decision::Reject, &reason).await
     }
 
     /// 退回: back to the reporting level for more information.
@@ -340,17 +336,7 @@ impl MutationRoot {
         event_id: ID,
         reason: String,
     ) -> Result<WorkflowPayload> {
-        done(
-            ctx,
-            store(ctx)?
-                .return_event(
-                    &idempotency_key,
-                    &actor(ctx),
-                    self::event_id(&event_id)?,
-                    &reason,
-                )
-                .await,
-        )
+        decide(ctx, &idempotency_key, &event_id, Decision::Return, &reason).await
     }
 
     /// To the level above.
@@ -361,17 +347,14 @@ impl MutationRoot {
         event_id: ID,
         reason: String,
     ) -> Result<WorkflowPayload> {
-        done(
+        decide(
             ctx,
-            store(ctx)?
-                .escalate_event(
-                    &idempotency_key,
-                    &actor(ctx),
-                    self::event_id(&event_id)?,
-                    &reason,
-                )
-                .await,
+            &idempotency_key,
+            &event_id,
+            Decision::Escalate,
+            &reason,
         )
+        .await
     }
 
     /// 吹哨: summons departments to the event from `jurisdictionCode` (the summoning level).

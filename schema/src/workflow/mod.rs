@@ -11,5 +11,5 @@ pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use signals::{SignalFilter, SignalHub};
 pub(crate) use store::record_reported;
 pub use store::{
-    Actor, NewEvent, Outcome, PublishError, Summon, Summons, TimelineEntry, WorkflowError,
+    Actor, Decision, NewEvent, Outcome, PublishError, Summon, Summons, TimelineEntry, WorkflowError,
 };

@@ -134,7 +134,7 @@ struct Locked {
 struct Change<'a> {
     transaction: Transaction<'static, Postgres>,
     actor: &'a Actor,
-    entries: Vec<i64>,
+    entries: Vec<TimelineEntry>,
 }
 
 enum Begun<'a> {
@@ -207,7 +207,7 @@ impl Store {
         event_id: i64,
     ) -> Result<Outcome, WorkflowError> {
         let (first, last) = match (change.entries.first(), change.entries.last()) {
-            (Some(first), Some(last)) => (*first, *last),
+            (Some(first), Some(last)) => (first.id, last.id),
             _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
         };
         sqlx::query(
@@ -224,7 +224,7 @@ impl Store {
         change.transaction.commit().await?;
         Ok(Outcome {
             event_id,
-            entries: self.timeline_range(first, last).await?,
+            entries: change.entries,
             replayed: false,
         })
     }
@@ -455,67 +455,43 @@ impl Store {
         self.finish(change, key, operation, event_id).await
     }
 
-    pub async fn accept_event(
+    /// Accepts, rejects, returns or escalates an event, with the note or reason given.
+    pub async fn decide_event(
         &self,
         key: &str,
         actor: &Actor,
         event_id: i64,
-        note: &str,
+        decision: Decision,
+        text: &str,
     ) -> Result<Outcome, WorkflowError> {
-        let step = EventStep::new(
-            EventAction::Accept,
-            TimelineKind::Accepted,
-            json!({ "note": note }),
-        );
-        self.event_change(key, "acceptEvent", actor, event_id, step)
-            .await
-    }
-
-    pub async fn reject_event(
-        &self,
-        key: &str,
-        actor: &Actor,
-        event_id: i64,
-        reason: &str,
-    ) -> Result<Outcome, WorkflowError> {
-        let step = EventStep::new(
-            EventAction::Reject,
-            TimelineKind::Rejected,
-            json!({ "reason": reason }),
-        );
-        self.event_change(key, "rejectEvent", actor, event_id, step)
-            .await
-    }
-
-    pub async fn return_event(
-        &self,
-        key: &str,
-        actor: &Actor,
-        event_id: i64,
-        reason: &str,
-    ) -> Result<Outcome, WorkflowError> {
-        let step = EventStep::new(
-            EventAction::Return,
-            TimelineKind::Returned,
-            json!({ "reason": reason }),
-        );
-        self.event_change(key, "returnEvent", actor, event_id, step)
-            .await
-    }
-
-    pub async fn escalate_event(
-        &self,
-        key: &str,
-        actor: &Actor,
-        event_id: i64,
-        reason: &str,
-    ) -> Result<Outcome, WorkflowError> {
-        let step = EventStep::new(
-            EventAction::Escalate,
-            TimelineKind::Escalated,
-            json!({ "reason": reason }),
-        );
-        self.event_change(key, "escalateEvent", actor, event_id, step)
+        let (operation, action, kind, field) = match decision {
+            Decision::Accept => (
+                "acceptEvent",
+                EventAction::Accept,
+                TimelineKind::Accepted,
+                "note",
+            ),
+            Decision::Reject => (
+                "rejectEvent",
+                EventAction::Reject,
+                TimelineKind::Rejected,
+                "reason",
+            ),
+            Decision::Return => (
+                "returnEvent",
+                EventAction::Return,
+                TimelineKind::Returned,
+                "reason",
+            ),
+            Decision::Escalate => (
+                "escalateEvent",
+                EventAction::Escalate,
+                TimelineKind::Escalated,
+                "reason",
+            ),
+        };
+        let step = EventStep::new(action, kind, json!({ field: text }));
+        self.event_change(key, operation, actor, event_id, step)
             .await
     }
 
@@ -853,6 +829,17 @@ impl Store {
     }
 }
 
+/// The decisions on an event that carry only a note (accepting) or a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject,
+    /// 退回: back to the reporting level.
+    Return,
+    /// To the level above.
+    Escalate,
+}
+
 /// A department to summon, with its deadlines (defaults by the event's urgency).
 #[derive(Debug, Clone)]
 pub struct Summon {
@@ -962,8 +949,8 @@ async fn set_event_status(
 }
 
 async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<(), WorkflowError> {
-    let id = insert_entry(&mut change.transaction, change.actor, entry).await?;
-    change.entries.push(id);
+    let appended = insert_entry(&mut change.transaction, change.actor, entry).await?;
+    change.entries.push(appended);
     Ok(())
 }
 
@@ -972,12 +959,12 @@ pub(super) async fn insert_entry(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
     entry: Entry<'_>,
-) -> Result<i64, sqlx::Error> {
-    let id: i64 = sqlx::query_scalar(
+) -> Result<TimelineEntry, sqlx::Error> {
+    let appended: TimelineEntry = sqlx::query_as(&format!(
         "INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
            department_code, jurisdiction_code, state_before, state_after, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {TIMELINE_COLUMNS}"
+    ))
     .bind(entry.event_id)
     .bind(entry.summons_id)
     .bind(entry.kind)
@@ -992,10 +979,10 @@ pub(super) async fn insert_entry(
     .fetch_one(&mut **transaction)
     .await?;
     sqlx::query("INSERT INTO outbox (timeline_id) VALUES ($1)")
-        .bind(id)
+        .bind(appended.id)
         .execute(&mut **transaction)
         .await?;
-    Ok(id)
+    Ok(appended)
 }
 
 /// Records, in the caller's transaction, an event the platform filed itself (a request
@@ -1021,7 +1008,7 @@ pub(crate) async fn record_reported(
         after: Some(EventStatus::Reported.as_str()),
         detail,
     };
-    insert_entry(transaction, actor, entry).await
+    Ok(insert_entry(transaction, actor, entry).await?.id)
 }
 
 /// Why outbox entries were not published; they stay in the outbox for the next try.
