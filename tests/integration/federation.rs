@@ -225,10 +225,8 @@ async fn sql_departments_on_postgresql_and_mariadb_merge_by_precedence() {
 async fn a_nested_query_calls_each_department_once_per_level() {
     let federated = Federated::spawn_with(Setup {
         // Generous: the whole suite runs at once on two cores, and a level's keys arrive
-        // in rounds (async-graphql polls list items 32 at a time); with a 200 ms window a
-        // level was seen split under that load. The count is what is asserted here, not
-        // the time.
-        batch_window_ms: 1_000,
+        // in rounds (async-graphql polls list items 32 at a time).
+        batch_window_ms: 200,
         ..Setup::default()
     })
     .await;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use connectors::{Federation, Scope};
+use connectors::{Element, Federation, Scope};
 use futures_util::future::try_join_all;
 
 use super::federated::Upstream;
@@ -335,10 +335,10 @@ pub struct Loaders {
     pub children: DataLoader<ChildrenOf>,
     pub departments: DataLoader<DepartmentsByCode>,
     pub parties: DataLoader<PartiesOf>,
-    pub links: DataLoader<LinksOf>,
-    pub event_links: DataLoader<LinksOf>,
+    /// The department records held on each element's rows.
+    pub links: PerElement<LinksOf>,
     /// Department records, fetched through the connectors.
-    pub upstream: DataLoader<Upstream>,
+    pub upstream: PerElement<Upstream>,
     pub summons_by_id: DataLoader<SummonsById>,
     pub summonses: DataLoader<SummonsesOf>,
     pub persons: EntityLoaders<Person>,
@@ -366,14 +366,15 @@ impl Loaders {
             children: batched(ChildrenOf(store.clone()), window),
             departments: batched(DepartmentsByCode(store.clone()), window),
             parties: batched(PartiesOf(store.clone()), window),
-            links: batched(links(false), window),
-            event_links: batched(links(true), window),
+            links: PerElement::new(|element| batched(links(element == Element::Event), window)),
             summons_by_id: batched(SummonsById(store.clone()), window),
             summonses: batched(SummonsesOf(store.clone()), window),
             // One level's department records in one batch however many there are: the
             // departments' own `max_batch` does the chunking.
-            upstream: batched(Upstream::new(federation.clone(), scope.clone()), window)
-                .max_batch_size(usize::MAX),
+            upstream: PerElement::new(|_| {
+                batched(Upstream::new(federation.clone(), scope.clone()), window)
+                    .max_batch_size(usize::MAX)
+            }),
             persons: EntityLoaders::new(store, &scope, window),
             places: EntityLoaders::new(store, &scope, window),
             things: EntityLoaders::new(store, &scope, window),
@@ -381,6 +382,28 @@ impl Loaders {
             events: EntityLoaders::new(store, &scope, window),
             scope,
         }
+    }
+}
+
+/// One loader per element: a level of one element's rows (persons, say) is gathered on
+/// its own, never split by the timing of another element's level that shares a loader.
+pub struct PerElement<T> {
+    loaders: Vec<DataLoader<T>>,
+}
+
+impl<T: Send + Sync + 'static> PerElement<T> {
+    fn new(make: impl Fn(Element) -> DataLoader<T>) -> Self {
+        Self {
+            loaders: Element::ALL.into_iter().map(make).collect(),
+        }
+    }
+
+    pub fn of(&self, element: Element) -> &DataLoader<T> {
+        let index = Element::ALL
+            .iter()
+            .position(|e| *e == element)
+            .unwrap_or_default();
+        &self.loaders[index]
     }
 }
 

@@ -75,8 +75,9 @@ pub struct UpstreamKey {
     pub source_id: String,
 }
 
-/// Fetches a level's department records: the keys of one batch are grouped by
-/// (department, element) and every group is fetched at once, concurrently.
+/// Fetches a level's department records of one element (each element has its own
+/// loader): the keys of one batch are grouped by department and every group is fetched
+/// at once, concurrently.
 pub struct Upstream {
     federation: Arc<Federation>,
     scope: Scope,
@@ -120,17 +121,11 @@ impl Loader<UpstreamKey> for Upstream {
     }
 }
 
-/// Whose federated field is resolved: an entity of the index, or an event.
-#[derive(Debug, Clone, Copy)]
-pub enum Owner {
-    Entity(i64),
-    Event(i64),
-}
-
-/// Resolves a federated field: the owner's records at the departments that fill it,
+/// Resolves a federated field of row `id` of the type's element: its records at the
+/// departments that fill the field,
 /// merged field by field by precedence. A department that fails adds an error naming it;
 /// what the others gave is still returned.
-pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Option<T>> {
+pub async fn resolve<T: Federated>(ctx: &Context<'_>, id: i64) -> Result<Option<T>> {
     let federation = ctx
         .data::<Arc<Federation>>()
         .map_err(|_| ApiError::new(ErrorCode::Internal, "internal error").extend())?;
@@ -139,12 +134,14 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Op
         return Ok(None);
     }
     let loaders = loaders(ctx)?;
-    let links = match owner {
-        Owner::Entity(id) => loaders.links.load_one(id).await,
-        Owner::Event(id) => loaders.event_links.load_one(id).await,
-    }
-    .map_err(store_error)?
-    .unwrap_or_default();
+    let element = T::TYPE.element;
+    let links = loaders
+        .links
+        .of(element)
+        .load_one(id)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_default();
     // Highest precedence first.
     let mut wanted: Vec<(i32, UpstreamKey)> = links
         .into_iter()
@@ -156,7 +153,7 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Op
                 provider.precedence,
                 UpstreamKey {
                     department: Arc::from(link.department_code),
-                    element: T::TYPE.element,
+                    element,
                     source_id: link.source_id,
                 },
             ))
@@ -169,7 +166,7 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, owner: Owner) -> Result<Op
     let slots = join_all(
         wanted
             .iter()
-            .map(|(_, key)| loaders.upstream.load_one(key.clone())),
+            .map(|(_, key)| loaders.upstream.of(element).load_one(key.clone())),
     )
     .await;
 

@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Object, Result, Union};
 use chrono::{DateTime, Utc};
 
 use crate::enums::*;
-use crate::graphql::federated::{self, Owner};
+use crate::graphql::federated;
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve::{self, loaders, store_error};
 use crate::model::{Event, EventParty, Jurisdiction, Organization, Person, Place};
@@ -101,17 +101,17 @@ impl Event {
 
     /// 信访件 (信访局).
     async fn petition(&self, ctx: &Context<'_>) -> Result<Option<federated::Petition>> {
-        federated::resolve(ctx, Owner::Event(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 人民调解案件 (司法局).
     async fn mediation(&self, ctx: &Context<'_>) -> Result<Option<federated::Mediation>> {
-        federated::resolve(ctx, Owner::Event(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 法院案件 (人民法院).
     async fn court_case(&self, ctx: &Context<'_>) -> Result<Option<federated::CourtCase>> {
-        federated::resolve(ctx, Owner::Event(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 检察院案件 (人民检察院).
@@ -119,7 +119,7 @@ impl Event {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::ProcuratorialCase>> {
-        federated::resolve(ctx, Owner::Event(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// Every change to the event, oldest first, after `after` (a cursor).

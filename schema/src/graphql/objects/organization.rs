@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use crate::enums::OrganizationKind;
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
-use crate::graphql::federated::{self, Owner};
+use crate::graphql::federated;
 use crate::graphql::filters::{EventFilter, PersonFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve;
@@ -120,7 +120,7 @@ impl Organization {
 
     /// The department systems holding records on this organization.
     async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
-        super::record::records(ctx, self.id).await
+        super::record::records(ctx, connectors::Element::Organization, self.id).await
     }
 
     /// 市场主体登记 (市场监管局).
@@ -128,7 +128,7 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::BusinessRegistration>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 税务登记 (税务局).
@@ -136,7 +136,7 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::TaxRegistration>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 排污许可 (生态环境局).
@@ -144,7 +144,7 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::PollutionPermit>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 新型农业经营主体 (农业农村局).
@@ -152,11 +152,11 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::AgriculturalEntity>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 办学许可 (教育局).
     async fn school_license(&self, ctx: &Context<'_>) -> Result<Option<federated::SchoolLicense>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::mask;
 use crate::enums::Gender;
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
-use crate::graphql::federated::{self, Owner};
+use crate::graphql::federated;
 use crate::graphql::filters::{EventFilter, OrganizationFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve::{self, loaders};
@@ -118,7 +118,7 @@ impl Person {
 
     /// The department systems holding records on this person.
     async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
-        super::record::records(ctx, self.id).await
+        super::record::records(ctx, connectors::Element::Person, self.id).await
     }
 
     /// 户籍 (公安局).
@@ -126,7 +126,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::HouseholdRegistration>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 社会救助 (民政局).
@@ -134,7 +134,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::SocialAssistance>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 社会保险 (人社局).
@@ -142,17 +142,17 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::SocialInsurance>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 居民健康档案 (卫健局).
     async fn health_record(&self, ctx: &Context<'_>) -> Result<Option<federated::HealthRecord>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 退役军人信息 (退役军人事务局).
     async fn veteran_status(&self, ctx: &Context<'_>) -> Result<Option<federated::VeteranStatus>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 基本医疗保险 (医保局).
@@ -160,6 +160,6 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::MedicalInsurance>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 }

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use crate::enums::PlaceKind;
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
-use crate::graphql::federated::{self, Owner};
+use crate::graphql::federated;
 use crate::graphql::filters::{
     EventFilter, OrganizationFilter, PersonFilter, ThingFilter, conditions,
 };
@@ -165,17 +165,17 @@ impl Place {
 
     /// The department systems holding records on this place.
     async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
-        super::record::records(ctx, self.id).await
+        super::record::records(ctx, connectors::Element::Place, self.id).await
     }
 
     /// 房屋建筑 (住建局, with 自然资源局).
     async fn building(&self, ctx: &Context<'_>) -> Result<Option<federated::Building>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 不动产登记 (自然资源局).
     async fn land_parcel(&self, ctx: &Context<'_>) -> Result<Option<federated::LandParcel>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 水利工程 (水利局).
@@ -183,7 +183,7 @@ impl Place {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::IrrigationWorks>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 商贸流通网点 (商务局).
@@ -191,7 +191,7 @@ impl Place {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::CommercialOutlet>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 城市管理责任区 (城管执法局).
@@ -199,11 +199,11 @@ impl Place {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::UrbanManagementArea>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 文物保护单位与景区 (文旅局).
     async fn cultural_site(&self, ctx: &Context<'_>) -> Result<Option<federated::CulturalSite>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 }

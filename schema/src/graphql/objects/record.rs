@@ -16,9 +16,14 @@ impl EntityLink {
     }
 }
 
-pub async fn records(ctx: &Context<'_>, entity_id: i64) -> Result<Vec<EntityLink>> {
+pub async fn records(
+    ctx: &Context<'_>,
+    element: connectors::Element,
+    entity_id: i64,
+) -> Result<Vec<EntityLink>> {
     Ok(loaders(ctx)?
         .links
+        .of(element)
         .load_one(entity_id)
         .await
         .map_err(store_error)?

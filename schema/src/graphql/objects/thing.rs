@@ -2,7 +2,7 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::enums::ThingKind;
-use crate::graphql::federated::{self, Owner};
+use crate::graphql::federated;
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve;
 use crate::model::{EntityLink, Jurisdiction, Place, Thing};
@@ -49,7 +49,7 @@ impl Thing {
 
     /// The department systems holding records on this thing.
     async fn department_records(&self, ctx: &Context<'_>) -> Result<Vec<EntityLink>> {
-        super::record::records(ctx, self.id).await
+        super::record::records(ctx, connectors::Element::Thing, self.id).await
     }
 
     /// 特种设备 (市场监管局).
@@ -57,21 +57,21 @@ impl Thing {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::SpecialEquipment>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 危险源 (应急管理局).
     async fn hazard(&self, ctx: &Context<'_>) -> Result<Option<federated::Hazard>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 道路运输车辆 (交通运输局).
     async fn vehicle(&self, ctx: &Context<'_>) -> Result<Option<federated::Vehicle>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 
     /// 消防设施 (消防救援大队).
     async fn fire_facility(&self, ctx: &Context<'_>) -> Result<Option<federated::FireFacility>> {
-        federated::resolve(ctx, Owner::Entity(self.id)).await
+        federated::resolve(ctx, self.id).await
     }
 }
