@@ -89,7 +89,19 @@ impl Application {
             redis: redis.clone(),
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
+            auth: crate::auth::Authenticator::new(&config.auth),
+            feeds: Default::default(),
         });
+        if state.auth.enabled() {
+            tracing::info!(
+                required = config.auth.required,
+                "authentication on: callers present HS256 bearer tokens"
+            );
+        } else {
+            tracing::warn!(
+                "authentication off (no auth.jwt_secret): every caller is anonymous and city-wide"
+            );
+        }
         let listener =
             TcpListener::bind(config.listen)
                 .await

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::auth::{AuthConfig, MIN_SECRET_BYTES, SigningSecret};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -23,6 +25,8 @@ pub struct Config {
     pub dataloader: DataloaderConfig,
     pub departments: DepartmentsConfig,
     pub workflow: WorkflowConfig,
+    /// Authentication of callers by JWT; off until a secret is set.
+    pub auth: AuthConfig,
     /// Origins allowed to call the API from a browser (CORS); empty allows none.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -38,6 +42,7 @@ impl Default for Config {
             dataloader: DataloaderConfig::default(),
             departments: DepartmentsConfig::default(),
             workflow: WorkflowConfig::default(),
+            auth: AuthConfig::default(),
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -275,7 +280,8 @@ fn origin(path: Option<&Path>, env: &str, from_env: bool) -> String {
 }
 
 impl Config {
-    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL`, `DEPARTMENTS_DIR`
+    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL`, `DEPARTMENTS_DIR`,
+    /// `GATEWAY_JWT_SECRET`
     /// and `GATEWAY_LISTEN`
     /// from `env`, then checks the result.
     pub fn load(
@@ -304,6 +310,9 @@ impl Config {
         if let Some(dir) = env("DEPARTMENTS_DIR") {
             config.departments.dir = PathBuf::from(dir);
         }
+        let secret_from_env = env("GATEWAY_JWT_SECRET")
+            .map(|v| config.auth.jwt_secret = SigningSecret(v))
+            .is_some();
         if let Some(listen) = env("GATEWAY_LISTEN") {
             config.listen = listen.parse().map_err(|_| ConfigError::Invalid {
                 origin: origin(path, "GATEWAY_LISTEN", true),
@@ -314,6 +323,7 @@ impl Config {
         config.check(
             &origin(path, "DATABASE_URL", database_from_env),
             &origin(path, "REDIS_URL", redis_from_env),
+            &origin(path, "GATEWAY_JWT_SECRET", secret_from_env),
             &origin(path, "", false),
         )?;
         Ok(config)
@@ -328,6 +338,7 @@ impl Config {
         &self,
         database_origin: &str,
         redis_origin: &str,
+        secret_origin: &str,
         file_origin: &str,
     ) -> Result<(), ConfigError> {
         let invalid = |origin: &str, key, reason: &str| ConfigError::Invalid {
@@ -354,6 +365,21 @@ impl Config {
                 redis_origin,
                 "redis_url",
                 "must be a Redis URL like redis://127.0.0.1:6379, or empty to run without Redis",
+            ));
+        }
+        let secret = &self.auth.jwt_secret.0;
+        if !secret.is_empty() && secret.len() < MIN_SECRET_BYTES {
+            return Err(invalid(
+                secret_origin,
+                "auth.jwt_secret",
+                &format!("must be at least {MIN_SECRET_BYTES} bytes for HS256"),
+            ));
+        }
+        if secret.is_empty() && self.auth.required {
+            return Err(invalid(
+                file_origin,
+                "auth.required",
+                "needs `auth.jwt_secret` (or GATEWAY_JWT_SECRET) to check tokens with",
             ));
         }
         let positive = [
@@ -450,7 +476,7 @@ mod tests {
         ];
         for (name, text) in shipped {
             let config = Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let checked = config.check("file", "file", "file");
+            let checked = config.check("file", "file", "file", "file");
             assert!(checked.is_ok(), "{name}: {checked:?}");
         }
     }

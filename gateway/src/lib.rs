@@ -3,12 +3,12 @@
 //! store) and the `connectors` crate.
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod database;
 mod deadlines;
 pub mod hotline;
 mod http;
-mod scope;
 mod signals;
 
 pub use app::{Application, StartError, load_departments, shutdown_signal};

@@ -33,6 +33,14 @@ pub enum ErrorCode {
     DatabaseUnavailable,
     /// The request took longer than the configured limit.
     Timeout,
+    /// The caller's token is missing (where one is required), malformed, expired or not
+    /// signed by the configured key.
+    Unauthenticated,
+    /// The caller is authenticated but may not see or do this (outside its jurisdiction).
+    Forbidden,
+    /// A subscriber fell too far behind its subscription and was ended; resubscribing
+    /// with the last cursor received continues without loss.
+    SubscriberLagged,
     /// The workflow change is not allowed in the event's (or summons') current state;
     /// `extensions.currentState` says which. Nothing was changed.
     InvalidTransition,
@@ -47,7 +55,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -62,6 +70,9 @@ impl ErrorCode {
         Self::InvalidId,
         Self::DatabaseUnavailable,
         Self::Timeout,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::SubscriberLagged,
         Self::InvalidTransition,
         Self::DepartmentUnavailable,
         Self::DepartmentBadResponse,
@@ -88,6 +99,9 @@ impl ErrorCode {
             Self::InvalidId => "INVALID_ID",
             Self::DatabaseUnavailable => "DATABASE_UNAVAILABLE",
             Self::Timeout => "TIMEOUT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",

@@ -26,6 +26,9 @@ struct Options {
     whistles: usize,
     pids: Vec<u32>,
     mutation_seconds: u64,
+    /// Every subscriber sends a document of its own (a distinct operation name), so that
+    /// none shares another's execution.
+    distinct: bool,
 }
 
 fn options() -> Options {
@@ -35,8 +38,13 @@ fn options() -> Options {
         whistles: 10,
         pids: Vec::new(),
         mutation_seconds: 10,
+        distinct: false,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--distinct") {
+        args.remove(at);
+        options.distinct = true;
+    }
     for pair in args.chunks(2) {
         let value = pair.get(1).cloned().unwrap_or_default();
         match pair[0].as_str() {
@@ -119,6 +127,20 @@ fn rss_kib(pids: &[u32]) -> u64 {
         .sum()
 }
 
+/// CPU time (user + system) the processes have used, in seconds.
+fn cpu_seconds(pids: &[u32]) -> f64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .filter_map(|stat| {
+            // Fields after the command name, which is in parentheses.
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let user: f64 = fields.get(11)?.parse().ok()?;
+            let system: f64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) / 100.0)
+        })
+        .sum()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -147,6 +169,11 @@ async fn main() {
     for n in 0..options.subscribers {
         let gateway = options.gateways[n % options.gateways.len()].replace("http://", "ws://");
         let (received, ready) = (received.clone(), ready.clone());
+        let name = if options.distinct {
+            format!("Board{n}")
+        } else {
+            "Board".to_owned()
+        };
         tokio::spawn(async move {
             let mut request = format!("{gateway}/graphql")
                 .into_client_request()
@@ -161,7 +188,7 @@ async fn main() {
             };
             let init = json!({ "type": "connection_init" }).to_string();
             let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
-                "query": format!("subscription {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ cursor }} }}")
+                "query": format!("subscription {name} {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ cursor kind }} }}")
             }})
             .to_string();
             let _ = socket.send(Message::Text(init.into())).await;
@@ -203,6 +230,7 @@ async fn main() {
     }
 
     let mut latencies = Vec::with_capacity(options.subscribers * options.whistles);
+    let cpu_before = cpu_seconds(&options.pids);
     for k in 0..options.whistles {
         let sent = Instant::now();
         whistle(
@@ -230,6 +258,7 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let cpu = cpu_seconds(&options.pids) - cpu_before;
     latencies.sort();
     println!(
         "delivery of {} whistles to every subscriber ({} receipts): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
@@ -239,6 +268,12 @@ async fn main() {
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
     );
+    if !options.pids.is_empty() && !latencies.is_empty() {
+        println!(
+            "gateway CPU while delivering: {:.1} µs per receipt",
+            cpu * 1e6 / latencies.len() as f64
+        );
+    }
 
     // Sustained workflow mutations: report + accept pairs from 16 clients.
     let deadline = Instant::now() + Duration::from_secs(options.mutation_seconds);

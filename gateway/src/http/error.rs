@@ -25,6 +25,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::SubscriberLagged => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::InvalidTransition => StatusCode::CONFLICT,
         ErrorCode::DepartmentUnavailable | ErrorCode::DepartmentBadResponse => {
             StatusCode::BAD_GATEWAY
@@ -66,6 +69,12 @@ impl IntoResponse for Refusal {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        if self.code == ErrorCode::Unauthenticated {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
         }
         response
     }

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{Refusal, json_response, status};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
-use crate::scope::scope_for;
+use crate::auth::{AuthError, Caller};
 
 /// A request as the client sent it, over either method.
 #[derive(Debug, Deserialize)]
@@ -85,12 +85,15 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures_util::StreamExt;
 
-    if let Err(refusal) = check(&request, Method::Post, true) {
-        return refusal.answered_as(MediaType::Json).into_response();
-    }
+    let graphql = match check(&request, Method::Post, true)
+        .and_then(|()| prepare(state, headers, request))
+    {
+        Ok(graphql) => graphql,
+        Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
+    };
     let results = state
         .schema
-        .execute_stream(prepare(state, headers, request))
+        .execute_stream(graphql)
         .map(|response| {
             let data = serde_json::to_string(&response).unwrap_or_default();
             Ok::<_, std::convert::Infallible>(Event::default().event("next").data(data))
@@ -179,9 +182,32 @@ fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<()
             "`variables` must be a JSON object",
         ));
     }
+    let operation = operation_type(query, request.operation_name.as_deref())?;
+    if operation == OperationType::Subscription && !streaming {
+        return Err(Refusal::new(
+            ErrorCode::BadRequest,
+            "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, or as \
+             Server-Sent Events to a POST with `Accept: text/event-stream`",
+        ));
+    }
+    if method == Method::Get && operation != OperationType::Query {
+        return Err(Refusal::new(
+            ErrorCode::MethodNotAllowed,
+            "only queries may be sent with GET; send mutations and subscriptions with POST",
+        ));
+    }
+    Ok(())
+}
+
+/// The type of the operation a document runs: it parses, and `operation_name` names one
+/// of its operations (or it holds only one).
+pub(super) fn operation_type(
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<OperationType, Refusal> {
     let document = parse_query(query)
         .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
-    let name = request.operation_name.as_deref().filter(|n| !n.is_empty());
+    let name = operation_name.filter(|n| !n.is_empty());
     let operation = match (&document.operations, name) {
         (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
         (DocumentOperations::Single(_), Some(_)) => None,
@@ -199,7 +225,7 @@ fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<()
             ));
         }
     };
-    let operation = operation.ok_or_else(|| {
+    operation.ok_or_else(|| {
         Refusal::new(
             ErrorCode::UnknownOperation,
             format!(
@@ -207,38 +233,34 @@ fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<()
                 name.unwrap_or_default()
             ),
         )
-    })?;
-    if operation == OperationType::Subscription && !streaming {
-        return Err(Refusal::new(
-            ErrorCode::BadRequest,
-            "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, or as \
-             Server-Sent Events to a POST with `Accept: text/event-stream`",
-        ));
-    }
-    if method == Method::Get && operation != OperationType::Query {
-        return Err(Refusal::new(
-            ErrorCode::MethodNotAllowed,
-            "only queries may be sent with GET; send mutations and subscriptions with POST",
-        ));
-    }
-    Ok(())
+    })
 }
 
-/// The request for the schema, with the caller's loaders and the signal hub.
-fn prepare(state: &AppState, headers: &HeaderMap, request: GraphqlRequest) -> Request {
-    prepare_for(
+/// The request for the schema, for the caller the headers authenticate.
+fn prepare(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: GraphqlRequest,
+) -> Result<Request, Refusal> {
+    let caller = state.auth.from_headers(headers).map_err(unauthenticated)?;
+    Ok(prepare_for(
         state,
-        scope_for(headers),
+        caller,
         request.query.unwrap_or_default(),
         request.variables,
         request.operation_name,
-    )
+    ))
 }
 
-/// The request for the schema from its parts, for a caller with `scope`.
+fn unauthenticated(error: AuthError) -> Refusal {
+    Refusal::new(ErrorCode::Unauthenticated, error.to_string())
+}
+
+/// The request for the schema from its parts, for `caller`: its loaders (built for its
+/// scope), the actor its changes are recorded under, and the signal hub.
 pub(super) fn prepare_for(
     state: &AppState,
-    scope: connectors::Scope,
+    caller: Caller,
     query: String,
     variables: Option<serde_json::Value>,
     operation_name: Option<String>,
@@ -252,9 +274,10 @@ pub(super) fn prepare_for(
         .data(RequestLoaders::new(
             &state.store,
             &state.federation,
-            scope,
+            caller.scope,
             state.batch_window,
         ))
+        .data(caller.actor)
         .data(state.signals.clone());
     if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);
@@ -269,10 +292,10 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    if let Err(refusal) = check(&request, method, false) {
-        return refusal.answered_as(media).into_response();
-    }
-    let graphql = prepare(state, headers, request);
+    let graphql = match check(&request, method, false).and_then(|()| prepare(state, headers, request)) {
+        Ok(graphql) => graphql,
+        Err(refusal) => return refusal.answered_as(media).into_response(),
+    };
 
     let timeout = state.limits.request_timeout();
     let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {

@@ -1,6 +1,7 @@
 //! HTTP serving: the routes and the cross-cutting layers, in one ordered stack.
 
 mod error;
+mod feeds;
 mod graphiql;
 mod graphql;
 mod health;
@@ -37,6 +38,9 @@ pub struct Shared {
     pub redis: Option<redis::Client>,
     pub limits: LimitsConfig,
     pub batch_window: std::time::Duration,
+    pub auth: crate::auth::Authenticator,
+    /// WebSocket operations' executions, identical subscriptions sharing one.
+    pub feeds: Arc<feeds::Feeds>,
 }
 
 impl std::ops::Deref for AppState {

@@ -7,21 +7,21 @@
 //! clients. Idle connections read into a small buffer so that thousands of them cost
 //! little memory.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
+use async_graphql::parser::types::OperationType;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use schema::error::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio_stream::StreamMap;
 
 use super::AppState;
-use crate::scope::scope_for;
+use super::feeds::{BACKLOG, FeedKey, Feeds, Output, Read};
+use crate::auth::Caller;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// The subprotocol name of the legacy `subscriptions-transport-ws` protocol.
@@ -49,8 +49,6 @@ impl Protocol {
 /// Read buffer per connection: the default 128 KiB, zero-filled on first read, would
 /// make every idle subscriber cost that much.
 const READ_BUFFER: usize = 4 * 1024;
-/// Messages queued for one connection before the slowest sender waits.
-const OUTGOING: usize = 1_024;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -71,13 +69,17 @@ pub async fn upgrade(
     } else {
         None
     };
-    let scope = scope_for(&headers);
+    // Kept for clients that authenticate on the upgrade rather than in `connection_init`.
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     ws.protocols([PROTOCOL, LEGACY_PROTOCOL])
         .read_buffer_size(READ_BUFFER)
         .max_message_size(state.limits.max_body_bytes)
         .on_upgrade(move |socket| async move {
             if let Some(protocol) = protocol {
-                Session::new(state, scope, protocol).run(socket).await;
+                Session::new(state, authorization, protocol).run(socket).await;
             } else {
                 close(
                     socket,
@@ -87,6 +89,19 @@ pub async fn upgrade(
                 .await;
             }
         })
+}
+
+/// A close frame's reason holds at most 123 bytes: longer ones are cut at a character.
+fn close_reason(mut reason: String) -> String {
+    const MAX: usize = 123;
+    if reason.len() > MAX {
+        let mut end = MAX;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
 }
 
 async fn close(mut socket: WebSocket, code: u16, reason: &str) {
@@ -118,95 +133,92 @@ struct Operation {
 /// Why a connection ends: a close code and reason of the protocol.
 struct Closing(u16, String);
 
+/// The messages one operation sends: its results, then `complete`.
+type Messages = BoxStream<'static, String>;
+
+/// One connection: a single task reads the client's messages, runs its operations as
+/// streams of outgoing messages, and writes those to the socket itself; an idle
+/// subscriber costs its socket, this state, and its operation's stream.
 struct Session {
     state: AppState,
-    scope: connectors::Scope,
+    /// The upgrade request's `Authorization` header, if any.
+    authorization: Option<String>,
     protocol: Protocol,
-    acknowledged: bool,
-    /// Operations running, by id; each removes itself when it completes.
-    running: Arc<Mutex<HashMap<String, AbortHandle>>>,
+    /// Who the connection acts as, once `connection_init` is accepted.
+    caller: Option<Caller>,
+    /// Operations running, by id; one that completes leaves the map.
+    running: StreamMap<String, Messages>,
 }
 
 impl Session {
-    fn new(state: AppState, scope: connectors::Scope, protocol: Protocol) -> Self {
+    fn new(state: AppState, authorization: Option<String>, protocol: Protocol) -> Self {
         Self {
             state,
-            scope,
+            authorization,
             protocol,
-            acknowledged: false,
-            running: Arc::new(Mutex::new(HashMap::new())),
+            caller: None,
+            running: StreamMap::new(),
         }
     }
 
-    async fn run(mut self, socket: WebSocket) {
-        let (mut sink, mut incoming) = socket.split();
-        let (outgoing, mut queue) = mpsc::channel::<Message>(OUTGOING);
-        let writer = tokio::spawn(async move {
-            while let Some(message) = queue.recv().await {
-                let closing = matches!(message, Message::Close(_));
-                if sink.send(message).await.is_err() || closing {
-                    break;
-                }
-            }
-        });
+    async fn run(mut self, mut socket: WebSocket) {
         let init_timeout = tokio::time::sleep(self.state.limits.ws_init_timeout());
         tokio::pin!(init_timeout);
-        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
         let legacy = self.protocol == Protocol::Legacy;
+        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
         let closing = loop {
-            let message = tokio::select! {
-                () = &mut init_timeout, if !self.acknowledged => {
+            let operations = !self.running.is_empty();
+            tokio::select! {
+                () = &mut init_timeout, if self.caller.is_none() => {
                     break Some(Closing(4408, "Connection initialisation timeout".to_owned()));
                 }
-                _ = keep_alive.tick(), if legacy && self.acknowledged => {
-                    send(&outgoing, json!({ "type": "ka" })).await;
-                    continue;
+                _ = keep_alive.tick(), if legacy && self.caller.is_some() => {
+                    if send(&mut socket, json!({ "type": "ka" }).to_string()).await.is_err() {
+                        break None;
+                    }
                 }
-                message = incoming.next() => message,
-            };
-            let text = match message {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Binary(_))) => {
-                    break Some(Closing(
-                        4400,
-                        "Binary messages are not supported".to_owned(),
-                    ));
+                Some((_, message)) = self.running.next(), if operations => {
+                    if send(&mut socket, message).await.is_err() {
+                        break None;
+                    }
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
-            };
-            if let Err(closing) = self.handle(text.as_str(), &outgoing).await {
-                break Some(closing);
+                message = socket.recv() => {
+                    let text = match message {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(Message::Binary(_))) => {
+                            break Some(Closing(4400, "Binary messages are not supported".to_owned()));
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
+                    };
+                    match self.handle(text.as_str()) {
+                        Ok(Some(reply)) => {
+                            if send(&mut socket, reply.to_string()).await.is_err() {
+                                break None;
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(closing) => break Some(closing),
+                    }
+                }
             }
         };
-        for (_, task) in self
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain()
-        {
-            task.abort();
-        }
         if let Some(Closing(code, reason)) = closing {
             if legacy && code != 1000 {
                 let error = json!({ "type": "connection_error", "payload": { "message": reason } });
-                send(&outgoing, error).await;
+                let _ = send(&mut socket, error.to_string()).await;
             }
             let frame = CloseFrame {
                 code,
-                reason: Utf8Bytes::from(reason),
+                reason: Utf8Bytes::from(close_reason(reason)),
             };
-            let _ = outgoing.send(Message::Close(Some(frame))).await;
+            let _ = socket.send(Message::Close(Some(frame))).await;
         }
-        drop(outgoing);
-        let _ = writer.await;
     }
 
-    async fn handle(
-        &mut self,
-        text: &str,
-        outgoing: &mpsc::Sender<Message>,
-    ) -> Result<(), Closing> {
+    /// Acts on one client message; answers with the reply to send, if any, or the
+    /// reason to close.
+    fn handle(&mut self, text: &str) -> Result<Option<Value>, Closing> {
         let message: Incoming = serde_json::from_str(text)
             .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
         // The legacy protocol's names for the same things.
@@ -221,18 +233,23 @@ impl Session {
         };
         match kind {
             "connection_init" => {
-                if self.acknowledged {
+                if self.caller.is_some() {
                     return Err(Closing(4429, "Too many initialisation requests".to_owned()));
                 }
-                self.acknowledged = true;
-                send(outgoing, json!({ "type": "connection_ack" })).await;
+                let caller = self
+                    .state
+                    .auth
+                    .from_init_payload(&message.payload, self.authorization.as_deref())
+                    .map_err(|error| Closing(4403, format!("Forbidden: {error}")))?;
+                self.caller = Some(caller);
+                return Ok(Some(json!({ "type": "connection_ack" })));
             }
-            "ping" => send(outgoing, json!({ "type": "pong" })).await,
+            "ping" => return Ok(Some(json!({ "type": "pong" }))),
             "pong" => {}
             "subscribe" => {
-                if !self.acknowledged {
+                let Some(caller) = self.caller.clone() else {
                     return Err(Closing(4401, "Unauthorized".to_owned()));
-                }
+                };
                 let id = message.id.filter(|id| !id.is_empty()).ok_or_else(|| {
                     Closing(
                         4400,
@@ -241,30 +258,15 @@ impl Session {
                 })?;
                 let operation: Operation = serde_json::from_value(message.payload)
                     .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
-                let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-                if running.contains_key(&id) {
+                if self.running.contains_key(&id) {
                     return Err(Closing(4409, format!("Subscriber for {id} already exists")));
                 }
-                let task = tokio::spawn(execute(
-                    self.state.clone(),
-                    self.scope.clone(),
-                    self.protocol,
-                    id.clone(),
-                    operation,
-                    outgoing.clone(),
-                    self.running.clone(),
-                ));
-                running.insert(id, task.abort_handle());
+                let messages = self.execute(caller, id.clone(), operation);
+                self.running.insert(id, messages);
             }
             "complete" => {
-                if let Some(id) = message.id
-                    && let Some(task) = self
-                        .running
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&id)
-                {
-                    task.abort();
+                if let Some(id) = message.id {
+                    self.running.remove(&id);
                 }
             }
             _ => {
@@ -274,61 +276,77 @@ impl Session {
                 ));
             }
         }
-        Ok(())
+        Ok(None)
     }
-}
 
-async fn send(outgoing: &mpsc::Sender<Message>, message: Value) {
-    let _ = outgoing
-        .send(Message::Text(Utf8Bytes::from(message.to_string())))
-        .await;
-}
-
-/// Runs one operation, sending its results as `next` (or its failure as `error`), then
-/// `complete`.
-async fn execute(
-    state: AppState,
-    scope: connectors::Scope,
-    protocol: Protocol,
-    id: String,
-    operation: Operation,
-    outgoing: mpsc::Sender<Message>,
-    running: Arc<Mutex<HashMap<String, AbortHandle>>>,
-) {
-    let request = super::graphql::prepare_for(
-        &state,
-        scope,
-        operation.query,
-        operation.variables,
-        operation.operation_name,
-    );
-    let mut responses = state.schema.execute_stream(request);
-    let mut first = true;
-    let mut failed = false;
-    while let Some(response) = responses.next().await {
-        if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-            send(
-                &outgoing,
-                json!({ "id": id, "type": "error", "payload": errors }),
-            )
-            .await;
-            failed = true;
-            break;
-        }
-        first = false;
-        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-        send(
-            &outgoing,
-            json!({ "id": id, "type": protocol.result(), "payload": payload }),
+    /// One operation's messages: each result as `next` (`data` in the legacy protocol),
+    /// then `complete`; or, when it fails before producing a result, one `error`.
+    /// Subscriptions identical to one just started share its execution.
+    fn execute(&self, caller: Caller, id: String, operation: Operation) -> Messages {
+        let subscription = super::graphql::operation_type(
+            &operation.query,
+            operation.operation_name.as_deref(),
         )
-        .await;
+        .is_ok_and(|kind| kind == OperationType::Subscription);
+        let key = subscription.then(|| FeedKey {
+            caller: caller.clone(),
+            query: operation.query.clone(),
+            operation_name: operation.operation_name.clone(),
+            variables: operation
+                .variables
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_default(),
+        });
+        let start = || {
+            let request = super::graphql::prepare_for(
+                &self.state,
+                caller,
+                operation.query,
+                operation.variables,
+                operation.operation_name,
+            );
+            self.state.schema.execute_stream(request).boxed()
+        };
+        let reader = match key {
+            Some(key) => self.state.feeds.subscribe(key, start),
+            None => Feeds::unshared(start()),
+        };
+        let id = serde_json::to_string(&id).unwrap_or_default();
+        let next = self.protocol.result();
+        reader
+            .into_stream()
+            .map(move |read| match read {
+                Read::Output(Output::Next(payload)) => framed(&id, next, Some(&payload)),
+                Read::Output(Output::Failed(errors)) => framed(&id, "error", Some(&errors)),
+                Read::Output(Output::Complete) => framed(&id, "complete", None),
+                Read::Lagged => framed(&id, "error", Some(&lagged())),
+            })
+            .boxed()
     }
-    running
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&id);
-    if !failed {
-        send(&outgoing, json!({ "id": id, "type": "complete" })).await;
+}
+
+/// A protocol message for the operation whose JSON-encoded id is `id`, around a payload
+/// already serialized.
+fn framed(id: &str, kind: &str, payload: Option<&str>) -> String {
+    match payload {
+        Some(payload) => format!(r#"{{"id":{id},"type":"{kind}","payload":{payload}}}"#),
+        None => format!(r#"{{"id":{id},"type":"{kind}"}}"#),
     }
+}
+
+/// The error ending a subscription that fell too far behind.
+fn lagged() -> String {
+    json!([{
+        "message": format!(
+            "this subscriber fell more than {BACKLOG} results behind and was ended; \
+             resubscribe with the last cursor received to continue without loss"
+        ),
+        "extensions": { "code": ErrorCode::SubscriberLagged.as_str() },
+    }])
+    .to_string()
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), axum::Error> {
+    socket.send(Message::Text(Utf8Bytes::from(text))).await
 }

@@ -433,6 +433,11 @@ impl RequestLoaders {
         }
     }
 
+    /// The caller's scope, without building the loaders.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
     pub fn get(&self) -> &Loaders {
         self.built.get_or_init(|| {
             Loaders::new(

@@ -14,6 +14,13 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> Result<&'a Loaders> {
         .map_err(|_| internal("request data missing: loaders"))
 }
 
+/// The caller's scope (building no loaders: subscriptions need only this).
+pub fn scope<'a>(ctx: &Context<'a>) -> Result<&'a connectors::Scope> {
+    ctx.data::<RequestLoaders>()
+        .map(RequestLoaders::scope)
+        .map_err(|_| internal("request data missing: loaders"))
+}
+
 pub fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
     ctx.data::<Store>()
         .map_err(|_| internal("schema data missing: store"))

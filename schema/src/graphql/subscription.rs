@@ -8,7 +8,7 @@ use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::ids::{NodeType, decode_numeric};
-use super::resolve::store_error;
+use super::resolve::{self, store_error};
 use crate::error::{ApiError, ErrorCode};
 use crate::workflow::{SignalFilter, SignalHub, TimelineEntry};
 
@@ -44,7 +44,8 @@ fn entries(
 impl SubscriptionRoot {
     /// 吹哨/报到 signals: the entries concerning a department (whistles summoning it, its
     /// report-ins, overdue and supervision notices), or every entry of events in a
-    /// jurisdiction subtree; both given, the entries meeting both. `after`: the last
+    /// jurisdiction subtree; both given, the entries meeting both. Always within the
+    /// caller's jurisdiction (FORBIDDEN for a subtree outside it). `after`: the last
     /// cursor seen (omit it to start from the beginning of the timeline).
     async fn dispatch_signals(
         &self,
@@ -58,12 +59,22 @@ impl SubscriptionRoot {
                 ApiError::bad_input("give a departmentCode, a jurisdictionCode, or both").into(),
             );
         }
+        let requested = jurisdiction_code
+            .as_deref()
+            .map_or("", connectors::subtree_prefix);
+        let prefix = resolve::scope(ctx)?
+            .narrow(requested)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Forbidden,
+                    "that jurisdiction is outside the caller's own",
+                )
+                .extend()
+            })?;
         let filter = SignalFilter {
             event_id: None,
             department_code,
-            jurisdiction_prefix: jurisdiction_code
-                .as_deref()
-                .map(|code| connectors::subtree_prefix(code).to_owned()),
+            jurisdiction_prefix: Some(prefix.to_owned()).filter(|p| !p.is_empty()),
         };
         Ok(entries(hub(ctx)?, filter, cursor(after)?))
     }
@@ -75,9 +86,12 @@ impl SubscriptionRoot {
         event_id: ID,
         after: Option<ID>,
     ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
+        // An event outside the caller's jurisdiction shows no entries.
+        let scope = resolve::scope(ctx)?;
         let filter = SignalFilter {
             event_id: Some(decode_numeric(&event_id, NodeType::Event)?),
-            ..SignalFilter::default()
+            department_code: None,
+            jurisdiction_prefix: Some(scope.prefix().to_owned()).filter(|p| !p.is_empty()),
         };
         Ok(entries(hub(ctx)?, filter, cursor(after)?))
     }

@@ -155,14 +155,17 @@ impl SignalHub {
         after: i64,
     ) -> impl Stream<Item = Result<TimelineEntry, StoreError>> + Send + use<> {
         // Subscribed before the replay: whatever is broadcast from now on is received,
-        // and whatever was broadcast before is in the replay.
+        // and whatever was broadcast before is in the replay. A subscriber already at or
+        // past the last entry broadcast has nothing to replay, and skips the query.
+        let receiver = self.receiver(&filter);
+        let broadcast = self.last.load(Ordering::Acquire);
         let state = Follow {
             hub: Arc::clone(self),
-            receiver: self.receiver(&filter),
+            receiver,
             filter,
             last: after,
             buffer: VecDeque::new(),
-            replay: true,
+            replay: broadcast == UNKNOWN || after < broadcast,
             failed: false,
         };
         futures_util::stream::unfold(state, Follow::next)
@@ -190,12 +193,9 @@ impl Follow {
                 return Some((Ok(entry), self));
             }
             if self.replay {
-                match self
-                    .hub
-                    .store
-                    .timeline_after(&self.filter, self.last, PAGE)
-                    .await
-                {
+                // Boxed: an idle subscriber's state then holds a pointer, not the query.
+                let replay = Box::pin(self.hub.store.timeline_after(&self.filter, self.last, PAGE));
+                match replay.await {
                     Ok(entries) => {
                         self.replay = entries.len() as i64 == PAGE;
                         self.buffer.extend(entries);

@@ -16,8 +16,8 @@ use crate::store::{Store, StoreError};
 /// The advisory lock every workflow transaction holds while it appends to the timeline.
 pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 
-/// Who makes a change. Until authentication exists every change is anonymous.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who makes a change: the authenticated principal, or anonymous.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Actor {
     pub name: String,
     pub role: String,

@@ -1,0 +1,386 @@
+//! Who is calling: a JWT principal (role, department, jurisdiction) turned into the
+//! caller's scope and the actor its changes are recorded under, in one place. Tokens are
+//! HS256, signed with the secret shared with the city's identity provider; they travel in
+//! the `Authorization: Bearer` header, or in a WebSocket `connection_init` payload.
+//! Without a configured secret authentication is off: every caller is anonymous,
+//! city-wide, with personal data masked.
+
+use std::fmt;
+
+use axum::http::{HeaderMap, header};
+use connectors::{PersonalData, Scope};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use schema::workflow::Actor;
+use serde::Deserialize;
+
+/// The shortest HS256 secret accepted: the hash's own length.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The roles a token may carry.
+pub const ROLES: &[&str] = &[
+    // 网格员: reports events from the handheld terminal.
+    "GRID_WORKER",
+    // 街乡/区县 dispatchers: accept, blow the whistle, resolve.
+    "DISPATCHER",
+    // A department's staff: report in, act, give feedback.
+    "DEPARTMENT_STAFF",
+    // 督办 and evaluation.
+    "SUPERVISOR",
+    // BI and the evaluation figures, read only.
+    "ANALYST",
+    "ADMIN",
+];
+
+#[derive(Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// The HS256 secret (`GATEWAY_JWT_SECRET`); empty turns authentication off.
+    pub jwt_secret: SigningSecret,
+    /// When set, tokens must carry this `iss`.
+    pub issuer: Option<String>,
+    /// When set, tokens must carry this `aud`.
+    pub audience: Option<String>,
+    /// Refuse callers that present no token (otherwise they are anonymous).
+    pub required: bool,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_s: u64,
+}
+
+impl fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &self.jwt_secret)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("required", &self.required)
+            .field("leeway_s", &self.leeway_s)
+            .finish()
+    }
+}
+
+/// A signing secret: never printed.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct SigningSecret(pub String);
+
+impl fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "<unset>" } else { "***" })
+    }
+}
+
+/// The claims a token must carry besides `exp`.
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    /// The person's name, for the timeline; `sub` when absent.
+    name: Option<String>,
+    role: String,
+    /// The department the person works for, if any.
+    department: Option<String>,
+    /// The jurisdiction code the person acts in: their scope is its subtree.
+    jurisdiction: String,
+}
+
+/// Why a caller is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("a bearer token is required")]
+    Missing,
+    #[error("credentials must be `Bearer <token>`")]
+    NotBearer,
+    #[error("the token is not valid: {0}")]
+    Invalid(String),
+    #[error("the token's claims are not usable: {0}")]
+    Claims(String),
+}
+
+/// Who a request acts as: what it may see, and whom its changes are recorded under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Caller {
+    pub scope: Scope,
+    pub actor: Actor,
+}
+
+impl Caller {
+    fn anonymous() -> Self {
+        Self {
+            scope: Scope::city_wide(),
+            actor: Actor::anonymous(),
+        }
+    }
+}
+
+pub struct Authenticator {
+    /// The key and checks, when authentication is on.
+    verifier: Option<(DecodingKey, Validation)>,
+    required: bool,
+}
+
+impl Authenticator {
+    pub fn new(config: &AuthConfig) -> Self {
+        let verifier = (!config.jwt_secret.0.is_empty()).then(|| {
+            let mut validation = Validation::new(Algorithm::HS256);
+            validation.validate_nbf = true;
+            validation.leeway = config.leeway_s;
+            validation.set_required_spec_claims(&["exp", "sub"]);
+            if let Some(issuer) = &config.issuer {
+                validation.set_issuer(&[issuer]);
+            }
+            match &config.audience {
+                Some(audience) => validation.set_audience(&[audience]),
+                None => validation.validate_aud = false,
+            }
+            (
+                DecodingKey::from_secret(config.jwt_secret.0.as_bytes()),
+                validation,
+            )
+        });
+        Self {
+            verifier,
+            required: config.required,
+        }
+    }
+
+    /// Whether tokens are checked at all.
+    pub fn enabled(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// The caller of an HTTP request, from its `Authorization` header.
+    pub fn from_headers(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
+        let credentials = match headers.get(header::AUTHORIZATION) {
+            None => None,
+            Some(value) => Some(value.to_str().map_err(|_| AuthError::NotBearer)?),
+        };
+        self.caller(credentials)
+    }
+
+    /// The caller of a WebSocket connection: the `connection_init` payload's
+    /// `Authorization` (or `authorization`, or a bare `token`), else the upgrade
+    /// request's `Authorization` header.
+    pub fn from_init_payload(
+        &self,
+        payload: &serde_json::Value,
+        upgrade_header: Option<&str>,
+    ) -> Result<Caller, AuthError> {
+        let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
+        if let Some(token) = field("token") {
+            return self.verify(token);
+        }
+        self.caller(
+            field("Authorization")
+                .or_else(|| field("authorization"))
+                .or(upgrade_header),
+        )
+    }
+
+    /// The caller presenting `credentials` (`Bearer <token>`), or none.
+    fn caller(&self, credentials: Option<&str>) -> Result<Caller, AuthError> {
+        if self.verifier.is_none() {
+            return Ok(Caller::anonymous());
+        }
+        match credentials {
+            None if self.required => Err(AuthError::Missing),
+            None => Ok(Caller::anonymous()),
+            Some(credentials) => {
+                let (scheme, token) = credentials
+                    .trim()
+                    .split_once(' ')
+                    .ok_or(AuthError::NotBearer)?;
+                if !scheme.eq_ignore_ascii_case("bearer") {
+                    return Err(AuthError::NotBearer);
+                }
+                self.verify(token.trim())
+            }
+        }
+    }
+
+    fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let Some((key, validation)) = &self.verifier else {
+            return Ok(Caller::anonymous());
+        };
+        let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
+            .map_err(|error| AuthError::Invalid(error.to_string()))?
+            .claims;
+        if !ROLES.contains(&claims.role.as_str()) {
+            return Err(AuthError::Claims(format!(
+                "unknown role `{}`; one of {}",
+                claims.role,
+                ROLES.join(", ")
+            )));
+        }
+        if !is_jurisdiction_code(&claims.jurisdiction) {
+            return Err(AuthError::Claims(format!(
+                "`jurisdiction` is not a jurisdiction code: `{}`",
+                claims.jurisdiction
+            )));
+        }
+        Ok(Caller {
+            scope: Scope::subtree(&claims.jurisdiction, PersonalData::Masked),
+            actor: Actor {
+                name: claims.name.unwrap_or_else(|| claims.sub.clone()),
+                role: claims.role,
+                department: claims.department,
+            },
+        })
+    }
+}
+
+/// City, county, township, village or grid: 6, 9, 12 or 15 digits.
+fn is_jurisdiction_code(code: &str) -> bool {
+    matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn authenticator(required: bool) -> Authenticator {
+        Authenticator::new(&AuthConfig {
+            jwt_secret: SigningSecret(SECRET.to_owned()),
+            required,
+            ..AuthConfig::default()
+        })
+    }
+
+    fn token(claims: serde_json::Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &Header::default(),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap_or_default()
+    }
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    fn claims() -> serde_json::Value {
+        json!({ "sub": "u-1", "name": "王秀英", "role": "DEPARTMENT_STAFF",
+                "department": "220422-XJ", "jurisdiction": "220422", "exp": now() + 600 })
+    }
+
+    fn bearer(token: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = format!("Bearer {token}").parse() {
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    #[test]
+    fn a_valid_token_gives_the_principals_scope_and_actor() {
+        let caller = authenticator(true)
+            .from_headers(&bearer(&token(claims(), SECRET)))
+            .map_err(|e| e.to_string());
+        let caller = caller.as_ref().map(|c| (c.scope.prefix(), c.actor.clone()));
+        assert_eq!(
+            caller,
+            Ok((
+                "220422",
+                Actor {
+                    name: "王秀英".to_owned(),
+                    role: "DEPARTMENT_STAFF".to_owned(),
+                    department: Some("220422-XJ".to_owned()),
+                }
+            ))
+        );
+    }
+
+    #[test]
+    fn bad_tokens_are_refused_with_the_reason() {
+        let auth = authenticator(false);
+        let refused = |headers: HeaderMap| auth.from_headers(&headers).err();
+        assert!(matches!(
+            refused(bearer(&token(claims(), "another-secret-of-thirty-two-bytes!"))),
+            Some(AuthError::Invalid(_))
+        ));
+        let mut expired = claims();
+        expired["exp"] = json!(now() - 3_600);
+        assert!(matches!(
+            refused(bearer(&token(expired, SECRET))),
+            Some(AuthError::Invalid(_))
+        ));
+        let mut early = claims();
+        early["nbf"] = json!(now() + 3_600);
+        assert!(matches!(
+            refused(bearer(&token(early, SECRET))),
+            Some(AuthError::Invalid(_))
+        ));
+        let mut role = claims();
+        role["role"] = json!("EMPEROR");
+        assert!(matches!(
+            refused(bearer(&token(role, SECRET))),
+            Some(AuthError::Claims(_))
+        ));
+        let mut place = claims();
+        place["jurisdiction"] = json!("东辽县");
+        assert!(matches!(
+            refused(bearer(&token(place, SECRET))),
+            Some(AuthError::Claims(_))
+        ));
+        let mut basic = HeaderMap::new();
+        basic.insert(
+            header::AUTHORIZATION,
+            axum::http::HeaderValue::from_static("Basic dXNlcjpwYXNz"),
+        );
+        assert_eq!(refused(basic), Some(AuthError::NotBearer));
+    }
+
+    #[test]
+    fn no_token_is_anonymous_unless_one_is_required() {
+        let anonymous = authenticator(false).from_headers(&HeaderMap::new());
+        assert_eq!(
+            anonymous.map(|c| c.actor).map_err(|e| e.to_string()),
+            Ok(Actor::anonymous())
+        );
+        assert_eq!(
+            authenticator(true).from_headers(&HeaderMap::new()).err(),
+            Some(AuthError::Missing)
+        );
+    }
+
+    #[test]
+    fn websocket_clients_authenticate_in_connection_init() {
+        let auth = authenticator(true);
+        let good = token(claims(), SECRET);
+        for payload in [
+            json!({ "Authorization": format!("Bearer {good}") }),
+            json!({ "authorization": format!("bearer {good}") }),
+            json!({ "token": good }),
+        ] {
+            let caller = auth.from_init_payload(&payload, None);
+            assert_eq!(
+                caller.map(|c| c.actor.name).map_err(|e| e.to_string()),
+                Ok("王秀英".to_owned()),
+                "{payload}"
+            );
+        }
+        assert_eq!(
+            auth.from_init_payload(&json!({}), None).err(),
+            Some(AuthError::Missing)
+        );
+        assert!(
+            auth.from_init_payload(&json!({}), Some(&format!("Bearer {good}")))
+                .is_ok(),
+            "the upgrade request's header is the fallback"
+        );
+    }
+
+    #[test]
+    fn without_a_secret_everyone_is_anonymous_and_city_wide() {
+        let off = Authenticator::new(&AuthConfig::default());
+        assert!(!off.enabled());
+        let caller = off.from_headers(&bearer("not-even-a-token"));
+        assert_eq!(
+            caller.map(|c| c.scope.prefix().to_owned()).map_err(|e| e.to_string()),
+            Ok(String::new())
+        );
+    }
+}
