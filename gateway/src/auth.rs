@@ -31,7 +31,7 @@ pub const ROLES: &[&str] = &[
     "ADMIN",
 ];
 
-#[derive(Clone, Deserialize, Default)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// The HS256 secret (`GATEWAY_JWT_SECRET`); empty turns authentication off.
@@ -44,6 +44,18 @@ pub struct AuthConfig {
     pub required: bool,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_s: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: SigningSecret::default(),
+            issuer: None,
+            audience: None,
+            required: false,
+            leeway_s: 30,
+        }
+    }
 }
 
 impl fmt::Debug for AuthConfig {
@@ -298,7 +310,10 @@ mod tests {
         let auth = authenticator(false);
         let refused = |headers: HeaderMap| auth.from_headers(&headers).err();
         assert!(matches!(
-            refused(bearer(&token(claims(), "another-secret-of-thirty-two-bytes!"))),
+            refused(bearer(&token(
+                claims(),
+                "another-secret-of-thirty-two-bytes!"
+            ))),
             Some(AuthError::Invalid(_))
         ));
         let mut expired = claims();
@@ -379,7 +394,9 @@ mod tests {
         assert!(!off.enabled());
         let caller = off.from_headers(&bearer("not-even-a-token"));
         assert_eq!(
-            caller.map(|c| c.scope.prefix().to_owned()).map_err(|e| e.to_string()),
+            caller
+                .map(|c| c.scope.prefix().to_owned())
+                .map_err(|e| e.to_string()),
             Ok(String::new())
         );
     }

@@ -501,6 +501,32 @@ mod tests {
             format!("{:?}", example.dataloader),
             format!("{:?}", default.dataloader)
         );
+        assert_eq!(format!("{:?}", example.auth), format!("{:?}", default.auth));
+    }
+
+    #[test]
+    fn a_short_secret_or_a_requirement_without_one_is_refused() {
+        let short = |key: &str| (key == "GATEWAY_JWT_SECRET").then(|| "hunter2".to_owned());
+        let err = Config::load(None, short).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "environment variable GATEWAY_JWT_SECRET: `auth.jwt_secret` must be at least 32 bytes for HS256"
+            )
+        );
+        let required = Config::parse("[auth]\nrequired = true").map(|config| {
+            config
+                .check("file", "file", "file", "file")
+                .err()
+                .map(|e| e.to_string())
+        });
+        assert_eq!(
+            required,
+            Ok(Some(
+                "file: `auth.required` needs `auth.jwt_secret` (or GATEWAY_JWT_SECRET) to check tokens with"
+                    .to_owned()
+            ))
+        );
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct Event {
     pub reporter_id: Option<i64>,
     pub place_id: Option<i64>,
     pub jurisdiction_code: String,
+    /// The level handling it, once escalated (its grid's township before).
+    pub handling_code: Option<String>,
     pub resolution_tier: Option<ResolutionTier>,
     pub satisfaction: Option<i16>,
     pub reported_at: DateTime<Utc>,

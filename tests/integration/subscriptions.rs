@@ -14,12 +14,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{DatabaseProxy, TestGateway, seeded_database, test_config};
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Long enough for any delivery on a loaded CI machine; a liveness bound, not a timing claim.
 const PATIENCE: Duration = Duration::from_secs(15);
 
-async fn connect(gateway: &TestGateway) -> Socket {
+pub(crate) async fn connect(gateway: &TestGateway) -> Socket {
     connect_with(gateway, "graphql-transport-ws").await
 }
 
@@ -43,7 +43,7 @@ async fn connect_with(gateway: &TestGateway, protocol: &'static str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::Text(message.to_string().into()))
         .await
@@ -51,7 +51,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message (pings answered by the library are skipped).
-async fn receive(socket: &mut Socket) -> Value {
+pub(crate) async fn receive(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(PATIENCE, socket.next())
             .await
@@ -68,7 +68,7 @@ async fn receive(socket: &mut Socket) -> Value {
     }
 }
 
-async fn initialised(gateway: &TestGateway) -> Socket {
+pub(crate) async fn initialised(gateway: &TestGateway) -> Socket {
     let mut socket = connect(gateway).await;
     send(
         &mut socket,
@@ -84,7 +84,7 @@ async fn initialised(gateway: &TestGateway) -> Socket {
 
 const SIGNAL: &str = "cursor kind event { id } department { code }";
 
-async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
+pub(crate) async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
     let query = format!("subscription {{ dispatchSignals({arguments}) {{ {SIGNAL} }} }}");
     send(
         socket,
@@ -94,7 +94,7 @@ async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
 }
 
 /// The next `n` signals of subscription `id`.
-async fn signals(socket: &mut Socket, id: &str, n: usize) -> Vec<Value> {
+pub(crate) async fn signals(socket: &mut Socket, id: &str, n: usize) -> Vec<Value> {
     let mut found = Vec::new();
     while found.len() < n {
         let message = receive(socket).await;
@@ -110,7 +110,7 @@ async fn mutate(gateway: &TestGateway, query: &str, variables: Value) -> Value {
 }
 
 /// A new event of 东辽县, accepted; returns its id.
-async fn accepted_event(gateway: &TestGateway, key: &str) -> Value {
+pub(crate) async fn accepted_event(gateway: &TestGateway, key: &str) -> Value {
     let grid: String = sqlx::query_scalar(
         "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE '220422%' ORDER BY code LIMIT 1",
     )
@@ -134,7 +134,12 @@ async fn accepted_event(gateway: &TestGateway, key: &str) -> Value {
     event
 }
 
-async fn whistle(gateway: &TestGateway, key: &str, event: &Value, department: &str) -> Value {
+pub(crate) async fn whistle(
+    gateway: &TestGateway,
+    key: &str,
+    event: &Value,
+    department: &str,
+) -> Value {
     let data = mutate(
         gateway,
         "mutation($key: String!, $event: ID!, $department: String!) {
@@ -408,4 +413,40 @@ async fn older_clients_speak_the_legacy_protocol() {
     }
     send(&mut socket, json!({ "type": "connection_terminate" })).await;
     assert_eq!(receive(&mut socket).await["closed"][0], 1000);
+}
+
+#[tokio::test]
+async fn identical_subscriptions_share_an_execution_and_a_late_one_misses_nothing() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "share").await;
+    let timeline = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { timeline { cursor } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    let after = timeline["event"]["timeline"][1]["cursor"].clone();
+    let arguments = format!("departmentCode: \"220422-XJ\", after: {after}");
+
+    // Two boards subscribe identically before anything arrives.
+    let mut first = initialised(&gateway).await;
+    let mut second = initialised(&gateway).await;
+    subscribe(&mut first, "a", &arguments).await;
+    subscribe(&mut second, "b", &arguments).await;
+    whistle(&gateway, "share-1", &event, "220422-XJ").await;
+    let one = signals(&mut first, "a", 1).await;
+    assert_eq!(signals(&mut second, "b", 1).await, one);
+
+    // A third, identical but arriving after the first signal, still gets it.
+    let mut late = initialised(&gateway).await;
+    subscribe(&mut late, "c", &arguments).await;
+    assert_eq!(signals(&mut late, "c", 1).await, one);
+
+    // One board stops; the others go on with the next whistle.
+    send(&mut first, json!({ "id": "a", "type": "complete" })).await;
+    whistle(&gateway, "share-2", &event, "220422-XJ").await;
+    let two = signals(&mut second, "b", 1).await;
+    assert_eq!(two[0]["kind"], "WHISTLE");
+    assert_ne!(two[0]["cursor"], one[0]["cursor"]);
+    assert_eq!(signals(&mut late, "c", 1).await, two);
 }

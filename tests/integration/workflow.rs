@@ -521,3 +521,81 @@ async fn a_passed_deadline_fires_once_with_two_replicas_watching() {
     );
     assert_eq!(supervision["detail"]["overdue"]["missed"], "reportIn");
 }
+
+#[tokio::test]
+async fn escalation_hands_the_event_to_the_level_above_up_to_the_city() {
+    let gateway = TestGateway::spawn().await;
+    let event = report(&gateway, "esc-report").await["event"]["id"].clone();
+    let before = handling(&gateway, event.clone()).await;
+    assert_eq!(
+        before["handlingJurisdiction"]["level"], "TOWNSHIP",
+        "{before}"
+    );
+    let township = before["handlingJurisdiction"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    let reason = ", eventId: $event, reason: \"涉及多个乡镇，需区县协调\"";
+    let escalated = mutate(
+        &gateway,
+        "escalateEvent",
+        reason,
+        json!({ "key": "esc-1", "event": event }),
+    )
+    .await;
+    assert_eq!(escalated["entries"][0]["detail"]["from"], township.as_str());
+    assert_eq!(escalated["entries"][0]["detail"]["to"], "220422");
+    let county = handling(&gateway, event.clone()).await;
+    assert_eq!(county["status"], "ESCALATED");
+    assert_eq!(county["handlingJurisdiction"]["code"], "220422");
+
+    // The county accepts it, then hands it on to the city; the city has no level above.
+    mutate(
+        &gateway,
+        "acceptEvent",
+        ", eventId: $event",
+        json!({ "key": "esc-2", "event": event }),
+    )
+    .await;
+    mutate(
+        &gateway,
+        "escalateEvent",
+        reason,
+        json!({ "key": "esc-3", "event": event }),
+    )
+    .await;
+    assert_eq!(
+        handling(&gateway, event.clone()).await["handlingJurisdiction"]["code"],
+        "220400"
+    );
+    mutate(
+        &gateway,
+        "acceptEvent",
+        ", eventId: $event",
+        json!({ "key": "esc-4", "event": event }),
+    )
+    .await;
+    let error = refused(
+        &gateway,
+        "escalateEvent",
+        reason,
+        json!({ "key": "esc-5", "event": event }),
+    )
+    .await;
+    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{error}");
+    let city = handling(&gateway, event.clone()).await;
+    assert_eq!(city["status"], "ACCEPTED");
+    assert_eq!(city["handlingJurisdiction"]["code"], "220400");
+}
+
+/// An event's status and the level handling it.
+async fn handling(gateway: &TestGateway, event: Value) -> Value {
+    let data = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { status handlingJurisdiction { code level } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    data["event"].clone()
+}

@@ -85,12 +85,11 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures_util::StreamExt;
 
-    let graphql = match check(&request, Method::Post, true)
-        .and_then(|()| prepare(state, headers, request))
-    {
-        Ok(graphql) => graphql,
-        Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
-    };
+    let graphql =
+        match check(&request, Method::Post, true).and_then(|()| prepare(state, headers, request)) {
+            Ok(graphql) => graphql,
+            Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
+        };
     let results = state
         .schema
         .execute_stream(graphql)
@@ -292,10 +291,11 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    let graphql = match check(&request, method, false).and_then(|()| prepare(state, headers, request)) {
-        Ok(graphql) => graphql,
-        Err(refusal) => return refusal.answered_as(media).into_response(),
-    };
+    let graphql =
+        match check(&request, method, false).and_then(|()| prepare(state, headers, request)) {
+            Ok(graphql) => graphql,
+            Err(refusal) => return refusal.answered_as(media).into_response(),
+        };
 
     let timeout = state.limits.request_timeout();
     let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {

@@ -7,11 +7,11 @@
 //! clients. Idle connections read into a small buffer so that thousands of them cost
 //! little memory.
 
+use async_graphql::parser::types::OperationType;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use async_graphql::parser::types::OperationType;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use schema::error::ErrorCode;
@@ -79,7 +79,9 @@ pub async fn upgrade(
         .max_message_size(state.limits.max_body_bytes)
         .on_upgrade(move |socket| async move {
             if let Some(protocol) = protocol {
-                Session::new(state, authorization, protocol).run(socket).await;
+                Session::new(state, authorization, protocol)
+                    .run(socket)
+                    .await;
             } else {
                 close(
                     socket,
@@ -283,11 +285,9 @@ impl Session {
     /// then `complete`; or, when it fails before producing a result, one `error`.
     /// Subscriptions identical to one just started share its execution.
     fn execute(&self, caller: Caller, id: String, operation: Operation) -> Messages {
-        let subscription = super::graphql::operation_type(
-            &operation.query,
-            operation.operation_name.as_deref(),
-        )
-        .is_ok_and(|kind| kind == OperationType::Subscription);
+        let subscription =
+            super::graphql::operation_type(&operation.query, operation.operation_name.as_deref())
+                .is_ok_and(|kind| kind == OperationType::Subscription);
         let key = subscription.then(|| FeedKey {
             caller: caller.clone(),
             query: operation.query.clone(),

@@ -62,15 +62,13 @@ impl SubscriptionRoot {
         let requested = jurisdiction_code
             .as_deref()
             .map_or("", connectors::subtree_prefix);
-        let prefix = resolve::scope(ctx)?
-            .narrow(requested)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Forbidden,
-                    "that jurisdiction is outside the caller's own",
-                )
-                .extend()
-            })?;
+        let prefix = resolve::scope(ctx)?.narrow(requested).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "that jurisdiction is outside the caller's own",
+            )
+            .extend()
+        })?;
         let filter = SignalFilter {
             event_id: None,
             department_code,

@@ -128,6 +128,8 @@ struct Locked {
     status: EventStatus,
     urgency: Urgency,
     jurisdiction_code: String,
+    /// The level handling the event (its grid's township unless escalated).
+    handling_code: String,
 }
 
 /// One workflow transaction in progress.
@@ -437,6 +439,16 @@ impl Store {
         };
         let locked = lock_event(&mut change, event_id).await?;
         let next = machine::event(locked.status, action)?;
+        let (extra, detail) = match extra {
+            EventExtra::Escalated(_) => {
+                let above = level_above(&mut change, &locked.handling_code).await?;
+                let mut detail = detail;
+                detail["from"] = json!(locked.handling_code);
+                detail["to"] = json!(above);
+                (EventExtra::Escalated(above), detail)
+            }
+            extra => (extra, detail),
+        };
         set_event_status(&mut change, event_id, next, &extra).await?;
         append(
             &mut change,
@@ -490,7 +502,11 @@ impl Store {
                 "reason",
             ),
         };
-        let step = EventStep::new(action, kind, json!({ field: text }));
+        let mut step = EventStep::new(action, kind, json!({ field: text }));
+        if decision == Decision::Escalate {
+            // The level above is read under the event's lock.
+            step.extra = EventExtra::Escalated(String::new());
+        }
         self.event_change(key, operation, actor, event_id, step)
             .await
     }
@@ -877,6 +893,8 @@ struct SummonsStep {
 /// Extra columns an event change sets.
 enum EventExtra {
     None,
+    /// Handed to this level (the one above the level handling it).
+    Escalated(String),
     Resolved(ResolutionTier),
     Revisited {
         satisfaction: i16,
@@ -907,12 +925,26 @@ enum SummonsExtra {
 
 async fn lock_event(change: &mut Change<'_>, event_id: i64) -> Result<Locked, WorkflowError> {
     let locked: Option<Locked> = sqlx::query_as(
-        "SELECT status, urgency, jurisdiction_code FROM events WHERE id = $1 FOR UPDATE",
+        "SELECT status, urgency, jurisdiction_code, \
+           COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code \
+         FROM events WHERE id = $1 FOR UPDATE",
     )
     .bind(event_id)
     .fetch_optional(&mut *change.transaction)
     .await?;
     locked.ok_or(WorkflowError::NotFound("event"))
+}
+
+/// The level above `code`; the city has none.
+async fn level_above(change: &mut Change<'_>, code: &str) -> Result<String, WorkflowError> {
+    let parent: Option<Option<String>> =
+        sqlx::query_scalar("SELECT parent_code FROM jurisdictions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut *change.transaction)
+            .await?;
+    parent.flatten().ok_or_else(|| {
+        WorkflowError::BadInput(format!("`{code}` has no level above it to escalate to"))
+    })
 }
 
 async fn set_event_status(
@@ -929,12 +961,14 @@ async fn set_event_status(
              resolved_at = CASE WHEN $5 THEN NULL ELSE resolved_at END"
         }
         EventExtra::Closed => ", closed_at = now()",
+        EventExtra::Escalated(_) => ", handling_code = $3",
     };
     let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
     let query = sqlx::query(&sql).bind(event_id).bind(status);
     let query = match extra {
         EventExtra::None | EventExtra::Closed => query,
         EventExtra::Resolved(tier) => query.bind(*tier),
+        EventExtra::Escalated(above) => query.bind(above.clone()),
         EventExtra::Revisited {
             satisfaction,
             comment,

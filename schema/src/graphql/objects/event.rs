@@ -63,6 +63,17 @@ impl Event {
         resolve::jurisdiction(ctx, &self.jurisdiction_code).await
     }
 
+    /// The level handling it: its grid's township (街乡), or the level it was escalated
+    /// to (区县, then the city).
+    async fn handling_jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        let township = self
+            .jurisdiction_code
+            .get(..9)
+            .unwrap_or(&self.jurisdiction_code);
+        let code = self.handling_code.as_deref().unwrap_or(township);
+        resolve::jurisdiction(ctx, code).await
+    }
+
     /// The grid it happened in.
     async fn grid(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
         resolve::grid(ctx, &self.jurisdiction_code).await
