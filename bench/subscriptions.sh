@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Subscriptions under load: SUBSCRIBERS WebSocket subscribers (graphql-transport-ws) of one
-# department's dispatch signals, on one gateway replica and then spread over two; WHISTLES
-# whistles blown through the first replica, each timed from the moment its mutation is
-# sent to its arrival at every subscriber; the gateways' resident memory per idle
-# subscription; and the sustained rate of workflow mutations.
+# department's dispatch signals; WHISTLES whistles blown through the first replica, each
+# timed from the moment its mutation is sent to its arrival at every subscriber; the
+# resident memory per idle subscription; the CPU spent per receipt; and the sustained
+# rate of workflow mutations. Four runs, with the same load client:
+#
+#   1. the floor: a bare axum WebSocket broadcast (no GraphQL, no database);
+#   2. one gateway replica, every board sending the same subscription (shared execution);
+#   3. one replica, every board sending a document of its own (nothing shared);
+#   4. two replicas, the subscribers spread over both.
 #
 #   bench/subscriptions.sh                 # SUBSCRIBERS=10000 WHISTLES=10
 #
@@ -21,9 +26,10 @@ whistles="${WHISTLES:-10}"
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 scripts/ensure-services.sh
 cargo build --release -p gateway
-cargo build --release -p integration-tests --example subscribers
+cargo build --release -p integration-tests --example subscribers --example bare_broadcast
 gateway="$CARGO_TARGET_DIR/release/gateway"
 load="$CARGO_TARGET_DIR/release/examples/subscribers"
+bare="$CARGO_TARGET_DIR/release/examples/bare_broadcast"
 
 DATABASE_URL="$database_url" "$gateway" seed --if-empty
 
@@ -31,20 +37,42 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
+ready() {
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
+  echo "nothing answers on port $1" >&2; exit 1
+}
+
 start() {
   DATABASE_URL="$database_url" DEPARTMENTS_DIR="" GATEWAY_LISTEN="127.0.0.1:$1" RUST_LOG=warn \
     "$gateway" serve &
   pids+=($!)
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
-  echo "the gateway on port $1 did not start" >&2; exit 1
+  ready "$1"
 }
 
+echo "== the floor: a bare axum WebSocket broadcast"
+"$bare" 127.0.0.1:18200 &
+bare_pid=$!
+pids+=("$bare_pid")
+ready 18200
+"$load" --gateways http://127.0.0.1:18200 --subscribers "$subscribers" --whistles "$whistles" \
+  --pids "$bare_pid" --mutation-seconds 0
+kill -TERM "$bare_pid"
+
+# Each run gets fresh gateways, so that memory is measured from a clean start.
 start 18100
-echo "== one replica"
+echo "== one replica, identical subscriptions"
 "$load" --gateways http://127.0.0.1:18100 --subscribers "$subscribers" --whistles "$whistles" \
-  --pids "${pids[0]}"
+  --pids "${pids[-1]}"
+kill -TERM "${pids[-1]}"
 
 start 18101
-echo "== two replicas"
-"$load" --gateways http://127.0.0.1:18100,http://127.0.0.1:18101 --subscribers "$subscribers" \
-  --whistles "$whistles" --pids "${pids[0]},${pids[1]}" --mutation-seconds 5
+echo "== one replica, every subscription distinct"
+"$load" --gateways http://127.0.0.1:18101 --subscribers "$subscribers" --whistles "$whistles" \
+  --pids "${pids[-1]}" --mutation-seconds 0 --distinct
+kill -TERM "${pids[-1]}"
+
+start 18102
+start 18103
+echo "== two replicas, identical subscriptions"
+"$load" --gateways http://127.0.0.1:18102,http://127.0.0.1:18103 --subscribers "$subscribers" \
+  --whistles "$whistles" --pids "${pids[-2]},${pids[-1]}" --mutation-seconds 5

@@ -17,6 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 
 const DEPARTMENT: &str = "220422-XJ";
@@ -188,7 +189,12 @@ async fn main() {
                 "sec-websocket-protocol",
                 HeaderValue::from_static("graphql-transport-ws"),
             );
-            let Ok((mut socket, _)) = tokio_tungstenite::connect_async(request).await else {
+            // A small read buffer, as the gateway has: tungstenite's default 128 KiB per
+            // connection would make this client, not the gateway, what is measured.
+            let config = WebSocketConfig::default().read_buffer_size(4 * 1024);
+            let Ok((mut socket, _)) =
+                tokio_tungstenite::connect_async_with_config(request, Some(config), false).await
+            else {
                 eprintln!("subscriber {n} could not connect");
                 return;
             };
@@ -271,15 +277,20 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     drop(receipts);
+    let mut slowest = vec![Duration::ZERO; options.whistles];
     while let Ok(Some(mine)) =
         tokio::time::timeout(Duration::from_millis(200), collected.recv()).await
     {
-        latencies.extend(
-            mine.iter()
-                .zip(&sent_at)
-                .map(|(at, sent)| at.saturating_duration_since(*sent)),
-        );
+        for (k, (at, sent)) in mine.iter().zip(&sent_at).enumerate() {
+            let latency = at.saturating_duration_since(*sent);
+            slowest[k] = slowest[k].max(latency);
+            latencies.push(latency);
+        }
     }
+    println!(
+        "slowest receipt of each whistle, ms: {:?}",
+        slowest.iter().map(|d| d.as_millis()).collect::<Vec<_>>()
+    );
     let cpu = cpu_seconds(&options.pids) - cpu_before;
     let own_cpu = cpu_seconds(&[std::process::id()]) - own_cpu_before;
     latencies.sort();
@@ -300,6 +311,9 @@ async fn main() {
         );
     }
 
+    if options.mutation_seconds == 0 {
+        return;
+    }
     // Sustained workflow mutations: report + accept pairs from 16 clients.
     let deadline = Instant::now() + Duration::from_secs(options.mutation_seconds);
     let workers = (0..16).map(|w| {

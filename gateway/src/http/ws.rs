@@ -7,6 +7,8 @@
 //! clients. Idle connections read into a small buffer so that thousands of them cost
 //! little memory.
 
+use std::pin::Pin;
+
 use async_graphql::parser::types::OperationType;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -17,6 +19,7 @@ use futures_util::stream::BoxStream;
 use schema::error::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::time::Sleep;
 use tokio_stream::StreamMap;
 
 use super::AppState;
@@ -93,6 +96,14 @@ pub async fn upgrade(
         })
 }
 
+/// Waits for the timer, if there is one.
+async fn expiry(timer: &mut Option<Pin<Box<Sleep>>>) {
+    match timer {
+        Some(timer) => timer.await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A close frame's reason holds at most 123 bytes: longer ones are cut at a character.
 fn close_reason(mut reason: String) -> String {
     const MAX: usize = 123;
@@ -164,14 +175,20 @@ impl Session {
     }
 
     async fn run(mut self, mut socket: WebSocket) {
-        let init_timeout = tokio::time::sleep(self.state.limits.ws_init_timeout());
-        tokio::pin!(init_timeout);
+        // Dropped once the connection is initialised: a timer left armed would wake every
+        // idle connection once more, all of them around the same time.
+        let mut init_timeout = Some(Box::pin(tokio::time::sleep(
+            self.state.limits.ws_init_timeout(),
+        )));
         let legacy = self.protocol == Protocol::Legacy;
         let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
         let closing = loop {
+            if self.caller.is_some() {
+                init_timeout = None;
+            }
             let operations = !self.running.is_empty();
             tokio::select! {
-                () = &mut init_timeout, if self.caller.is_none() => {
+                () = expiry(&mut init_timeout), if init_timeout.is_some() => {
                     break Some(Closing(4408, "Connection initialisation timeout".to_owned()));
                 }
                 _ = keep_alive.tick(), if legacy && self.caller.is_some() => {
