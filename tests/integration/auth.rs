@@ -100,12 +100,7 @@ async fn http_callers_are_who_their_token_says_and_see_their_jurisdiction_only()
     assert!(codes.iter().all(|c| c.starts_with("220422")), "{codes:?}");
 
     // The changes it makes are recorded under its name and role.
-    let grid: String = sqlx::query_scalar(
-        "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE '220422%' ORDER BY code LIMIT 1",
-    )
-    .fetch_one(&mut gateway.database().await)
-    .await
-    .expect("a grid");
+    let grid = gateway.grid_of("220422").await;
     let (_, body, _) = post(
         &gateway,
         Some(&dispatcher),
@@ -157,12 +152,7 @@ async fn websocket_clients_authenticate_in_connection_init() {
 
     // Its own county's are, including what it does itself.
     subscribe(&mut socket, "own", "jurisdictionCode: \"220422\"").await;
-    let grid: String = sqlx::query_scalar(
-        "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE '220422%' ORDER BY code LIMIT 1",
-    )
-    .fetch_one(&mut gateway.database().await)
-    .await
-    .expect("a grid");
+    let grid = gateway.grid_of("220422").await;
     let (status, body, _) = post(
         &gateway,
         Some(&dispatcher()),

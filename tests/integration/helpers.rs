@@ -199,6 +199,17 @@ impl TestGateway {
     }
 
     /// A connection to the gateway's own database, to check answers against.
+    /// The first grid of a county, by code.
+    pub async fn grid_of(&self, county: &str) -> String {
+        sqlx::query_scalar(
+            "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE $1 || '%' ORDER BY code LIMIT 1",
+        )
+        .bind(county)
+        .fetch_one(&mut self.database().await)
+        .await
+        .expect("a grid of the county")
+    }
+
     pub async fn database(&self) -> PgConnection {
         PgConnection::connect(&database_url(&self.database))
             .await

@@ -111,12 +111,7 @@ async fn mutate(gateway: &TestGateway, query: &str, variables: Value) -> Value {
 
 /// A new event of 东辽县, accepted; returns its id.
 pub(crate) async fn accepted_event(gateway: &TestGateway, key: &str) -> Value {
-    let grid: String = sqlx::query_scalar(
-        "SELECT code FROM jurisdictions WHERE level = 'GRID' AND code LIKE '220422%' ORDER BY code LIMIT 1",
-    )
-    .fetch_one(&mut gateway.database().await)
-    .await
-    .expect("a grid");
+    let grid = gateway.grid_of("220422").await;
     let data = mutate(
         gateway,
         "mutation($input: ReportEventInput!) { reportEvent(input: $input) { event { id } } }",
