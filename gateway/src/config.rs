@@ -175,6 +175,9 @@ pub struct LimitsConfig {
     pub request_timeout_ms: u64,
     /// How long a WebSocket client has to send `connection_init` (then: close 4408).
     pub ws_init_timeout_ms: u64,
+    /// Operations one WebSocket connection may run at once; one more is refused with
+    /// an `error` message.
+    pub ws_max_operations: usize,
 }
 
 impl Default for LimitsConfig {
@@ -187,6 +190,7 @@ impl Default for LimitsConfig {
             max_selections: query.max_selections,
             request_timeout_ms: 30_000,
             ws_init_timeout_ms: 10_000,
+            ws_max_operations: 100,
         }
     }
 }
@@ -393,6 +397,10 @@ impl Config {
             ("limits.max_selections", self.limits.max_selections as u64),
             ("limits.request_timeout_ms", self.limits.request_timeout_ms),
             ("limits.ws_init_timeout_ms", self.limits.ws_init_timeout_ms),
+            (
+                "limits.ws_max_operations",
+                self.limits.ws_max_operations as u64,
+            ),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(file_origin, key, "must be greater than 0"));

@@ -279,6 +279,7 @@ async fn the_protocol_rules_are_kept() {
     let database = seeded_database().await;
     let mut config = test_config(&database);
     config.limits.ws_init_timeout_ms = 300;
+    config.limits.ws_max_operations = 2;
     let gateway = TestGateway::spawn_with(config, database).await;
     let closed = |code: u16, reason: &str| json!({ "closed": [code, reason] });
 
@@ -308,6 +309,18 @@ async fn the_protocol_rules_are_kept() {
         receive(&mut socket).await,
         closed(4409, "Subscriber for one already exists")
     );
+
+    // One operation over the connection's limit is refused; the others run on.
+    let mut socket = initialised(&gateway).await;
+    for id in ["one", "two", "three"] {
+        subscribe(&mut socket, id, "departmentCode: \"220422-GA\"").await;
+    }
+    let refused = receive(&mut socket).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "three");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "BAD_REQUEST");
+    send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(receive(&mut socket).await, json!({ "type": "pong" }));
 
     // A subscription that cannot run gets `error`, and the connection stays usable.
     let mut socket = initialised(&gateway).await;

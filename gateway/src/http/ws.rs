@@ -212,7 +212,7 @@ impl Session {
                     };
                     match self.handle(text.as_str()) {
                         Ok(Some(reply)) => {
-                            if send(&mut socket, reply.to_string()).await.is_err() {
+                            if send(&mut socket, reply).await.is_err() {
                                 break None;
                             }
                         }
@@ -237,7 +237,7 @@ impl Session {
 
     /// Acts on one client message; answers with the reply to send, if any, or the
     /// reason to close.
-    fn handle(&mut self, text: &str) -> Result<Option<Value>, Closing> {
+    fn handle(&mut self, text: &str) -> Result<Option<String>, Closing> {
         let message: Incoming = serde_json::from_str(text)
             .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
         // The legacy protocol's names for the same things.
@@ -261,9 +261,9 @@ impl Session {
                     .from_init_payload(&message.payload, self.authorization.as_deref())
                     .map_err(|error| Closing(4403, format!("Forbidden: {error}")))?;
                 self.caller = Some(caller);
-                return Ok(Some(json!({ "type": "connection_ack" })));
+                return Ok(Some(json!({ "type": "connection_ack" }).to_string()));
             }
-            "ping" => return Ok(Some(json!({ "type": "pong" }))),
+            "ping" => return Ok(Some(json!({ "type": "pong" }).to_string())),
             "pong" => {}
             "subscribe" => {
                 let Some(caller) = self.caller.clone() else {
@@ -279,6 +279,17 @@ impl Session {
                     .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
                 if self.running.contains_key(&id) {
                     return Err(Closing(4409, format!("Subscriber for {id} already exists")));
+                }
+                let limit = self.state.limits.ws_max_operations;
+                if self.running.len() >= limit {
+                    let id = serde_json::to_string(&id).unwrap_or_default();
+                    let errors = json!([{
+                        "message": format!(
+                            "this connection already runs {limit} operations; complete one first"
+                        ),
+                        "extensions": { "code": ErrorCode::BadRequest.as_str() },
+                    }]);
+                    return Ok(Some(framed(&id, "error", Some(&errors.to_string()))));
                 }
                 let messages = self.execute(caller, id.clone(), operation);
                 self.running.insert(id, messages);

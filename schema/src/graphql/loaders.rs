@@ -414,7 +414,8 @@ pub struct RequestLoaders {
     federation: Arc<Federation>,
     scope: Scope,
     window: Duration,
-    built: std::sync::OnceLock<Loaders>,
+    /// Boxed: an idle subscription's request data then holds a pointer, not every loader.
+    built: std::sync::OnceLock<Box<Loaders>>,
 }
 
 impl RequestLoaders {
@@ -440,12 +441,12 @@ impl RequestLoaders {
 
     pub fn get(&self) -> &Loaders {
         self.built.get_or_init(|| {
-            Loaders::new(
+            Box::new(Loaders::new(
                 &self.store,
                 &self.federation,
                 self.scope.clone(),
                 self.window,
-            )
+            ))
         })
     }
 }
