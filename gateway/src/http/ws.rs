@@ -1,6 +1,7 @@
 //! GraphQL over WebSocket. The `graphql-transport-ws` protocol (the `graphql-ws` npm
 //! client), to the letter: `connection_init` within the configured time or close 4408,
-//! one init only (4429), nothing before the ack (4401), unique ids (4409), anything
+//! its payload's token accepted or close 4403, one init only (4429), nothing before the
+//! ack (4401), unique ids (4409), anything
 //! malformed closes with 4400; `ping`/`pong`; an operation that fails before producing a
 //! result gets an `error` message, not `next`. Also the legacy `subscriptions-transport-ws`
 //! protocol (subprotocol `graphql-ws`: `start`/`stop`, `data`, keep-alive `ka`), for older
