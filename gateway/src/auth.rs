@@ -1,5 +1,6 @@
 //! Who is calling: a JWT principal (role, department, jurisdiction) turned into the
-//! caller's scope and the actor its changes are recorded under, in one place. Tokens are
+//! actor a request acts as — its scope, and the name its changes are recorded under — in
+//! one place. Tokens are
 //! HS256, signed with the secret shared with the city's identity provider; they travel in
 //! the `Authorization: Bearer` header, or in a WebSocket `connection_init` payload.
 //! Without a configured secret authentication is off: every caller is anonymous,
@@ -107,22 +108,6 @@ pub enum AuthError {
     Claims(String),
 }
 
-/// Who a request acts as: what it may see, and whom its changes are recorded under.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Caller {
-    pub scope: Scope,
-    pub actor: Actor,
-}
-
-impl Caller {
-    fn anonymous() -> Self {
-        Self {
-            scope: Scope::city_wide(),
-            actor: Actor::anonymous(),
-        }
-    }
-}
-
 pub struct Authenticator {
     /// The key and checks, when authentication is on.
     verifier: Option<(DecodingKey, Validation)>,
@@ -160,7 +145,7 @@ impl Authenticator {
     }
 
     /// The caller of an HTTP request, from its `Authorization` header.
-    pub fn from_headers(&self, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    pub fn from_headers(&self, headers: &HeaderMap) -> Result<Actor, AuthError> {
         let credentials = match headers.get(header::AUTHORIZATION) {
             None => None,
             Some(value) => Some(value.to_str().map_err(|_| AuthError::NotBearer)?),
@@ -175,7 +160,7 @@ impl Authenticator {
         &self,
         payload: &serde_json::Value,
         upgrade_header: Option<&str>,
-    ) -> Result<Caller, AuthError> {
+    ) -> Result<Actor, AuthError> {
         let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
         if let Some(token) = field("token") {
             return self.verify(token);
@@ -188,13 +173,13 @@ impl Authenticator {
     }
 
     /// The caller presenting `credentials` (`Bearer <token>`), or none.
-    fn caller(&self, credentials: Option<&str>) -> Result<Caller, AuthError> {
+    fn caller(&self, credentials: Option<&str>) -> Result<Actor, AuthError> {
         if self.verifier.is_none() {
-            return Ok(Caller::anonymous());
+            return Ok(Actor::anonymous());
         }
         match credentials {
             None if self.required => Err(AuthError::Missing),
-            None => Ok(Caller::anonymous()),
+            None => Ok(Actor::anonymous()),
             Some(credentials) => {
                 let (scheme, token) = credentials
                     .trim()
@@ -208,9 +193,9 @@ impl Authenticator {
         }
     }
 
-    fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+    fn verify(&self, token: &str) -> Result<Actor, AuthError> {
         let Some((key, validation)) = &self.verifier else {
-            return Ok(Caller::anonymous());
+            return Ok(Actor::anonymous());
         };
         let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
             .map_err(|error| AuthError::Invalid(error.to_string()))?
@@ -228,13 +213,11 @@ impl Authenticator {
                 claims.jurisdiction
             )));
         }
-        Ok(Caller {
+        Ok(Actor {
+            name: claims.name.unwrap_or_else(|| claims.sub.clone()),
+            role: claims.role,
+            department: claims.department,
             scope: Scope::subtree(&claims.jurisdiction, PersonalData::Masked),
-            actor: Actor {
-                name: claims.name.unwrap_or_else(|| claims.sub.clone()),
-                role: claims.role,
-                department: claims.department,
-            },
         })
     }
 }
@@ -288,20 +271,17 @@ mod tests {
 
     #[test]
     fn a_valid_token_gives_the_principals_scope_and_actor() {
-        let caller = authenticator(true)
+        let actor = authenticator(true)
             .from_headers(&bearer(&token(claims(), SECRET)))
             .map_err(|e| e.to_string());
-        let caller = caller.as_ref().map(|c| (c.scope.prefix(), c.actor.clone()));
         assert_eq!(
-            caller,
-            Ok((
-                "220422",
-                Actor {
-                    name: "王秀英".to_owned(),
-                    role: "DEPARTMENT_STAFF".to_owned(),
-                    department: Some("220422-XJ".to_owned()),
-                }
-            ))
+            actor,
+            Ok(Actor {
+                name: "王秀英".to_owned(),
+                role: "DEPARTMENT_STAFF".to_owned(),
+                department: Some("220422-XJ".to_owned()),
+                scope: Scope::subtree("220422", PersonalData::Masked),
+            })
         );
     }
 
@@ -351,10 +331,7 @@ mod tests {
     #[test]
     fn no_token_is_anonymous_unless_one_is_required() {
         let anonymous = authenticator(false).from_headers(&HeaderMap::new());
-        assert_eq!(
-            anonymous.map(|c| c.actor).map_err(|e| e.to_string()),
-            Ok(Actor::anonymous())
-        );
+        assert_eq!(anonymous.map_err(|e| e.to_string()), Ok(Actor::anonymous()));
         assert_eq!(
             authenticator(true).from_headers(&HeaderMap::new()).err(),
             Some(AuthError::Missing)
@@ -372,7 +349,7 @@ mod tests {
         ] {
             let caller = auth.from_init_payload(&payload, None);
             assert_eq!(
-                caller.map(|c| c.actor.name).map_err(|e| e.to_string()),
+                caller.map(|actor| actor.name).map_err(|e| e.to_string()),
                 Ok("王秀英".to_owned()),
                 "{payload}"
             );

@@ -115,6 +115,37 @@ async fn http_callers_are_who_their_token_says_and_see_their_jurisdiction_only()
         json!({ "name": "李强", "role": "DISPATCHER", "departmentCode": null }),
         "{body}"
     );
+
+    // Another county's events are not its to change, nor its grids to report in.
+    let (other, status): (i64, String) = sqlx::query_as(
+        "SELECT id, status FROM events WHERE left(jurisdiction_code, 6) = '220402' AND status = 'RESOLVED' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a resolved event of 龙山区");
+    let (_, body, _) = post(
+        &gateway,
+        Some(&dispatcher),
+        "mutation($event: ID!) { closeEvent(idempotencyKey: \"auth-close-other\", eventId: $event) { replayed } }",
+        json!({ "event": crate::departments::global_id("Event", other) }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "NOT_FOUND", "{body}");
+    let unchanged: String = sqlx::query_scalar("SELECT status FROM events WHERE id = $1")
+        .bind(other)
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("the event");
+    assert_eq!(unchanged, status);
+    let (_, body, _) = post(
+        &gateway,
+        Some(&dispatcher),
+        "mutation($input: ReportEventInput!) { reportEvent(input: $input) { event { id } } }",
+        json!({ "input": { "idempotencyKey": "auth-report-other", "description": "井盖缺失",
+                           "category": "SAFETY_HAZARD", "gridCode": gateway.grid_of("220402").await } }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
 }
 
 async fn init(gateway: &TestGateway, payload: Value) -> (Socket, Value) {

@@ -21,7 +21,7 @@ use futures_util::{Stream, StreamExt};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
-use crate::auth::Caller;
+use schema::workflow::Actor;
 
 /// Results a reader may fall behind its feed by.
 pub const BACKLOG: usize = 1_024;
@@ -29,7 +29,7 @@ pub const BACKLOG: usize = 1_024;
 /// What makes two subscriptions identical.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FeedKey {
-    pub caller: Caller,
+    pub caller: Actor,
     pub query: String,
     pub operation_name: Option<String>,
     /// The variables as JSON text.

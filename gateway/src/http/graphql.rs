@@ -21,7 +21,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{Refusal, json_response, status};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
-use crate::auth::{AuthError, Caller};
+use crate::auth::AuthError;
+use schema::workflow::Actor;
 
 /// A request as the client sent it, over either method.
 #[derive(Debug, Deserialize)]
@@ -259,7 +260,7 @@ fn unauthenticated(error: AuthError) -> Refusal {
 /// scope), the actor its changes are recorded under, and the signal hub.
 pub(super) fn prepare_for(
     state: &AppState,
-    caller: Caller,
+    caller: Actor,
     query: String,
     variables: Option<serde_json::Value>,
     operation_name: Option<String>,
@@ -273,10 +274,10 @@ pub(super) fn prepare_for(
         .data(RequestLoaders::new(
             &state.store,
             &state.federation,
-            caller.scope,
+            caller.scope.clone(),
             state.batch_window,
         ))
-        .data(caller.actor)
+        .data(caller)
         .data(state.signals.clone());
     if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);

@@ -25,7 +25,7 @@ use tokio_stream::StreamMap;
 
 use super::AppState;
 use super::feeds::{BACKLOG, FeedKey, Feeds, Output, Read};
-use crate::auth::Caller;
+use schema::workflow::Actor;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// The subprotocol name of the legacy `subscriptions-transport-ws` protocol.
@@ -159,7 +159,7 @@ struct Session {
     authorization: Option<String>,
     protocol: Protocol,
     /// Who the connection acts as, once `connection_init` is accepted.
-    caller: Option<Caller>,
+    caller: Option<Actor>,
     /// Operations running, by id; one that completes leaves the map.
     running: StreamMap<String, Messages>,
 }
@@ -313,7 +313,7 @@ impl Session {
     /// One operation's messages: each result as `next` (`data` in the legacy protocol),
     /// then `complete`; or, when it fails before producing a result, one `error`.
     /// Subscriptions identical to one just started share its execution.
-    fn execute(&self, caller: Caller, id: String, operation: Operation) -> Messages {
+    fn execute(&self, caller: Actor, id: String, operation: Operation) -> Messages {
         let subscription =
             super::graphql::operation_type(&operation.query, operation.operation_name.as_deref())
                 .is_ok_and(|kind| kind == OperationType::Subscription);

@@ -34,6 +34,7 @@ fn workflow_error(error: WorkflowError) -> async_graphql::Error {
         error @ (WorkflowError::KeyReused { .. } | WorkflowError::BadInput(_)) => {
             ApiError::bad_input(error.to_string()).extend()
         }
+        WorkflowError::Forbidden(reason) => ApiError::new(ErrorCode::Forbidden, reason).extend(),
         WorkflowError::Store(error) => store_error(error),
     }
 }

@@ -173,11 +173,7 @@ impl Store {
             transaction.rollback().await?;
             return Ok(None);
         }
-        let system = crate::workflow::Actor {
-            name: new.system_code.clone(),
-            role: "HOTLINE".to_owned(),
-            department: None,
-        };
+        let system = crate::workflow::Actor::system(&new.system_code, "HOTLINE");
         let detail = serde_json::json!({
             "channel": EventChannel::Hotline12345.as_str(),
             "serviceRequestId": new.service_request_id,

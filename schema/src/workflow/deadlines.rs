@@ -28,11 +28,7 @@ struct Due {
 
 /// The watcher itself, as timeline entries name it.
 fn watcher() -> Actor {
-    Actor {
-        name: "督办".to_owned(),
-        role: "SYSTEM".to_owned(),
-        department: None,
-    }
+    Actor::system("督办", "SYSTEM")
 }
 
 impl Store {

@@ -4,6 +4,7 @@
 //! records its idempotency key — all or nothing.
 
 use chrono::{DateTime, Duration, Utc};
+use connectors::Scope;
 use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
@@ -16,20 +17,29 @@ use crate::store::{Store, StoreError};
 /// The advisory lock every workflow transaction holds while it appends to the timeline.
 pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 
-/// Who makes a change: the authenticated principal, or anonymous.
+/// Who acts: the authenticated principal (or anonymous, or a system job), recorded on
+/// every timeline entry it makes, and the part of the city it may act in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Actor {
     pub name: String,
     pub role: String,
     pub department: Option<String>,
+    pub scope: Scope,
 }
 
 impl Actor {
+    /// Anyone, while authentication is off: city-wide, personal data masked.
     pub fn anonymous() -> Self {
+        Self::system("匿名", "ANONYMOUS")
+    }
+
+    /// A job of the platform's own (the deadline watcher, the hotline sync): city-wide.
+    pub fn system(name: &str, role: &str) -> Self {
         Self {
-            name: "匿名".to_owned(),
-            role: "ANONYMOUS".to_owned(),
+            name: name.to_owned(),
+            role: role.to_owned(),
             department: None,
+            scope: Scope::city_wide(),
         }
     }
 }
@@ -48,6 +58,8 @@ pub enum WorkflowError {
     },
     #[error("{0}")]
     BadInput(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -370,6 +382,12 @@ impl Store {
                 event.jurisdiction_code
             )));
         }
+        if !actor.scope.contains(&event.jurisdiction_code) {
+            return Err(WorkflowError::Forbidden(format!(
+                "grid `{}` is outside your jurisdiction",
+                event.jurisdiction_code
+            )));
+        }
         let now = Utc::now();
         let event_id: i64 = sqlx::query_scalar(
             "INSERT INTO events (title, description, category, channel, urgency, status, reporter_id, \
@@ -589,6 +607,11 @@ impl Store {
             return Err(WorkflowError::BadInput(
                 "summon at least one department".to_owned(),
             ));
+        }
+        if !actor.scope.contains(jurisdiction_code) {
+            return Err(WorkflowError::Forbidden(format!(
+                "`{jurisdiction_code}` is outside your jurisdiction: summon as your own level"
+            )));
         }
         let mut change = match self.begin(key, OPERATION, actor).await? {
             Begun::Replay(outcome) => return Ok(outcome),
@@ -932,7 +955,10 @@ async fn lock_event(change: &mut Change<'_>, event_id: i64) -> Result<Locked, Wo
     .bind(event_id)
     .fetch_optional(&mut *change.transaction)
     .await?;
-    locked.ok_or(WorkflowError::NotFound("event"))
+    // An event outside the actor's jurisdiction is one it cannot see.
+    locked
+        .filter(|locked| change.actor.scope.contains(&locked.jurisdiction_code))
+        .ok_or(WorkflowError::NotFound("event"))
 }
 
 /// The level above `code`; the city has none.
