@@ -178,6 +178,9 @@ pub struct LimitsConfig {
     /// Operations one WebSocket connection may run at once; one more is refused with
     /// an `error` message.
     pub ws_max_operations: usize,
+    /// How often a WebSocket connection is pinged (and the legacy protocol sent `ka`); a
+    /// client that answers nothing between two pings is dropped. 0 disables it.
+    pub ws_keepalive_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -191,6 +194,7 @@ impl Default for LimitsConfig {
             request_timeout_ms: 30_000,
             ws_init_timeout_ms: 10_000,
             ws_max_operations: 100,
+            ws_keepalive_ms: 15_000,
         }
     }
 }
@@ -210,6 +214,11 @@ impl LimitsConfig {
 
     pub fn ws_init_timeout(&self) -> Duration {
         Duration::from_millis(self.ws_init_timeout_ms)
+    }
+
+    /// The keep-alive period, unless disabled.
+    pub fn ws_keepalive(&self) -> Option<Duration> {
+        (self.ws_keepalive_ms > 0).then(|| Duration::from_millis(self.ws_keepalive_ms))
     }
 }
 

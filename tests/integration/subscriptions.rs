@@ -458,3 +458,41 @@ async fn identical_subscriptions_share_an_execution_and_a_late_one_misses_nothin
     assert_ne!(two[0]["cursor"], one[0]["cursor"]);
     assert_eq!(signals(&mut late, "c", 1).await, two);
 }
+
+#[tokio::test]
+async fn quiet_connections_are_pinged_and_vanished_clients_dropped() {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    // Long enough for a loaded machine to answer every ping in time.
+    config.limits.ws_keepalive_ms = 500;
+    let gateway = TestGateway::spawn_with(config, database).await;
+
+    // A client that keeps reading answers the pings (its library does) and stays.
+    let mut alive = initialised(&gateway).await;
+    subscribe(&mut alive, "quiet", "departmentCode: \"220422-XJ\"").await;
+    let mut pings = 0;
+    while pings < 3 {
+        let frame = tokio::time::timeout(PATIENCE, alive.next())
+            .await
+            .expect("a frame in time");
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            other => panic!("the connection should stay open and quiet: {other:?}"),
+        }
+    }
+
+    // One that reads nothing, as a vanished client, is dropped after two silent periods.
+    let mut gone = initialised(&gateway).await;
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    let ended = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match gone.next().await {
+                Some(Ok(Message::Ping(_))) => continue,
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return true,
+                Some(Ok(other)) => panic!("unexpected {other:?}"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true));
+}

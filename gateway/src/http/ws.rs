@@ -20,7 +20,7 @@ use futures_util::stream::BoxStream;
 use schema::error::ErrorCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 use tokio_stream::StreamMap;
 
 use super::AppState;
@@ -30,8 +30,6 @@ use schema::workflow::Actor;
 pub const PROTOCOL: &str = "graphql-transport-ws";
 /// The subprotocol name of the legacy `subscriptions-transport-ws` protocol.
 pub const LEGACY_PROTOCOL: &str = "graphql-ws";
-/// How often the legacy protocol's keep-alive (`ka`) is sent.
-const LEGACY_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Which of the two protocols a connection speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +93,16 @@ pub async fn upgrade(
                 .await;
             }
         })
+}
+
+/// Waits for the interval's next tick, if there is an interval.
+async fn tick(interval: &mut Option<Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits for the timer, if there is one.
@@ -182,7 +190,14 @@ impl Session {
             self.state.limits.ws_init_timeout(),
         )));
         let legacy = self.protocol == Protocol::Legacy;
-        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
+        // Pings keep proxies from closing quiet connections and find clients that are
+        // gone: one that answers nothing between two pings is dropped.
+        let mut keep_alive = self.state.limits.ws_keepalive().map(|period| {
+            let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
+        let mut heard = true;
         let closing = loop {
             if self.caller.is_some() {
                 init_timeout = None;
@@ -192,8 +207,17 @@ impl Session {
                 () = expiry(&mut init_timeout), if init_timeout.is_some() => {
                     break Some(Closing(4408, "Connection initialisation timeout".to_owned()));
                 }
-                _ = keep_alive.tick(), if legacy && self.caller.is_some() => {
-                    if send(&mut socket, json!({ "type": "ka" }).to_string()).await.is_err() {
+                () = tick(&mut keep_alive), if keep_alive.is_some() && self.caller.is_some() => {
+                    if !heard {
+                        break None;
+                    }
+                    heard = false;
+                    if legacy
+                        && send(&mut socket, json!({ "type": "ka" }).to_string()).await.is_err()
+                    {
+                        break None;
+                    }
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
                         break None;
                     }
                 }
@@ -203,6 +227,7 @@ impl Session {
                     }
                 }
                 message = socket.recv() => {
+                    heard = true;
                     let text = match message {
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Binary(_))) => {
@@ -211,6 +236,7 @@ impl Session {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
                     };
+                    let initialised = self.caller.is_some();
                     match self.handle(text.as_str()) {
                         Ok(Some(reply)) => {
                             if send(&mut socket, reply).await.is_err() {
@@ -219,6 +245,14 @@ impl Session {
                         }
                         Ok(None) => {}
                         Err(closing) => break Some(closing),
+                    }
+                    // The legacy protocol's clients start their keep-alive clock on a `ka`.
+                    if legacy
+                        && !initialised
+                        && self.caller.is_some()
+                        && send(&mut socket, json!({ "type": "ka" }).to_string()).await.is_err()
+                    {
+                        break None;
                     }
                 }
             }
