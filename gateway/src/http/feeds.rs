@@ -58,8 +58,19 @@ pub enum Read {
 /// The feeds open for joining, by key.
 #[derive(Default)]
 pub struct Feeds {
-    joinable: Mutex<HashMap<FeedKey, Weak<Feed>>>,
+    joinable: Mutex<Joinable>,
 }
+
+#[derive(Default)]
+struct Joinable {
+    feeds: HashMap<FeedKey, Weak<Feed>>,
+    /// The size at which entries of feeds that ended before producing anything (all
+    /// their subscribers left) are swept out: twice the size after the last sweep.
+    sweep_at: usize,
+}
+
+/// The smallest `sweep_at`.
+const SWEEP_FLOOR: usize = 64;
 
 impl Feeds {
     /// A reader of `key`'s feed: an existing one that has produced nothing yet, else a new
@@ -70,13 +81,17 @@ impl Feeds {
         start: impl FnOnce() -> BoxStream<'static, Response>,
     ) -> Reader {
         let mut joinable = lock(&self.joinable);
-        if let Some(feed) = joinable.get(&key).and_then(Weak::upgrade)
+        if let Some(feed) = joinable.feeds.get(&key).and_then(Weak::upgrade)
             && let Some(reader) = Feed::join(&feed)
         {
             return reader;
         }
         let (feed, reader) = Feed::start(start(), Some((Arc::downgrade(self), key.clone())));
-        joinable.insert(key, Arc::downgrade(&feed));
+        joinable.feeds.insert(key, Arc::downgrade(&feed));
+        if joinable.feeds.len() > joinable.sweep_at {
+            joinable.feeds.retain(|_, feed| feed.strong_count() > 0);
+            joinable.sweep_at = (2 * joinable.feeds.len()).max(SWEEP_FLOOR);
+        }
         reader
     }
 
@@ -87,8 +102,12 @@ impl Feeds {
 
     fn forget(&self, key: &FeedKey, feed: &Weak<Feed>) {
         let mut joinable = lock(&self.joinable);
-        if joinable.get(key).is_some_and(|open| open.ptr_eq(feed)) {
-            joinable.remove(key);
+        if joinable
+            .feeds
+            .get(key)
+            .is_some_and(|open| open.ptr_eq(feed))
+        {
+            joinable.feeds.remove(key);
         }
     }
 }
@@ -284,5 +303,118 @@ fn trim(log: &mut Log) {
     while log.outputs.front().is_some_and(|(_, unread)| *unread == 0) {
         log.outputs.pop_front();
         log.start += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_graphql::{Name, Value};
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    fn key(query: &str) -> FeedKey {
+        FeedKey {
+            caller: schema::workflow::Actor::anonymous(),
+            query: query.to_owned(),
+            operation_name: None,
+            variables: String::new(),
+        }
+    }
+
+    fn result(n: i32) -> Response {
+        Response::new(Value::Object(
+            [(Name::new("n"), Value::from(n))].into_iter().collect(),
+        ))
+    }
+
+    /// A result stream fed by hand, and how many times one was started.
+    fn source(
+        started: &Arc<AtomicUsize>,
+    ) -> (
+        mpsc::UnboundedSender<Response>,
+        impl FnOnce() -> BoxStream<'static, Response>,
+    ) {
+        let (sender, receiver) = mpsc::unbounded_channel::<Response>();
+        let started = Arc::clone(started);
+        let start = move || {
+            started.fetch_add(1, Ordering::SeqCst);
+            futures_util::stream::unfold(receiver, |mut receiver| async move {
+                receiver.recv().await.map(|response| (response, receiver))
+            })
+            .boxed()
+        };
+        (sender, start)
+    }
+
+    fn payload(read: Option<Read>) -> String {
+        match read {
+            Some(Read::Output(Output::Next(payload))) => payload.to_string(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn identical_subscribers_share_until_the_first_result() {
+        let feeds = Arc::new(Feeds::default());
+        let started = Arc::new(AtomicUsize::new(0));
+        let (sender, start) = source(&started);
+        let mut first = feeds.subscribe(key("s"), start);
+        let (_, unused) = source(&started);
+        let mut second = feeds.subscribe(key("s"), unused);
+        assert_eq!(
+            started.load(Ordering::SeqCst),
+            1,
+            "the second joined the first"
+        );
+
+        let _ = sender.send(result(1));
+        let expected = r#"{"data":{"n":1}}"#;
+        assert_eq!(payload(first.next().await), expected);
+        assert_eq!(payload(second.next().await), expected);
+
+        // The feed has produced: a newcomer would miss that, so it starts its own.
+        let (_, own) = source(&started);
+        let _late = feeds.subscribe(key("s"), own);
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_reader_too_far_behind_is_told_so_and_the_others_go_on() {
+        let feeds = Arc::new(Feeds::default());
+        let started = Arc::new(AtomicUsize::new(0));
+        let (sender, start) = source(&started);
+        let mut slow = feeds.subscribe(key("s"), start);
+        let (_, unused) = source(&started);
+        let mut keeping_up = feeds.subscribe(key("s"), unused);
+        for n in 0..=BACKLOG as i32 {
+            let _ = sender.send(result(n));
+            assert!(matches!(
+                keeping_up.next().await,
+                Some(Read::Output(Output::Next(_)))
+            ));
+        }
+        assert!(matches!(slow.next().await, Some(Read::Lagged)));
+        drop(slow);
+        let _ = sender.send(result(-1));
+        assert_eq!(payload(keeping_up.next().await), r#"{"data":{"n":-1}}"#);
+        drop(sender);
+        assert!(matches!(
+            keeping_up.next().await,
+            Some(Read::Output(Output::Complete))
+        ));
+    }
+
+    #[tokio::test]
+    async fn feeds_left_before_producing_anything_are_swept() {
+        let feeds = Arc::new(Feeds::default());
+        let started = Arc::new(AtomicUsize::new(0));
+        for n in 0..10 * SWEEP_FLOOR {
+            let (_sender, start) = source(&started);
+            drop(feeds.subscribe(key(&format!("s{n}")), start));
+        }
+        assert!(lock(&feeds.joinable).feeds.len() <= 2 * SWEEP_FLOOR);
     }
 }
