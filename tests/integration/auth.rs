@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestGateway, first_error_code, seeded_database, test_config};
-use crate::subscriptions::{Socket, connect, receive, send, signals, subscribe};
+use crate::subscriptions::{Socket, connect, init, receive, signals, subscribe};
 
 const SECRET: &str = "辽源市社会治理平台-测试密钥-0123456789";
 
@@ -148,14 +148,9 @@ async fn http_callers_are_who_their_token_says_and_see_their_jurisdiction_only()
     assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
 }
 
-async fn init(gateway: &TestGateway, payload: Value) -> (Socket, Value) {
+async fn connected(gateway: &TestGateway, payload: Value) -> (Socket, Value) {
     let mut socket = connect(gateway).await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": payload }),
-    )
-    .await;
-    let answer = receive(&mut socket).await;
+    let answer = init(&mut socket, payload).await;
     (socket, answer)
 }
 
@@ -163,12 +158,12 @@ async fn init(gateway: &TestGateway, payload: Value) -> (Socket, Value) {
 async fn websocket_clients_authenticate_in_connection_init() {
     let gateway = gateway().await;
 
-    let (_, answer) = init(&gateway, json!({})).await;
+    let (_, answer) = connected(&gateway, json!({})).await;
     assert_eq!(answer["closed"][0], 4403, "{answer}");
-    let (_, answer) = init(&gateway, json!({ "Authorization": "Bearer not.a.token" })).await;
+    let (_, answer) = connected(&gateway, json!({ "Authorization": "Bearer not.a.token" })).await;
     assert_eq!(answer["closed"][0], 4403, "{answer}");
 
-    let (mut socket, answer) = init(
+    let (mut socket, answer) = connected(
         &gateway,
         json!({ "Authorization": format!("Bearer {}", dispatcher()) }),
     )

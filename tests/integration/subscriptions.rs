@@ -68,15 +68,20 @@ pub(crate) async fn receive(socket: &mut Socket) -> Value {
     }
 }
 
-pub(crate) async fn initialised(gateway: &TestGateway) -> Socket {
-    let mut socket = connect(gateway).await;
+/// Sends `connection_init` with `payload`; returns the gateway's answer.
+pub(crate) async fn init(socket: &mut Socket, payload: Value) -> Value {
     send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": {} }),
+        socket,
+        json!({ "type": "connection_init", "payload": payload }),
     )
     .await;
+    receive(socket).await
+}
+
+pub(crate) async fn initialised(gateway: &TestGateway) -> Socket {
+    let mut socket = connect(gateway).await;
     assert_eq!(
-        receive(&mut socket).await,
+        init(&mut socket, json!({})).await,
         json!({ "type": "connection_ack" })
     );
     socket
@@ -398,13 +403,8 @@ async fn older_clients_speak_the_legacy_protocol() {
     let gateway = TestGateway::spawn().await;
     let event = accepted_event(&gateway, "legacy").await;
     let mut socket = connect_with(&gateway, "graphql-ws").await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": {} }),
-    )
-    .await;
     assert_eq!(
-        receive(&mut socket).await,
+        init(&mut socket, json!({})).await,
         json!({ "type": "connection_ack" })
     );
     assert_eq!(receive(&mut socket).await, json!({ "type": "ka" }));

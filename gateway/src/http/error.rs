@@ -61,9 +61,7 @@ impl Refusal {
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let body = json!({
-            "errors": [{ "message": self.message, "extensions": { "code": self.code.as_str() } }]
-        });
+        let body = json!({ "errors": errors(self.code, &self.message) });
         let mut response = json_response(status(self.code), self.media, &body);
         if self.code == ErrorCode::MethodNotAllowed {
             response
@@ -78,6 +76,11 @@ impl IntoResponse for Refusal {
         }
         response
     }
+}
+
+/// The GraphQL `errors` list of one error with its code.
+pub fn errors(code: ErrorCode, message: &str) -> serde_json::Value {
+    json!([{ "message": message, "extensions": { "code": code.as_str() } }])
 }
 
 pub fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {

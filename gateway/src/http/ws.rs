@@ -24,6 +24,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 use tokio_stream::StreamMap;
 
 use super::AppState;
+use super::error::errors;
 use super::feeds::{BACKLOG, FeedKey, Feeds, Output, Read};
 use schema::workflow::Actor;
 
@@ -318,13 +319,11 @@ impl Session {
                 let limit = self.state.limits.ws_max_operations;
                 if self.running.len() >= limit {
                     let id = serde_json::to_string(&id).unwrap_or_default();
-                    let errors = json!([{
-                        "message": format!(
-                            "this connection already runs {limit} operations; complete one first"
-                        ),
-                        "extensions": { "code": ErrorCode::BadRequest.as_str() },
-                    }]);
-                    return Ok(Some(framed(&id, "error", Some(&errors.to_string()))));
+                    let message = format!(
+                        "this connection already runs {limit} operations; complete one first"
+                    );
+                    let payload = errors(ErrorCode::BadRequest, &message).to_string();
+                    return Ok(Some(framed(&id, "error", Some(&payload))));
                 }
                 let messages = self.execute(caller, id.clone(), operation);
                 self.running.insert(id, messages);
@@ -400,14 +399,11 @@ fn framed(id: &str, kind: &str, payload: Option<&str>) -> String {
 
 /// The error ending a subscription that fell too far behind.
 fn lagged() -> String {
-    json!([{
-        "message": format!(
-            "this subscriber fell more than {BACKLOG} results behind and was ended; \
-             resubscribe with the last cursor received to continue without loss"
-        ),
-        "extensions": { "code": ErrorCode::SubscriberLagged.as_str() },
-    }])
-    .to_string()
+    let message = format!(
+        "this subscriber fell more than {BACKLOG} results behind and was ended; \
+         resubscribe with the last cursor received to continue without loss"
+    );
+    errors(ErrorCode::SubscriberLagged, &message).to_string()
 }
 
 async fn send(socket: &mut WebSocket, text: String) -> Result<(), axum::Error> {

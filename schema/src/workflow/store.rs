@@ -457,15 +457,15 @@ impl Store {
         };
         let locked = lock_event(&mut change, event_id).await?;
         let next = machine::event(locked.status, action)?;
-        let (extra, detail) = match extra {
-            EventExtra::Escalated(_) => {
-                let above = level_above(&mut change, &locked.handling_code).await?;
-                let mut detail = detail;
-                detail["from"] = json!(locked.handling_code);
-                detail["to"] = json!(above);
-                (EventExtra::Escalated(above), detail)
-            }
-            extra => (extra, detail),
+        // The level above is read under the event's lock.
+        let (extra, detail) = if action == EventAction::Escalate {
+            let above = level_above(&mut change, &locked.handling_code).await?;
+            let mut detail = detail;
+            detail["from"] = json!(locked.handling_code);
+            detail["to"] = json!(above);
+            (EventExtra::Escalated(above), detail)
+        } else {
+            (extra, detail)
         };
         set_event_status(&mut change, event_id, next, &extra).await?;
         append(
@@ -520,11 +520,7 @@ impl Store {
                 "reason",
             ),
         };
-        let mut step = EventStep::new(action, kind, json!({ field: text }));
-        if decision == Decision::Escalate {
-            // The level above is read under the event's lock.
-            step.extra = EventExtra::Escalated(String::new());
-        }
+        let step = EventStep::new(action, kind, json!({ field: text }));
         self.event_change(key, operation, actor, event_id, step)
             .await
     }
