@@ -27,6 +27,14 @@ pub enum StartError {
     Federation(#[from] connectors::BuildError),
     #[error(transparent)]
     Hotline(#[from] connectors::Open311BuildError),
+    #[error(
+        "no key to check tokens with: set auth.jwt_secret (or GATEWAY_JWT_SECRET), auth.jwks_file \
+         or auth.jwks_url; or say `required = false` under [auth] to serve without \
+         authentication, every caller anonymous"
+    )]
+    NoKey,
+    #[error("auth: {0}")]
+    Keys(#[from] crate::auth::KeysError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: SocketAddr,
@@ -89,9 +97,12 @@ impl Application {
             redis: redis.clone(),
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
-            auth: crate::auth::Authenticator::new(&config.auth),
+            auth: crate::auth::Authenticator::new(&config.auth).await?,
             feeds: Default::default(),
         });
+        if !state.auth.enabled() && config.auth.required {
+            return Err(StartError::NoKey);
+        }
         if state.auth.enabled() {
             tracing::info!(
                 required = config.auth.required,

@@ -388,13 +388,6 @@ impl Config {
                 &format!("must be at least {MIN_SECRET_BYTES} bytes for HS256"),
             ));
         }
-        if secret.is_empty() && self.auth.required {
-            return Err(invalid(
-                file_origin,
-                "auth.required",
-                "needs `auth.jwt_secret` (or GATEWAY_JWT_SECRET) to check tokens with",
-            ));
-        }
         let positive = [
             (
                 "database.max_connections",
@@ -522,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn a_short_secret_or_a_requirement_without_one_is_refused() {
+    fn a_short_secret_is_refused() {
         let short = |key: &str| (key == "GATEWAY_JWT_SECRET").then(|| "hunter2".to_owned());
         let err = Config::load(None, short).err().map(|e| e.to_string());
         assert_eq!(
@@ -530,19 +523,6 @@ mod tests {
             Some(
                 "environment variable GATEWAY_JWT_SECRET: `auth.jwt_secret` must be at least 32 bytes for HS256"
             )
-        );
-        let required = Config::parse("[auth]\nrequired = true").map(|config| {
-            config
-                .check("file", "file", "file", "file")
-                .err()
-                .map(|e| e.to_string())
-        });
-        assert_eq!(
-            required,
-            Ok(Some(
-                "file: `auth.required` needs `auth.jwt_secret` (or GATEWAY_JWT_SECRET) to check tokens with"
-                    .to_owned()
-            ))
         );
     }
 

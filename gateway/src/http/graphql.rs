@@ -86,11 +86,14 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures_util::StreamExt;
 
-    let graphql =
-        match check(&request, Method::Post, true).and_then(|()| prepare(state, headers, request)) {
-            Ok(graphql) => graphql,
-            Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
-        };
+    let prepared = match check(&request, Method::Post, true) {
+        Ok(()) => prepare(state, headers, request).await,
+        Err(refusal) => Err(refusal),
+    };
+    let graphql = match prepared {
+        Ok(graphql) => graphql,
+        Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
+    };
     let results = state
         .schema
         .execute_stream(graphql)
@@ -237,12 +240,16 @@ pub(super) fn operation_type(
 }
 
 /// The request for the schema, for the caller the headers authenticate.
-fn prepare(
+async fn prepare(
     state: &AppState,
     headers: &HeaderMap,
     request: GraphqlRequest,
 ) -> Result<Request, Refusal> {
-    let caller = state.auth.from_headers(headers).map_err(unauthenticated)?;
+    let caller = state
+        .auth
+        .from_headers(headers)
+        .await
+        .map_err(unauthenticated)?;
     Ok(prepare_for(
         state,
         caller,
@@ -292,11 +299,14 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    let graphql =
-        match check(&request, method, false).and_then(|()| prepare(state, headers, request)) {
-            Ok(graphql) => graphql,
-            Err(refusal) => return refusal.answered_as(media).into_response(),
-        };
+    let prepared = match check(&request, method, false) {
+        Ok(()) => prepare(state, headers, request).await,
+        Err(refusal) => Err(refusal),
+    };
+    let graphql = match prepared {
+        Ok(graphql) => graphql,
+        Err(refusal) => return refusal.answered_as(media).into_response(),
+    };
 
     let timeout = state.limits.request_timeout();
     let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {

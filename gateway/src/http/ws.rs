@@ -238,7 +238,7 @@ impl Session {
                         Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
                     };
                     let initialised = self.caller.is_some();
-                    match self.handle(text.as_str()) {
+                    match self.handle(text.as_str()).await {
                         Ok(Some(reply)) => {
                             if send(&mut socket, reply).await.is_err() {
                                 break None;
@@ -273,7 +273,7 @@ impl Session {
 
     /// Acts on one client message; answers with the reply to send, if any, or the
     /// reason to close.
-    fn handle(&mut self, text: &str) -> Result<Option<String>, Closing> {
+    async fn handle(&mut self, text: &str) -> Result<Option<String>, Closing> {
         let message: Incoming = serde_json::from_str(text)
             .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
         // The legacy protocol's names for the same things.
@@ -295,6 +295,7 @@ impl Session {
                     .state
                     .auth
                     .from_init_payload(&message.payload, self.authorization.as_deref())
+                    .await
                     .map_err(|error| Closing(4403, format!("Forbidden: {error}")))?;
                 self.caller = Some(caller);
                 return Ok(Some(json!({ "type": "connection_ack" }).to_string()));

@@ -7,12 +7,16 @@
 //! city-wide, with personal data masked.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use axum::http::{HeaderMap, header};
 use connectors::{PersonalData, Scope};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use schema::workflow::Actor;
 use serde::Deserialize;
+
+mod keys;
+
+pub use keys::{Keys, KeysError};
 
 /// The shortest HS256 secret accepted: the hash's own length.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -35,13 +39,24 @@ pub const ROLES: &[&str] = &[
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
-    /// The HS256 secret (`GATEWAY_JWT_SECRET`); empty turns authentication off.
+    /// The HS256 secret (`GATEWAY_JWT_SECRET`), shared with the identity provider and used
+    /// by `gateway token`.
     pub jwt_secret: SigningSecret,
+    /// A JWKS file of public keys (RS256, ES256, EdDSA), read again when it changes.
+    pub jwks_file: Option<PathBuf>,
+    /// A JWKS URL of public keys, fetched at start and refreshed.
+    pub jwks_url: Option<String>,
+    /// How often the JWKS is read again, in seconds.
+    pub jwks_refresh_s: u64,
+    /// A token naming an unknown `kid` makes the JWKS be read again, at most this often
+    /// (seconds).
+    pub jwks_min_refresh_s: u64,
     /// When set, tokens must carry this `iss`.
     pub issuer: Option<String>,
     /// When set, tokens must carry this `aud`.
     pub audience: Option<String>,
-    /// Refuse callers that present no token (otherwise they are anonymous).
+    /// Refuse callers that present no token. Serving with no key at all needs
+    /// `required = false`, said explicitly: every caller is then anonymous.
     pub required: bool,
     /// Clock skew allowed on `exp` and `nbf`, in seconds.
     pub leeway_s: u64,
@@ -51,9 +66,13 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: SigningSecret::default(),
+            jwks_file: None,
+            jwks_url: None,
+            jwks_refresh_s: 300,
+            jwks_min_refresh_s: 10,
             issuer: None,
             audience: None,
-            required: false,
+            required: true,
             leeway_s: 30,
         }
     }
@@ -63,6 +82,10 @@ impl fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthConfig")
             .field("jwt_secret", &self.jwt_secret)
+            .field("jwks_file", &self.jwks_file)
+            .field("jwks_url", &self.jwks_url)
+            .field("jwks_refresh_s", &self.jwks_refresh_s)
+            .field("jwks_min_refresh_s", &self.jwks_min_refresh_s)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("required", &self.required)
@@ -82,17 +105,21 @@ impl fmt::Debug for SigningSecret {
     }
 }
 
-/// The claims a token must carry besides `exp`.
-#[derive(Debug, Deserialize)]
-struct Claims {
-    sub: String,
+/// The claims a token carries.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
     /// The person's name, for the timeline; `sub` when absent.
-    name: Option<String>,
-    role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub role: String,
     /// The department the person works for, if any.
-    department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
     /// The jurisdiction code the person acts in: their scope is its subtree.
-    jurisdiction: String,
+    pub jurisdiction: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
 }
 
 /// Why a caller is refused.
@@ -109,72 +136,56 @@ pub enum AuthError {
 }
 
 pub struct Authenticator {
-    /// The key and checks, when authentication is on.
-    verifier: Option<(DecodingKey, Validation)>,
+    keys: Keys,
     required: bool,
 }
 
 impl Authenticator {
-    pub fn new(config: &AuthConfig) -> Self {
-        let verifier = (!config.jwt_secret.0.is_empty()).then(|| {
-            let mut validation = Validation::new(Algorithm::HS256);
-            validation.validate_nbf = true;
-            validation.leeway = config.leeway_s;
-            validation.set_required_spec_claims(&["exp", "sub"]);
-            if let Some(issuer) = &config.issuer {
-                validation.set_issuer(&[issuer]);
-            }
-            match &config.audience {
-                Some(audience) => validation.set_audience(&[audience]),
-                None => validation.validate_aud = false,
-            }
-            (
-                DecodingKey::from_secret(config.jwt_secret.0.as_bytes()),
-                validation,
-            )
-        });
-        Self {
-            verifier,
+    /// The authenticator of `config`, its keys loaded (a JWKS read or fetched).
+    pub async fn new(config: &AuthConfig) -> Result<Self, KeysError> {
+        Ok(Self {
+            keys: Keys::load(config).await?,
             required: config.required,
-        }
+        })
     }
 
     /// Whether tokens are checked at all.
     pub fn enabled(&self) -> bool {
-        self.verifier.is_some()
+        self.keys.any()
     }
 
     /// The caller of an HTTP request, from its `Authorization` header.
-    pub fn from_headers(&self, headers: &HeaderMap) -> Result<Actor, AuthError> {
+    pub async fn from_headers(&self, headers: &HeaderMap) -> Result<Actor, AuthError> {
         let credentials = match headers.get(header::AUTHORIZATION) {
             None => None,
             Some(value) => Some(value.to_str().map_err(|_| AuthError::NotBearer)?),
         };
-        self.caller(credentials)
+        self.caller(credentials).await
     }
 
     /// The caller of a WebSocket connection: the `connection_init` payload's
     /// `Authorization` (or `authorization`, or a bare `token`), else the upgrade
     /// request's `Authorization` header.
-    pub fn from_init_payload(
+    pub async fn from_init_payload(
         &self,
         payload: &serde_json::Value,
         upgrade_header: Option<&str>,
     ) -> Result<Actor, AuthError> {
         let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
         if let Some(token) = field("token") {
-            return self.verify(token);
+            return self.verify(token).await;
         }
         self.caller(
             field("Authorization")
                 .or_else(|| field("authorization"))
                 .or(upgrade_header),
         )
+        .await
     }
 
     /// The caller presenting `credentials` (`Bearer <token>`), or none.
-    fn caller(&self, credentials: Option<&str>) -> Result<Actor, AuthError> {
-        if self.verifier.is_none() {
+    async fn caller(&self, credentials: Option<&str>) -> Result<Actor, AuthError> {
+        if !self.keys.any() {
             return Ok(Actor::anonymous());
         }
         match credentials {
@@ -188,18 +199,16 @@ impl Authenticator {
                 if !scheme.eq_ignore_ascii_case("bearer") {
                     return Err(AuthError::NotBearer);
                 }
-                self.verify(token.trim())
+                self.verify(token.trim()).await
             }
         }
     }
 
-    fn verify(&self, token: &str) -> Result<Actor, AuthError> {
-        let Some((key, validation)) = &self.verifier else {
+    async fn verify(&self, token: &str) -> Result<Actor, AuthError> {
+        if !self.keys.any() {
             return Ok(Actor::anonymous());
-        };
-        let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
-            .map_err(|error| AuthError::Invalid(error.to_string()))?
-            .claims;
+        }
+        let claims = self.keys.verify(token).await?;
         if !ROLES.contains(&claims.role.as_str()) {
             return Err(AuthError::Claims(format!(
                 "unknown role `{}`; one of {}",
@@ -235,12 +244,14 @@ mod tests {
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-    fn authenticator(required: bool) -> Authenticator {
+    async fn authenticator(required: bool) -> Authenticator {
         Authenticator::new(&AuthConfig {
             jwt_secret: SigningSecret(SECRET.to_owned()),
             required,
             ..AuthConfig::default()
         })
+        .await
+        .expect("an HS256 secret loads")
     }
 
     fn token(claims: serde_json::Value, secret: &str) -> String {
@@ -269,10 +280,12 @@ mod tests {
         headers
     }
 
-    #[test]
-    fn a_valid_token_gives_the_principals_scope_and_actor() {
+    #[tokio::test]
+    async fn a_valid_token_gives_the_principals_scope_and_actor() {
         let actor = authenticator(true)
+            .await
             .from_headers(&bearer(&token(claims(), SECRET)))
+            .await
             .map_err(|e| e.to_string());
         assert_eq!(
             actor,
@@ -285,39 +298,39 @@ mod tests {
         );
     }
 
-    #[test]
-    fn bad_tokens_are_refused_with_the_reason() {
-        let auth = authenticator(false);
-        let refused = |headers: HeaderMap| auth.from_headers(&headers).err();
+    #[tokio::test]
+    async fn bad_tokens_are_refused_with_the_reason() {
+        let auth = authenticator(false).await;
+        let refused = async |headers: HeaderMap| auth.from_headers(&headers).await.err();
         assert!(matches!(
             refused(bearer(&token(
                 claims(),
                 "another-secret-of-thirty-two-bytes!"
-            ))),
+            ))).await,
             Some(AuthError::Invalid(_))
         ));
         let mut expired = claims();
         expired["exp"] = json!(now() - 3_600);
         assert!(matches!(
-            refused(bearer(&token(expired, SECRET))),
+            refused(bearer(&token(expired, SECRET))).await,
             Some(AuthError::Invalid(_))
         ));
         let mut early = claims();
         early["nbf"] = json!(now() + 3_600);
         assert!(matches!(
-            refused(bearer(&token(early, SECRET))),
+            refused(bearer(&token(early, SECRET))).await,
             Some(AuthError::Invalid(_))
         ));
         let mut role = claims();
         role["role"] = json!("EMPEROR");
         assert!(matches!(
-            refused(bearer(&token(role, SECRET))),
+            refused(bearer(&token(role, SECRET))).await,
             Some(AuthError::Claims(_))
         ));
         let mut place = claims();
         place["jurisdiction"] = json!("东辽县");
         assert!(matches!(
-            refused(bearer(&token(place, SECRET))),
+            refused(bearer(&token(place, SECRET))).await,
             Some(AuthError::Claims(_))
         ));
         let mut basic = HeaderMap::new();
@@ -325,29 +338,36 @@ mod tests {
             header::AUTHORIZATION,
             axum::http::HeaderValue::from_static("Basic dXNlcjpwYXNz"),
         );
-        assert_eq!(refused(basic), Some(AuthError::NotBearer));
+        assert_eq!(refused(basic).await, Some(AuthError::NotBearer));
     }
 
-    #[test]
-    fn no_token_is_anonymous_unless_one_is_required() {
-        let anonymous = authenticator(false).from_headers(&HeaderMap::new());
+    #[tokio::test]
+    async fn no_token_is_anonymous_unless_one_is_required() {
+        let anonymous = authenticator(false)
+            .await
+            .from_headers(&HeaderMap::new())
+            .await;
         assert_eq!(anonymous.map_err(|e| e.to_string()), Ok(Actor::anonymous()));
         assert_eq!(
-            authenticator(true).from_headers(&HeaderMap::new()).err(),
+            authenticator(true)
+                .await
+                .from_headers(&HeaderMap::new())
+                .await
+                .err(),
             Some(AuthError::Missing)
         );
     }
 
-    #[test]
-    fn websocket_clients_authenticate_in_connection_init() {
-        let auth = authenticator(true);
+    #[tokio::test]
+    async fn websocket_clients_authenticate_in_connection_init() {
+        let auth = authenticator(true).await;
         let good = token(claims(), SECRET);
         for payload in [
             json!({ "Authorization": format!("Bearer {good}") }),
             json!({ "authorization": format!("bearer {good}") }),
             json!({ "token": good }),
         ] {
-            let caller = auth.from_init_payload(&payload, None);
+            let caller = auth.from_init_payload(&payload, None).await;
             assert_eq!(
                 caller.map(|actor| actor.name).map_err(|e| e.to_string()),
                 Ok("王秀英".to_owned()),
@@ -355,21 +375,24 @@ mod tests {
             );
         }
         assert_eq!(
-            auth.from_init_payload(&json!({}), None).err(),
+            auth.from_init_payload(&json!({}), None).await.err(),
             Some(AuthError::Missing)
         );
         assert!(
             auth.from_init_payload(&json!({}), Some(&format!("Bearer {good}")))
+                .await
                 .is_ok(),
             "the upgrade request's header is the fallback"
         );
     }
 
-    #[test]
-    fn without_a_secret_everyone_is_anonymous_and_city_wide() {
-        let off = Authenticator::new(&AuthConfig::default());
+    #[tokio::test]
+    async fn without_a_secret_everyone_is_anonymous_and_city_wide() {
+        let off = Authenticator::new(&AuthConfig::default())
+            .await
+            .expect("no keys is a valid configuration");
         assert!(!off.enabled());
-        let caller = off.from_headers(&bearer("not-even-a-token"));
+        let caller = off.from_headers(&bearer("not-even-a-token")).await;
         assert_eq!(
             caller
                 .map(|c| c.scope.prefix().to_owned())
