@@ -22,7 +22,7 @@ pub fn subtree_prefix(code: &str) -> &str {
 pub enum PersonalData {
     /// ID numbers and phone numbers are masked.
     Masked,
-    /// Shown in clear (and, once auditing exists, every such read is audited).
+    /// Shown in clear; every such read is audited.
     Visible,
 }
 
@@ -30,6 +30,9 @@ pub enum PersonalData {
 pub struct Scope {
     prefix: String,
     personal_data: PersonalData,
+    /// Events are visible only when this department was summoned to them (a
+    /// department's staff).
+    summoned: Option<String>,
 }
 
 impl Scope {
@@ -39,6 +42,7 @@ impl Scope {
         Self {
             prefix: String::new(),
             personal_data: PersonalData::Masked,
+            summoned: None,
         }
     }
 
@@ -47,7 +51,25 @@ impl Scope {
         Self {
             prefix: subtree_prefix(code).to_owned(),
             personal_data,
+            summoned: None,
         }
+    }
+
+    /// The same scope, its events narrowed to those `department` was summoned to.
+    pub fn summoned_to(mut self, department: Option<String>) -> Self {
+        self.summoned = department;
+        self
+    }
+
+    /// The same scope, showing or masking personal data.
+    pub fn with_personal_data(mut self, personal_data: PersonalData) -> Self {
+        self.personal_data = personal_data;
+        self
+    }
+
+    /// The department whose summonses bound the visible events, if any.
+    pub fn summoned(&self) -> Option<&str> {
+        self.summoned.as_deref()
     }
 
     pub fn personal_data(&self) -> PersonalData {

@@ -36,8 +36,12 @@ pub enum ErrorCode {
     /// The caller's token is missing (where one is required), malformed, expired or not
     /// signed by the configured key.
     Unauthenticated,
-    /// The caller is authenticated but may not see or do this (outside its jurisdiction).
+    /// The caller is authenticated but may not do this: its role may not run the
+    /// operation, or not on this object. Nothing was changed.
     Forbidden,
+    /// An idempotency key the caller already used for another operation or other
+    /// arguments. Nothing was changed.
+    IdempotencyKeyReused,
     /// A subscriber fell too far behind its subscription and was ended; resubscribing
     /// with the last cursor received continues without loss.
     SubscriberLagged,
@@ -55,7 +59,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -73,6 +77,7 @@ impl ErrorCode {
         Self::Unauthenticated,
         Self::Forbidden,
         Self::SubscriberLagged,
+        Self::IdempotencyKeyReused,
         Self::InvalidTransition,
         Self::DepartmentUnavailable,
         Self::DepartmentBadResponse,
@@ -102,6 +107,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",

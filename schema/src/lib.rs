@@ -2,6 +2,7 @@
 //! places, things, organizations, events), with the PostgreSQL store of the platform's
 //! own data. Knows nothing of HTTP: the gateway serves what [`build_schema`] returns.
 
+pub mod access;
 pub mod enums;
 pub mod error;
 pub mod graphql;

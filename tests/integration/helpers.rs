@@ -116,6 +116,8 @@ pub async fn seeded_database() -> String {
     create_database(Some(template().await)).await
 }
 
+/// A gateway's configuration over `database`, authentication explicitly off (every
+/// caller anonymous): tests of access set a key themselves.
 pub fn test_config(database: &str) -> Config {
     Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -123,6 +125,10 @@ pub fn test_config(database: &str) -> Config {
         redis_url: Secret::new(redis_url()),
         departments: gateway::config::DepartmentsConfig {
             dir: std::path::PathBuf::new(),
+            ..Default::default()
+        },
+        auth: gateway::auth::AuthConfig {
+            required: false,
             ..Default::default()
         },
         ..Config::default()

@@ -10,8 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use axum::http::{HeaderMap, header};
-use connectors::{PersonalData, Scope};
-use schema::workflow::Actor;
+use schema::access::{Actor, Role};
 use serde::Deserialize;
 
 mod keys;
@@ -21,20 +20,8 @@ pub use keys::{Keys, KeysError};
 /// The shortest HS256 secret accepted: the hash's own length.
 pub const MIN_SECRET_BYTES: usize = 32;
 
-/// The roles a token may carry.
-pub const ROLES: &[&str] = &[
-    // 网格员: reports events from the handheld terminal.
-    "GRID_WORKER",
-    // 街乡/区县 dispatchers: accept, blow the whistle, resolve.
-    "DISPATCHER",
-    // A department's staff: report in, act, give feedback.
-    "DEPARTMENT_STAFF",
-    // 督办 and evaluation.
-    "SUPERVISOR",
-    // BI and the evaluation figures, read only.
-    "ANALYST",
-    "ADMIN",
-];
+/// The header a caller states its purpose in, to read personal data in clear.
+pub const PURPOSE_HEADER: &str = "x-purpose";
 
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -154,33 +141,46 @@ impl Authenticator {
         self.keys.any()
     }
 
-    /// The caller of an HTTP request, from its `Authorization` header.
+    /// The caller of an HTTP request, from its `Authorization` header, with the purpose
+    /// its `X-Purpose` header states.
     pub async fn from_headers(&self, headers: &HeaderMap) -> Result<Actor, AuthError> {
         let credentials = match headers.get(header::AUTHORIZATION) {
             None => None,
             Some(value) => Some(value.to_str().map_err(|_| AuthError::NotBearer)?),
         };
-        self.caller(credentials).await
+        let purpose = headers
+            .get(PURPOSE_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Ok(self.caller(credentials).await?.with_purpose(purpose))
     }
 
     /// The caller of a WebSocket connection: the `connection_init` payload's
     /// `Authorization` (or `authorization`, or a bare `token`), else the upgrade
-    /// request's `Authorization` header.
+    /// request's `Authorization` header; its purpose from the payload's `purpose` (or
+    /// `X-Purpose`).
     pub async fn from_init_payload(
         &self,
         payload: &serde_json::Value,
         upgrade_header: Option<&str>,
     ) -> Result<Actor, AuthError> {
         let field = |name: &str| payload.get(name).and_then(serde_json::Value::as_str);
-        if let Some(token) = field("token") {
-            return self.verify(token).await;
-        }
-        self.caller(
-            field("Authorization")
-                .or_else(|| field("authorization"))
-                .or(upgrade_header),
-        )
-        .await
+        let purpose = field("purpose")
+            .or_else(|| field("X-Purpose"))
+            .or_else(|| field("x-purpose"))
+            .map(str::to_owned);
+        let caller = match field("token") {
+            Some(token) => self.verify(token).await?,
+            None => {
+                self.caller(
+                    field("Authorization")
+                        .or_else(|| field("authorization"))
+                        .or(upgrade_header),
+                )
+                .await?
+            }
+        };
+        Ok(caller.with_purpose(purpose))
     }
 
     /// The caller presenting `credentials` (`Bearer <token>`), or none.
@@ -208,27 +208,39 @@ impl Authenticator {
         if !self.keys.any() {
             return Ok(Actor::anonymous());
         }
-        let claims = self.keys.verify(token).await?;
-        if !ROLES.contains(&claims.role.as_str()) {
-            return Err(AuthError::Claims(format!(
-                "unknown role `{}`; one of {}",
-                claims.role,
-                ROLES.join(", ")
-            )));
-        }
-        if !is_jurisdiction_code(&claims.jurisdiction) {
-            return Err(AuthError::Claims(format!(
-                "`jurisdiction` is not a jurisdiction code: `{}`",
-                claims.jurisdiction
-            )));
-        }
-        Ok(Actor {
-            name: claims.name.unwrap_or_else(|| claims.sub.clone()),
-            role: claims.role,
-            department: claims.department,
-            scope: Scope::subtree(&claims.jurisdiction, PersonalData::Masked),
-        })
+        principal(self.keys.verify(token).await?)
     }
+}
+
+/// The actor a verified token's claims make.
+fn principal(claims: Claims) -> Result<Actor, AuthError> {
+    let role = Role::from_token(&claims.role).ok_or_else(|| {
+        let roles: Vec<&str> = Role::TOKEN_ROLES.iter().map(|r| r.as_str()).collect();
+        AuthError::Claims(format!(
+            "unknown role `{}`; one of {}",
+            claims.role,
+            roles.join(", ")
+        ))
+    })?;
+    if !is_jurisdiction_code(&claims.jurisdiction) {
+        return Err(AuthError::Claims(format!(
+            "`jurisdiction` is not a jurisdiction code: `{}`",
+            claims.jurisdiction
+        )));
+    }
+    if role == Role::DepartmentStaff && claims.department.is_none() {
+        return Err(AuthError::Claims(
+            "a DEPARTMENT_STAFF token must name its `department`".to_owned(),
+        ));
+    }
+    Ok(Actor::principal(
+        claims.sub.clone(),
+        claims.name.unwrap_or(claims.sub),
+        role,
+        claims.department,
+        claims.jurisdiction,
+        claims.exp,
+    ))
 }
 
 /// City, county, township, village or grid: 6, 9, 12 or 15 digits.
@@ -282,19 +294,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_token_gives_the_principals_scope_and_actor() {
+        let claims = claims();
+        let exp = claims["exp"].as_i64().unwrap_or_default();
         let actor = authenticator(true)
             .await
-            .from_headers(&bearer(&token(claims(), SECRET)))
+            .from_headers(&bearer(&token(claims, SECRET)))
             .await
             .map_err(|e| e.to_string());
         assert_eq!(
             actor,
-            Ok(Actor {
-                name: "王秀英".to_owned(),
-                role: "DEPARTMENT_STAFF".to_owned(),
-                department: Some("220422-XJ".to_owned()),
-                scope: Scope::subtree("220422", PersonalData::Masked),
-            })
+            Ok(Actor::principal(
+                "u-1".to_owned(),
+                "王秀英".to_owned(),
+                Role::DepartmentStaff,
+                Some("220422-XJ".to_owned()),
+                "220422".to_owned(),
+                exp,
+            ))
         );
     }
 

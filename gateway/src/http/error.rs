@@ -28,7 +28,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::SubscriberLagged => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::InvalidTransition => StatusCode::CONFLICT,
+        ErrorCode::InvalidTransition | ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
         ErrorCode::DepartmentUnavailable | ErrorCode::DepartmentBadResponse => {
             StatusCode::BAD_GATEWAY
         }

@@ -172,11 +172,11 @@ impl ListTotal {
         match &self.0 {
             Total::Entities(total) => count_entities(loaders, total).await,
             Total::Jurisdictions(query) => Ok(store(ctx)?
-                .count_jurisdictions(query)
+                .count_jurisdictions(&loaders.scope, query)
                 .await
                 .map_err(store_error)?),
             Total::Departments(county) => Ok(store(ctx)?
-                .count_departments(county.as_deref())
+                .count_departments(&loaders.scope, county.as_deref())
                 .await
                 .map_err(store_error)?),
         }

@@ -162,14 +162,14 @@ fn group<K, G: Hash + Eq, P>(
     groups
 }
 
-pub struct JurisdictionsByCode(Store);
+pub struct JurisdictionsByCode(Store, Scope);
 
 impl Loader<String> for JurisdictionsByCode {
     type Value = Jurisdiction;
     type Error = LoadError;
 
     async fn load(&self, codes: &[String]) -> Result<HashMap<String, Jurisdiction>, LoadError> {
-        let rows = self.0.jurisdictions_by_code(codes).await?;
+        let rows = self.0.jurisdictions_by_code(&self.1, codes).await?;
         Ok(rows
             .into_iter()
             .map(|row| (row.code.clone(), row))
@@ -178,7 +178,7 @@ impl Loader<String> for JurisdictionsByCode {
 }
 
 /// The children of each jurisdiction, ordered by code.
-pub struct ChildrenOf(Store);
+pub struct ChildrenOf(Store, Scope);
 
 impl Loader<String> for ChildrenOf {
     type Value = Vec<Jurisdiction>;
@@ -192,7 +192,7 @@ impl Loader<String> for ChildrenOf {
             .iter()
             .map(|code| (code.clone(), Vec::new()))
             .collect();
-        for row in self.0.jurisdiction_children(codes).await? {
+        for row in self.0.jurisdiction_children(&self.1, codes).await? {
             if let Some(siblings) = row.parent_code.as_ref().and_then(|p| children.get_mut(p)) {
                 siblings.push(row);
             }
@@ -201,14 +201,14 @@ impl Loader<String> for ChildrenOf {
     }
 }
 
-pub struct DepartmentsByCode(Store);
+pub struct DepartmentsByCode(Store, Scope);
 
 impl Loader<String> for DepartmentsByCode {
     type Value = Department;
     type Error = LoadError;
 
     async fn load(&self, codes: &[String]) -> Result<HashMap<String, Department>, LoadError> {
-        let rows = self.0.departments_by_code(codes).await?;
+        let rows = self.0.departments_by_code(&self.1, codes).await?;
         Ok(rows
             .into_iter()
             .map(|row| (row.code.clone(), row))
@@ -257,7 +257,7 @@ impl Loader<i64> for LinksOf {
 }
 
 /// Summonses by id.
-pub struct SummonsById(Store);
+pub struct SummonsById(Store, Scope);
 
 impl Loader<i64> for SummonsById {
     type Value = Summons;
@@ -266,7 +266,7 @@ impl Loader<i64> for SummonsById {
     async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Summons>, LoadError> {
         Ok(self
             .0
-            .summonses_by_id(ids)
+            .summonses_by_id(&self.1, ids)
             .await?
             .into_iter()
             .map(|s| (s.id, s))
@@ -275,7 +275,7 @@ impl Loader<i64> for SummonsById {
 }
 
 /// The summonses of each event.
-pub struct SummonsesOf(Store);
+pub struct SummonsesOf(Store, Scope);
 
 impl Loader<i64> for SummonsesOf {
     type Value = Vec<Summons>;
@@ -283,7 +283,7 @@ impl Loader<i64> for SummonsesOf {
 
     async fn load(&self, event_ids: &[i64]) -> Result<HashMap<i64, Vec<Summons>>, LoadError> {
         let mut found: HashMap<i64, Vec<Summons>> = HashMap::new();
-        for summons in self.0.summonses(event_ids).await? {
+        for summons in self.0.summonses(&self.1, event_ids).await? {
             found.entry(summons.event_id).or_default().push(summons);
         }
         Ok(found)
@@ -362,13 +362,13 @@ impl Loaders {
             events,
         };
         Self {
-            jurisdictions: batched(JurisdictionsByCode(store.clone()), window),
-            children: batched(ChildrenOf(store.clone()), window),
-            departments: batched(DepartmentsByCode(store.clone()), window),
+            jurisdictions: batched(JurisdictionsByCode(store.clone(), scope.clone()), window),
+            children: batched(ChildrenOf(store.clone(), scope.clone()), window),
+            departments: batched(DepartmentsByCode(store.clone(), scope.clone()), window),
             parties: batched(PartiesOf(store.clone()), window),
             links: PerElement::new(|element| batched(links(element == Element::Event), window)),
-            summons_by_id: batched(SummonsById(store.clone()), window),
-            summonses: batched(SummonsesOf(store.clone()), window),
+            summons_by_id: batched(SummonsById(store.clone(), scope.clone()), window),
+            summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
             // One level's department records in one batch however many there are: the
             // departments' own `max_batch` does the chunking.
             upstream: PerElement::new(|_| {

@@ -136,7 +136,7 @@ impl QueryRoot {
         .code_page()?;
         let query = JurisdictionQuery { level, parent_code };
         let rows = store(ctx)?
-            .list_jurisdictions(&query, &page)
+            .list_jurisdictions(resolve::scope(ctx)?, &query, &page)
             .await
             .map_err(store_error)?;
         Ok(code_connection(
@@ -178,7 +178,7 @@ impl QueryRoot {
         }
         .code_page()?;
         let rows = store(ctx)?
-            .list_departments(county.as_deref(), &page)
+            .list_departments(resolve::scope(ctx)?, county.as_deref(), &page)
             .await
             .map_err(store_error)?;
         Ok(code_connection(

@@ -59,10 +59,23 @@ impl SubscriptionRoot {
                 ApiError::bad_input("give a departmentCode, a jurisdictionCode, or both").into(),
             );
         }
+        let scope = resolve::scope(ctx)?;
+        // A department's staff follow their own department's signals.
+        let department_code = match (scope.summoned(), department_code) {
+            (Some(own), Some(asked)) if own != asked => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "a department's staff follow their own department's signals",
+                )
+                .extend());
+            }
+            (Some(own), _) => Some(own.to_owned()),
+            (None, asked) => asked,
+        };
         let requested = jurisdiction_code
             .as_deref()
             .map_or("", connectors::subtree_prefix);
-        let prefix = resolve::scope(ctx)?.narrow(requested).ok_or_else(|| {
+        let prefix = scope.narrow(requested).ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Forbidden,
                 "that jurisdiction is outside the caller's own",
@@ -77,20 +90,31 @@ impl SubscriptionRoot {
         Ok(entries(hub(ctx)?, filter, cursor(after)?))
     }
 
-    /// One event's timeline entries after `after`, then live.
+    /// One event's timeline entries after `after`, then live. An event the caller cannot
+    /// see shows nothing, like one that does not exist.
     async fn event_timeline(
         &self,
         ctx: &Context<'_>,
         event_id: ID,
         after: Option<ID>,
     ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
-        // An event outside the caller's jurisdiction shows no entries.
         let scope = resolve::scope(ctx)?;
+        let id = decode_numeric(&event_id, NodeType::Event)?;
+        let after = cursor(after)?;
+        let hub = hub(ctx)?;
+        // Visibility beyond the jurisdiction (a department's summonses) needs the event.
+        if scope.summoned().is_some()
+            && resolve::entity::<crate::model::Event>(ctx, Some(id))
+                .await?
+                .is_none()
+        {
+            return Ok(futures_util::stream::pending().left_stream());
+        }
         let filter = SignalFilter {
-            event_id: Some(decode_numeric(&event_id, NodeType::Event)?),
+            event_id: Some(id),
             department_code: None,
             jurisdiction_prefix: Some(scope.prefix().to_owned()).filter(|p| !p.is_empty()),
         };
-        Ok(entries(hub(ctx)?, filter, cursor(after)?))
+        Ok(entries(hub, filter, after).right_stream())
     }
 }

@@ -31,9 +31,10 @@ fn workflow_error(error: WorkflowError) -> async_graphql::Error {
         WorkflowError::NotFound(what) => {
             ApiError::new(ErrorCode::NotFound, format!("no such {what}")).extend()
         }
-        error @ (WorkflowError::KeyReused { .. } | WorkflowError::BadInput(_)) => {
-            ApiError::bad_input(error.to_string()).extend()
+        error @ WorkflowError::KeyReused { .. } => {
+            ApiError::new(ErrorCode::IdempotencyKeyReused, error.to_string()).extend()
         }
+        WorkflowError::BadInput(message) => ApiError::bad_input(message).extend(),
         WorkflowError::Forbidden(reason) => ApiError::new(ErrorCode::Forbidden, reason).extend(),
         WorkflowError::Store(error) => store_error(error),
     }
@@ -224,10 +225,13 @@ pub struct SummonsInput {
 
 pub struct MutationRoot;
 
-fn actor(ctx: &Context<'_>) -> Actor {
-    ctx.data_opt::<Actor>()
-        .cloned()
-        .unwrap_or_else(Actor::anonymous)
+/// The request's actor. Every transport puts one in the request data; a request without
+/// one is refused rather than run as anyone.
+fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
+    ctx.data::<Actor>().map_err(|_| {
+        tracing::error!("request data missing: actor");
+        ApiError::new(ErrorCode::Internal, "internal error").extend()
+    })
 }
 
 fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
@@ -251,7 +255,7 @@ async fn decide(
     text: &str,
 ) -> Result<WorkflowPayload> {
     let outcome = store(ctx)?
-        .decide_event(key, &actor(ctx), event_id(event)?, decision, text)
+        .decide_event(key, actor(ctx)?, event_id(event)?, decision, text)
         .await;
     done(ctx, outcome)
 }
@@ -304,7 +308,7 @@ impl MutationRoot {
         done(
             ctx,
             store(ctx)?
-                .report_event(&input.idempotency_key, &actor(ctx), &event)
+                .report_event(&input.idempotency_key, actor(ctx)?, &event)
                 .await,
         )
     }
@@ -381,7 +385,7 @@ impl MutationRoot {
             store(ctx)?
                 .blow_whistle(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::event_id(&event_id)?,
                     &jurisdiction_code,
                     &note,
@@ -403,7 +407,7 @@ impl MutationRoot {
             store(ctx)?
                 .report_in(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::summons_id(&summons_id)?,
                 )
                 .await,
@@ -422,7 +426,7 @@ impl MutationRoot {
             store(ctx)?
                 .decline_summons(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::summons_id(&summons_id)?,
                     &reason,
                 )
@@ -444,7 +448,7 @@ impl MutationRoot {
             store(ctx)?
                 .request_extension(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::summons_id(&summons_id)?,
                     until,
                     &reason,
@@ -466,7 +470,7 @@ impl MutationRoot {
             store(ctx)?
                 .decide_extension(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::summons_id(&summons_id)?,
                     grant,
                 )
@@ -488,7 +492,7 @@ impl MutationRoot {
             store(ctx)?
                 .submit_feedback(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::summons_id(&summons_id)?,
                     &text,
                     done,
@@ -510,7 +514,7 @@ impl MutationRoot {
             store(ctx)?
                 .resolve_event(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::event_id(&event_id)?,
                     tier,
                     &summary,
@@ -534,7 +538,7 @@ impl MutationRoot {
             store(ctx)?
                 .revisit(
                     &idempotency_key,
-                    &actor(ctx),
+                    actor(ctx)?,
                     self::event_id(&event_id)?,
                     satisfaction,
                     &comment,
@@ -552,7 +556,7 @@ impl MutationRoot {
         done(
             ctx,
             store(ctx)?
-                .close_event(&idempotency_key, &actor(ctx), self::event_id(&event_id)?)
+                .close_event(&idempotency_key, actor(ctx)?, self::event_id(&event_id)?)
                 .await,
         )
     }

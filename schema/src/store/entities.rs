@@ -59,6 +59,7 @@ impl Entity for Event {
         t.handling_code";
     const NAME_COLUMN: &'static str = "title";
     const TIME_COLUMN: &'static str = "reported_at";
+    const SUMMONED: bool = true;
 
     fn id(&self) -> i64 {
         self.id

@@ -173,7 +173,7 @@ impl Store {
             transaction.rollback().await?;
             return Ok(None);
         }
-        let system = crate::workflow::Actor::system(&new.system_code, "HOTLINE");
+        let system = crate::access::Actor::system(&new.system_code, crate::access::Role::Hotline);
         let detail = serde_json::json!({
             "channel": EventChannel::Hotline12345.as_str(),
             "serviceRequestId": new.service_request_id,

@@ -208,6 +208,14 @@ pub(super) fn push_conditions<E: Entity>(
     conditions: &[Condition],
 ) {
     push_within(builder, scope.prefix());
+    if E::SUMMONED
+        && let Some(department) = scope.summoned()
+    {
+        builder
+            .push(" AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = t.id AND v.department_code = ")
+            .push_bind(department.to_owned())
+            .push(")");
+    }
     for condition in conditions {
         match condition {
             Condition::Within(prefix) => push_within(builder, prefix),

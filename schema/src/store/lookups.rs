@@ -35,73 +35,87 @@ impl Store {
         Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
+    /// Jurisdictions by code, those the scope sees: its subtree and the levels above it.
     pub async fn jurisdictions_by_code(
         &self,
+        scope: &Scope,
         codes: &[String],
     ) -> Result<Vec<Jurisdiction>, StoreError> {
-        let sql = format!("SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE code = ANY($1)");
-        Ok(sqlx::query_as(&sql)
-            .bind(codes)
-            .fetch_all(self.executor())
-            .await?)
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions j WHERE code = ANY("
+        ));
+        builder.push_bind(codes.to_vec()).push(")");
+        push_jurisdiction_visible(&mut builder, scope, "j");
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
     pub async fn jurisdiction_children(
         &self,
+        scope: &Scope,
         codes: &[String],
     ) -> Result<Vec<Jurisdiction>, StoreError> {
-        let sql = format!(
-            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE parent_code = ANY($1) ORDER BY code"
-        );
-        Ok(sqlx::query_as(&sql)
-            .bind(codes)
-            .fetch_all(self.executor())
-            .await?)
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions j WHERE parent_code = ANY("
+        ));
+        builder.push_bind(codes.to_vec()).push(")");
+        push_jurisdiction_visible(&mut builder, scope, "j");
+        builder.push(" ORDER BY code");
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
     /// A page of jurisdictions ordered by code.
     pub async fn list_jurisdictions(
         &self,
+        scope: &Scope,
         query: &JurisdictionQuery,
         page: &CodePage,
     ) -> Result<Page<Jurisdiction>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
-            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions WHERE TRUE"
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions j WHERE TRUE"
         ));
-        push_jurisdiction_query(&mut builder, query);
+        push_jurisdiction_query(&mut builder, scope, query);
         push_code_page(&mut builder, page);
         let rows = builder.build_query_as().fetch_all(self.executor()).await?;
         Ok(Page::from_rows(rows, page.limit, page.from_end))
     }
 
-    pub async fn count_jurisdictions(&self, query: &JurisdictionQuery) -> Result<i64, StoreError> {
-        let mut builder = QueryBuilder::new("SELECT count(*) FROM jurisdictions WHERE TRUE");
-        push_jurisdiction_query(&mut builder, query);
+    pub async fn count_jurisdictions(
+        &self,
+        scope: &Scope,
+        query: &JurisdictionQuery,
+    ) -> Result<i64, StoreError> {
+        let mut builder = QueryBuilder::new("SELECT count(*) FROM jurisdictions j WHERE TRUE");
+        push_jurisdiction_query(&mut builder, scope, query);
         Ok(builder
             .build_query_scalar()
             .fetch_one(self.executor())
             .await?)
     }
 
+    /// Departments by code, those of counties the scope sees (its own, or the whole city).
     pub async fn departments_by_code(
         &self,
+        scope: &Scope,
         codes: &[String],
     ) -> Result<Vec<Department>, StoreError> {
-        let sql = format!("SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = ANY($1)");
-        Ok(sqlx::query_as(&sql)
-            .bind(codes)
-            .fetch_all(self.executor())
-            .await?)
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE code = ANY("
+        ));
+        builder.push_bind(codes.to_vec()).push(")");
+        push_department_visible(&mut builder, scope);
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
     pub async fn list_departments(
         &self,
+        scope: &Scope,
         county: Option<&str>,
         page: &CodePage,
     ) -> Result<Page<Department>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
             "SELECT {DEPARTMENT_COLUMNS} FROM departments WHERE TRUE"
         ));
+        push_department_visible(&mut builder, scope);
         if let Some(county) = county {
             builder
                 .push(" AND county_code = ")
@@ -112,8 +126,13 @@ impl Store {
         Ok(Page::from_rows(rows, page.limit, page.from_end))
     }
 
-    pub async fn count_departments(&self, county: Option<&str>) -> Result<i64, StoreError> {
+    pub async fn count_departments(
+        &self,
+        scope: &Scope,
+        county: Option<&str>,
+    ) -> Result<i64, StoreError> {
         let mut builder = QueryBuilder::new("SELECT count(*) FROM departments WHERE TRUE");
+        push_department_visible(&mut builder, scope);
         if let Some(county) = county {
             builder
                 .push(" AND county_code = ")
@@ -168,7 +187,42 @@ pub struct CodePage {
     pub from_end: bool,
 }
 
-fn push_jurisdiction_query(builder: &mut QueryBuilder<'_, Postgres>, query: &JurisdictionQuery) {
+/// `AND` the jurisdiction aliased `alias` is visible to the scope: inside its subtree,
+/// or one of the levels above it (whose own `prefix` starts the scope's). The org chart
+/// above a principal is its breadcrumb; its siblings' subtrees are not its to see.
+fn push_jurisdiction_visible(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, alias: &str) {
+    let prefix = scope.prefix();
+    if prefix.is_empty() {
+        return;
+    }
+    builder
+        .push(format_args!(" AND (({alias}.code >= "))
+        .push_bind(prefix.to_owned())
+        .push(format_args!(" AND {alias}.code < "))
+        .push_bind(format!("{prefix}~"))
+        .push(") OR starts_with(")
+        .push_bind(prefix.to_owned())
+        .push(format_args!(", {alias}.prefix))"));
+}
+
+/// `AND` the department's county is visible to the scope.
+fn push_department_visible(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope) {
+    if scope.prefix().is_empty() {
+        return;
+    }
+    builder.push(
+        " AND EXISTS (SELECT 1 FROM jurisdictions c WHERE c.code = departments.county_code",
+    );
+    push_jurisdiction_visible(builder, scope, "c");
+    builder.push(")");
+}
+
+fn push_jurisdiction_query(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    scope: &Scope,
+    query: &JurisdictionQuery,
+) {
+    push_jurisdiction_visible(builder, scope, "j");
     if let Some(level) = query.level {
         builder.push(" AND level = ").push_bind(level);
     }

@@ -29,6 +29,8 @@ pub trait Entity:
     const NAME_COLUMN: &'static str;
     /// The column a time-range filter applies to.
     const TIME_COLUMN: &'static str;
+    /// Whether a scope bound to a department's summonses narrows this table (events).
+    const SUMMONED: bool = false;
 
     fn id(&self) -> i64;
 }

@@ -28,7 +28,7 @@ struct Due {
 
 /// The watcher itself, as timeline entries name it.
 fn watcher() -> Actor {
-    Actor::system("督办", "SYSTEM")
+    Actor::system("督办", crate::access::Role::System)
 }
 
 impl Store {

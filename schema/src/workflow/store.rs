@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
 use super::machine::{self, EventAction, InvalidTransition, SummonsAction};
+pub use crate::access::Actor;
+use crate::access::{Operation, Reach};
 use crate::enums::{
     EventCategory, EventChannel, EventStatus, ResolutionTier, SummonsStatus, TimelineKind, Urgency,
 };
@@ -17,45 +19,17 @@ use crate::store::{Store, StoreError};
 /// The advisory lock every workflow transaction holds while it appends to the timeline.
 pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 
-/// Who acts: the authenticated principal (or anonymous, or a system job), recorded on
-/// every timeline entry it makes, and the part of the city it may act in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Actor {
-    pub name: String,
-    pub role: String,
-    pub department: Option<String>,
-    pub scope: Scope,
-}
-
-impl Actor {
-    /// Anyone, while authentication is off: city-wide, personal data masked.
-    pub fn anonymous() -> Self {
-        Self::system("匿名", "ANONYMOUS")
-    }
-
-    /// A job of the platform's own (the deadline watcher, the hotline sync): city-wide.
-    pub fn system(name: &str, role: &str) -> Self {
-        Self {
-            name: name.to_owned(),
-            role: role.to_owned(),
-            department: None,
-            scope: Scope::city_wide(),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     #[error(transparent)]
     Invalid(#[from] InvalidTransition),
     #[error("no such {0}")]
     NotFound(&'static str),
-    #[error("idempotency key `{key}` was used for {used_for}, not {operation}")]
-    KeyReused {
-        key: String,
-        used_for: String,
-        operation: &'static str,
-    },
+    #[error(
+        "idempotency key `{key}` was already used by you for another {what}; \
+         use a new key for a new change"
+    )]
+    KeyReused { key: String, what: &'static str },
     #[error("{0}")]
     BadInput(String),
     #[error("{0}")]
@@ -142,13 +116,80 @@ struct Locked {
     jurisdiction_code: String,
     /// The level handling the event (its grid's township unless escalated).
     handling_code: String,
+    /// The departments summoned to the event.
+    summoned: Vec<String>,
 }
 
 /// One workflow transaction in progress.
 struct Change<'a> {
     transaction: Transaction<'static, Postgres>,
     actor: &'a Actor,
+    /// What the permission table asks of the actor over the change's object.
+    reach: Reach,
+    /// Whether the object was checked against `reach`: a change that was not is never
+    /// committed.
+    authorized: bool,
     entries: Vec<TimelineEntry>,
+}
+
+/// What a change acts on, for the permission check.
+enum Target<'a> {
+    /// A grid an event is reported in.
+    Grid(&'a str),
+    Event(&'a Locked),
+    /// A summons of the locked event, addressed to a department.
+    Summons(&'a Locked, &'a str),
+}
+
+impl Change<'_> {
+    /// Checks the actor's reach over the change's object: `FORBIDDEN` otherwise, with
+    /// nothing written.
+    fn authorize(&mut self, target: Target<'_>) -> Result<(), WorkflowError> {
+        let actor = self.actor;
+        let refused = |why: String| Err(WorkflowError::Forbidden(why));
+        match (self.reach, target) {
+            (Reach::Jurisdiction, Target::Grid(code)) if !actor.scope.contains(code) => {
+                return refused(format!("grid `{code}` is outside your jurisdiction"));
+            }
+            (Reach::Jurisdiction, Target::Grid(_)) => {}
+            (_, Target::Grid(_)) => {
+                return refused(format!(
+                    "the role {} does not report events",
+                    actor.role.as_str()
+                ));
+            }
+            // Visibility was checked where the event was locked.
+            (Reach::Jurisdiction, Target::Event(_) | Target::Summons(..)) => {}
+            (Reach::HandlingLevel, Target::Event(locked) | Target::Summons(locked, _)) => {
+                if locked.handling_code != actor.jurisdiction {
+                    return refused(format!(
+                        "the event is handled at `{}`, not at your level `{}`",
+                        locked.handling_code, actor.jurisdiction
+                    ));
+                }
+            }
+            (Reach::HandlingBelow, Target::Event(locked) | Target::Summons(locked, _)) => {
+                if !actor.scope.contains(&locked.handling_code) {
+                    return refused(format!(
+                        "the event is handled at `{}`, above the levels you supervise",
+                        locked.handling_code
+                    ));
+                }
+            }
+            (Reach::OwnDepartment, Target::Summons(_, department)) => {
+                if actor.department.as_deref() != Some(department) {
+                    return refused(format!(
+                        "the summons is addressed to {department}, not to your department"
+                    ));
+                }
+            }
+            (Reach::OwnDepartment, Target::Event(_)) => {
+                return refused("departments act on their summonses, not on events".to_owned());
+            }
+        }
+        self.authorized = true;
+        Ok(())
+    }
 }
 
 enum Begun<'a> {
@@ -169,12 +210,18 @@ pub(super) struct Entry<'a> {
 }
 
 impl Store {
+    /// Starts a change: the role must be allowed the operation at all (nothing is read
+    /// otherwise), then, under the workflow lock, the caller's idempotency key is looked
+    /// up: seen with the same operation and arguments, the first result is replayed;
+    /// seen with others, the key is refused.
     async fn begin<'a>(
         &self,
         key: &str,
-        operation: &'static str,
+        operation: Operation,
         actor: &'a Actor,
+        request: &Value,
     ) -> Result<Begun<'a>, WorkflowError> {
+        let reach = actor.may(operation).map_err(WorkflowError::Forbidden)?;
         if key.trim().is_empty() || key.len() > 200 {
             return Err(WorkflowError::BadInput(
                 "idempotencyKey must be 1 to 200 characters".to_owned(),
@@ -185,25 +232,34 @@ impl Store {
             .bind(WORKFLOW_LOCK)
             .execute(&mut *transaction)
             .await?;
-        let seen: Option<(String, i64, i64, i64)> = sqlx::query_as(
-            "SELECT operation, event_id, first_entry, last_entry FROM idempotency_keys WHERE key = $1",
+        let seen: Option<(String, Value, i64, i64, i64)> = sqlx::query_as(
+            "SELECT operation, request, event_id, first_entry, last_entry FROM idempotency_keys \
+             WHERE principal = $1 AND key = $2",
         )
+        .bind(&actor.subject)
         .bind(key)
         .fetch_optional(&mut *transaction)
         .await?;
-        let Some((used_for, event_id, first, last)) = seen else {
+        let Some((used_for, first_request, event_id, first, last)) = seen else {
             return Ok(Begun::Fresh(Change {
                 transaction,
                 actor,
+                reach,
+                authorized: false,
                 entries: Vec::new(),
             }));
         };
         transaction.rollback().await?;
-        if used_for != operation {
+        if used_for != operation.name() {
             return Err(WorkflowError::KeyReused {
                 key: key.to_owned(),
-                used_for,
-                operation,
+                what: "operation",
+            });
+        }
+        if &first_request != request {
+            return Err(WorkflowError::KeyReused {
+                key: key.to_owned(),
+                what: "set of arguments",
             });
         }
         Ok(Begun::Replay(Outcome {
@@ -217,19 +273,31 @@ impl Store {
         &self,
         mut change: Change<'_>,
         key: &str,
-        operation: &'static str,
+        operation: Operation,
+        request: &Value,
         event_id: i64,
     ) -> Result<Outcome, WorkflowError> {
+        if !change.authorized {
+            tracing::error!(
+                operation = operation.name(),
+                "a workflow change reached commit without its permission check"
+            );
+            return Err(WorkflowError::Forbidden(
+                "this change was not checked against the permission table".to_owned(),
+            ));
+        }
         let (first, last) = match (change.entries.first(), change.entries.last()) {
             (Some(first), Some(last)) => (first.id, last.id),
             _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
         };
         sqlx::query(
-            "INSERT INTO idempotency_keys (key, operation, event_id, first_entry, last_entry) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO idempotency_keys (principal, key, operation, request, event_id, first_entry, last_entry) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
+        .bind(&change.actor.subject)
         .bind(key)
-        .bind(operation)
+        .bind(operation.name())
+        .bind(request)
         .bind(event_id)
         .bind(first)
         .bind(last)
@@ -257,19 +325,25 @@ impl Store {
         .await?)
     }
 
-    /// An event's timeline, oldest first, after `after` (a cursor), at most `limit`.
+    /// An event's timeline, oldest first, after `after` (a cursor), at most `limit`;
+    /// nothing when the scope does not see the event.
     pub async fn timeline(
         &self,
+        scope: &Scope,
         event_id: i64,
         after: i64,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE event_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE event_id = $1 AND id > $2 AND {} \
+             ORDER BY id LIMIT $3",
+            event_visible("timeline.event_id", "$4", "$5")
         ))
         .bind(event_id)
         .bind(after)
         .bind(limit)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
         .fetch_all(self.executor())
         .await?)
     }
@@ -340,21 +414,37 @@ impl Store {
         .await?)
     }
 
-    /// The summonses of events, by event.
-    pub async fn summonses(&self, event_ids: &[i64]) -> Result<Vec<Summons>, StoreError> {
+    /// The summonses of events the scope sees, by event.
+    pub async fn summonses(
+        &self,
+        scope: &Scope,
+        event_ids: &[i64],
+    ) -> Result<Vec<Summons>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE event_id = ANY($1) ORDER BY event_id, id"
+            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE event_id = ANY($1) AND {} \
+             ORDER BY event_id, id",
+            event_visible("summonses.event_id", "$2", "$3")
         ))
         .bind(event_ids)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
         .fetch_all(self.executor())
         .await?)
     }
 
-    pub async fn summonses_by_id(&self, ids: &[i64]) -> Result<Vec<Summons>, StoreError> {
+    /// Summonses by id, of events the scope sees.
+    pub async fn summonses_by_id(
+        &self,
+        scope: &Scope,
+        ids: &[i64],
+    ) -> Result<Vec<Summons>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE id = ANY($1)"
+            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE id = ANY($1) AND {}",
+            event_visible("summonses.event_id", "$2", "$3")
         ))
         .bind(ids)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
         .fetch_all(self.executor())
         .await?)
     }
@@ -366,8 +456,20 @@ impl Store {
         actor: &Actor,
         event: &NewEvent,
     ) -> Result<Outcome, WorkflowError> {
-        const OPERATION: &str = "reportEvent";
-        let mut change = match self.begin(key, OPERATION, actor).await? {
+        const OPERATION: Operation = Operation::ReportEvent;
+        let request = json!({
+            "title": event.title,
+            "description": event.description,
+            "category": event.category.as_str(),
+            "channel": event.channel.as_str(),
+            "urgency": event.urgency.as_str(),
+            "grid": event.jurisdiction_code,
+            "place": event.place_id,
+            "reporter": event.reporter_id,
+            "parties": event.party_ids,
+            "photos": event.photos,
+        });
+        let mut change = match self.begin(key, OPERATION, actor, &request).await? {
             Begun::Replay(outcome) => return Ok(outcome),
             Begun::Fresh(change) => change,
         };
@@ -382,12 +484,7 @@ impl Store {
                 event.jurisdiction_code
             )));
         }
-        if !actor.scope.contains(&event.jurisdiction_code) {
-            return Err(WorkflowError::Forbidden(format!(
-                "grid `{}` is outside your jurisdiction",
-                event.jurisdiction_code
-            )));
-        }
+        change.authorize(Target::Grid(&event.jurisdiction_code))?;
         let now = Utc::now();
         let event_id: i64 = sqlx::query_scalar(
             "INSERT INTO events (title, description, category, channel, urgency, status, reporter_id, \
@@ -433,14 +530,14 @@ impl Store {
             },
         )
         .await?;
-        self.finish(change, key, OPERATION, event_id).await
+        self.finish(change, key, OPERATION, &request, event_id).await
     }
 
     /// Moves an event by one step, recording it on the timeline.
     async fn event_change(
         &self,
         key: &str,
-        operation: &'static str,
+        operation: Operation,
         actor: &Actor,
         event_id: i64,
         step: EventStep,
@@ -451,11 +548,13 @@ impl Store {
             detail,
             extra,
         } = step;
-        let mut change = match self.begin(key, operation, actor).await? {
+        let request = json!({ "event": event_id, "detail": detail });
+        let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(outcome) => return Ok(outcome),
             Begun::Fresh(change) => change,
         };
         let locked = lock_event(&mut change, event_id).await?;
+        change.authorize(Target::Event(&locked))?;
         let next = machine::event(locked.status, action)?;
         // The level above is read under the event's lock.
         let (extra, detail) = if action == EventAction::Escalate {
@@ -482,7 +581,7 @@ impl Store {
             },
         )
         .await?;
-        self.finish(change, key, operation, event_id).await
+        self.finish(change, key, operation, &request, event_id).await
     }
 
     /// Accepts, rejects, returns or escalates an event, with the note or reason given.
@@ -496,25 +595,25 @@ impl Store {
     ) -> Result<Outcome, WorkflowError> {
         let (operation, action, kind, field) = match decision {
             Decision::Accept => (
-                "acceptEvent",
+                Operation::AcceptEvent,
                 EventAction::Accept,
                 TimelineKind::Accepted,
                 "note",
             ),
             Decision::Reject => (
-                "rejectEvent",
+                Operation::RejectEvent,
                 EventAction::Reject,
                 TimelineKind::Rejected,
                 "reason",
             ),
             Decision::Return => (
-                "returnEvent",
+                Operation::ReturnEvent,
                 EventAction::Return,
                 TimelineKind::Returned,
                 "reason",
             ),
             Decision::Escalate => (
-                "escalateEvent",
+                Operation::EscalateEvent,
                 EventAction::Escalate,
                 TimelineKind::Escalated,
                 "reason",
@@ -538,7 +637,7 @@ impl Store {
             extra: EventExtra::Resolved(tier),
             ..EventStep::new(EventAction::Resolve, TimelineKind::Resolved, detail)
         };
-        self.event_change(key, "resolveEvent", actor, event_id, step)
+        self.event_change(key, Operation::ResolveEvent, actor, event_id, step)
             .await
     }
 
@@ -569,7 +668,7 @@ impl Store {
             },
             ..EventStep::new(EventAction::Revisit { satisfied }, kind, detail)
         };
-        self.event_change(key, "revisit", actor, event_id, step)
+        self.event_change(key, Operation::Revisit, actor, event_id, step)
             .await
     }
 
@@ -583,7 +682,7 @@ impl Store {
             extra: EventExtra::Closed,
             ..EventStep::new(EventAction::Close, TimelineKind::Closed, json!({}))
         };
-        self.event_change(key, "closeEvent", actor, event_id, step)
+        self.event_change(key, Operation::CloseEvent, actor, event_id, step)
             .await
     }
 
@@ -598,22 +697,33 @@ impl Store {
         note: &str,
         departments: &[Summon],
     ) -> Result<Outcome, WorkflowError> {
-        const OPERATION: &str = "blowWhistle";
+        const OPERATION: Operation = Operation::BlowWhistle;
         if departments.is_empty() {
             return Err(WorkflowError::BadInput(
                 "summon at least one department".to_owned(),
             ));
         }
+        let request = json!({
+            "event": event_id,
+            "jurisdiction": jurisdiction_code,
+            "note": note,
+            "summons": departments.iter().map(|s| json!({
+                "department": s.department_code,
+                "reportInDueAt": s.report_in_due_at,
+                "handlingDueAt": s.handling_due_at,
+            })).collect::<Vec<_>>(),
+        });
+        let mut change = match self.begin(key, OPERATION, actor, &request).await? {
+            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Fresh(change) => change,
+        };
+        let locked = lock_event(&mut change, event_id).await?;
+        change.authorize(Target::Event(&locked))?;
         if !actor.scope.contains(jurisdiction_code) {
             return Err(WorkflowError::Forbidden(format!(
                 "`{jurisdiction_code}` is outside your jurisdiction: summon as your own level"
             )));
         }
-        let mut change = match self.begin(key, OPERATION, actor).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
-            Begun::Fresh(change) => change,
-        };
-        let locked = lock_event(&mut change, event_id).await?;
         let next = machine::event(locked.status, EventAction::BlowWhistle)?;
         set_event_status(&mut change, event_id, next, &EventExtra::None).await?;
         let whistle_id: i64 = sqlx::query_scalar(
@@ -673,7 +783,7 @@ impl Store {
             )
             .await?;
         }
-        self.finish(change, key, OPERATION, event_id).await
+        self.finish(change, key, OPERATION, &request, event_id).await
     }
 
     /// 报到: a summoned department reports in.
@@ -688,7 +798,7 @@ impl Store {
             detail: json!({}),
             extra: SummonsExtra::ReportedIn,
         };
-        self.summons_change(key, "reportIn", actor, summons_id, step)
+        self.summons_change(key, Operation::ReportIn, actor, summons_id, step)
             .await
     }
 
@@ -706,7 +816,7 @@ impl Store {
                 reason: reason.to_owned(),
             },
         };
-        self.summons_change(key, "declineSummons", actor, summons_id, step)
+        self.summons_change(key, Operation::DeclineSummons, actor, summons_id, step)
             .await
     }
 
@@ -727,7 +837,7 @@ impl Store {
                 reason: reason.to_owned(),
             },
         };
-        self.summons_change(key, "requestExtension", actor, summons_id, step)
+        self.summons_change(key, Operation::RequestExtension, actor, summons_id, step)
             .await
     }
 
@@ -743,7 +853,7 @@ impl Store {
             detail: json!({ "granted": granted }),
             extra: SummonsExtra::Decided { granted },
         };
-        self.summons_change(key, "decideExtension", actor, summons_id, step)
+        self.summons_change(key, Operation::DecideExtension, actor, summons_id, step)
             .await
     }
 
@@ -763,7 +873,7 @@ impl Store {
                 done,
             },
         };
-        self.summons_change(key, "submitFeedback", actor, summons_id, step)
+        self.summons_change(key, Operation::SubmitFeedback, actor, summons_id, step)
             .await
     }
 
@@ -771,7 +881,7 @@ impl Store {
     async fn summons_change(
         &self,
         key: &str,
-        operation: &'static str,
+        operation: Operation,
         actor: &Actor,
         summons_id: i64,
         step: SummonsStep,
@@ -781,7 +891,8 @@ impl Store {
             detail,
             extra,
         } = step;
-        let mut change = match self.begin(key, operation, actor).await? {
+        let request = json!({ "summons": summons_id, "detail": detail });
+        let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(outcome) => return Ok(outcome),
             Begun::Fresh(change) => change,
         };
@@ -793,6 +904,7 @@ impl Store {
         .await?;
         let summons = summons.ok_or(WorkflowError::NotFound("summons"))?;
         let locked = lock_event(&mut change, summons.event_id).await?;
+        change.authorize(Target::Summons(&locked, &summons.department_code))?;
         let next = machine::summons(summons.status, action)?;
         if let SummonsExtra::Decided { granted: true } = extra
             && summons.extension_until.is_none()
@@ -860,8 +972,20 @@ impl Store {
             let started = machine::event(locked.status, EventAction::ReportIn)?;
             set_event_status(&mut change, summons.event_id, started, &EventExtra::None).await?;
         }
-        self.finish(change, key, operation, summons.event_id).await
+        self.finish(change, key, operation, &request, summons.event_id)
+            .await
     }
+}
+
+/// SQL true when the event whose id is `column` is visible to a scope given as the
+/// parameters `prefix` (its code prefix, text) and `summoned` (its department, or NULL).
+fn event_visible(column: &str, prefix: &str, summoned: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM events e WHERE e.id = {column} \
+           AND ({prefix} = '' OR (e.jurisdiction_code >= {prefix} AND e.jurisdiction_code < {prefix} || '~')) \
+           AND ({summoned}::text IS NULL OR EXISTS (SELECT 1 FROM summonses v \
+                WHERE v.event_id = e.id AND v.department_code = {summoned})))"
+    )
 }
 
 /// The decisions on an event that carry only a note (accepting) or a reason.
@@ -945,15 +1069,22 @@ enum SummonsExtra {
 async fn lock_event(change: &mut Change<'_>, event_id: i64) -> Result<Locked, WorkflowError> {
     let locked: Option<Locked> = sqlx::query_as(
         "SELECT status, urgency, jurisdiction_code, \
-           COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code \
-         FROM events WHERE id = $1 FOR UPDATE",
+           COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code, \
+           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id) AS summoned \
+         FROM events e WHERE id = $1 FOR UPDATE",
     )
     .bind(event_id)
     .fetch_optional(&mut *change.transaction)
     .await?;
-    // An event outside the actor's jurisdiction is one it cannot see.
+    // An event the actor cannot see is, to it, one that does not exist.
+    let scope = &change.actor.scope;
     locked
-        .filter(|locked| change.actor.scope.contains(&locked.jurisdiction_code))
+        .filter(|locked| scope.contains(&locked.jurisdiction_code))
+        .filter(|locked| {
+            scope
+                .summoned()
+                .is_none_or(|department| locked.summoned.iter().any(|s| s == department))
+        })
         .ok_or(WorkflowError::NotFound("event"))
 }
 
@@ -1025,7 +1156,7 @@ pub(super) async fn insert_entry(
     .bind(entry.summons_id)
     .bind(entry.kind)
     .bind(&actor.name)
-    .bind(&actor.role)
+    .bind(actor.role.as_str())
     .bind(&actor.department)
     .bind(entry.department)
     .bind(entry.jurisdiction)

@@ -150,7 +150,7 @@ impl Event {
             None => 0,
         };
         resolve::store(ctx)?
-            .timeline(self.id, after, i64::from(first))
+            .timeline(resolve::scope(ctx)?, self.id, after, i64::from(first))
             .await
             .map_err(resolve::store_error)
     }
