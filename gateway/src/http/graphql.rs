@@ -14,7 +14,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use schema::RequestLoaders;
+use schema::{AuditTrail, RequestLoaders};
 use schema::error::ErrorCode;
 use serde::Deserialize;
 
@@ -253,6 +253,7 @@ async fn prepare(
     Ok(prepare_for(
         state,
         caller,
+        request_id(headers),
         request.query.unwrap_or_default(),
         request.variables,
         request.operation_name,
@@ -263,11 +264,21 @@ fn unauthenticated(error: AuthError) -> Refusal {
     Refusal::new(ErrorCode::Unauthenticated, error.to_string())
 }
 
+/// The request's id (`X-Request-Id`, set by the router when the client sent none).
+pub(super) fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The request for the schema from its parts, for `caller`: its loaders (built for its
-/// scope), the actor its changes are recorded under, and the signal hub.
+/// scope), the actor its changes are recorded under, the trail of personal data it reads
+/// in clear, and the signal hub.
 pub(super) fn prepare_for(
     state: &AppState,
     caller: Actor,
+    request_id: Option<String>,
     query: String,
     variables: Option<serde_json::Value>,
     operation_name: Option<String>,
@@ -285,6 +296,7 @@ pub(super) fn prepare_for(
             state.batch_window,
         ))
         .data(caller)
+        .data(AuditTrail::new(request_id))
         .data(state.signals.clone());
     if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);

@@ -77,12 +77,13 @@ pub async fn upgrade(
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    let request_id = super::graphql::request_id(&headers);
     ws.protocols([PROTOCOL, LEGACY_PROTOCOL])
         .read_buffer_size(READ_BUFFER)
         .max_message_size(state.limits.max_body_bytes)
         .on_upgrade(move |socket| async move {
             if let Some(protocol) = protocol {
-                Session::new(state, authorization, protocol)
+                Session::new(state, authorization, request_id, protocol)
                     .run(socket)
                     .await;
             } else {
@@ -166,6 +167,8 @@ struct Session {
     state: AppState,
     /// The upgrade request's `Authorization` header, if any.
     authorization: Option<String>,
+    /// The upgrade request's id, recorded on the audit rows of its operations.
+    request_id: Option<String>,
     protocol: Protocol,
     /// Who the connection acts as, once `connection_init` is accepted.
     caller: Option<Actor>,
@@ -174,10 +177,16 @@ struct Session {
 }
 
 impl Session {
-    fn new(state: AppState, authorization: Option<String>, protocol: Protocol) -> Self {
+    fn new(
+        state: AppState,
+        authorization: Option<String>,
+        request_id: Option<String>,
+        protocol: Protocol,
+    ) -> Self {
         Self {
             state,
             authorization,
+            request_id,
             protocol,
             caller: None,
             running: StreamMap::new(),
@@ -365,6 +374,7 @@ impl Session {
             let request = super::graphql::prepare_for(
                 &self.state,
                 caller,
+                self.request_id.clone(),
                 operation.query,
                 operation.variables,
                 operation.operation_name,

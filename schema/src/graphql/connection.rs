@@ -10,7 +10,7 @@ use super::loaders::{CountKey, Loaded, Loaders};
 use super::resolve::{loaders, store, store_error};
 use crate::error::ApiError;
 use crate::model::{Event, Organization, Person, Place, Thing};
-use crate::store::{CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation};
+use crate::store::{AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -151,6 +151,7 @@ pub enum Total {
     Entities(EntityTotal),
     Jurisdictions(JurisdictionQuery),
     Departments(Option<String>),
+    AuditLog(AuditQuery),
 }
 
 pub enum EntityTotal {
@@ -163,6 +164,12 @@ pub enum EntityTotal {
 
 /// The fields every connection adds to edges and pageInfo.
 pub struct ListTotal(Total);
+
+impl ListTotal {
+    pub fn new(total: Total) -> Self {
+        Self(total)
+    }
+}
 
 #[Object]
 impl ListTotal {
@@ -177,6 +184,10 @@ impl ListTotal {
                 .map_err(store_error)?),
             Total::Departments(county) => Ok(store(ctx)?
                 .count_departments(&loaders.scope, county.as_deref())
+                .await
+                .map_err(store_error)?),
+            Total::AuditLog(query) => Ok(store(ctx)?
+                .count_audit(&loaders.scope, query)
                 .await
                 .map_err(store_error)?),
         }
@@ -295,7 +306,7 @@ pub fn code_connection<N: OutputType>(
 
 /// Relay's pageInfo flags: `more` is known in the page's direction; the other side is
 /// reported from the cursor the client came from, as the spec allows.
-fn page_flags(more: bool, from_end: bool, after: bool, before: bool) -> (bool, bool) {
+pub(super) fn page_flags(more: bool, from_end: bool, after: bool, before: bool) -> (bool, bool) {
     if from_end {
         (more, before)
     } else {

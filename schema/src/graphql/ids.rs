@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{ApiError, ErrorCode};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum NodeType {
     Jurisdiction,
     Department,
@@ -29,6 +29,11 @@ impl NodeType {
         Self::Event,
         Self::Summons,
     ];
+
+    /// The type a name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,10 +59,7 @@ pub fn decode(id: &str) -> Result<(NodeType, String), ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (type_name, key) = text.split_once(':').ok_or_else(invalid)?;
-    let node_type = NodeType::ALL
-        .into_iter()
-        .find(|t| t.as_str() == type_name)
-        .ok_or_else(invalid)?;
+    let node_type = NodeType::parse(type_name).ok_or_else(invalid)?;
     if key.is_empty() {
         return Err(invalid());
     }

@@ -1,6 +1,7 @@
 //! The one GraphQL schema. The gateway builds it once with [`build_schema`] and gives each
 //! request its own [`Loaders`], built for the caller's scope.
 
+mod audit;
 mod checks;
 mod connection;
 mod federated;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use async_graphql::Schema;
 use connectors::Federation;
 
+pub use audit::AuditTrail;
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders, RequestLoaders};
@@ -60,5 +62,6 @@ pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimi
         .extension(checks::RequestChecks {
             max_selections: limits.max_selections,
         })
+        .extension(audit::AuditWriter)
         .finish()
 }

@@ -189,6 +189,33 @@ impl QueryRoot {
         ))
     }
 
+    /// Who read personal data in clear, and why: the audit rows of the caller's subtree,
+    /// oldest first. Administrators only.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::audit::AuditLogFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<
+        async_graphql::connection::Connection<
+            super::connection::IdCursor,
+            super::audit::AuditLogEntry,
+            super::connection::ListTotal,
+        >,
+    > {
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        super::audit::audit_log(ctx, filter, paging).await
+    }
+
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
         by_id(ctx, &id, NodeType::Person).await
     }

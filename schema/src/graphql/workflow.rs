@@ -74,9 +74,9 @@ impl From<Outcome> for WorkflowPayload {
 /// Who made a change.
 #[derive(SimpleObject)]
 pub struct TimelineActor {
-    name: String,
-    role: String,
-    department_code: Option<String>,
+    pub(super) name: String,
+    pub(super) role: String,
+    pub(super) department_code: Option<String>,
 }
 
 /// One change to an event or one of its summonses. Never changed once written; its

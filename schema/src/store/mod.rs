@@ -4,6 +4,7 @@
 //! Every statement goes through [`Store::executor`], which counts it: the count is how
 //! tests prove that relations are batched (no N+1) and is exported as a metric.
 
+mod audit;
 mod entities;
 mod hotline;
 mod lists;
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::PgPool;
 
+pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
 pub use hotline::{HotlineLock, HotlineStatusChange, NewHotlineEvent};
 pub use lists::{Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations};
 pub use lookups::{CodePage, JurisdictionQuery};

@@ -1,15 +1,62 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::mask;
+use crate::access::PersonalField;
+use crate::graphql::audit::{Personal, unmasked};
 use crate::enums::Gender;
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::federated;
 use crate::graphql::filters::{EventFilter, OrganizationFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
-use crate::graphql::resolve::{self, loaders};
+use crate::graphql::resolve;
 use crate::model::{EntityLink, Event, Jurisdiction, Organization, Person, Place};
 use crate::store::{Key, relations};
+
+impl Person {
+    fn personal(&self, field: PersonalField, name: String) -> Personal<'_> {
+        Personal {
+            field,
+            name,
+            entity: NodeType::Person,
+            id: self.id,
+            jurisdiction: &self.jurisdiction_code,
+        }
+    }
+
+    /// A federated field of this person; personal fields of it selected in clear (the
+    /// caller's scope showing department records) are noted for the audit log.
+    async fn federated<T: federated::Federated>(&self, ctx: &Context<'_>) -> Result<Option<T>> {
+        let found = federated::resolve::<T>(ctx, self.id).await?;
+        if found.is_some() {
+            let selection = ctx.look_ahead();
+            for spec in T::TYPE.fields.iter().filter(|spec| spec.personal) {
+                let name = camel_case(spec.name);
+                if selection.field(&name).exists() {
+                    let path = format!("{}.{name}", T::TYPE.field);
+                    unmasked(ctx, self.personal(PersonalField::DepartmentRecord, path));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// `id_number` → `idNumber`: a config file's field name as GraphQL spells it.
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// 人: a person in the entity index. Detail records stay in the departments' systems.
 #[Object]
@@ -30,15 +77,26 @@ impl Person {
         self.birth_date
     }
 
-    /// 居民身份证号码; masked unless the caller may see personal data.
-    async fn id_number(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(mask(&loaders(ctx)?.scope, &self.id_number, 6, 4))
+    /// 居民身份证号码: masked unless the caller's role may read it and the request
+    /// states a purpose (`X-Purpose`); every read in clear is audited.
+    async fn id_number(&self, ctx: &Context<'_>) -> String {
+        let personal = self.personal(PersonalField::IdNumber, "idNumber".to_owned());
+        if unmasked(ctx, personal) {
+            self.id_number.clone()
+        } else {
+            connectors::mask_keeping(&self.id_number, 6, 4)
+        }
     }
 
-    /// Mobile number; masked unless the caller may see personal data.
-    async fn phone(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let scope = &loaders(ctx)?.scope;
-        Ok(self.phone.as_deref().map(|phone| mask(scope, phone, 3, 4)))
+    /// Mobile number: masked unless the caller's role may read it and the request states
+    /// a purpose (`X-Purpose`); every read in clear is audited.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+        let phone = self.phone.as_deref()?;
+        Some(if unmasked(ctx, self.personal(PersonalField::Phone, "phone".to_owned())) {
+            phone.to_owned()
+        } else {
+            connectors::mask_keeping(phone, 3, 4)
+        })
     }
 
     /// When the person entered the index.
@@ -126,7 +184,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::HouseholdRegistration>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 
     /// 社会救助 (民政局).
@@ -134,7 +192,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::SocialAssistance>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 
     /// 社会保险 (人社局).
@@ -142,17 +200,17 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::SocialInsurance>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 
     /// 居民健康档案 (卫健局).
     async fn health_record(&self, ctx: &Context<'_>) -> Result<Option<federated::HealthRecord>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 
     /// 退役军人信息 (退役军人事务局).
     async fn veteran_status(&self, ctx: &Context<'_>) -> Result<Option<federated::VeteranStatus>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 
     /// 基本医疗保险 (医保局).
@@ -160,6 +218,6 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Option<federated::MedicalInsurance>> {
-        federated::resolve(ctx, self.id).await
+        self.federated(ctx).await
     }
 }

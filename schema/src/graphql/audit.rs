@@ -1,0 +1,315 @@
+//! Personal data in clear, and its audit trail. A resolver of a personal field asks
+//! [`personal`]: the value comes in clear only when the actor's role may see that field
+//! and the request stated a purpose, and every such read is noted in the request's
+//! [`AuditTrail`]. The [`AuditWriter`] extension appends the trail to the audit log when
+//! the request (or each result of a subscription) is done — one row per entity read — and
+//! withholds the answer when the log cannot be written. `auditLog` reads it back.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextSubscribe,
+};
+use async_graphql::{
+    Context, ErrorExtensions, ID, InputObject, Object, Pos, Request, Response, Result,
+    ServerResult,
+};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
+use super::connection::{IdCursor, ListTotal, Paging, Total, page_flags};
+use super::ids::{self, NodeType};
+use super::resolve::{self, store_error};
+use crate::access::{Actor, Operation, PersonalField};
+use crate::error::{ApiError, ErrorCode};
+use crate::store::{AuditEntry, AuditQuery, Store, UnmaskedRead};
+
+/// The personal fields a request read in clear, by entity; drained into the audit log.
+#[derive(Debug, Default)]
+pub struct AuditTrail {
+    request_id: Option<String>,
+    reads: Mutex<BTreeMap<(NodeType, i64), (String, Vec<String>)>>,
+}
+
+impl AuditTrail {
+    /// The trail of one request (its `X-Request-Id`, recorded on every row).
+    pub fn new(request_id: Option<String>) -> Arc<Self> {
+        Arc::new(Self {
+            request_id,
+            reads: Mutex::default(),
+        })
+    }
+
+    fn record(&self, entity: NodeType, id: i64, jurisdiction: &str, field: String) {
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        let (_, fields) = reads
+            .entry((entity, id))
+            .or_insert_with(|| (jurisdiction.to_owned(), Vec::new()));
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+
+    fn take(&self) -> Vec<UnmaskedRead> {
+        let reads = std::mem::take(&mut *self.reads.lock().unwrap_or_else(|p| p.into_inner()));
+        reads
+            .into_iter()
+            .map(|((entity, id), (jurisdiction, fields))| UnmaskedRead {
+                entity_type: entity.as_str(),
+                entity_id: id,
+                jurisdiction_code: jurisdiction,
+                fields,
+            })
+            .collect()
+    }
+}
+
+/// What a personal field of an entity resolves to: in clear, noted in the trail, when
+/// the actor sees `field`; masked otherwise.
+pub struct Personal<'a> {
+    pub field: PersonalField,
+    /// The GraphQL field recorded in the audit row (`phone`,
+    /// `householdRegistration.idNumber`).
+    pub name: String,
+    pub entity: NodeType,
+    pub id: i64,
+    pub jurisdiction: &'a str,
+}
+
+/// Whether the caller reads `personal` in clear; when it does, the read is noted.
+pub fn unmasked(ctx: &Context<'_>, personal: Personal<'_>) -> bool {
+    let Some(actor) = ctx.data_opt::<Actor>() else {
+        return false;
+    };
+    if !actor.sees(personal.field) {
+        return false;
+    }
+    match ctx.data_opt::<Arc<AuditTrail>>() {
+        Some(trail) => {
+            trail.record(
+                personal.entity,
+                personal.id,
+                personal.jurisdiction,
+                personal.name,
+            );
+            true
+        }
+        // Without a trail to note it in, nothing is shown in clear.
+        None => false,
+    }
+}
+
+/// Writes each request's trail to the audit log before its answer leaves.
+pub struct AuditWriter;
+
+impl ExtensionFactory for AuditWriter {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AuditWriterExtension::default())
+    }
+}
+
+#[derive(Default)]
+struct AuditWriterExtension {
+    /// The request's trail and actor, taken from its data as it is prepared (a
+    /// subscription's stream is wrapped before its data is attached).
+    request: OnceLock<(Arc<AuditTrail>, Actor)>,
+}
+
+impl AuditWriterExtension {
+    fn of_request(request: &Request) -> Option<(Arc<AuditTrail>, Actor)> {
+        let data = |id| request.data.get(&id);
+        let trail = data(std::any::TypeId::of::<Arc<AuditTrail>>())?
+            .downcast_ref::<Arc<AuditTrail>>()?
+            .clone();
+        let actor = data(std::any::TypeId::of::<Actor>())?
+            .downcast_ref::<Actor>()?
+            .clone();
+        Some((trail, actor))
+    }
+}
+
+/// Appends what the response read in clear; a response whose reads cannot be audited is
+/// replaced by an error.
+async fn audited(
+    store: Option<Store>,
+    request: Option<(Arc<AuditTrail>, Actor)>,
+    response: Response,
+) -> Response {
+    let (Some(store), Some((trail, actor))) = (store, request) else {
+        return response;
+    };
+    let reads = trail.take();
+    if reads.is_empty() {
+        return response;
+    }
+    match store
+        .append_audit(&actor, trail.request_id.as_deref(), &reads)
+        .await
+    {
+        Ok(()) => response,
+        Err(error) => {
+            tracing::warn!(%error, "audit log not written: personal data withheld");
+            let error = ApiError::new(
+                ErrorCode::DatabaseUnavailable,
+                "personal data was withheld: its reading could not be audited; retry shortly",
+            )
+            .extend()
+            .into_server_error(Pos::default());
+            Response::from_errors(vec![error])
+        }
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AuditWriterExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if let Some(found) = Self::of_request(&request) {
+            let _ = self.request.set(found);
+        }
+        next.run(ctx, request).await
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        let store = ctx.data_opt::<Store>().cloned();
+        audited(store, self.request.get().cloned(), response).await
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let store = ctx.data_opt::<Store>().cloned();
+        let request = self.request.clone();
+        next.run(ctx, stream)
+            .then(move |response| audited(store.clone(), request.get().cloned(), response))
+            .boxed()
+    }
+}
+
+/// Who read whose personal data, when, why.
+pub struct AuditLogEntry(AuditEntry);
+
+#[Object]
+impl AuditLogEntry {
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+
+    /// The reader's stable id (the token's `sub`).
+    async fn principal(&self) -> &str {
+        &self.0.principal
+    }
+
+    async fn actor(&self) -> super::workflow::TimelineActor {
+        super::workflow::TimelineActor {
+            name: self.0.actor.clone(),
+            role: self.0.actor_role.clone(),
+            department_code: self.0.actor_department.clone(),
+        }
+    }
+
+    /// The global id of the entity read.
+    async fn entity_id(&self) -> ID {
+        let node_type = ids::NodeType::parse(&self.0.entity_type).unwrap_or(NodeType::Person);
+        ids::encode(node_type, self.0.entity_id)
+    }
+
+    async fn entity_type(&self) -> &str {
+        &self.0.entity_type
+    }
+
+    async fn jurisdiction_code(&self) -> &str {
+        &self.0.jurisdiction_code
+    }
+
+    /// The fields read in clear.
+    async fn fields(&self) -> &[String] {
+        &self.0.fields
+    }
+
+    /// The purpose the request stated.
+    async fn purpose(&self) -> &str {
+        &self.0.purpose
+    }
+
+    async fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+}
+
+/// Which audit rows to list.
+#[derive(InputObject, Default)]
+pub struct AuditLogFilter {
+    /// Rows of one reader (the token's `sub`).
+    pub principal: Option<String>,
+    /// Rows about one entity, by its global id.
+    pub entity_id: Option<ID>,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The audit entries of the caller's subtree; administrators only.
+pub async fn audit_log(
+    ctx: &Context<'_>,
+    filter: Option<AuditLogFilter>,
+    paging: Paging,
+) -> Result<Connection<IdCursor, AuditLogEntry, ListTotal>> {
+    let actor = ctx.data::<Actor>().map_err(|_| {
+        ApiError::new(ErrorCode::Internal, "internal error").extend()
+    })?;
+    actor
+        .may(Operation::ReadAuditLog)
+        .map_err(|reason| ApiError::new(ErrorCode::Forbidden, reason).extend())?;
+    let filter = filter.unwrap_or_default();
+    let entity = match &filter.entity_id {
+        Some(id) => {
+            let (node_type, key) = ids::decode(id)?;
+            Some((node_type.as_str(), ids::numeric_key(id, &key)?))
+        }
+        None => None,
+    };
+    let query = AuditQuery {
+        principal: filter.principal,
+        entity,
+        from: filter.from,
+        until: filter.until,
+    };
+    let page = paging.id_page()?;
+    let rows = resolve::store(ctx)?
+        .audit_page(resolve::scope(ctx)?, &query, page)
+        .await
+        .map_err(store_error)?;
+    let (has_previous, has_next) = page_flags(
+        rows.more,
+        page.from_end,
+        page.after.is_some(),
+        page.before.is_some(),
+    );
+    let mut connection = Connection::with_additional_fields(
+        has_previous,
+        has_next,
+        ListTotal::new(Total::AuditLog(query)),
+    );
+    connection.edges.extend(
+        rows.rows
+            .into_iter()
+            .map(|row| Edge::new(IdCursor(row.id), AuditLogEntry(row))),
+    );
+    Ok(connection)
+}
