@@ -86,17 +86,35 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures_util::StreamExt;
 
+    let subscription = request
+        .query
+        .as_deref()
+        .map(|query| operation_type(query, request.operation_name.as_deref()))
+        .is_some_and(|kind| kind.is_ok_and(|kind| kind == OperationType::Subscription));
     let prepared = match check(&request, Method::Post, true) {
         Ok(()) => prepare(state, headers, request).await,
         Err(refusal) => Err(refusal),
     };
-    let graphql = match prepared {
-        Ok(graphql) => graphql,
+    let (graphql, expires) = match prepared {
+        Ok(prepared) => prepared,
         Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
     };
-    let results = state
-        .schema
-        .execute_stream(graphql)
+    let results = if subscription {
+        state.schema.execute_stream(graphql).boxed()
+    } else {
+        let state = state.clone();
+        futures_util::stream::once(async move { execute_within_limit(&state, graphql).await })
+            .boxed()
+    };
+    // A stream ends when the caller's token does.
+    let until_expiry = async move {
+        match expires {
+            Some(exp) => tokio::time::sleep_until(super::ws::instant_of(exp)).await,
+            None => std::future::pending().await,
+        }
+    };
+    let results = results
+        .take_until(until_expiry)
         .map(|response| {
             let data = serde_json::to_string(&response).unwrap_or_default();
             Ok::<_, std::convert::Infallible>(Event::default().event("next").data(data))
@@ -145,6 +163,48 @@ pub async fn get(
         variables,
     };
     execute(&state, &headers, request, Method::Get, media).await
+}
+
+/// Runs `execution` within the request time limit; `None` when it ran out.
+async fn within_limit<F: std::future::Future<Output = async_graphql::Response>>(
+    state: &AppState,
+    execution: F,
+) -> Option<async_graphql::Response> {
+    let limit = state.limits.request_timeout();
+    let outcome = tokio::time::timeout(limit, execution).await.ok();
+    if outcome.is_none() {
+        tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
+    }
+    outcome
+}
+
+fn timed_out(state: &AppState) -> Refusal {
+    Refusal::new(
+        ErrorCode::Timeout,
+        format!(
+            "the request did not finish within {} ms",
+            state.limits.request_timeout().as_millis()
+        ),
+    )
+}
+
+/// A query or mutation over a streaming transport (WebSocket, Server-Sent Events), with
+/// the HTTP time limit: past it, the answer is a `TIMEOUT` error.
+pub(super) async fn execute_within_limit(
+    state: &AppState,
+    request: Request,
+) -> async_graphql::Response {
+    match within_limit(state, state.schema.execute(request)).await {
+        Some(response) => response,
+        None => {
+            let refusal = timed_out(state);
+            let error = schema::error::ApiError::new(refusal.code, refusal.message);
+            async_graphql::Response::from_errors(vec![
+                async_graphql::ErrorExtensions::extend(&error)
+                    .into_server_error(async_graphql::Pos::default()),
+            ])
+        }
+    }
 }
 
 fn not_acceptable() -> Response {
@@ -240,24 +300,27 @@ pub(super) fn operation_type(
 }
 
 /// The request for the schema, for the caller the headers authenticate.
+/// The request for the schema, and when the caller's token expires.
 async fn prepare(
     state: &AppState,
     headers: &HeaderMap,
     request: GraphqlRequest,
-) -> Result<Request, Refusal> {
+) -> Result<(Request, Option<i64>), Refusal> {
     let caller = state
         .auth
         .from_headers(headers)
         .await
         .map_err(unauthenticated)?;
-    Ok(prepare_for(
+    let expires = caller.expires_at;
+    let prepared = prepare_for(
         state,
         caller,
         request_id(headers),
         request.query.unwrap_or_default(),
         request.variables,
         request.operation_name,
-    ))
+    );
+    Ok((prepared, expires))
 }
 
 fn unauthenticated(error: AuthError) -> Refusal {
@@ -316,22 +379,12 @@ async fn execute(
         Err(refusal) => Err(refusal),
     };
     let graphql = match prepared {
-        Ok(graphql) => graphql,
+        Ok((graphql, _)) => graphql,
         Err(refusal) => return refusal.answered_as(media).into_response(),
     };
 
-    let timeout = state.limits.request_timeout();
-    let Ok(response) = tokio::time::timeout(timeout, state.schema.execute(graphql)).await else {
-        tracing::warn!(timeout_ms = timeout.as_millis() as u64, "request timed out");
-        return Refusal::new(
-            ErrorCode::Timeout,
-            format!(
-                "the request did not finish within {} ms",
-                timeout.as_millis()
-            ),
-        )
-        .answered_as(media)
-        .into_response();
+    let Some(response) = within_limit(state, state.schema.execute(graphql)).await else {
+        return timed_out(state).answered_as(media).into_response();
     };
 
     // No data and no error from a resolver: the request failed before it ran.

@@ -115,6 +115,13 @@ async fn expiry(timer: &mut Option<Pin<Box<Sleep>>>) {
     }
 }
 
+/// The moment a token's `exp` (seconds since the epoch) passes, on the runtime's clock.
+pub(super) fn instant_of(exp: i64) -> Instant {
+    let now = chrono::Utc::now().timestamp_millis();
+    let left = u64::try_from(exp.saturating_mul(1_000).saturating_sub(now)).unwrap_or(0);
+    Instant::now() + std::time::Duration::from_millis(left)
+}
+
 /// A close frame's reason holds at most 123 bytes: longer ones are cut at a character.
 fn close_reason(mut reason: String) -> String {
     const MAX: usize = 123;
@@ -208,14 +215,24 @@ impl Session {
             interval
         });
         let mut heard = true;
+        // The connection ends when its token does: set once the caller is known.
+        let mut token_expiry: Option<Pin<Box<Sleep>>> = None;
         let closing = loop {
-            if self.caller.is_some() {
+            if self.caller.is_some() && init_timeout.is_some() {
                 init_timeout = None;
+                token_expiry = self
+                    .caller
+                    .as_ref()
+                    .and_then(|caller| caller.expires_at)
+                    .map(|exp| Box::pin(tokio::time::sleep_until(instant_of(exp))));
             }
             let operations = !self.running.is_empty();
             tokio::select! {
                 () = expiry(&mut init_timeout), if init_timeout.is_some() => {
                     break Some(Closing(4408, "Connection initialisation timeout".to_owned()));
+                }
+                () = expiry(&mut token_expiry), if token_expiry.is_some() => {
+                    break Some(Closing(4403, "Forbidden: the token expired".to_owned()));
                 }
                 () = tick(&mut keep_alive), if keep_alive.is_some() && self.caller.is_some() => {
                     if !heard {
@@ -379,7 +396,16 @@ impl Session {
                 operation.variables,
                 operation.operation_name,
             );
-            self.state.schema.execute_stream(request).boxed()
+            if subscription {
+                self.state.schema.execute_stream(request).boxed()
+            } else {
+                // Queries and mutations get the time limit they get over HTTP.
+                let state = self.state.clone();
+                futures_util::stream::once(async move {
+                    super::graphql::execute_within_limit(&state, request).await
+                })
+                .boxed()
+            }
         };
         let reader = match key {
             Some(key) => self.state.feeds.subscribe(key, start),
