@@ -60,6 +60,18 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> Result<Self, StartError> {
+        Self::build_with_tokens(config, Vec::new()).await
+    }
+
+    /// The application, its GraphiQL page offering `tokens` in a role picker (the demo).
+    pub async fn build_with_tokens(
+        config: &Config,
+        tokens: Vec<crate::demo::DemoToken>,
+    ) -> Result<Self, StartError> {
+        let auth = crate::auth::Authenticator::new(&config.auth).await?;
+        if !auth.enabled() && config.auth.required {
+            return Err(StartError::NoKey);
+        }
         // Department configs first: a broken one is the operator's to fix before anything runs.
         let departments = load_departments(config)?;
         let pool = database::pool(config, database::Purpose::Serving)?;
@@ -97,20 +109,19 @@ impl Application {
             redis: redis.clone(),
             limits: config.limits.clone(),
             batch_window: config.dataloader.batch_window(),
-            auth: crate::auth::Authenticator::new(&config.auth).await?,
+            auth,
             feeds: Default::default(),
+            graphiql: crate::http::graphiql_page(&tokens),
         });
-        if !state.auth.enabled() && config.auth.required {
-            return Err(StartError::NoKey);
-        }
         if state.auth.enabled() {
             tracing::info!(
                 required = config.auth.required,
-                "authentication on: callers present HS256 bearer tokens"
+                "authentication on: callers present bearer tokens"
             );
         } else {
             tracing::warn!(
-                "authentication off (no auth.jwt_secret): every caller is anonymous and city-wide"
+                "authentication off (auth.required = false and no key): every caller is \
+                 anonymous, city-wide, and may run every workflow change"
             );
         }
         let listener =

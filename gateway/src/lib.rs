@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod database;
 mod deadlines;
+pub mod demo;
 pub mod hotline;
 mod http;
 mod signals;

@@ -57,6 +57,51 @@ enum Command {
     /// Pull the 12345 hotline's new service requests into events and push the status of
     /// its events back, once (what `serve` does every poll interval), and print what was done.
     HotlineSync,
+    /// Mint a token with the configured HS256 secret (auth.jwt_secret or
+    /// GATEWAY_JWT_SECRET); the token alone is printed on the last line.
+    Token {
+        /// GRID_WORKER, DISPATCHER, DEPARTMENT_STAFF, SUPERVISOR, ANALYST or ADMIN.
+        #[arg(long)]
+        role: String,
+        /// The jurisdiction code the principal acts at (220422, 220422001, ...).
+        #[arg(long)]
+        jurisdiction: String,
+        /// The principal's department (required for DEPARTMENT_STAFF), e.g. 220422-XJ.
+        #[arg(long)]
+        department: Option<String>,
+        /// How long the token lasts: 90s, 30m, 8h, 7d.
+        #[arg(long, default_value = "8h", value_parser = parse_ttl)]
+        ttl: i64,
+        /// The principal's id (`sub`); made from the role and jurisdiction when omitted.
+        #[arg(long)]
+        sub: Option<String>,
+        /// The name recorded on the timeline.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// A duration like `90s`, `30m`, `8h` or `7d`, in seconds.
+fn parse_ttl(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30m, 8h or 7d"))?;
+    let unit = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}`: the unit is s, m, h or d")),
+    };
+    match number.checked_mul(unit) {
+        Some(seconds) if seconds > 0 => Ok(seconds),
+        _ => Err(format!("`{text}` must be a positive duration")),
+    }
 }
 
 /// mimalloc returns freed memory to the system promptly and fragments less than the
@@ -160,8 +205,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     .endpoints
                     .insert(code.clone(), endpoint.clone());
             }
+            if config.auth.jwt_secret.0.is_empty() {
+                config.auth.jwt_secret = gateway::auth::SigningSecret(
+                    gateway::demo::random_secret().context("no randomness for a demo secret")?,
+                );
+                println!(
+                    "no GATEWAY_JWT_SECRET set: the demo signs with a secret of its own, made now"
+                );
+            }
+            let tokens = gateway::demo::tokens(&pool, &config.auth).await?;
             pool.close().await;
-            serve(&config).await
+            print_tokens(&tokens);
+            let app = Application::build_with_tokens(&config, tokens).await?;
+            run_app(app).await
         }
         Command::HotlineSync => {
             let reports = gateway::hotline::sync_once(&config).await?;
@@ -175,6 +231,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             if failed > 0 {
                 anyhow::bail!("{failed} open311 system(s) not fully synced; see the errors above");
             }
+            Ok(())
+        }
+        Command::Token {
+            role,
+            jurisdiction,
+            department,
+            ttl,
+            sub,
+            name,
+        } => {
+            let claims = gateway::auth::Claims {
+                sub: sub.unwrap_or_else(|| format!("{}-{jurisdiction}", role.to_lowercase())),
+                name,
+                role,
+                department,
+                jurisdiction,
+                exp: chrono::Utc::now().timestamp() + ttl,
+            };
+            let token = gateway::auth::mint(&config.auth, &claims)?;
+            println!("{token}");
             Ok(())
         }
         Command::CheckConfig => {
@@ -210,8 +286,23 @@ async fn start_simulator(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result
     Ok(simulator)
 }
 
+/// The demo's tokens, ready to paste as an `Authorization` header.
+fn print_tokens(tokens: &[gateway::demo::DemoToken]) {
+    println!(
+        "tokens (valid {} h; GraphiQL's role picker sends them for you):",
+        gateway::demo::TOKEN_TTL_S / 3600
+    );
+    for token in tokens {
+        println!("  {:<17} {}", token.role, token.label);
+        println!("    Authorization: Bearer {}", token.token);
+    }
+}
+
 async fn serve(config: &Config) -> anyhow::Result<()> {
-    let app = Application::build(config).await?;
+    run_app(Application::build(config).await?).await
+}
+
+async fn run_app(app: Application) -> anyhow::Result<()> {
     let address = app.address();
     println!("GraphiQL:  http://{address}/");
     println!("GraphQL:   http://{address}/graphql");

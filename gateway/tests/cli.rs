@@ -24,17 +24,44 @@ fn gateway() -> Command {
     command
 }
 
-/// Reads the child's stdout until it prints the GraphQL address.
-fn graphql_address(child: &mut Child) -> String {
+/// Reads the child's stdout until it prints the GraphQL address; returns it and the
+/// tokens printed before it (`Authorization: Bearer …` lines, in the order printed).
+fn graphql_address(child: &mut Child) -> (String, Vec<String>) {
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
+    let mut tokens = Vec::new();
     for line in lines.by_ref() {
         let line = line.expect("readable stdout");
+        if let Some(token) = line.trim().strip_prefix("Authorization: Bearer ") {
+            tokens.push(token.to_owned());
+        }
         if let Some(url) = line.strip_prefix("GraphQL:") {
-            return url.trim().to_owned();
+            return (url.trim().to_owned(), tokens);
         }
     }
     panic!("the gateway exited without serving");
+}
+
+const SECRET: &str = "cli-test-secret-of-at-least-thirty-two-bytes";
+
+/// `gateway token …` with the test secret: the last line of its output.
+fn minted(args: &[&str]) -> String {
+    let output = gateway()
+        .arg("token")
+        .args(args)
+        .env("GATEWAY_JWT_SECRET", SECRET)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn terminate(child: &Child) {
@@ -65,14 +92,28 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
         .arg("demo")
         .env("DATABASE_URL", &url)
         .env("GATEWAY_LISTEN", "127.0.0.1:0")
+        .env("GATEWAY_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let endpoint = graphql_address(&mut child);
+    let (endpoint, tokens) = graphql_address(&mut child);
+    // One per role, the administrator last.
+    assert_eq!(tokens.len(), 6, "{tokens:?}");
+    let admin_token = tokens.last().cloned().unwrap_or_default();
+    let client = reqwest::Client::new();
 
-    let body: serde_json::Value = reqwest::Client::new()
+    let counts = "{ grids: jurisdictions(level: GRID) { totalCount } departments { totalCount } }";
+    let refused = client
         .post(&endpoint)
-        .json(&serde_json::json!({ "query": "{ grids: jurisdictions(level: GRID) { totalCount } departments { totalCount } }" }))
+        .json(&serde_json::json!({ "query": counts }))
+        .send()
+        .await
+        .expect("the demo answers");
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = client
+        .post(&endpoint)
+        .bearer_auth(&admin_token)
+        .json(&serde_json::json!({ "query": counts }))
         .send()
         .await
         .expect("the demo answers")
@@ -82,10 +123,51 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
     assert_eq!(body["data"]["grids"]["totalCount"], 1246, "{body}");
     assert_eq!(body["data"]["departments"]["totalCount"], 96, "{body}");
 
+    // `gateway token` with the same secret mints what the demo accepts: a county
+    // dispatcher sees that county's grids only.
+    let county = minted(&[
+        "--role",
+        "DISPATCHER",
+        "--jurisdiction",
+        "220422",
+        "--ttl",
+        "10m",
+    ]);
+    let body: serde_json::Value = client
+        .post(&endpoint)
+        .bearer_auth(&county)
+        .json(&serde_json::json!({ "query": counts }))
+        .send()
+        .await
+        .expect("the demo answers")
+        .json()
+        .await
+        .expect("JSON");
+    let grids = body["data"]["grids"]["totalCount"]
+        .as_i64()
+        .unwrap_or_default();
+    assert!(grids > 0 && grids < 1246, "{body}");
+    assert_eq!(body["data"]["departments"]["totalCount"], 24, "{body}");
+
+    // GraphiQL offers the same tokens in its role picker.
+    let page = client
+        .get(endpoint.replace("/graphql", "/"))
+        .send()
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains(&admin_token),
+        "the role picker carries the tokens"
+    );
+
     // The demo federates over its own simulator: the police over REST, the housing
     // bureau's database in PostgreSQL.
-    let body: serde_json::Value = reqwest::Client::new()
+    let body: serde_json::Value = client
         .post(&endpoint)
+        .bearer_auth(&admin_token)
         .json(&serde_json::json!({ "query": "{
             persons(first: 3, filter: { jurisdiction: \"220422\" }) { nodes {
               name householdRegistration { name sources { department { code } } } } }
@@ -136,6 +218,52 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
     let _ = admin
         .execute(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)").as_str())
         .await;
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_key_unless_told_that_none_is_needed() {
+    let output = gateway()
+        .arg("serve")
+        .env_remove("GATEWAY_JWT_SECRET")
+        .env("GATEWAY_LISTEN", "127.0.0.1:0")
+        .env(
+            "DATABASE_URL",
+            format!("{}/gov_test_never_created", postgres_server()),
+        )
+        .env("REDIS_URL", "")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no key to check tokens with"), "{stderr}");
+    assert!(stderr.contains("required = false"), "{stderr}");
+}
+
+#[test]
+fn token_refuses_what_the_gateway_would_refuse() {
+    let output = gateway()
+        .args(["token", "--role", "EMPEROR", "--jurisdiction", "220422"])
+        .env("GATEWAY_JWT_SECRET", SECRET)
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown role `EMPEROR`"));
+    let output = gateway()
+        .args(["token", "--role", "ADMIN", "--jurisdiction", "220400"])
+        .env_remove("GATEWAY_JWT_SECRET")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("GATEWAY_JWT_SECRET"));
+    let token = minted(&[
+        "--role",
+        "ANALYST",
+        "--jurisdiction",
+        "220400",
+        "--ttl",
+        "1h",
+    ]);
+    assert_eq!(token.split('.').count(), 3, "{token}");
 }
 
 #[test]

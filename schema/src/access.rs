@@ -247,9 +247,7 @@ impl Actor {
         jurisdiction: String,
         expires_at: i64,
     ) -> Self {
-        let summoned = department
-            .clone()
-            .filter(|_| role == Role::DepartmentStaff);
+        let summoned = department.clone().filter(|_| role == Role::DepartmentStaff);
         Self {
             scope: Scope::subtree(&jurisdiction, PersonalData::Masked).summoned_to(summoned),
             subject,

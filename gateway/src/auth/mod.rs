@@ -243,6 +243,53 @@ fn principal(claims: Claims) -> Result<Actor, AuthError> {
     ))
 }
 
+/// Why a token cannot be minted.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error(
+        "minting needs the HS256 secret: set auth.jwt_secret or GATEWAY_JWT_SECRET \
+         (public-key issuers mint their own tokens)"
+    )]
+    NoSecret,
+    #[error("{0}")]
+    Claims(String),
+    #[error("the token could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// What a minted token carries besides the principal's claims.
+#[derive(serde::Serialize)]
+struct Minted<'a> {
+    #[serde(flatten)]
+    claims: &'a Claims,
+    iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+}
+
+/// An HS256 token for `claims`, signed with the configured secret and carrying the
+/// configured issuer and audience, so that this gateway accepts it.
+pub fn mint(config: &AuthConfig, claims: &Claims) -> Result<String, MintError> {
+    if config.jwt_secret.0.is_empty() {
+        return Err(MintError::NoSecret);
+    }
+    principal(claims.clone()).map_err(|error| MintError::Claims(error.to_string()))?;
+    let minted = Minted {
+        claims,
+        iat: chrono::Utc::now().timestamp(),
+        iss: config.issuer.as_deref(),
+        aud: config.audience.as_deref(),
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &minted,
+        &jsonwebtoken::EncodingKey::from_secret(config.jwt_secret.0.as_bytes()),
+    )
+    .map_err(|error| MintError::Encode(error.to_string()))
+}
+
 /// City, county, township, village or grid: 6, 9, 12 or 15 digits.
 fn is_jurisdiction_code(code: &str) -> bool {
     matches!(code.len(), 6 | 9 | 12 | 15) && code.bytes().all(|b| b.is_ascii_digit())
@@ -322,7 +369,8 @@ mod tests {
             refused(bearer(&token(
                 claims(),
                 "another-secret-of-thirty-two-bytes!"
-            ))).await,
+            )))
+            .await,
             Some(AuthError::Invalid(_))
         ));
         let mut expired = claims();

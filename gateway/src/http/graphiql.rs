@@ -2,10 +2,11 @@
 //! government intranet with no route to a CDN. The files are graphiql 3.9.0 and React
 //! 18.3.1 from the npm registry, unmodified (licenses beside them in `assets/graphiql/`).
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::AppState;
 use super::error::Refusal;
 use schema::error::ErrorCode;
 
@@ -34,8 +35,22 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-pub async fn page() -> Html<&'static str> {
-    Html(PAGE)
+/// The page; with `tokens` (the demo's), a role picker that sends the chosen role's
+/// token and a purpose with every request.
+pub fn page(tokens: &[crate::demo::DemoToken]) -> String {
+    let json = if tokens.is_empty() {
+        "null".to_owned()
+    } else {
+        // Inside a <script>: no `<` may close it early.
+        serde_json::to_string(tokens)
+            .unwrap_or_else(|_| "null".to_owned())
+            .replace('<', "\\u003c")
+    };
+    PAGE.replace("/*DEMO_TOKENS*/null", &json)
+}
+
+pub async fn serve(State(state): State<AppState>) -> Html<String> {
+    Html(state.graphiql.clone())
 }
 
 pub async fn asset(Path(name): Path<String>) -> Response {

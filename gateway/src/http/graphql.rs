@@ -14,8 +14,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use schema::{AuditTrail, RequestLoaders};
 use schema::error::ErrorCode;
+use schema::{AuditTrail, RequestLoaders};
 use serde::Deserialize;
 
 use super::AppState;
@@ -137,7 +137,7 @@ pub async fn get(
             .into_owned()
             .collect();
     if !params.contains_key("query") && wants_html(&headers) {
-        return super::graphiql::page().await.into_response();
+        return super::graphiql::serve(State(state)).await.into_response();
     }
     let Some(media) = response_type(&headers) else {
         return not_acceptable();

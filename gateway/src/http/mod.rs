@@ -3,6 +3,8 @@
 mod error;
 mod feeds;
 mod graphiql;
+
+pub use graphiql::page as graphiql_page;
 mod graphql;
 mod health;
 mod negotiate;
@@ -41,6 +43,8 @@ pub struct Shared {
     pub auth: crate::auth::Authenticator,
     /// WebSocket operations' executions, identical subscriptions sharing one.
     pub feeds: Arc<feeds::Feeds>,
+    /// The GraphiQL page, rendered once.
+    pub graphiql: String,
 }
 
 impl std::ops::Deref for AppState {
@@ -66,7 +70,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         )
     });
     Router::new()
-        .route("/", get(graphiql::page))
+        .route("/", get(graphiql::serve))
         .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/graphql", graphql)
         .route("/healthz", get(health::healthz))

@@ -13,8 +13,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextSubscribe,
 };
 use async_graphql::{
-    Context, ErrorExtensions, ID, InputObject, Object, Pos, Request, Response, Result,
-    ServerResult,
+    Context, ErrorExtensions, ID, InputObject, Object, Pos, Request, Response, Result, ServerResult,
 };
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -270,9 +269,9 @@ pub async fn audit_log(
     filter: Option<AuditLogFilter>,
     paging: Paging,
 ) -> Result<Connection<IdCursor, AuditLogEntry, ListTotal>> {
-    let actor = ctx.data::<Actor>().map_err(|_| {
-        ApiError::new(ErrorCode::Internal, "internal error").extend()
-    })?;
+    let actor = ctx
+        .data::<Actor>()
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "internal error").extend())?;
     actor
         .may(Operation::ReadAuditLog)
         .map_err(|reason| ApiError::new(ErrorCode::Forbidden, reason).extend())?;

@@ -10,7 +10,9 @@ use super::loaders::{CountKey, Loaded, Loaders};
 use super::resolve::{loaders, store, store_error};
 use crate::error::ApiError;
 use crate::model::{Event, Organization, Person, Place, Thing};
-use crate::store::{AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation};
+use crate::store::{
+    AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
+};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;

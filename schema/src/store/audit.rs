@@ -92,7 +92,8 @@ impl Store {
         query: &AuditQuery,
         page: PageArgs,
     ) -> Result<Page<AuditEntry>, StoreError> {
-        let mut builder = QueryBuilder::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE TRUE"));
+        let mut builder =
+            QueryBuilder::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE TRUE"));
         push_audit_query(&mut builder, scope, query);
         if let Some(after) = page.after {
             builder.push(" AND id > ").push_bind(after);
@@ -128,7 +129,9 @@ fn push_audit_query(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, que
             .push_bind(format!("{prefix}~"));
     }
     if let Some(principal) = &query.principal {
-        builder.push(" AND principal = ").push_bind(principal.clone());
+        builder
+            .push(" AND principal = ")
+            .push_bind(principal.clone());
     }
     if let Some((entity_type, id)) = query.entity {
         builder

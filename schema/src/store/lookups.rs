@@ -210,9 +210,8 @@ fn push_department_visible(builder: &mut QueryBuilder<'_, Postgres>, scope: &Sco
     if scope.prefix().is_empty() {
         return;
     }
-    builder.push(
-        " AND EXISTS (SELECT 1 FROM jurisdictions c WHERE c.code = departments.county_code",
-    );
+    builder
+        .push(" AND EXISTS (SELECT 1 FROM jurisdictions c WHERE c.code = departments.county_code");
     push_jurisdiction_visible(builder, scope, "c");
     builder.push(")");
 }

@@ -530,7 +530,8 @@ impl Store {
             },
         )
         .await?;
-        self.finish(change, key, OPERATION, &request, event_id).await
+        self.finish(change, key, OPERATION, &request, event_id)
+            .await
     }
 
     /// Moves an event by one step, recording it on the timeline.
@@ -581,7 +582,8 @@ impl Store {
             },
         )
         .await?;
-        self.finish(change, key, operation, &request, event_id).await
+        self.finish(change, key, operation, &request, event_id)
+            .await
     }
 
     /// Accepts, rejects, returns or escalates an event, with the note or reason given.
@@ -783,7 +785,8 @@ impl Store {
             )
             .await?;
         }
-        self.finish(change, key, OPERATION, &request, event_id).await
+        self.finish(change, key, OPERATION, &request, event_id)
+            .await
     }
 
     /// 报到: a summoned department reports in.

@@ -2,8 +2,8 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::PersonalField;
-use crate::graphql::audit::{Personal, unmasked};
 use crate::enums::Gender;
+use crate::graphql::audit::{Personal, unmasked};
 use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::federated;
 use crate::graphql::filters::{EventFilter, OrganizationFilter, conditions};
@@ -92,11 +92,13 @@ impl Person {
     /// a purpose (`X-Purpose`); every read in clear is audited.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
         let phone = self.phone.as_deref()?;
-        Some(if unmasked(ctx, self.personal(PersonalField::Phone, "phone".to_owned())) {
-            phone.to_owned()
-        } else {
-            connectors::mask_keeping(phone, 3, 4)
-        })
+        Some(
+            if unmasked(ctx, self.personal(PersonalField::Phone, "phone".to_owned())) {
+                phone.to_owned()
+            } else {
+                connectors::mask_keeping(phone, 3, 4)
+            },
+        )
     }
 
     /// When the person entered the index.
