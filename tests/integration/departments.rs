@@ -342,7 +342,7 @@ pub fn set_limit(text: String, key: &str, value: &str) -> String {
 }
 
 /// The global id of a record of the index: `Person:42` in base64url.
-pub fn global_id(type_name: &str, id: i64) -> String {
+pub fn global_id(type_name: &str, id: impl std::fmt::Display) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }

@@ -1,6 +1,7 @@
 //! Cross-crate tests: each starts the gateway on a random port against a fresh database
 //! of its own (copied from a migrated, seeded template) and talks to it over real HTTP.
 
+mod access;
 mod auth;
 mod batching;
 mod departments;

@@ -330,11 +330,11 @@ async fn a_retried_mutation_acts_once_and_returns_the_first_result() {
         variables,
     )
     .await;
-    assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(error["extensions"]["code"], "IDEMPOTENCY_KEY_REUSED");
     assert!(
         error["message"]
             .as_str()
-            .is_some_and(|m| m.contains("was used for acceptEvent"))
+            .is_some_and(|m| m.contains("already used by you for acceptEvent"))
     );
 }
 

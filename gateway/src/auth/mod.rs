@@ -150,8 +150,7 @@ impl Authenticator {
         };
         let purpose = headers
             .get(PURPOSE_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
+            .and_then(|value| purpose_text(value.as_bytes()));
         Ok(self.caller(credentials).await?.with_purpose(purpose))
     }
 
@@ -241,6 +240,13 @@ fn principal(claims: Claims) -> Result<Actor, AuthError> {
         claims.jurisdiction,
         claims.exp,
     ))
+}
+
+/// A purpose as a header carries it: UTF-8 text, percent-encoded or not (browsers can
+/// send only Latin-1 in headers, so pages encode it with `encodeURIComponent`).
+fn purpose_text(bytes: &[u8]) -> Option<String> {
+    let decoded = percent_encoding::percent_decode(bytes).decode_utf8().ok()?;
+    Some(decoded.into_owned())
 }
 
 /// Why a token cannot be minted.

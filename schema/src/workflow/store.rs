@@ -26,10 +26,15 @@ pub enum WorkflowError {
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error(
-        "idempotency key `{key}` was already used by you for another {what}; \
-         use a new key for a new change"
+        "idempotency key `{key}` was already used by you for {used_for}{}; \
+         use a new key for a new change",
+        if *.other_arguments { " with other arguments" } else { "" }
     )]
-    KeyReused { key: String, what: &'static str },
+    KeyReused {
+        key: String,
+        used_for: String,
+        other_arguments: bool,
+    },
     #[error("{0}")]
     BadInput(String),
     #[error("{0}")]
@@ -250,16 +255,11 @@ impl Store {
             }));
         };
         transaction.rollback().await?;
-        if used_for != operation.name() {
+        if used_for != operation.name() || &first_request != request {
             return Err(WorkflowError::KeyReused {
                 key: key.to_owned(),
-                what: "operation",
-            });
-        }
-        if &first_request != request {
-            return Err(WorkflowError::KeyReused {
-                key: key.to_owned(),
-                what: "set of arguments",
+                other_arguments: used_for == operation.name(),
+                used_for,
             });
         }
         Ok(Begun::Replay(Outcome {
