@@ -39,3 +39,9 @@ BEGIN
 END $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only();
+
+-- When each periodic maintenance job last ran, whichever replica ran it.
+CREATE TABLE job_runs (
+    job    TEXT PRIMARY KEY,
+    ran_at TIMESTAMPTZ NOT NULL
+);

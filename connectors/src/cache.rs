@@ -35,8 +35,14 @@ impl Entry {
 pub struct Cache {
     client: redis::Client,
     prefix: String,
+    /// How long past its TTL a record holding personal data may be kept to answer from
+    /// when its department fails: personal data is not kept around "just in case".
+    personal_stale_ttl: Duration,
     connection: Mutex<Connection>,
 }
+
+/// The default for [`Cache::personal_stale_ttl`]: one hour.
+pub const PERSONAL_STALE_TTL: Duration = Duration::from_secs(3_600);
 
 #[derive(Default)]
 enum Connection {
@@ -52,7 +58,24 @@ impl Cache {
         Self {
             client,
             prefix: prefix.into(),
+            personal_stale_ttl: PERSONAL_STALE_TTL,
             connection: Mutex::new(Connection::None),
+        }
+    }
+
+    /// The same cache, keeping stale records with personal data at most `ttl`.
+    pub fn with_personal_stale_ttl(mut self, ttl: Duration) -> Self {
+        self.personal_stale_ttl = ttl;
+        self
+    }
+
+    /// How long past their TTL records may be kept: the department's stale-if-error
+    /// window, bounded for records that hold personal data.
+    pub fn stale_window(&self, stale_if_error: Duration, personal: bool) -> Duration {
+        if personal {
+            stale_if_error.min(self.personal_stale_ttl)
+        } else {
+            stale_if_error
         }
     }
 

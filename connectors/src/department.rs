@@ -234,9 +234,12 @@ impl Department {
             }
         }
         if let Some(cache) = cache {
-            cache
-                .put(&to_cache, limits.cache_ttl + limits.stale_if_error)
-                .await;
+            let personal = self
+                .config
+                .provisions(element)
+                .any(|provision| provision.fields.iter().any(|field| field.spec.personal));
+            let keep = limits.cache_ttl + cache.stale_window(limits.stale_if_error, personal);
+            cache.put(&to_cache, keep).await;
         }
         out
     }

@@ -51,6 +51,7 @@ pub struct Application {
     /// The open311 systems (the 12345 hotline) synced in the background while serving.
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
     deadline_check: std::time::Duration,
+    workflow: crate::config::WorkflowConfig,
     /// The store background jobs use.
     jobs: Store,
     signals: Arc<schema::workflow::SignalHub>,
@@ -84,9 +85,11 @@ impl Application {
         } else {
             Some(redis::Client::open(config.redis_url.expose()).map_err(StartError::Redis)?)
         };
-        let cache = redis
-            .clone()
-            .map(|client| Cache::new(client, config.departments.cache_prefix.clone()));
+        let cache = redis.clone().map(|client| {
+            Cache::new(client, config.departments.cache_prefix.clone()).with_personal_stale_ttl(
+                std::time::Duration::from_secs(config.departments.personal_stale_ttl_s),
+            )
+        });
         let federation = Arc::new(Federation::new(&departments, cache)?);
         tracing::info!(
             departments = departments.len(),
@@ -142,6 +145,7 @@ impl Application {
             store,
             hotlines,
             deadline_check: config.workflow.deadline_check(),
+            workflow: config.workflow.clone(),
             jobs,
             signals,
             doorbell: redis.map(|client| {
@@ -173,6 +177,11 @@ impl Application {
         let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
         let _deadlines =
             crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
+        let _pruner = crate::retention::Pruner::start(
+            self.jobs.clone(),
+            self.workflow.retention(),
+            self.workflow.prune_every(),
+        );
         let _signals = crate::signals::SignalJobs::start(
             self.signals.clone(),
             self.jobs.clone(),

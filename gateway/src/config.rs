@@ -74,12 +74,19 @@ pub struct WorkflowConfig {
     /// How often summonses are checked for passed deadlines (督办); 0 disables the check
     /// on this replica.
     pub deadline_check_ms: u64,
+    /// How long idempotency keys and published outbox rows are kept, in days.
+    pub retention_days: u64,
+    /// How often they are pruned (once per period across replicas), in seconds; 0
+    /// disables pruning on this replica.
+    pub prune_every_s: u64,
 }
 
 impl Default for WorkflowConfig {
     fn default() -> Self {
         Self {
             deadline_check_ms: 10_000,
+            retention_days: 7,
+            prune_every_s: 3_600,
         }
     }
 }
@@ -87,6 +94,14 @@ impl Default for WorkflowConfig {
 impl WorkflowConfig {
     pub fn deadline_check(&self) -> Duration {
         Duration::from_millis(self.deadline_check_ms)
+    }
+
+    pub fn retention(&self) -> Duration {
+        Duration::from_secs(self.retention_days.saturating_mul(86_400))
+    }
+
+    pub fn prune_every(&self) -> Duration {
+        Duration::from_secs(self.prune_every_s)
     }
 }
 
@@ -103,6 +118,9 @@ pub struct DepartmentsConfig {
     pub endpoints: BTreeMap<String, String>,
     /// Prefix of the department cache's keys in Redis.
     pub cache_prefix: String,
+    /// How long past their TTL department records holding personal data are kept to
+    /// answer from when the department fails (at most their stale-if-error window).
+    pub personal_stale_ttl_s: u64,
 }
 
 impl Default for DepartmentsConfig {
@@ -112,6 +130,7 @@ impl Default for DepartmentsConfig {
             vars: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             cache_prefix: "gov:".to_owned(),
+            personal_stale_ttl_s: 3_600,
         }
     }
 }
@@ -124,6 +143,7 @@ impl fmt::Debug for DepartmentsConfig {
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("endpoints", &self.endpoints.keys().collect::<Vec<_>>())
             .field("cache_prefix", &self.cache_prefix)
+            .field("personal_stale_ttl_s", &self.personal_stale_ttl_s)
             .finish()
     }
 }

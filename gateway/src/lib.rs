@@ -10,6 +10,7 @@ mod deadlines;
 pub mod demo;
 pub mod hotline;
 mod http;
+mod retention;
 mod signals;
 
 pub use app::{Application, StartError, load_departments, shutdown_signal};

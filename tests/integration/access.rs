@@ -54,10 +54,15 @@ fn admin() -> String {
 }
 
 async fn gateway() -> TestGateway {
+    gateway_with(|_| {}).await
+}
+
+async fn gateway_with(adjust: impl FnOnce(&mut gateway::Config)) -> TestGateway {
     let database = seeded_database().await;
     let mut config = test_config(&database);
     config.auth.jwt_secret = gateway::auth::SigningSecret(SECRET.to_owned());
     config.auth.required = true;
+    adjust(&mut config);
     TestGateway::spawn_with(config, database).await
 }
 
@@ -752,4 +757,69 @@ async fn a_websocket_is_closed_when_its_token_expires() {
     assert_eq!(answer, json!({ "type": "connection_ack" }));
     let closed = receive(&mut socket).await;
     assert_eq!(closed["closed"][0], 4403, "{closed}");
+}
+
+#[tokio::test]
+async fn old_keys_and_published_outbox_rows_are_pruned_once_across_replicas() {
+    // The replicas below prune; the gateway's own job stays out of their way.
+    let gateway = gateway_with(|config| config.workflow.prune_every_s = 0).await;
+    for _ in 0..3 {
+        reported(&gateway).await;
+    }
+    let mut database = gateway.database().await;
+    // Two keys and their outbox rows, published, from before the retention period.
+    sqlx::query(
+        "UPDATE idempotency_keys SET created_at = now() - interval '8 days'
+         WHERE key IN (SELECT key FROM idempotency_keys ORDER BY created_at LIMIT 2)",
+    )
+    .execute(&mut database)
+    .await
+    .expect("age keys");
+    sqlx::query(
+        "UPDATE outbox SET published_at = now() - interval '8 days'
+         WHERE timeline_id IN (SELECT timeline_id FROM outbox ORDER BY timeline_id LIMIT 2)",
+    )
+    .execute(&mut database)
+    .await
+    .expect("age outbox rows");
+    let count = async |database: &mut sqlx::PgConnection| -> (i64, i64) {
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM idempotency_keys), (SELECT count(*) FROM outbox)",
+        )
+        .fetch_one(database)
+        .await
+        .expect("counts")
+    };
+    let (keys, outbox) = count(&mut database).await;
+
+    // Two replicas prune at once: one run removes exactly the old rows.
+    let replicas = [
+        schema::Store::new(
+            sqlx::PgPool::connect(&crate::helpers::database_url(&gateway.database))
+                .await
+                .expect("connect"),
+        ),
+        schema::Store::new(
+            sqlx::PgPool::connect(&crate::helpers::database_url(&gateway.database))
+                .await
+                .expect("connect"),
+        ),
+    ];
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    let hour = std::time::Duration::from_secs(3_600);
+    let runs = futures_util::future::join_all(replicas.iter().map(|r| r.prune(week, hour))).await;
+    let pruned: Vec<_> = runs
+        .into_iter()
+        .filter_map(|run| run.expect("pruning runs"))
+        .collect();
+    assert_eq!(
+        pruned,
+        [schema::workflow::Pruned {
+            idempotency_keys: 2,
+            outbox_rows: 2
+        }]
+    );
+    assert_eq!(count(&mut database).await, (keys - 2, outbox - 2));
+    // Within the period nobody prunes again.
+    assert_eq!(replicas[1].prune(week, hour).await.expect("runs"), None);
 }

@@ -75,6 +75,29 @@ async fn department_records_are_typed_fields_with_their_provenance() {
         (&source["cached"], &source["stale"]),
         (&json!(false), &json!(false))
     );
+    // Cached for their TTL (600 s) and kept for the stale-if-error window past it: a day
+    // for the social security record, at most an hour for the police's, which holds
+    // personal data.
+    let mut redis = redis::Client::open(crate::helpers::redis_url())
+        .expect("a Redis URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis runs for the tests");
+    let prefix = format!("gov_test:{}:dept", federated.sandbox);
+    let ttl = async |redis: &mut redis::aio::MultiplexedConnection, department: &str| -> i64 {
+        redis::cmd("TTL")
+            .arg(format!(
+                "{prefix}:{department}:person:{}",
+                links[department]
+            ))
+            .query_async(redis)
+            .await
+            .expect("TTL answers")
+    };
+    let police = ttl(&mut redis, "220422-GA").await;
+    assert!((600..=600 + 3_600).contains(&police), "{police}");
+    let insurance_kept = ttl(&mut redis, "220422-RS").await;
+    assert!(insurance_kept > 600 + 3_600, "{insurance_kept}");
     // Basic auth to the social security bureau, bearer to the police: both accepted.
     let insurance = &person["socialInsurance"];
     assert!(insurance["insuranceNumber"].is_string(), "{first:#}");

@@ -4,10 +4,12 @@
 
 mod deadlines;
 pub mod machine;
+mod retention;
 mod signals;
 mod store;
 
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub use retention::Pruned;
 pub use signals::{SignalFilter, SignalHub};
 pub(crate) use store::record_reported;
 pub use store::{
