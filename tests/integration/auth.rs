@@ -193,3 +193,109 @@ async fn websocket_clients_authenticate_in_connection_init() {
     assert_eq!(seen[0]["kind"], "REPORTED");
     assert_eq!(seen[0]["event"]["id"], event);
 }
+
+/// A fixture key of `gateway/tests/fixtures/keys`.
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../gateway/tests/fixtures/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("the fixture exists")
+}
+
+/// An RS256 token of fixture key `kid` (its PKCS#1 PEM), for an issuer and audience.
+fn rs256(kid: &str, claims: &Value) -> String {
+    use base64::Engine;
+    let body: String = fixture(&format!("{kid}.pem"))
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64 PEM body");
+    let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(&der)).expect("signs")
+}
+
+/// The JWKS fixture with only the key `kid`.
+fn jwks_of(kid: &str) -> String {
+    let mut set: Value = serde_json::from_str(&fixture("jwks.json")).expect("JSON");
+    if let Some(keys) = set["keys"].as_array_mut() {
+        keys.retain(|key| key["kid"] == kid);
+    }
+    set.to_string()
+}
+
+#[tokio::test]
+async fn keys_rotated_in_a_jwks_file_take_effect_while_running_and_bad_tokens_get_401() {
+    let dir = std::env::temp_dir().join(format!("gateway-jwks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let path = dir.join("jwks.json");
+    std::fs::write(&path, jwks_of("rsa-1")).expect("write the set");
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.auth.jwks_file = Some(path.clone());
+    config.auth.jwks_min_refresh_s = 0;
+    config.auth.issuer = Some("https://sso.liaoyuan.example".to_owned());
+    config.auth.audience = Some("governance-gateway".to_owned());
+    config.auth.required = true;
+    let gateway = TestGateway::spawn_with(config, database).await;
+    let claims = |extra: Value| {
+        let mut claims = json!({ "sub": "sso-7", "role": "ANALYST", "jurisdiction": "220400",
+            "iss": "https://sso.liaoyuan.example", "aud": "governance-gateway",
+            "exp": now() + 600 });
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            claims.extend(extra.clone());
+        }
+        claims
+    };
+    let query = "{ departments { totalCount } }";
+    let status = async |token: &str| post(&gateway, Some(token), query, json!({})).await.0;
+
+    assert_eq!(
+        status(&rs256("rsa-1", &claims(json!({})))).await,
+        StatusCode::OK
+    );
+    // A key the set does not hold yet.
+    assert_eq!(
+        status(&rs256("rsa-2", &claims(json!({})))).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Rotated: the new key works at once, and the old one no longer does.
+    std::fs::write(&path, jwks_of("rsa-2")).expect("rotate the set");
+    assert_eq!(
+        status(&rs256("rsa-2", &claims(json!({})))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&rs256("rsa-1", &claims(json!({})))).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Expired, not yet valid, another issuer or audience, unsigned: all refused.
+    let refused = [
+        claims(json!({ "exp": now() - 3_600 })),
+        claims(json!({ "nbf": now() + 3_600 })),
+        claims(json!({ "iss": "https://elsewhere.example" })),
+        claims(json!({ "aud": "another-service" })),
+    ];
+    for claims in &refused {
+        assert_eq!(
+            status(&rs256("rsa-2", claims)).await,
+            StatusCode::UNAUTHORIZED,
+            "{claims}"
+        );
+    }
+    use base64::Engine;
+    let encode = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let unsigned = format!(
+        "{}.{}.",
+        encode(&json!({ "alg": "none", "typ": "JWT" })),
+        encode(&claims(json!({})))
+    );
+    let (code, body, _) = post(&gateway, Some(&unsigned), query, json!({})).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    assert_eq!(first_error_code(&body), "UNAUTHENTICATED");
+    let _ = std::fs::remove_dir_all(&dir);
+}
