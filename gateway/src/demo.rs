@@ -21,49 +21,66 @@ pub struct DemoToken {
     pub token: String,
 }
 
-/// (role, title, name, sub, jurisdiction, department)
-const PRINCIPALS: [(&str, &str, &str, &str, &str, Option<&str>); 6] = [
-    (
-        "GRID_WORKER",
-        "网格员",
-        "张伟",
-        "demo-grid-worker",
-        "220422001001001",
-        None,
-    ),
-    (
-        "DISPATCHER",
-        "调度员",
-        "李强",
-        "demo-dispatcher",
-        "220422001",
-        None,
-    ),
-    (
-        "DEPARTMENT_STAFF",
-        "部门工作人员",
-        "王秀英",
-        "demo-department-staff",
-        "220422",
-        Some("220422-XJ"),
-    ),
-    (
-        "SUPERVISOR",
-        "督办员",
-        "刘洋",
-        "demo-supervisor",
-        "220422",
-        None,
-    ),
-    (
-        "ANALYST",
-        "数据分析员",
-        "陈静",
-        "demo-analyst",
-        "220400",
-        None,
-    ),
-    ("ADMIN", "管理员", "赵敏", "demo-admin", "220400", None),
+/// A principal of the seeded city the demo makes a token for.
+struct Principal {
+    role: &'static str,
+    /// What the role is called, for people.
+    title: &'static str,
+    name: &'static str,
+    sub: &'static str,
+    jurisdiction: &'static str,
+    department: Option<&'static str>,
+}
+
+const PRINCIPALS: [Principal; 6] = [
+    Principal {
+        role: "GRID_WORKER",
+        title: "网格员",
+        name: "张伟",
+        sub: "demo-grid-worker",
+        jurisdiction: "220422001001001",
+        department: None,
+    },
+    Principal {
+        role: "DISPATCHER",
+        title: "调度员",
+        name: "李强",
+        sub: "demo-dispatcher",
+        jurisdiction: "220422001",
+        department: None,
+    },
+    Principal {
+        role: "DEPARTMENT_STAFF",
+        title: "部门工作人员",
+        name: "王秀英",
+        sub: "demo-department-staff",
+        jurisdiction: "220422",
+        department: Some("220422-XJ"),
+    },
+    Principal {
+        role: "SUPERVISOR",
+        title: "督办员",
+        name: "刘洋",
+        sub: "demo-supervisor",
+        jurisdiction: "220422",
+        department: None,
+    },
+    Principal {
+        role: "ANALYST",
+        title: "数据分析员",
+        name: "陈静",
+        sub: "demo-analyst",
+        jurisdiction: "220400",
+        department: None,
+    },
+    Principal {
+        role: "ADMIN",
+        title: "管理员",
+        name: "赵敏",
+        sub: "demo-admin",
+        jurisdiction: "220400",
+        department: None,
+    },
 ];
 
 /// A random HS256 secret (48 random bytes, base64url).
@@ -85,24 +102,24 @@ pub enum DemoTokenError {
 pub async fn tokens(pool: &PgPool, auth: &AuthConfig) -> Result<Vec<DemoToken>, DemoTokenError> {
     let exp = chrono::Utc::now().timestamp() + TOKEN_TTL_S;
     let mut tokens = Vec::with_capacity(PRINCIPALS.len());
-    for (role, title, name, sub, jurisdiction, department) in PRINCIPALS {
+    for principal in &PRINCIPALS {
         let place: Option<String> =
             sqlx::query_scalar("SELECT name FROM jurisdictions WHERE code = $1")
-                .bind(jurisdiction)
+                .bind(principal.jurisdiction)
                 .fetch_optional(pool)
                 .await?;
         let claims = Claims {
-            sub: sub.to_owned(),
-            name: Some(name.to_owned()),
-            role: role.to_owned(),
-            department: department.map(str::to_owned),
-            jurisdiction: jurisdiction.to_owned(),
+            sub: principal.sub.to_owned(),
+            name: Some(principal.name.to_owned()),
+            role: principal.role.to_owned(),
+            department: principal.department.map(str::to_owned),
+            jurisdiction: principal.jurisdiction.to_owned(),
             exp,
         };
-        let at = department.unwrap_or(jurisdiction);
+        let at = place.as_deref().unwrap_or(principal.jurisdiction);
         tokens.push(DemoToken {
-            role,
-            label: format!("{title} {name} · {}", place.as_deref().unwrap_or(at)),
+            role: principal.role,
+            label: format!("{} {} · {at}", principal.title, principal.name),
             token: mint(auth, &claims)?,
         });
     }

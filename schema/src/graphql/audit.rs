@@ -26,11 +26,17 @@ use crate::access::{Actor, Operation, PersonalField};
 use crate::error::{ApiError, ErrorCode};
 use crate::store::{AuditEntry, AuditQuery, Store, UnmaskedRead};
 
+/// An entity whose personal data was read: its type and id.
+type Entity = (NodeType, i64);
+
+/// Where an entity is filed, and the personal fields read of it.
+type Read = (String, Vec<String>);
+
 /// The personal fields a request read in clear, by entity; drained into the audit log.
 #[derive(Debug, Default)]
 pub struct AuditTrail {
     request_id: Option<String>,
-    reads: Mutex<BTreeMap<(NodeType, i64), (String, Vec<String>)>>,
+    reads: Mutex<BTreeMap<Entity, Read>>,
 }
 
 impl AuditTrail {
