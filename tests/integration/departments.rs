@@ -157,6 +157,8 @@ pub struct Setup {
     pub departments: PathBuf,
     pub batch_window_ms: u64,
     pub redis_url: Option<String>,
+    /// An HS256 secret: callers then need tokens (otherwise they are anonymous).
+    pub jwt_secret: Option<String>,
 }
 
 impl Default for Setup {
@@ -165,6 +167,7 @@ impl Default for Setup {
             departments: shipped_departments(),
             batch_window_ms: 20,
             redis_url: None,
+            jwt_secret: None,
         }
     }
 }
@@ -187,6 +190,10 @@ impl Federated {
         config.dataloader.batch_window_ms = setup.batch_window_ms;
         if let Some(redis_url) = setup.redis_url {
             config.redis_url = gateway::config::Secret::new(redis_url);
+        }
+        if let Some(secret) = setup.jwt_secret {
+            config.auth.jwt_secret = gateway::auth::SigningSecret(secret);
+            config.auth.required = true;
         }
         config.departments.dir = setup.departments;
         config.departments.cache_prefix = format!("gov_test:{sandbox}:");

@@ -352,6 +352,72 @@ async fn police_subject(federated: &Federated) -> (i64, Value) {
 }
 
 #[tokio::test]
+async fn department_records_show_personal_data_only_to_an_audited_purpose() {
+    const SECRET: &str = "federation-test-secret-of-thirty-two-bytes";
+    let federated = Federated::spawn_with(Setup {
+        jwt_secret: Some(SECRET.to_owned()),
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    let (id, variables) = police_subject(&federated).await;
+    let id_number: String = sqlx::query_scalar("SELECT id_number FROM persons WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("the person");
+    let claims = json!({ "sub": "dept-staff-1", "role": "DEPARTMENT_STAFF", "department": "220422-GA",
+                         "jurisdiction": "220422", "exp": 4_102_444_800_i64 });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("a token");
+    let read = async |purpose: Option<&str>| -> Value {
+        let mut request = gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": "query($id: ID!) { person(id: $id) {
+                householdRegistration { idNumber name } } }", "variables": variables }));
+        if let Some(purpose) = purpose {
+            request = request.header("x-purpose", purpose);
+        }
+        request
+            .send()
+            .await
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON")
+    };
+    let audited = async || -> Vec<Vec<String>> {
+        sqlx::query_scalar("SELECT fields FROM audit_log ORDER BY id")
+            .fetch_all(&mut gateway.database().await)
+            .await
+            .expect("audit rows")
+    };
+    let masked = read(None).await;
+    let shown = &masked["data"]["person"]["householdRegistration"]["idNumber"];
+    assert!(shown.as_str().is_some_and(|n| n.contains('*')), "{masked}");
+    assert!(audited().await.is_empty());
+
+    let clear = read(Some("%E6%A0%B8%E5%AE%9E%E6%88%B7%E7%B1%8D")).await;
+    assert_eq!(
+        clear["data"]["person"]["householdRegistration"]["idNumber"],
+        json!(id_number),
+        "{clear}"
+    );
+    assert_eq!(audited().await, [["householdRegistration.idNumber"]]);
+    let purpose: String = sqlx::query_scalar("SELECT purpose FROM audit_log")
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("the row");
+    assert_eq!(purpose, "核实户籍");
+}
+
+#[tokio::test]
 async fn without_redis_the_departments_are_asked_every_time() {
     // Nothing listens on port 1: the cache is skipped, never an error.
     let federated = Federated::spawn_with(Setup {
