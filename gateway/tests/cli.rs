@@ -44,6 +44,25 @@ fn graphql_address(child: &mut Child) -> (String, Vec<String>) {
 
 const SECRET: &str = "cli-test-secret-of-at-least-thirty-two-bytes";
 
+/// POSTs `query` with `token`; returns the body.
+async fn ask(
+    client: &reqwest::Client,
+    endpoint: &str,
+    token: &str,
+    query: &str,
+) -> serde_json::Value {
+    client
+        .post(endpoint)
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query }))
+        .send()
+        .await
+        .expect("the demo answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 /// `gateway token …` with the test secret: the last line of its output.
 fn minted(args: &[&str]) -> String {
     let output = gateway()
@@ -110,16 +129,7 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
         .await
         .expect("the demo answers");
     assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
-    let body: serde_json::Value = client
-        .post(&endpoint)
-        .bearer_auth(&admin_token)
-        .json(&serde_json::json!({ "query": counts }))
-        .send()
-        .await
-        .expect("the demo answers")
-        .json()
-        .await
-        .expect("JSON");
+    let body = ask(&client, &endpoint, &admin_token, counts).await;
     assert_eq!(body["data"]["grids"]["totalCount"], 1246, "{body}");
     assert_eq!(body["data"]["departments"]["totalCount"], 96, "{body}");
 
@@ -133,16 +143,7 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
         "--ttl",
         "10m",
     ]);
-    let body: serde_json::Value = client
-        .post(&endpoint)
-        .bearer_auth(&county)
-        .json(&serde_json::json!({ "query": counts }))
-        .send()
-        .await
-        .expect("the demo answers")
-        .json()
-        .await
-        .expect("JSON");
+    let body = ask(&client, &endpoint, &county, counts).await;
     let grids = body["data"]["grids"]["totalCount"]
         .as_i64()
         .unwrap_or_default();
@@ -165,20 +166,12 @@ async fn the_demo_creates_its_database_seeds_it_serves_and_stops_on_sigterm() {
 
     // The demo federates over its own simulator: the police over REST, the housing
     // bureau's database in PostgreSQL.
-    let body: serde_json::Value = client
-        .post(&endpoint)
-        .bearer_auth(&admin_token)
-        .json(&serde_json::json!({ "query": "{
-            persons(first: 3, filter: { jurisdiction: \"220422\" }) { nodes {
-              name householdRegistration { name sources { department { code } } } } }
-            places(first: 20, filter: { jurisdiction: \"220402\", kinds: [RESIDENCE] }) { nodes {
-              building { structure sources { department { code } } } } } }" }))
-        .send()
-        .await
-        .expect("the demo answers")
-        .json()
-        .await
-        .expect("JSON");
+    let federated = "{
+        persons(first: 3, filter: { jurisdiction: \"220422\" }) { nodes {
+          name householdRegistration { name sources { department { code } } } } }
+        places(first: 20, filter: { jurisdiction: \"220402\", kinds: [RESIDENCE] }) { nodes {
+          building { structure sources { department { code } } } } } }";
+    let body = ask(&client, &endpoint, &admin_token, federated).await;
     assert!(body.get("errors").is_none(), "{body}");
     for person in body["data"]["persons"]["nodes"]
         .as_array()

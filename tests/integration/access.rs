@@ -88,6 +88,14 @@ async fn call(
     response.json().await.expect("JSON")
 }
 
+/// Runs `query` as `token` on one object, with a fresh idempotency key `$k` and the
+/// object's id as `$<name>`.
+async fn on(gateway: &TestGateway, token: &str, query: &str, name: &str, id: &str) -> Value {
+    let mut variables = json!({ "k": key() });
+    variables[name] = json!(id);
+    call(gateway, token, None, query, variables).await
+}
+
 /// Runs a change as the administrator, which must succeed; returns its payload.
 async fn as_admin(gateway: &TestGateway, query: &str, variables: Value) -> Value {
     let body = call(gateway, &admin(), None, query, variables).await;
@@ -335,14 +343,7 @@ async fn roles_act_only_where_the_table_says_they_reach() {
 
     // A county dispatcher does not act on an event its township handles...
     let event = reported(&gateway).await;
-    let body = call(
-        &gateway,
-        &county,
-        None,
-        accept,
-        json!({ "k": key(), "e": event }),
-    )
-    .await;
+    let body = on(&gateway, &county, accept, "e", &event).await;
     assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
     // ...until the township escalates it; then the township no longer does.
     let body = call(
@@ -359,37 +360,16 @@ async fn roles_act_only_where_the_table_says_they_reach() {
         "{body}"
     );
     let before = written(&gateway).await;
-    let body = call(
-        &gateway,
-        &township,
-        None,
-        accept,
-        json!({ "k": key(), "e": event }),
-    )
-    .await;
+    let body = on(&gateway, &township, accept, "e", &event).await;
     assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
     assert_eq!(written(&gateway).await, before);
-    let body = call(
-        &gateway,
-        &county,
-        None,
-        accept,
-        json!({ "k": key(), "e": event }),
-    )
-    .await;
+    let body = on(&gateway, &county, accept, "e", &event).await;
     assert!(body.get("errors").is_none(), "{body}");
 
     // A neighbouring township's dispatcher cannot see the event at all.
     let neighbour = token("DISPATCHER", "220422002", None);
     let event = reported(&gateway).await;
-    let body = call(
-        &gateway,
-        &neighbour,
-        None,
-        accept,
-        json!({ "k": key(), "e": event }),
-    )
-    .await;
+    let body = on(&gateway, &neighbour, accept, "e", &event).await;
     assert_eq!(first_error_code(&body), "NOT_FOUND", "{body}");
 
     // A department's staff answer their own department's summons only.
@@ -397,24 +377,10 @@ async fn roles_act_only_where_the_table_says_they_reach() {
     let police = token("DEPARTMENT_STAFF", "220422", Some("220422-GA"));
     let report_in = "mutation($k: String!, $s: ID!) { reportIn(idempotencyKey: $k, summonsId: $s) { replayed } }";
     let before = written(&gateway).await;
-    let body = call(
-        &gateway,
-        &police,
-        None,
-        report_in,
-        json!({ "k": key(), "s": summonses[0] }),
-    )
-    .await;
+    let body = on(&gateway, &police, report_in, "s", &summonses[0]).await;
     assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
     assert_eq!(written(&gateway).await, before);
-    let body = call(
-        &gateway,
-        &police,
-        None,
-        report_in,
-        json!({ "k": key(), "s": summonses[1] }),
-    )
-    .await;
+    let body = on(&gateway, &police, report_in, "s", &summonses[1]).await;
     assert!(body.get("errors").is_none(), "{body}");
 
     // A supervisor decides extensions for the levels below it, not for another county.
