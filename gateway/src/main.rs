@@ -261,6 +261,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 departments.len(),
                 config.departments.dir.display()
             );
+            let keyless = config.auth.jwt_secret.0.is_empty()
+                && config.auth.jwks_file.is_none()
+                && config.auth.jwks_url.is_none();
+            if keyless && config.auth.required {
+                println!(
+                    "note: no key to check tokens with; `serve` will refuse to start until \
+                     GATEWAY_JWT_SECRET, auth.jwks_file or auth.jwks_url is set \
+                     (or auth.required = false)"
+                );
+            }
             Ok(())
         }
     }
