@@ -789,3 +789,28 @@ async fn old_keys_and_published_outbox_rows_are_pruned_once_across_replicas() {
     // Within the period nobody prunes again.
     assert_eq!(replicas[1].prune(week, hour).await.expect("runs"), None);
 }
+
+#[tokio::test]
+async fn a_server_sent_events_stream_ends_when_its_token_expires() {
+    let gateway = gateway().await;
+    let short = token_until("DISPATCHER", TOWNSHIP, None, "short-lived-sse", now() + 2);
+    let started = std::time::Instant::now();
+    let events = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .bearer_auth(&short)
+            .header("accept", "text/event-stream")
+            .json(&json!({ "query": "subscription { dispatchSignals(jurisdictionCode: \"220422001\") { cursor } }" }))
+            .send()
+            .await
+            .expect("the stream starts")
+            .text(),
+    )
+    .await
+    .expect("the stream ends at the token's expiry")
+    .expect("readable");
+    assert!(events.contains("event: complete"), "{events}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+}

@@ -159,6 +159,8 @@ pub struct Setup {
     pub redis_url: Option<String>,
     /// An HS256 secret: callers then need tokens (otherwise they are anonymous).
     pub jwt_secret: Option<String>,
+    /// The request time limit, when not the default.
+    pub request_timeout_ms: Option<u64>,
 }
 
 impl Default for Setup {
@@ -168,6 +170,7 @@ impl Default for Setup {
             batch_window_ms: 20,
             redis_url: None,
             jwt_secret: None,
+            request_timeout_ms: None,
         }
     }
 }
@@ -190,6 +193,9 @@ impl Federated {
         config.dataloader.batch_window_ms = setup.batch_window_ms;
         if let Some(redis_url) = setup.redis_url {
             config.redis_url = gateway::config::Secret::new(redis_url);
+        }
+        if let Some(limit) = setup.request_timeout_ms {
+            config.limits.request_timeout_ms = limit;
         }
         if let Some(secret) = setup.jwt_secret {
             config.auth.jwt_secret = gateway::auth::SigningSecret(secret);

@@ -418,6 +418,59 @@ async fn department_records_show_personal_data_only_to_an_audited_purpose() {
 }
 
 #[tokio::test]
+async fn queries_over_websocket_and_sse_get_the_http_time_limit() {
+    let federated = Federated::spawn_with(Setup {
+        request_timeout_ms: Some(300),
+        ..Setup::default()
+    })
+    .await;
+    let gateway = &federated.gateway;
+    // One person per transport: a record fetched for a timed-out request is cached.
+    let persons: Vec<i64> = sqlx::query_scalar(
+        "SELECT entity_id FROM entity_links WHERE department_code = '220422-GA' ORDER BY entity_id LIMIT 3",
+    )
+    .fetch_all(&mut gateway.database().await)
+    .await
+    .expect("persons the police hold records on");
+    let variables = |index: usize| json!({ "id": global_id("Person", persons[index]) });
+    // Slower than the request's limit, quicker than the department's own timeout.
+    federated
+        .fault("220422-GA", json!({ "latency_ms": 700 }))
+        .await;
+    let query = "query($id: ID!) { person(id: $id) { householdRegistration { name } } }";
+
+    let (status, body) = gateway.post(query, variables(0)).await;
+    assert_eq!(status.as_u16(), 504, "{body}");
+
+    let mut socket = crate::subscriptions::initialised(gateway).await;
+    crate::subscriptions::send(
+        &mut socket,
+        json!({ "id": "slow", "type": "subscribe",
+                "payload": { "query": query, "variables": variables(1) } }),
+    )
+    .await;
+    let answer = crate::subscriptions::receive(&mut socket).await;
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"], "TIMEOUT",
+        "{answer}"
+    );
+
+    let events = gateway
+        .client
+        .post(gateway.url("/graphql"))
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": query, "variables": variables(2) }))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("the stream ends");
+    assert!(events.contains("\"TIMEOUT\""), "{events}");
+    assert!(events.contains("event: complete"), "{events}");
+}
+
+#[tokio::test]
 async fn without_redis_the_departments_are_asked_every_time() {
     // Nothing listens on port 1: the cache is skipped, never an error.
     let federated = Federated::spawn_with(Setup {
