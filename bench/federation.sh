@@ -26,6 +26,10 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 scripts/ensure-services.sh
 cargo build --release -p gateway
 gateway="$CARGO_TARGET_DIR/release/gateway"
+# Callers present tokens, as in production: the administrator's sees the whole city.
+export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-bench-secret-of-at-least-thirty-two-bytes}"
+TOKEN=$("$gateway" token --role ADMIN --jurisdiction 220400 --ttl 2h | tail -n1)
+export TOKEN
 
 bodies=$(mktemp -d)
 server=""
@@ -82,5 +86,6 @@ measure "federated, cold (no cache)" federated
 stop
 
 start "${REDIS_URL:-redis://127.0.0.1:6379}"
-curl -fs "http://$listen/graphql" -H 'content-type: application/json' -d @"$bodies/federated.json" >/dev/null
+curl -fs "http://$listen/graphql" -H 'content-type: application/json' \
+  -H "Authorization: Bearer $TOKEN" -d @"$bodies/federated.json" >/dev/null
 measure "federated, warm (Redis cache)" federated

@@ -20,12 +20,17 @@ cargo build --release -p gateway
 gateway="$CARGO_TARGET_DIR/release/gateway"
 
 DATABASE_URL="$database_url" "$gateway" seed --scale city --if-empty
+# Callers present tokens, as in production: the administrator's sees the whole city.
+export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-bench-secret-of-at-least-thirty-two-bytes}"
+TOKEN=$("$gateway" token --role ADMIN --jurisdiction 220400 --ttl 2h | tail -n1)
+export TOKEN
 DATABASE_URL="$database_url" GATEWAY_LISTEN="$listen" RUST_LOG=warn "$gateway" serve &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -fs "http://$listen/readyz" >/dev/null && break; sleep 0.2; done
 
 person_id=$(curl -fs "http://$listen/graphql" -H 'content-type: application/json' \
+  -H "Authorization: Bearer $TOKEN" \
   -d '{"query":"{ persons(last: 1) { nodes { id } } }"}' | sed -E 's/.*"id":"([^"]+)".*/\1/')
 
 bodies=$(mktemp -d)

@@ -32,6 +32,10 @@ load="$CARGO_TARGET_DIR/release/examples/subscribers"
 bare="$CARGO_TARGET_DIR/release/examples/bare_broadcast"
 
 DATABASE_URL="$database_url" "$gateway" seed --if-empty
+# The boards and the workflow act as the administrator, as the bearer of one token.
+export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-bench-secret-of-at-least-thirty-two-bytes}"
+TOKEN=$("$gateway" token --role ADMIN --jurisdiction 220400 --ttl 2h | tail -n1)
+export TOKEN
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -63,9 +63,18 @@ fn options() -> Options {
     options
 }
 
+/// The bearer token the load acts with (`TOKEN`; the gateway refuses callers without
+/// one unless its authentication is off).
+fn token() -> Option<String> {
+    std::env::var("TOKEN").ok().filter(|t| !t.is_empty())
+}
+
 async fn graphql(client: &reqwest::Client, gateway: &str, query: &str, variables: Value) -> Value {
-    let body: Value = client
-        .post(format!("{gateway}/graphql"))
+    let mut request = client.post(format!("{gateway}/graphql"));
+    if let Some(token) = token() {
+        request = request.bearer_auth(token);
+    }
+    let body: Value = request
         .json(&json!({ "query": query, "variables": variables }))
         .send()
         .await
@@ -198,7 +207,10 @@ async fn main() {
                 eprintln!("subscriber {n} could not connect");
                 return;
             };
-            let init = json!({ "type": "connection_init" }).to_string();
+            let payload = token()
+                .map(|token| json!({ "Authorization": format!("Bearer {token}") }))
+                .unwrap_or_else(|| json!({}));
+            let init = json!({ "type": "connection_init", "payload": payload }).to_string();
             let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
                 "query": format!("subscription {name} {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ cursor kind }} }}")
             }})
