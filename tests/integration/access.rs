@@ -814,3 +814,40 @@ async fn a_server_sent_events_stream_ends_when_its_token_expires() {
     assert!(events.contains("event: complete"), "{events}");
     assert!(started.elapsed() >= std::time::Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn a_websocket_states_its_purpose_in_connection_init() {
+    let gateway = gateway().await;
+    let (id, id_number): (i64, String) = sqlx::query_as(
+        "SELECT id, id_number FROM persons WHERE jurisdiction_code LIKE '220422%' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a person");
+    let mut socket = connect(&gateway).await;
+    let answer = init(
+        &mut socket,
+        json!({ "Authorization": format!("Bearer {}", admin()), "purpose": "核查" }),
+    )
+    .await;
+    assert_eq!(answer, json!({ "type": "connection_ack" }));
+    crate::subscriptions::send(
+        &mut socket,
+        json!({ "id": "q", "type": "subscribe", "payload": {
+            "query": "query($p: ID!) { person(id: $p) { idNumber } }",
+            "variables": { "p": global_id("Person", id) } } }),
+    )
+    .await;
+    let answer = receive(&mut socket).await;
+    assert_eq!(
+        answer["payload"]["data"]["person"]["idNumber"],
+        json!(id_number),
+        "{answer}"
+    );
+    let rows = audit_rows(&gateway).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0].2.as_slice(), rows[0].3.as_str()),
+        (&["idNumber".to_owned()][..], "核查")
+    );
+}
