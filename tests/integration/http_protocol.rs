@@ -183,8 +183,14 @@ async fn documents_that_cannot_run_are_400s_with_codes() {
         ),
     ];
     for (request, code) in cases {
-        let (status, _, body) =
-            send(gateway.client.post(gateway.url("/graphql")).json(&request)).await;
+        let (status, _, body) = send(
+            gateway
+                .client
+                .post(gateway.url("/graphql"))
+                .header("accept", "application/graphql-response+json")
+                .json(&request),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{request}: {body}");
         assert_eq!(first_error_code(&body), code, "{request}: {body}");
         assert!(
@@ -192,7 +198,74 @@ async fn documents_that_cannot_run_are_400s_with_codes() {
                 .as_str()
                 .is_some_and(|m| !m.is_empty())
         );
+        // A client that accepts only application/json (or says nothing) gets 200 for a
+        // well-formed request whatever its GraphQL errors; a malformed one stays a 400.
+        for accept in [Some("application/json"), None] {
+            let mut post = gateway.client.post(gateway.url("/graphql")).json(&request);
+            if let Some(accept) = accept {
+                post = post.header("accept", accept);
+            }
+            let (status, _, body) = send(post).await;
+            let expected = if code == "BAD_REQUEST" {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(status, expected, "{accept:?} {request}: {body}");
+            assert_eq!(first_error_code(&body), code, "{request}: {body}");
+            assert!(body.get("data").is_none(), "{body}");
+        }
     }
+}
+
+#[tokio::test]
+async fn answers_keep_the_order_fields_were_selected_and_unmatched_fragments_are_empty() {
+    let gateway = TestGateway::spawn().await;
+    let text = gateway
+        .client
+        .post(gateway.url("/graphql"))
+        .json(&json!({ "query": "{ jurisdiction(code: \"220402\") { name level code } }" }))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.starts_with(
+            r#"{"data":{"jurisdiction":{"name":"龙山区","level":"COUNTY","code":"220402"}}"#
+        ),
+        "{text}"
+    );
+    // An event one of whose parties is an organization, asked only for persons' names.
+    let event: i64 = sqlx::query_scalar(
+        "SELECT event_id FROM event_parties WHERE organization_id IS NOT NULL ORDER BY event_id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("an event with an organization party");
+    let data = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { parties { party { ... on Person { name } } } } }",
+            json!({ "id": crate::departments::global_id("Event", event) }),
+        )
+        .await;
+    let parties = data["event"]["parties"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        parties.iter().any(|p| p["party"] == json!({})),
+        "an organization matches no fragment: {data}"
+    );
+    assert!(parties.iter().all(|p| !p["party"].is_null()), "{data}");
+    let data = gateway
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Person { name } } }",
+            json!({ "id": crate::departments::global_id("Department", "220402-GA") }),
+        )
+        .await;
+    assert_eq!(data["node"], json!({}), "{data}");
 }
 
 #[tokio::test]

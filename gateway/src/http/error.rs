@@ -36,6 +36,25 @@ pub fn status(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// The status of a request that failed as a whole, answered as `media`. The spec's own
+/// type tells the failure in the status; a client that accepts only `application/json`
+/// gets 200 for a well-formed request whatever its GraphQL errors, as GraphQL-over-HTTP
+/// asks for that type.
+pub fn status_for(code: ErrorCode, media: MediaType) -> StatusCode {
+    match (media, code) {
+        (
+            MediaType::Json,
+            ErrorCode::GraphqlParseFailed
+            | ErrorCode::GraphqlValidationFailed
+            | ErrorCode::UnknownOperation
+            | ErrorCode::QueryTooComplex
+            | ErrorCode::BadUserInput
+            | ErrorCode::InvalidId,
+        ) => StatusCode::OK,
+        _ => status(code),
+    }
+}
+
 /// A request refused before or instead of execution.
 #[derive(Debug)]
 pub struct Refusal {
@@ -62,7 +81,7 @@ impl Refusal {
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let body = json!({ "errors": errors(self.code, &self.message) });
-        let mut response = json_response(status(self.code), self.media, &body);
+        let mut response = json_response(status_for(self.code, self.media), self.media, &body);
         if self.code == ErrorCode::MethodNotAllowed {
             response
                 .headers_mut()

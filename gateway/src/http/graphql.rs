@@ -19,7 +19,7 @@ use schema::{AuditTrail, RequestLoaders};
 use serde::Deserialize;
 
 use super::AppState;
-use super::error::{Refusal, json_response, status};
+use super::error::{Refusal, json_response, status_for};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::auth::AuthError;
 use schema::workflow::Actor;
@@ -402,7 +402,7 @@ async fn execute(
                 _ => None,
             })
             .and_then(|code| ErrorCode::parse(&code))
-            .map_or(StatusCode::BAD_REQUEST, status)
+            .map_or(StatusCode::BAD_REQUEST, |code| status_for(code, media))
     } else {
         body.insert(
             "data".into(),

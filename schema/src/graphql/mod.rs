@@ -11,6 +11,7 @@ mod loaders;
 mod objects;
 mod query;
 mod resolve;
+mod selected;
 mod subscription;
 mod workflow;
 

@@ -12,6 +12,7 @@ use super::ids::{self, NodeType};
 use super::loaders::Loaded;
 use super::objects::Node;
 use super::resolve::{self, loaders, store, store_error};
+use super::selected::Selected;
 use crate::enums::JurisdictionLevel;
 use crate::error::ApiError;
 use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
@@ -57,10 +58,10 @@ async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
 #[Object(name = "Query")]
 impl QueryRoot {
     /// Anything by its global id.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Selected<Node>>> {
         let (node_type, key) = ids::decode(&id)?;
         let numeric = || ids::numeric_key(&id, &key);
-        Ok(match node_type {
+        let node = match node_type {
             NodeType::Jurisdiction => resolve::jurisdiction(ctx, &key)
                 .await?
                 .map(Node::Jurisdiction),
@@ -91,11 +92,12 @@ impl QueryRoot {
                 .await
                 .map_err(store_error)?
                 .map(Node::Summons),
-        })
+        };
+        Ok(node.map(Selected))
     }
 
     /// Several nodes by global id (at most 100), in the order asked.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Selected<Node>>>> {
         if ids.len() > MAX_NODES {
             return Err(ApiError::bad_input(format!("at most {MAX_NODES} ids at a time")).into());
         }

@@ -1,3 +1,4 @@
+use crate::graphql::selected::Selected;
 use async_graphql::{Context, ID, Object, Result, Union};
 use chrono::{DateTime, Utc};
 
@@ -181,14 +182,15 @@ impl EventParty {
     }
 
     /// The party; absent when it lies outside what the caller may see.
-    async fn party(&self, ctx: &Context<'_>) -> Result<Option<Party>> {
-        if self.person_id.is_some() {
+    async fn party(&self, ctx: &Context<'_>) -> Result<Option<Selected<Party>>> {
+        let party = if self.person_id.is_some() {
             let person: Option<Person> = resolve::entity(ctx, self.person_id).await?;
-            Ok(person.map(Party::Person))
+            person.map(Party::Person)
         } else {
             let organization: Option<Organization> =
                 resolve::entity(ctx, self.organization_id).await?;
-            Ok(organization.map(Party::Organization))
-        }
+            organization.map(Party::Organization)
+        };
+        Ok(party.map(Selected))
     }
 }
