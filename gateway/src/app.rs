@@ -52,6 +52,10 @@ pub struct Application {
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
     deadline_check: std::time::Duration,
     workflow: crate::config::WorkflowConfig,
+    /// Told when shutdown begins, so that WebSockets and SSE streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
+    /// How long connections may take to finish once shutdown begins.
+    grace: std::time::Duration,
     /// The store background jobs use.
     jobs: Store,
     signals: Arc<schema::workflow::SignalHub>,
@@ -70,6 +74,7 @@ impl Application {
         tokens: Vec<crate::demo::DemoToken>,
     ) -> Result<Self, StartError> {
         let auth = crate::auth::Authenticator::new(&config.auth).await?;
+        let stopping = tokio::sync::watch::Sender::new(false);
         if !auth.enabled() && config.auth.required {
             return Err(StartError::NoKey);
         }
@@ -115,6 +120,7 @@ impl Application {
             auth,
             feeds: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),
+            stopping: stopping.subscribe(),
         });
         if state.auth.enabled() {
             tracing::info!(
@@ -146,6 +152,8 @@ impl Application {
             hotlines,
             deadline_check: config.workflow.deadline_check(),
             workflow: config.workflow.clone(),
+            stopping,
+            grace: config.limits.shutdown_grace(),
             jobs,
             signals,
             doorbell: redis.map(|client| {
@@ -187,9 +195,30 @@ impl Application {
             self.jobs.clone(),
             self.doorbell.clone(),
         );
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let stopping = self.stopping;
+        let mut stopped = stopping.subscribe();
+        let server = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // WebSockets are told 1001 and SSE streams end; requests finish.
+                stopping.send_replace(true);
+            })
+            .into_future();
+        let grace = self.grace;
+        let drain_over = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served,
+            () = drain_over => {
+                tracing::warn!(
+                    grace_s = grace.as_secs(),
+                    "connections still open after the shutdown grace time: exiting anyway"
+                );
+                Ok(())
+            }
+        }
     }
 }
 

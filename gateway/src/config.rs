@@ -201,6 +201,10 @@ pub struct LimitsConfig {
     /// How often a WebSocket connection is pinged (and the legacy protocol sent `ka`); a
     /// client that answers nothing between two pings is dropped. 0 disables it.
     pub ws_keepalive_ms: u64,
+    /// At shutdown, how long open connections are given to finish: WebSockets are told
+    /// 1001 and SSE streams end at once, in-flight requests finish; past this the process
+    /// exits whatever clients do.
+    pub shutdown_grace_s: u64,
 }
 
 impl Default for LimitsConfig {
@@ -215,6 +219,7 @@ impl Default for LimitsConfig {
             ws_init_timeout_ms: 10_000,
             ws_max_operations: 100,
             ws_keepalive_ms: 15_000,
+            shutdown_grace_s: 10,
         }
     }
 }
@@ -234,6 +239,10 @@ impl LimitsConfig {
 
     pub fn ws_init_timeout(&self) -> Duration {
         Duration::from_millis(self.ws_init_timeout_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_s)
     }
 
     /// The keep-alive period, unless disabled.

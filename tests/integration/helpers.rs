@@ -141,7 +141,9 @@ pub struct TestGateway {
     pub database: String,
     pub client: reqwest::Client,
     store: schema::Store,
-    _shutdown: oneshot::Sender<()>,
+    /// Dropped (or sent) to shut the gateway down.
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestGateway {
@@ -158,7 +160,7 @@ impl TestGateway {
         let address = app.address();
         let store = app.store().clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run(async {
+        let server = tokio::spawn(app.run(async {
             let _ = stopped.await;
         }));
         Self {
@@ -166,8 +168,18 @@ impl TestGateway {
             database,
             client: reqwest::Client::new(),
             store,
-            _shutdown: shutdown,
+            shutdown: Some(shutdown),
+            server: Some(server),
         }
+    }
+
+    /// Signals shutdown, as SIGTERM does; returns the server's task, which ends when the
+    /// server has stopped.
+    pub fn begin_shutdown(&mut self) -> Option<tokio::task::JoinHandle<std::io::Result<()>>> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.server.take()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -13,5 +13,6 @@ mod queries;
 mod resilience;
 mod scope;
 mod seed;
+mod shutdown;
 mod subscriptions;
 mod workflow;

@@ -23,6 +23,11 @@ pub(crate) async fn connect(gateway: &TestGateway) -> Socket {
     connect_with(gateway, "graphql-transport-ws").await
 }
 
+/// A connection speaking the legacy `subscriptions-transport-ws` protocol.
+pub(crate) async fn connect_legacy(gateway: &TestGateway) -> Socket {
+    connect_with(gateway, "graphql-ws").await
+}
+
 async fn connect_with(gateway: &TestGateway, protocol: &'static str) -> Socket {
     let mut request = format!("ws://{}/graphql", gateway.address)
         .into_client_request()

@@ -106,15 +106,23 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
         futures_util::stream::once(async move { execute_within_limit(&state, graphql).await })
             .boxed()
     };
-    // A stream ends when the caller's token does.
-    let until_expiry = async move {
-        match expires {
-            Some(exp) => tokio::time::sleep_until(super::ws::instant_of(exp)).await,
-            None => std::future::pending().await,
+    // A stream ends when the caller's token does, and when the server shuts down (else
+    // graceful shutdown would wait for it forever).
+    let shared = state.clone();
+    let until = async move {
+        let expiry = async {
+            match expires {
+                Some(exp) => tokio::time::sleep_until(super::ws::instant_of(exp)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = expiry => {}
+            () = shared.stopped() => {}
         }
     };
     let results = results
-        .take_until(until_expiry)
+        .take_until(until)
         .map(|response| {
             let data = serde_json::to_string(&response).unwrap_or_default();
             Ok::<_, std::convert::Infallible>(Event::default().event("next").data(data))

@@ -45,6 +45,17 @@ pub struct Shared {
     pub feeds: Arc<feeds::Feeds>,
     /// The GraphiQL page, rendered once.
     pub graphiql: String,
+    /// Turns true when the server begins to shut down: long-lived streams end then.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Completes when the server begins to shut down.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.clone();
+        // An error means the sender is gone: the server is gone too.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -215,6 +215,9 @@ impl Session {
             interval
         });
         let mut heard = true;
+        let state = self.state.clone();
+        let stopped = state.stopped();
+        tokio::pin!(stopped);
         // The connection ends when its token does: set once the caller is known.
         let mut token_expiry: Option<Pin<Box<Sleep>>> = None;
         let closing = loop {
@@ -233,6 +236,9 @@ impl Session {
                 }
                 () = expiry(&mut token_expiry), if token_expiry.is_some() => {
                     break Some(Closing(4403, "Forbidden: the token expired".to_owned()));
+                }
+                () = &mut stopped => {
+                    break Some(Closing(1001, "Server shutting down".to_owned()));
                 }
                 () = tick(&mut keep_alive), if keep_alive.is_some() && self.caller.is_some() => {
                     if !heard {
@@ -261,7 +267,13 @@ impl Session {
                             break Some(Closing(4400, "Binary messages are not supported".to_owned()));
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_)) | Err(_)) | None => break None,
+                        Some(Ok(Message::Close(_))) => {
+                            // The library queued the answering Close frame (RFC 6455
+                            // §5.5.1); it leaves only when the socket is flushed.
+                            let _ = futures_util::SinkExt::flush(&mut socket).await;
+                            break None;
+                        }
+                        Some(Err(_)) | None => break None,
                     };
                     let initialised = self.caller.is_some();
                     match self.handle(text.as_str()).await {
