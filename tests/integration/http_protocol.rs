@@ -447,3 +447,96 @@ async fn a_request_past_its_time_limit_is_a_504_with_code_timeout() {
     assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     assert_eq!(first_error_code(&body), "TIMEOUT");
 }
+
+#[tokio::test]
+async fn bad_input_of_every_kind_answers_a_coded_error_never_internal() {
+    let gateway = TestGateway::spawn().await;
+    let event: i64 = sqlx::query_scalar("SELECT min(id) FROM events WHERE status = 'RESOLVED'")
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("a resolved event");
+    let event = crate::departments::global_id("Event", event);
+    let grid = gateway.grid_of("220422").await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        // NUL, which PostgreSQL cannot store, in a filter, a key and a note.
+        (
+            "{ persons(filter: { nameContains: \"王\\u0000\" }) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation($g: String!) { reportEvent(input: { idempotencyKey: \"k\\u0000\",
+               description: \"井盖缺失\", category: SAFETY_HAZARD, gridCode: $g }) { replayed } }",
+            json!({ "g": grid }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation($g: String!) { reportEvent(input: { idempotencyKey: \"nul-note\",
+               description: \"井盖\\u0000缺失\", category: SAFETY_HAZARD, gridCode: $g }) { replayed } }",
+            json!({ "g": grid }),
+            "BAD_USER_INPUT",
+        ),
+        // Out of the documented range, and out of the integer type's.
+        (
+            "mutation($e: ID!) { revisit(idempotencyKey: \"r\", eventId: $e, satisfaction: 40000) { replayed } }",
+            json!({ "e": event }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "mutation($e: ID!) { revisit(idempotencyKey: \"r\", eventId: $e, satisfaction: 9) { replayed } }",
+            json!({ "e": event }),
+            "BAD_USER_INPUT",
+        ),
+        // Wrong types, in the document and in variables; an unparsable date; a variable
+        // that is not declared.
+        (
+            "{ things(filter: 1.5) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+        ),
+        (
+            "query($f: Int!) { events(first: $f) { totalCount } }",
+            json!({ "f": "twenty" }),
+            "",
+        ),
+        (
+            "query($t: DateTime!) { events(filter: { reportedFrom: $t }) { totalCount } }",
+            json!({ "t": "yesterday" }),
+            "",
+        ),
+        (
+            "{ events(first: $undeclared) { totalCount } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    for (query, variables, expected) in cases {
+        let (status, body) = gateway.post(query, variables).await;
+        let errors = body["errors"].as_array().cloned().unwrap_or_default();
+        assert!(!errors.is_empty(), "{query}: {body}");
+        for error in &errors {
+            let code = error["extensions"]["code"].as_str().unwrap_or("<none>");
+            assert!(
+                ["BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED"].contains(&code),
+                "{query}: {body}"
+            );
+            if !expected.is_empty() {
+                assert_eq!(code, expected, "{query}: {body}");
+            }
+        }
+        assert!(
+            status.is_client_error() || status == StatusCode::OK,
+            "{status}"
+        );
+    }
+    let (_, body) = gateway
+        .post(
+            "mutation($e: ID!) { revisit(idempotencyKey: \"r\", eventId: $e, satisfaction: 40000) { replayed } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["message"], "satisfaction is 1 to 5",
+        "{body}"
+    );
+}

@@ -5,11 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::Response;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
+    NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 
 use crate::error::ErrorCode;
 
@@ -44,8 +48,44 @@ fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
     error
 }
 
+/// Every error carries a code. async-graphql's own errors of input coercion (a variable
+/// or argument of the wrong type or out of range, a value that does not parse) have none:
+/// on a field they are the caller's input; before execution, its document.
+fn coded(mut response: Response) -> Response {
+    for error in &mut response.errors {
+        let code = if error.path.is_empty() {
+            ErrorCode::GraphqlValidationFailed
+        } else {
+            ErrorCode::BadUserInput
+        };
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code.as_str());
+        }
+    }
+    response
+}
+
 #[async_trait::async_trait]
 impl Extension for Checks {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        coded(next.run(ctx, operation_name).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(coded).boxed()
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,

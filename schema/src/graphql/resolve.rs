@@ -47,6 +47,7 @@ pub fn store_error(error: impl AsRef<StoreError>) -> async_graphql::Error {
             tracing::error!(error = %error, "database query failed");
             ApiError::new(ErrorCode::Internal, "internal error").extend()
         }
+        StoreError::Unstorable(message) => ApiError::bad_input(*message).extend(),
     }
 }
 

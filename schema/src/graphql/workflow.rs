@@ -530,9 +530,13 @@ impl MutationRoot {
         ctx: &Context<'_>,
         idempotency_key: String,
         event_id: ID,
-        satisfaction: i16,
+        satisfaction: i32,
         #[graphql(default)] comment: String,
     ) -> Result<WorkflowPayload> {
+        let satisfaction = i16::try_from(satisfaction)
+            .ok()
+            .filter(|s| (1..=5).contains(s))
+            .ok_or_else(|| ApiError::bad_input("satisfaction is 1 to 5"))?;
         done(
             ctx,
             store(ctx)?

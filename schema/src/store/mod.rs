@@ -43,6 +43,10 @@ pub enum StoreError {
     Unavailable(#[source] sqlx::Error),
     #[error("database query failed: {0}")]
     Query(#[source] sqlx::Error),
+    /// Input PostgreSQL cannot store or compare (a NUL character in text): the caller's
+    /// mistake, not a fault.
+    #[error("{0}")]
+    Unstorable(&'static str),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -61,6 +65,16 @@ impl From<sqlx::Error> for StoreError {
                 }) =>
             {
                 Self::Unavailable(error)
+            }
+            // 22021 character_not_in_repertoire (a NUL byte in text), 22P05
+            // untranslatable_character.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                Self::Unstorable(
+                    "text may not contain the NUL character (U+0000) or other characters \
+                     that cannot be stored",
+                )
             }
             other => Self::Query(other),
         }
