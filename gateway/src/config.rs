@@ -191,6 +191,23 @@ pub struct LimitsConfig {
     pub max_complexity: usize,
     /// Fields selected once fragments are expanded, `__typename` included.
     pub max_selections: usize,
+    /// Bytes of a document's text.
+    pub max_document_bytes: usize,
+    /// Lexical tokens of a document.
+    pub max_tokens: usize,
+    /// Fields selected under another name, in a document.
+    pub max_aliases: usize,
+    /// Fields at the root of an operation.
+    pub max_root_fields: usize,
+    /// Times one field may be selected in one selection set.
+    pub max_field_repeats: usize,
+    /// Directives in a document.
+    pub max_directives: usize,
+    /// Bytes of a request's variables, as JSON.
+    pub max_variables_bytes: usize,
+    /// Whether the schema answers introspection queries (and suggests names in
+    /// validation errors); off unless said, on in the demo.
+    pub introspection: bool,
     /// Longest a GraphQL request may run.
     pub request_timeout_ms: u64,
     /// How long a WebSocket client has to send `connection_init` (then: close 4408).
@@ -215,6 +232,14 @@ impl Default for LimitsConfig {
             max_depth: query.max_depth,
             max_complexity: query.max_complexity,
             max_selections: query.max_selections,
+            max_document_bytes: query.max_document_bytes,
+            max_tokens: query.max_tokens,
+            max_aliases: query.max_aliases,
+            max_root_fields: query.max_root_fields,
+            max_field_repeats: query.max_field_repeats,
+            max_directives: query.max_directives,
+            max_variables_bytes: query.max_variables_bytes,
+            introspection: query.introspection,
             request_timeout_ms: 30_000,
             ws_init_timeout_ms: 10_000,
             ws_max_operations: 100,
@@ -230,6 +255,14 @@ impl LimitsConfig {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
             max_selections: self.max_selections,
+            max_document_bytes: self.max_document_bytes,
+            max_tokens: self.max_tokens,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_field_repeats: self.max_field_repeats,
+            max_directives: self.max_directives,
+            max_variables_bytes: self.max_variables_bytes,
+            introspection: self.introspection,
         }
     }
 
@@ -426,6 +459,16 @@ impl Config {
             ("limits.max_depth", self.limits.max_depth as u64),
             ("limits.max_complexity", self.limits.max_complexity as u64),
             ("limits.max_selections", self.limits.max_selections as u64),
+            (
+                "limits.max_document_bytes",
+                self.limits.max_document_bytes as u64,
+            ),
+            ("limits.max_tokens", self.limits.max_tokens as u64),
+            ("limits.max_root_fields", self.limits.max_root_fields as u64),
+            (
+                "limits.max_field_repeats",
+                self.limits.max_field_repeats as u64,
+            ),
             ("limits.request_timeout_ms", self.limits.request_timeout_ms),
             ("limits.ws_init_timeout_ms", self.limits.ws_init_timeout_ms),
             (

@@ -181,6 +181,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 run_seed(&pool, &SeedOptions::default()).await?;
             }
             let mut config = config;
+            // GraphiQL's documentation and completion need introspection.
+            config.limits.introspection = true;
             // The shipped `sql` departments put their databases on the demo's own
             // PostgreSQL server unless told otherwise.
             if let Some(server) = config.database_server() {

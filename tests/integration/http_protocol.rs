@@ -363,6 +363,23 @@ async fn unknown_paths_and_methods_answer_json_errors() {
     let (status, _, body) = send(gateway.client.delete(gateway.url("/graphql"))).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(first_error_code(&body), "METHOD_NOT_ALLOWED");
+    for path in ["/healthz", "/readyz", "/"] {
+        let (status, _, body) = send(gateway.client.post(gateway.url(path))).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(
+            first_error_code(&body),
+            "METHOD_NOT_ALLOWED",
+            "{path}: {body}"
+        );
+    }
+    let (status, _, body) = send(
+        gateway
+            .client
+            .request(reqwest::Method::OPTIONS, gateway.url("/graphql")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(first_error_code(&body), "METHOD_NOT_ALLOWED", "{body}");
 }
 
 #[tokio::test]
@@ -539,4 +556,75 @@ async fn bad_input_of_every_kind_answers_a_coded_error_never_internal() {
         body["errors"][0]["message"], "satisfaction is 1 to 5",
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn each_document_limit_admits_a_request_at_it_and_refuses_one_past_it() {
+    let gateway = TestGateway::spawn().await;
+    let refused = async |query: String, variables: Value| -> bool {
+        let (_, body) = gateway.post(&query, variables).await;
+        first_error_code(&body) == "QUERY_TOO_COMPLEX"
+    };
+    let repeat = |n: usize, item: &dyn Fn(usize) -> String| -> String {
+        (0..n).map(item).collect::<Vec<_>>().join(" ")
+    };
+    // (what, at the limit, one past it)
+    let aliases = |n| {
+        format!(
+            "{{ jurisdiction(code: \"220402\") {{ {} }} }}",
+            repeat(n, &|i| format!("a{i}: name"))
+        )
+    };
+    let roots = |n| format!("{{ {} }}", repeat(n, &|i| format!("r{i}: __typename")));
+    let repeats = |n| {
+        format!(
+            "{{ jurisdiction(code: \"220402\") {{ {} }} }}",
+            repeat(n, &|_| "name".to_owned())
+        )
+    };
+    let directives = |n| {
+        format!(
+            "{{ jurisdiction(code: \"220402\") {{ {} }} }} fragment F on Jurisdiction {{ name }}",
+            repeat(n, &|_| "...F @include(if: true)".to_owned())
+        )
+    };
+    // 12 tokens around the list.
+    let tokens = |n| {
+        format!(
+            "{{ nodes(ids: [{}]) {{ id }} }}",
+            repeat(n, &|_| "\"a\"".to_owned())
+        )
+    };
+    let bytes = |n: usize| {
+        let query = "{ __typename } #".to_owned();
+        let padding = n - query.len();
+        format!("{query}{}", "x".repeat(padding))
+    };
+    let cases: [(&str, String, String); 6] = [
+        ("aliases", aliases(50), aliases(51)),
+        ("root fields", roots(20), roots(21)),
+        ("field repeats", repeats(10), repeats(11)),
+        ("directives", directives(50), directives(51)),
+        ("tokens", tokens(4988), tokens(4989)),
+        ("document bytes", bytes(32 * 1024), bytes(32 * 1024 + 1)),
+    ];
+    for (what, at, past) in cases {
+        assert!(!refused(at, json!({})).await, "{what}: at the limit");
+        assert!(refused(past, json!({})).await, "{what}: past the limit");
+    }
+    let variables = |n: usize| json!({ "v": "x".repeat(n - 8) });
+    let query = "query($v: String) { __typename }".to_owned();
+    assert!(!refused(query.clone(), variables(64 * 1024)).await);
+    assert!(refused(query, variables(64 * 1024 + 1)).await);
+
+    // Introspection is off unless configured, and validation does not suggest names.
+    let (_, body) = gateway
+        .post("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(body.get("errors").is_some(), "{body}");
+    let (_, body) = gateway
+        .post("{ jurisdictio(code: \"1\") { name } }", json!({}))
+        .await;
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(!message.contains("Did you mean"), "{message}");
 }

@@ -61,6 +61,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     pub message: String,
     pub media: MediaType,
+    /// The methods the endpoint does answer, for `METHOD_NOT_ALLOWED`.
+    allow: &'static str,
 }
 
 impl Refusal {
@@ -69,6 +71,15 @@ impl Refusal {
             code,
             message: message.into(),
             media: MediaType::Json,
+            allow: "GET, POST",
+        }
+    }
+
+    /// A method the endpoint does not answer; it answers `allow`.
+    pub fn method_not_allowed(message: impl Into<String>, allow: &'static str) -> Self {
+        Self {
+            allow,
+            ..Self::new(ErrorCode::MethodNotAllowed, message)
         }
     }
 
@@ -85,7 +96,7 @@ impl IntoResponse for Refusal {
         if self.code == ErrorCode::MethodNotAllowed {
             response
                 .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                .insert(header::ALLOW, HeaderValue::from_static(self.allow));
         }
         if self.code == ErrorCode::Unauthenticated {
             response.headers_mut().insert(

@@ -262,9 +262,9 @@ fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<()
         ));
     }
     if method == Method::Get && operation != OperationType::Query {
-        return Err(Refusal::new(
-            ErrorCode::MethodNotAllowed,
+        return Err(Refusal::method_not_allowed(
             "only queries may be sent with GET; send mutations and subscriptions with POST",
+            "POST",
         ));
     }
     Ok(())

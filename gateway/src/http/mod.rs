@@ -92,6 +92,9 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 "no such endpoint; GraphQL is served at /graphql",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            Refusal::method_not_allowed("this endpoint answers GET only", "GET")
+        })
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -102,6 +105,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
                     tracing::error!("handler panicked");
                     Refusal::new(ErrorCode::Internal, "internal error").into_response()
                 }))
+                .layer(axum::middleware::from_fn(plain_options))
                 .layer(cors(&config.cors_allowed_origins)),
         )
 }
@@ -120,6 +124,26 @@ async fn get_or_upgrade(
         Ok(upgrade) => ws::upgrade(state, headers, upgrade).await,
         Err(_) => graphql::get(state, headers, query).await,
     }
+}
+
+/// An OPTIONS request that is not a CORS preflight (no `Access-Control-Request-Method`)
+/// is refused like any other method the endpoints do not answer, rather than passing as
+/// an empty preflight answer.
+async fn plain_options(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let preflight = request
+        .headers()
+        .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() == Method::OPTIONS && !preflight {
+        return Refusal::new(
+            ErrorCode::MethodNotAllowed,
+            "use GET for queries or POST for any operation",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -15,23 +15,122 @@ use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
+use super::QueryLimits;
+use super::shape::{Shape, count_tokens};
 use crate::error::ErrorCode;
 
-/// Installs the checks with the largest selection count allowed.
+/// Installs the checks with the limits a request must keep.
 pub struct RequestChecks {
-    pub max_selections: usize,
+    pub limits: QueryLimits,
 }
 
 impl ExtensionFactory for RequestChecks {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(Checks {
-            max_selections: self.max_selections,
+            limits: self.limits,
         })
     }
 }
 
 struct Checks {
-    max_selections: usize,
+    limits: QueryLimits,
+}
+
+/// A request over one of the limits: refused before anything of it runs.
+fn too_large(what: &str, found: usize, limit: usize, key: &str) -> ServerError {
+    with_code(
+        ServerError::new(
+            format!("the request has {found} {what}; the limit is {limit} (limits.{key})"),
+            None,
+        ),
+        ErrorCode::QueryTooComplex,
+    )
+}
+
+impl Checks {
+    /// What can be measured before the document is parsed.
+    fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
+        let limits = &self.limits;
+        if query.len() > limits.max_document_bytes {
+            return Err(too_large(
+                "bytes of document",
+                query.len(),
+                limits.max_document_bytes,
+                "max_document_bytes",
+            ));
+        }
+        let tokens = count_tokens(query, limits.max_tokens);
+        if tokens > limits.max_tokens {
+            return Err(too_large(
+                "tokens (or more) in its document",
+                tokens,
+                limits.max_tokens,
+                "max_tokens",
+            ));
+        }
+        let variables = serde_json::to_string(variables).map_or(0, |text| text.len());
+        if variables > limits.max_variables_bytes {
+            return Err(too_large(
+                "bytes of variables",
+                variables,
+                limits.max_variables_bytes,
+                "max_variables_bytes",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What the parsed document asks for.
+    fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let limits = &self.limits;
+        let selections = count_selections(document);
+        if selections > limits.max_selections {
+            return Err(too_large(
+                "fields selected once fragments are expanded",
+                selections,
+                limits.max_selections,
+                "max_selections",
+            ));
+        }
+        let shape = Shape::of(document);
+        if shape.introspects && !limits.introspection {
+            return Err(with_code(
+                ServerError::new(
+                    "introspection is disabled on this gateway (limits.introspection)",
+                    None,
+                ),
+                ErrorCode::GraphqlValidationFailed,
+            ));
+        }
+        let measures = [
+            ("aliases", shape.aliases, limits.max_aliases, "max_aliases"),
+            (
+                "fields at the root of an operation",
+                shape.root_fields,
+                limits.max_root_fields,
+                "max_root_fields",
+            ),
+            (
+                "selections of one field in one place",
+                shape.field_repeats,
+                limits.max_field_repeats,
+                "max_field_repeats",
+            ),
+            (
+                "directives",
+                shape.directives,
+                limits.max_directives,
+                "max_directives",
+            ),
+        ];
+        match measures
+            .into_iter()
+            .find(|(_, found, limit, _)| found > limit)
+        {
+            Some((what, found, limit, key)) => Err(too_large(what, found, limit, key)),
+            None => Ok(()),
+        }
+    }
 }
 
 fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
@@ -93,23 +192,12 @@ impl Extension for Checks {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        self.check_text(query, variables)?;
         let document = next
             .run(ctx, query, variables)
             .await
             .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
-        let selections = count_selections(&document);
-        if selections > self.max_selections {
-            return Err(with_code(
-                ServerError::new(
-                    format!(
-                        "the operation selects {selections} fields once fragments are expanded; the limit is {}",
-                        self.max_selections
-                    ),
-                    None,
-                ),
-                ErrorCode::QueryTooComplex,
-            ));
-        }
+        self.check_document(&document)?;
         Ok(document)
     }
 

@@ -12,6 +12,7 @@ mod objects;
 mod query;
 mod resolve;
 mod selected;
+mod shape;
 mod subscription;
 mod workflow;
 
@@ -41,6 +42,22 @@ pub struct QueryLimits {
     pub max_complexity: usize,
     /// Fields selected once fragments are expanded, `__typename` included.
     pub max_selections: usize,
+    /// Bytes of the document's text.
+    pub max_document_bytes: usize,
+    /// Lexical tokens of the document.
+    pub max_tokens: usize,
+    /// Fields selected under another name.
+    pub max_aliases: usize,
+    /// Fields at the root of an operation.
+    pub max_root_fields: usize,
+    /// Times one field (one response key) may be selected in one selection set.
+    pub max_field_repeats: usize,
+    /// Directives in the document.
+    pub max_directives: usize,
+    /// Bytes of the variables, as JSON.
+    pub max_variables_bytes: usize,
+    /// Whether the schema answers introspection (and validation errors suggest names).
+    pub introspection: bool,
 }
 
 impl Default for QueryLimits {
@@ -49,20 +66,34 @@ impl Default for QueryLimits {
             max_depth: 15,
             max_complexity: 50_000,
             max_selections: 1_000,
+            max_document_bytes: 32 * 1024,
+            max_tokens: 5_000,
+            max_aliases: 50,
+            max_root_fields: 20,
+            max_field_repeats: 10,
+            max_directives: 50,
+            max_variables_bytes: 64 * 1024,
+            introspection: false,
         }
     }
 }
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(store)
         .data(federation)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .extension(checks::RequestChecks {
-            max_selections: limits.max_selections,
-        })
-        .extension(audit::AuditWriter)
-        .finish()
+        .extension(checks::RequestChecks { limits })
+        .extension(audit::AuditWriter);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        // Suggestions ("Did you mean …") would tell the schema introspection does not.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
+    }
 }
