@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod batching;
+mod conformance;
 mod departments;
 mod federation;
 mod helpers;
