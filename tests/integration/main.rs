@@ -7,6 +7,7 @@ mod batching;
 mod conformance;
 mod departments;
 mod federation;
+mod fuzz;
 mod helpers;
 mod hotline;
 mod http_protocol;
