@@ -10,13 +10,8 @@ use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::Mutex;
 
-/// Redis answers within this, or the cache is skipped for the call.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
-/// After a failed attempt to connect, calls skip the cache this long before the next
-/// attempt, so that a Redis that is down costs requests nothing.
-const RECONNECT_AFTER: Duration = Duration::from_secs(5);
+use crate::redis_link::{REDIS_TIMEOUT, RedisLink};
 
 /// A record as cached: `None` remembers that the department has no such record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,33 +28,23 @@ impl Entry {
 }
 
 pub struct Cache {
-    client: redis::Client,
+    link: RedisLink,
     prefix: String,
     /// How long past its TTL a record holding personal data may be kept to answer from
     /// when its department fails: personal data is not kept around "just in case".
     personal_stale_ttl: Duration,
-    connection: Mutex<Connection>,
 }
 
 /// The default for [`Cache::personal_stale_ttl`]: one hour.
 pub const PERSONAL_STALE_TTL: Duration = Duration::from_secs(3_600);
 
-#[derive(Default)]
-enum Connection {
-    #[default]
-    None,
-    Failed(tokio::time::Instant),
-    Ready(ConnectionManager),
-}
-
 impl Cache {
     /// `prefix` separates gateways sharing one Redis (tests, several cities).
     pub fn new(client: redis::Client, prefix: impl Into<String>) -> Self {
         Self {
-            client,
+            link: RedisLink::new(client, "department cache"),
             prefix: prefix.into(),
             personal_stale_ttl: PERSONAL_STALE_TTL,
-            connection: Mutex::new(Connection::None),
         }
     }
 
@@ -83,26 +68,8 @@ impl Cache {
         format!("{}dept:{department}:{element}:{source_id}", self.prefix)
     }
 
-    /// The connection (it reconnects by itself once made); `None` while Redis cannot be
-    /// reached, tried again every [`RECONNECT_AFTER`].
     async fn connection(&self) -> Option<ConnectionManager> {
-        let mut slot = self.connection.lock().await;
-        match &*slot {
-            Connection::Ready(manager) => return Some(manager.clone()),
-            Connection::Failed(at) if at.elapsed() < RECONNECT_AFTER => return None,
-            Connection::Failed(_) | Connection::None => {}
-        }
-        let connect = ConnectionManager::new(self.client.clone());
-        match tokio::time::timeout(REDIS_TIMEOUT * 4, connect).await {
-            Ok(Ok(manager)) => {
-                *slot = Connection::Ready(manager.clone());
-                return Some(manager);
-            }
-            Ok(Err(error)) => tracing::warn!(%error, "Redis unreachable: department cache skipped"),
-            Err(_) => tracing::warn!("Redis did not answer: department cache skipped"),
-        }
-        *slot = Connection::Failed(tokio::time::Instant::now());
-        None
+        self.link.connection().await
     }
 
     /// The entries for `keys`, in order; `None` where missing or unreadable.

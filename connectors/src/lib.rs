@@ -14,6 +14,7 @@ mod federation;
 mod kind;
 mod mapping;
 pub mod open311;
+pub mod redis_link;
 pub mod resilience;
 mod rest;
 mod scope;

@@ -120,6 +120,11 @@ impl Application {
             auth,
             feeds: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),
+            limiter: crate::rate_limit::RateLimiter::new(
+                &config.rate_limit,
+                redis.clone(),
+                &config.departments.cache_prefix,
+            ),
             stopping: stopping.subscribe(),
         });
         if state.auth.enabled() {

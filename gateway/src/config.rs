@@ -27,6 +27,7 @@ pub struct Config {
     pub workflow: WorkflowConfig,
     /// Authentication of callers by JWT; off until a secret is set.
     pub auth: AuthConfig,
+    pub rate_limit: crate::rate_limit::RateLimitConfig,
     /// Origins allowed to call the API from a browser (CORS); empty allows none.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -43,6 +44,7 @@ impl Default for Config {
             departments: DepartmentsConfig::default(),
             workflow: WorkflowConfig::default(),
             auth: AuthConfig::default(),
+            rate_limit: Default::default(),
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -476,6 +478,14 @@ impl Config {
                 self.limits.ws_max_operations as u64,
             ),
         ];
+        let rate = self.rate_limit.requests_per_s;
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(invalid(
+                file_origin,
+                "rate_limit.requests_per_s",
+                "must be a number of requests per second, 0 or more (0: no limits)",
+            ));
+        }
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(file_origin, key, "must be greater than 0"));
         }

@@ -10,6 +10,7 @@ mod deadlines;
 pub mod demo;
 pub mod hotline;
 mod http;
+pub mod rate_limit;
 mod retention;
 mod signals;
 

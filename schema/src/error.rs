@@ -39,6 +39,9 @@ pub enum ErrorCode {
     /// The caller is authenticated but may not do this: its role may not run the
     /// operation, or not on this object. Nothing was changed.
     Forbidden,
+    /// The caller made more requests than its rate limit allows; `Retry-After` says
+    /// when to try again.
+    RateLimited,
     /// An idempotency key the caller already used for another operation or other
     /// arguments. Nothing was changed.
     IdempotencyKeyReused,
@@ -59,7 +62,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -77,6 +80,7 @@ impl ErrorCode {
         Self::Unauthenticated,
         Self::Forbidden,
         Self::SubscriberLagged,
+        Self::RateLimited,
         Self::IdempotencyKeyReused,
         Self::InvalidTransition,
         Self::DepartmentUnavailable,
@@ -108,6 +112,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::RateLimited => "RATE_LIMITED",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",

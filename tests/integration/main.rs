@@ -12,6 +12,7 @@ mod helpers;
 mod hotline;
 mod http_protocol;
 mod queries;
+mod rate_limit;
 mod resilience;
 mod scope;
 mod seed;

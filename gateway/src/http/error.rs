@@ -28,6 +28,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::SubscriberLagged => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::InvalidTransition | ErrorCode::IdempotencyKeyReused => StatusCode::CONFLICT,
         ErrorCode::DepartmentUnavailable | ErrorCode::DepartmentBadResponse => {
             StatusCode::BAD_GATEWAY
@@ -63,6 +64,8 @@ pub struct Refusal {
     pub media: MediaType,
     /// The methods the endpoint does answer, for `METHOD_NOT_ALLOWED`.
     allow: &'static str,
+    /// Seconds until the caller may try again, for `RATE_LIMITED`.
+    retry_after: u64,
 }
 
 impl Refusal {
@@ -72,6 +75,19 @@ impl Refusal {
             message: message.into(),
             media: MediaType::Json,
             allow: "GET, POST",
+            retry_after: 1,
+        }
+    }
+
+    /// Over the caller's rate limit, for `wait` more.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            retry_after: seconds.max(1),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!("too many requests; try again in {} s", seconds.max(1)),
+            )
         }
     }
 
@@ -97,6 +113,11 @@ impl IntoResponse for Refusal {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(self.allow));
+        }
+        if self.code == ErrorCode::RateLimited
+            && let Ok(value) = HeaderValue::from_str(&self.retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         if self.code == ErrorCode::Unauthenticated {
             response.headers_mut().insert(

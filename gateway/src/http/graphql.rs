@@ -319,6 +319,12 @@ async fn prepare(
         .from_headers(headers)
         .await
         .map_err(unauthenticated)?;
+    if let Some(limiter) = &state.limiter {
+        limiter
+            .admit(&caller.subject)
+            .await
+            .map_err(Refusal::rate_limited)?;
+    }
     let expires = caller.expires_at;
     let prepared = prepare_for(
         state,

@@ -45,6 +45,8 @@ pub struct Shared {
     pub feeds: Arc<feeds::Feeds>,
     /// The GraphiQL page, rendered once.
     pub graphiql: String,
+    /// Per-principal rate limits, when configured.
+    pub limiter: Option<crate::rate_limit::RateLimiter>,
     /// Turns true when the server begins to shut down: long-lived streams end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }

@@ -364,6 +364,17 @@ impl Session {
                     let payload = errors(ErrorCode::BadRequest, &message).to_string();
                     return Ok(Some(framed(&id, "error", Some(&payload))));
                 }
+                if let Some(limiter) = &self.state.limiter
+                    && let Err(wait) = limiter.admit(&caller.subject).await
+                {
+                    let id = serde_json::to_string(&id).unwrap_or_default();
+                    let message = format!(
+                        "too many requests; try again in {} ms",
+                        wait.as_millis().max(1)
+                    );
+                    let payload = errors(ErrorCode::RateLimited, &message).to_string();
+                    return Ok(Some(framed(&id, "error", Some(&payload))));
+                }
                 let messages = self.execute(caller, id.clone(), operation);
                 self.running.insert(id, messages);
             }
