@@ -33,6 +33,8 @@ pub enum StartError {
          authentication, every caller anonymous"
     )]
     NoKey,
+    #[error(transparent)]
+    Manifest(#[from] crate::http::persisted::ManifestError),
     #[error("auth: {0}")]
     Keys(#[from] crate::auth::KeysError),
     #[error("cannot listen on {address}: {source}")]
@@ -120,6 +122,11 @@ impl Application {
             auth,
             feeds: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),
+            persisted: crate::http::persisted::PersistedDocuments::new(
+                &config.persisted,
+                redis.clone(),
+                &config.departments.cache_prefix,
+            )?,
             limiter: crate::rate_limit::RateLimiter::new(
                 &config.rate_limit,
                 redis.clone(),

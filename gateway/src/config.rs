@@ -28,6 +28,7 @@ pub struct Config {
     /// Authentication of callers by JWT; off until a secret is set.
     pub auth: AuthConfig,
     pub rate_limit: crate::rate_limit::RateLimitConfig,
+    pub persisted: crate::http::persisted::PersistedConfig,
     /// Origins allowed to call the API from a browser (CORS); empty allows none.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -45,6 +46,7 @@ impl Default for Config {
             workflow: WorkflowConfig::default(),
             auth: AuthConfig::default(),
             rate_limit: Default::default(),
+            persisted: Default::default(),
             cors_allowed_origins: Vec::new(),
         }
     }

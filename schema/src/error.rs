@@ -39,6 +39,13 @@ pub enum ErrorCode {
     /// The caller is authenticated but may not do this: its role may not run the
     /// operation, or not on this object. Nothing was changed.
     Forbidden,
+    /// A persisted document's id names no document the gateway holds: send the document
+    /// with its hash (automatic persisted queries), or register it (trusted documents).
+    PersistedQueryNotFound,
+    /// Only registered documents run here: name one by id instead of sending `query`.
+    PersistedQueryRequired,
+    /// Automatic persisted queries are turned off: send the document as `query`.
+    PersistedQueryNotSupported,
     /// The caller made more requests than its rate limit allows; `Retry-After` says
     /// when to try again.
     RateLimited,
@@ -62,7 +69,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -80,6 +87,9 @@ impl ErrorCode {
         Self::Unauthenticated,
         Self::Forbidden,
         Self::SubscriberLagged,
+        Self::PersistedQueryNotFound,
+        Self::PersistedQueryRequired,
+        Self::PersistedQueryNotSupported,
         Self::RateLimited,
         Self::IdempotencyKeyReused,
         Self::InvalidTransition,
@@ -113,6 +123,9 @@ impl ErrorCode {
             Self::SubscriberLagged => "SUBSCRIBER_LAGGED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryRequired => "PERSISTED_QUERY_REQUIRED",
+            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",

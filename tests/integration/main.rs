@@ -11,6 +11,7 @@ mod fuzz;
 mod helpers;
 mod hotline;
 mod http_protocol;
+mod persisted;
 mod queries;
 mod rate_limit;
 mod resilience;

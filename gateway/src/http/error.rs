@@ -17,7 +17,10 @@ pub fn status(code: ErrorCode) -> StatusCode {
         | ErrorCode::QueryTooComplex
         | ErrorCode::UnknownOperation
         | ErrorCode::BadUserInput
-        | ErrorCode::InvalidId => StatusCode::BAD_REQUEST,
+        | ErrorCode::InvalidId
+        | ErrorCode::PersistedQueryNotFound
+        | ErrorCode::PersistedQueryRequired
+        | ErrorCode::PersistedQueryNotSupported => StatusCode::BAD_REQUEST,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -50,7 +53,9 @@ pub fn status_for(code: ErrorCode, media: MediaType) -> StatusCode {
             | ErrorCode::UnknownOperation
             | ErrorCode::QueryTooComplex
             | ErrorCode::BadUserInput
-            | ErrorCode::InvalidId,
+            | ErrorCode::InvalidId
+            | ErrorCode::PersistedQueryNotFound
+            | ErrorCode::PersistedQueryNotSupported,
         ) => StatusCode::OK,
         _ => status(code),
     }

@@ -31,6 +31,55 @@ struct GraphqlRequest {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<serde_json::Value>,
+    /// A registered document's id, in place of `query`.
+    document_id: Option<String>,
+    /// `persistedQuery` (automatic persisted queries) and anything else clients send.
+    extensions: Option<serde_json::Value>,
+}
+
+impl GraphqlRequest {
+    /// The id of a persisted document the request names, if it names one.
+    fn persisted_id(&self) -> Option<&str> {
+        self.document_id.as_deref().or_else(|| {
+            self.extensions
+                .as_ref()?
+                .get("persistedQuery")?
+                .get("sha256Hash")?
+                .as_str()
+        })
+    }
+}
+
+/// A request ready for the schema: what it runs, for whom until when, and its type.
+struct Ready {
+    request: Request,
+    expires: Option<i64>,
+    operation: OperationType,
+}
+
+/// Resolves a request's document (persisted or sent), checks it for the method, and
+/// prepares it for its caller.
+async fn ready(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut request: GraphqlRequest,
+    method: Method,
+    streaming: bool,
+) -> Result<Ready, Refusal> {
+    if request.persisted_id().is_some() || state.persisted.trusted_only() {
+        let named = super::persisted::Named {
+            query: request.query.as_deref().filter(|q| !q.trim().is_empty()),
+            id: request.persisted_id(),
+        };
+        request.query = Some(state.persisted.document(named).await?);
+    }
+    let operation = check(&request, method, streaming)?;
+    let (request, expires) = prepare(state, headers, request).await?;
+    Ok(Ready {
+        request,
+        expires,
+        operation,
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -86,20 +135,15 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures_util::StreamExt;
 
-    let subscription = request
-        .query
-        .as_deref()
-        .map(|query| operation_type(query, request.operation_name.as_deref()))
-        .is_some_and(|kind| kind.is_ok_and(|kind| kind == OperationType::Subscription));
-    let prepared = match check(&request, Method::Post, true) {
-        Ok(()) => prepare(state, headers, request).await,
-        Err(refusal) => Err(refusal),
-    };
-    let (graphql, expires) = match prepared {
-        Ok(prepared) => prepared,
+    let Ready {
+        request: graphql,
+        expires,
+        operation,
+    } = match ready(state, headers, request, Method::Post, true).await {
+        Ok(ready) => ready,
         Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
     };
-    let results = if subscription {
+    let results = if operation == OperationType::Subscription {
         state.schema.execute_stream(graphql).boxed()
     } else {
         let state = state.clone();
@@ -144,31 +188,38 @@ pub async fn get(
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
-    if !params.contains_key("query") && wants_html(&headers) {
+    let names_a_document = params.contains_key("query")
+        || params.contains_key("documentId")
+        || params.contains_key("extensions");
+    if !names_a_document && wants_html(&headers) {
         return super::graphiql::serve(State(state)).await.into_response();
     }
     let Some(media) = response_type(&headers) else {
         return not_acceptable();
     };
-    let variables = match params
-        .get("variables")
-        .map(|text| serde_json::from_str(text))
-        .transpose()
-    {
-        Ok(variables) => variables,
-        Err(e) => {
-            return Refusal::new(
-                ErrorCode::BadRequest,
-                format!("`variables` is not valid JSON: {e}"),
-            )
-            .answered_as(media)
-            .into_response();
-        }
+    let json = |name: &str| {
+        params
+            .get(name)
+            .map(|text| serde_json::from_str::<serde_json::Value>(text))
+            .transpose()
+            .map_err(|e| {
+                Refusal::new(
+                    ErrorCode::BadRequest,
+                    format!("`{name}` is not valid JSON: {e}"),
+                )
+                .answered_as(media)
+            })
+    };
+    let (variables, extensions) = match (json("variables"), json("extensions")) {
+        (Ok(variables), Ok(extensions)) => (variables, extensions),
+        (Err(refusal), _) | (_, Err(refusal)) => return refusal.into_response(),
     };
     let request = GraphqlRequest {
         query: params.get("query").cloned(),
         operation_name: params.get("operationName").cloned(),
         variables,
+        document_id: params.get("documentId").cloned(),
+        extensions,
     };
     execute(&state, &headers, request, Method::Get, media).await
 }
@@ -239,7 +290,11 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
 
 /// Checks what can be checked without the schema: a query is present, parses, names an
 /// operation that exists, and is a query when it came over GET.
-fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<(), Refusal> {
+fn check(
+    request: &GraphqlRequest,
+    method: Method,
+    streaming: bool,
+) -> Result<OperationType, Refusal> {
     let query = request
         .query
         .as_deref()
@@ -267,7 +322,7 @@ fn check(request: &GraphqlRequest, method: Method, streaming: bool) -> Result<()
             "POST",
         ));
     }
-    Ok(())
+    Ok(operation)
 }
 
 /// The type of the operation a document runs: it parses, and `operation_name` names one
@@ -388,12 +443,8 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    let prepared = match check(&request, method, false) {
-        Ok(()) => prepare(state, headers, request).await,
-        Err(refusal) => Err(refusal),
-    };
-    let graphql = match prepared {
-        Ok((graphql, _)) => graphql,
+    let graphql = match ready(state, headers, request, method, false).await {
+        Ok(ready) => ready.request,
         Err(refusal) => return refusal.answered_as(media).into_response(),
     };
 

@@ -8,6 +8,7 @@ pub use graphiql::page as graphiql_page;
 mod graphql;
 mod health;
 mod negotiate;
+pub mod persisted;
 mod ws;
 
 use std::sync::Arc;
@@ -45,6 +46,8 @@ pub struct Shared {
     pub feeds: Arc<feeds::Feeds>,
     /// The GraphiQL page, rendered once.
     pub graphiql: String,
+    /// Automatic persisted queries and trusted documents.
+    pub persisted: persisted::PersistedDocuments,
     /// Per-principal rate limits, when configured.
     pub limiter: Option<crate::rate_limit::RateLimiter>,
     /// Turns true when the server begins to shut down: long-lived streams end then.

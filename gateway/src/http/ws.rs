@@ -155,10 +155,27 @@ struct Incoming {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Operation {
+    #[serde(default)]
     query: String,
     #[serde(default)]
     variables: Option<Value>,
     operation_name: Option<String>,
+    /// A registered document's id, in place of `query`.
+    document_id: Option<String>,
+    /// `persistedQuery` of automatic persisted queries.
+    extensions: Option<Value>,
+}
+
+impl Operation {
+    fn persisted_id(&self) -> Option<&str> {
+        self.document_id.as_deref().or_else(|| {
+            self.extensions
+                .as_ref()?
+                .get("persistedQuery")?
+                .get("sha256Hash")?
+                .as_str()
+        })
+    }
 }
 
 /// Why a connection ends: a close code and reason of the protocol.
@@ -350,8 +367,23 @@ impl Session {
                         "Invalid message received: subscribe without id".to_owned(),
                     )
                 })?;
-                let operation: Operation = serde_json::from_value(message.payload)
+                let mut operation: Operation = serde_json::from_value(message.payload)
                     .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
+                // The document a persisted id names, or its refusal as this operation's error.
+                if operation.persisted_id().is_some() || self.state.persisted.trusted_only() {
+                    let named = super::persisted::Named {
+                        query: Some(operation.query.as_str()).filter(|q| !q.trim().is_empty()),
+                        id: operation.persisted_id(),
+                    };
+                    match self.state.persisted.document(named).await {
+                        Ok(document) => operation.query = document,
+                        Err(refusal) => {
+                            let id = serde_json::to_string(&id).unwrap_or_default();
+                            let payload = errors(refusal.code, &refusal.message).to_string();
+                            return Ok(Some(framed(&id, "error", Some(&payload))));
+                        }
+                    }
+                }
                 if self.running.contains_key(&id) {
                     return Err(Closing(4409, format!("Subscriber for {id} already exists")));
                 }
