@@ -1,13 +1,21 @@
 // Real clients against a running gateway: the GraphQL-over-HTTP audit of `graphql-http`
-// (every MUST and SHOULD), and the `graphql-ws` client in lazy mode, which closes the
-// socket between operations and reopens it, doing a query, a mutation with an
-// idempotency key and a subscription that receives a whistle.
+// (every MUST and SHOULD); the `graphql-ws` client in lazy mode, which closes the socket
+// between operations and reopens it; and Apollo Client, urql, graphql-request and the
+// legacy subscriptions-transport-ws client. Each does a query, a mutation with an
+// idempotency key and (all but graphql-request, which has none) a subscription that
+// receives the whistle its own mutations blow.
 //
 //   node tests/conformance/clients.mjs http://127.0.0.1:8080/graphql [token]
 //
 // Prints a line per failure and a closing `N passed, M failed`; exits 1 on any failure.
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from "@apollo/client";
+import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
+import { getMainDefinition } from "@apollo/client/utilities";
+import { Client as UrqlClient, fetchExchange, subscriptionExchange } from "@urql/core";
+import { GraphQLClient } from "graphql-request";
 import { auditServer } from "graphql-http";
 import { createClient } from "graphql-ws";
+import { SubscriptionClient } from "subscriptions-transport-ws";
 import WebSocket from "ws";
 
 const [url, token] = process.argv.slice(2);
@@ -119,6 +127,147 @@ try {
 }
 await client.dispose();
 check(errors.length === 0, `client errors: ${errors.join("; ")}`);
+
+// 3. The popular clients, each through the same workflow.
+const wsUrl = url.replace(/^http/, "ws");
+const connectionParams = token ? { Authorization: `Bearer ${token}` } : {};
+const QUERY = '{ jurisdiction(code: "220402") { name } }';
+const REPORT = `mutation($k: String!) { reportEvent(input: { idempotencyKey: $k, description: "客户端测试",
+  category: SAFETY_HAZARD, gridCode: "220422001001001" }) { replayed event { id } } }`;
+const ACCEPT = "mutation($k: String!, $e: ID!) { acceptEvent(idempotencyKey: $k, eventId: $e) { replayed } }";
+const WHISTLE = `mutation($k: String!, $e: ID!) { blowWhistle(idempotencyKey: $k, eventId: $e,
+  jurisdictionCode: "220422001", summons: [{ departmentCode: "220422-SF" }]) { replayed } }`;
+const SIGNALS = 'subscription { dispatchSignals(departmentCode: "220422-SF") { kind event { id } } }';
+
+/// client: { query(doc, vars) -> data, mutate(doc, vars) -> data, subscribe?(doc, onData) -> stop }
+async function exercise(name, client) {
+  try {
+    const data = await client.query(QUERY, {});
+    check(data?.jurisdiction?.name === "龙山区", `${name} query: ${JSON.stringify(data)}`);
+    const key = `${name}-${process.pid}`;
+    const first = await client.mutate(REPORT, { k: `${key}-report` });
+    const again = await client.mutate(REPORT, { k: `${key}-report` });
+    const event = first?.reportEvent?.event?.id;
+    check(first?.reportEvent?.replayed === false && Boolean(event), `${name} mutation: ${JSON.stringify(first)}`);
+    check(again?.reportEvent?.replayed === true, `${name} retried mutation: ${JSON.stringify(again)}`);
+    if (!client.subscribe) return;
+    let stop = () => {};
+    const whistled = new Promise((resolve) => {
+      stop = client.subscribe(SIGNALS, (signal) => {
+        if (signal?.dispatchSignals?.kind === "WHISTLE" && signal.dispatchSignals.event?.id === event) resolve();
+      });
+    });
+    await pause(300);
+    await client.mutate(ACCEPT, { k: `${key}-accept`, e: event });
+    await client.mutate(WHISTLE, { k: `${key}-whistle`, e: event });
+    const received = await Promise.race([whistled.then(() => true), pause(15000).then(() => false)]);
+    stop();
+    check(received, `${name} subscription received its whistle`);
+  } catch (error) {
+    check(false, `${name}: ${error?.message ?? error}`);
+  }
+}
+
+// Apollo Client 4: HTTP for queries and mutations, graphql-ws for subscriptions.
+{
+  const wsClient = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams });
+  const link = ApolloLink.split(
+    ({ query }) => {
+      const definition = getMainDefinition(query);
+      return definition.kind === "OperationDefinition" && definition.operation === "subscription";
+    },
+    new GraphQLWsLink(wsClient),
+    new HttpLink({ uri: url, headers: authorization }),
+  );
+  const apollo = new ApolloClient({ link, cache: new InMemoryCache() });
+  await exercise("apollo", {
+    query: async (doc, variables) =>
+      (await apollo.query({ query: gql(doc), variables, fetchPolicy: "no-cache" })).data,
+    mutate: async (doc, variables) => (await apollo.mutate({ mutation: gql(doc), variables })).data,
+    subscribe: (doc, onData) => {
+      const subscription = apollo.subscribe({ query: gql(doc) }).subscribe({
+        next: (result) => onData(result.data),
+      });
+      return () => subscription.unsubscribe();
+    },
+  });
+  apollo.stop();
+  await wsClient.dispose();
+}
+
+// urql: fetch for queries and mutations, graphql-ws for subscriptions.
+{
+  const wsClient = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams });
+  const urql = new UrqlClient({
+    url,
+    fetchOptions: { headers: authorization },
+    exchanges: [
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({
+            unsubscribe: wsClient.subscribe({ ...request, query: request.query || "" }, sink),
+          }),
+        }),
+      }),
+    ],
+  });
+  const unwrap = (result) => {
+    if (result.error) throw new Error(result.error.message);
+    return result.data;
+  };
+  await exercise("urql", {
+    query: async (doc, variables) =>
+      unwrap(await urql.query(doc, variables, { requestPolicy: "network-only" }).toPromise()),
+    mutate: async (doc, variables) => unwrap(await urql.mutation(doc, variables).toPromise()),
+    subscribe: (doc, onData) => {
+      const { unsubscribe } = urql.subscription(doc, {}).subscribe((result) => onData(result.data));
+      return unsubscribe;
+    },
+  });
+  await wsClient.dispose();
+}
+
+// graphql-request: HTTP only.
+{
+  const client = new GraphQLClient(url, { headers: authorization });
+  await exercise("graphql-request", {
+    query: (doc, variables) => client.request(doc, variables),
+    mutate: (doc, variables) => client.request(doc, variables),
+  });
+}
+
+// subscriptions-transport-ws, the legacy protocol, for everything.
+{
+  const legacy = new SubscriptionClient(
+    wsUrl,
+    { reconnect: false, lazy: true, connectionParams },
+    WebSocket,
+  );
+  const run = (doc, variables) =>
+    new Promise((resolve, reject) => {
+      let data;
+      legacy.request({ query: doc, variables }).subscribe({
+        next: (result) => {
+          if (result.errors) reject(new Error(JSON.stringify(result.errors)));
+          data = result.data;
+        },
+        error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+        complete: () => resolve(data),
+      });
+    });
+  await exercise("subscriptions-transport-ws", {
+    query: run,
+    mutate: run,
+    subscribe: (doc, onData) => {
+      const subscription = legacy.request({ query: doc }).subscribe({
+        next: (result) => onData(result.data),
+      });
+      return () => subscription.unsubscribe();
+    },
+  });
+  legacy.close();
+}
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,8 +1,10 @@
-//! Real clients in Node against a running gateway (`tests/conformance/clients.mjs`): the
-//! GraphQL-over-HTTP audit of `graphql-http`, and `graphql-ws` in lazy mode doing a
-//! query, a mutation and a subscription that receives a whistle, closing and reopening
-//! its socket between operations. Needs Node 20 and npm; the packages are pinned by
-//! `tests/conformance/package-lock.json` and installed here.
+//! Real clients against a running gateway: in Node (`tests/conformance/clients.mjs`), the
+//! GraphQL-over-HTTP audit of `graphql-http`, `graphql-ws` in lazy mode, Apollo Client,
+//! urql, graphql-request and subscriptions-transport-ws; in Python
+//! (`tests/conformance/clients.py`), gql over HTTP and both WebSocket subprotocols. Each
+//! does a query, a mutation with an idempotency key and a subscription that receives a
+//! whistle. Needs Node 20 with npm, and Python 3 with venv; the packages are pinned
+//! (`package-lock.json`, `requirements.txt`) and installed here from the registries.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -21,24 +23,43 @@ fn folder() -> PathBuf {
 
 static INSTALLED: OnceCell<()> = OnceCell::const_new();
 
-/// `npm ci` once per test process: the exact versions of the lock file.
+/// Runs `program` with `args` in the conformance folder, off the runtime's threads (the
+/// gateway under test runs on them); its output, or a panic saying what is missing.
+async fn run(program: &str, args: Vec<String>, needs: &'static str) -> std::process::Output {
+    let program = program.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Command::new(&program)
+            .args(&args)
+            .current_dir(folder())
+            .output()
+    })
+    .await
+    .expect("the command runs")
+    .unwrap_or_else(|error| panic!("{needs} is needed for these tests: {error}"))
+}
+
+fn succeeded(output: &std::process::Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The clients' packages, once per test process: `npm ci` (the lock file's exact
+/// versions) and a Python virtual environment from `requirements.txt`.
 async fn installed() {
     INSTALLED
         .get_or_init(|| async {
-            let output = tokio::task::spawn_blocking(|| {
-                Command::new("npm")
-                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-                    .current_dir(folder())
-                    .output()
-            })
-            .await
-            .expect("the install runs")
-            .expect("npm is installed (Node 20 and npm are needed for these tests)");
-            assert!(
-                output.status.success(),
-                "npm ci failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
+            let npm = ["ci", "--no-audit", "--no-fund", "--loglevel=error"];
+            let output = run("npm", npm.map(String::from).to_vec(), "npm (Node 20)").await;
+            succeeded(&output, "npm ci");
+            let venv = ["-m", "venv", ".venv"].map(String::from).to_vec();
+            succeeded(&run("python3", venv, "Python 3").await, "python3 -m venv");
+            let pip = ["install", "--quiet", "--requirement", "requirements.txt"];
+            let output = run(".venv/bin/pip", pip.map(String::from).to_vec(), "pip").await;
+            succeeded(&output, "pip install");
         })
         .await;
 }
@@ -64,20 +85,16 @@ async fn real_clients_and_the_graphql_over_http_audit_pass() {
     )
     .expect("a token");
     let url = gateway.url("/graphql");
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(folder().join("clients.mjs"))
-            .args([url, token])
-            .output()
-    })
-    .await
-    .expect("the clients run")
-    .expect("node is installed");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    for (program, script) in [("node", "clients.mjs"), (".venv/bin/python", "clients.py")] {
+        let output = run(
+            program,
+            vec![script.to_owned(), url.clone(), token.clone()],
+            "the client runtime",
+        )
+        .await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        println!("{script}: {stdout}");
+        succeeded(&output, script);
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    }
 }
