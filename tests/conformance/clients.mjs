@@ -1,6 +1,6 @@
 // Real clients against a running gateway: the GraphQL-over-HTTP audit of `graphql-http`
 // (every MUST and SHOULD); the `graphql-ws` client in lazy mode, which closes the socket
-// between operations and reopens it; and Apollo Client, urql, graphql-request and the
+// between operations and reopens it, and in eager mode; and Apollo Client, urql, graphql-request and the
 // legacy subscriptions-transport-ws client. Each does a query, a mutation with an
 // idempotency key and (all but graphql-request, which has none) a subscription that
 // receives the whistle its own mutations blow.
@@ -80,6 +80,35 @@ for (let round = 0; round < 3; round += 1) {
   await pause(100);
 }
 check(closes.length >= 2 && closes.every((code) => code === 1000), `clean closes: ${closes}`);
+
+// An eager client keeps one socket from the start: operations go over it in turn.
+{
+  const eager = createClient({
+    url: url.replace(/^http/, "ws"),
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+  const ask = (payload) =>
+    new Promise((resolve, reject) => {
+      let last;
+      eager.subscribe(payload, {
+        next: (result) => (last = result),
+        error: (error) => reject(new Error(JSON.stringify(error))),
+        complete: () => resolve(last),
+      });
+    });
+  try {
+    for (const code of ["220402", "220403"]) {
+      const result = await ask({ query: `{ jurisdiction(code: "${code}") { code } }` });
+      check(result?.data?.jurisdiction?.code === code, `eager query: ${JSON.stringify(result)}`);
+    }
+  } catch (error) {
+    check(false, `eager client: ${error.message}`);
+  }
+  await eager.dispose();
+}
 
 // A subscription receives the whistle a mutation blows.
 const signals = [];

@@ -231,12 +231,21 @@ async fn answers_keep_the_order_fields_were_selected_and_unmatched_fragments_are
         .text()
         .await
         .expect("text");
-    assert!(
-        text.starts_with(
-            r#"{"data":{"jurisdiction":{"name":"龙山区","level":"COUNTY","code":"220402"}}"#
-        ),
-        "{text}"
-    );
+    let ordered = r#"{"data":{"jurisdiction":{"name":"龙山区","level":"COUNTY","code":"220402"}}"#;
+    assert!(text.starts_with(ordered), "{text}");
+    // The same over Server-Sent Events.
+    let events = gateway
+        .client
+        .post(gateway.url("/graphql"))
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": "{ jurisdiction(code: \"220402\") { name level code } }" }))
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("text");
+    assert!(events.contains(&format!("data: {ordered}")), "{events}");
     // An event one of whose parties is an organization, asked only for persons' names.
     let event: i64 = sqlx::query_scalar(
         "SELECT event_id FROM event_parties WHERE organization_id IS NOT NULL ORDER BY event_id LIMIT 1",

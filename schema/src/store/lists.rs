@@ -201,13 +201,22 @@ fn push_keys(builder: &mut QueryBuilder<'_, Postgres>, relation: Relation, keys:
     }
 }
 
-/// Appends `AND …` for the scope and every condition.
+/// Appends `AND …` for the scope and every condition. The scope's subtree is left out
+/// when `keys` are all subtrees inside it: the relation already narrows to them, and a
+/// second range on the code would keep PostgreSQL from counting off the per-level index.
 pub(super) fn push_conditions<E: Entity>(
     builder: &mut QueryBuilder<'_, Postgres>,
     scope: &Scope,
+    keys: &[Key],
     conditions: &[Condition],
 ) {
-    push_within(builder, scope.prefix());
+    let inside = !keys.is_empty()
+        && keys
+            .iter()
+            .all(|key| matches!(key, Key::Code(code) if code.starts_with(scope.prefix())));
+    if !inside {
+        push_within(builder, scope.prefix());
+    }
     if E::SUMMONED
         && let Some(department) = scope.summoned()
     {
@@ -320,7 +329,7 @@ impl Store {
             E::COLUMNS,
             E::TABLE,
         ));
-        push_conditions::<E>(&mut builder, scope, &query.conditions);
+        push_conditions::<E>(&mut builder, scope, keys, &query.conditions);
         if let Some(after) = page.after {
             builder.push(" AND t.id > ").push_bind(after);
         }
@@ -376,7 +385,7 @@ impl Store {
             "SELECT k.key AS parent_key, (SELECT count(*) FROM {} t WHERE {predicate}",
             E::TABLE,
         ));
-        push_conditions::<E>(&mut builder, scope, conditions);
+        push_conditions::<E>(&mut builder, scope, keys, conditions);
         builder.push(") AS total FROM ");
         push_keys(&mut builder, relation, keys);
 

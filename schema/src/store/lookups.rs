@@ -31,7 +31,7 @@ impl Store {
             E::TABLE
         ));
         builder.push_bind(ids.to_vec()).push(")");
-        push_conditions::<E>(&mut builder, scope, &[]);
+        push_conditions::<E>(&mut builder, scope, &[], &[]);
         Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
