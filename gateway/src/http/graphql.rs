@@ -37,19 +37,6 @@ struct GraphqlRequest {
     extensions: Option<serde_json::Value>,
 }
 
-impl GraphqlRequest {
-    /// The id of a persisted document the request names, if it names one.
-    fn persisted_id(&self) -> Option<&str> {
-        self.document_id.as_deref().or_else(|| {
-            self.extensions
-                .as_ref()?
-                .get("persistedQuery")?
-                .get("sha256Hash")?
-                .as_str()
-        })
-    }
-}
-
 /// A request ready for the schema: what it runs, for whom until when, and its type.
 struct Ready {
     request: Request,
@@ -66,12 +53,13 @@ async fn ready(
     method: Method,
     streaming: bool,
 ) -> Result<Ready, Refusal> {
-    if request.persisted_id().is_some() || state.persisted.trusted_only() {
-        let named = super::persisted::Named {
-            query: request.query.as_deref().filter(|q| !q.trim().is_empty()),
-            id: request.persisted_id(),
-        };
-        request.query = Some(state.persisted.document(named).await?);
+    let persisted = state.persisted.resolve(
+        request.query.as_deref(),
+        request.document_id.as_deref(),
+        request.extensions.as_ref(),
+    );
+    if let Some(document) = persisted.await? {
+        request.query = Some(document);
     }
     let operation = check(&request, method, streaming)?;
     let (request, expires) = prepare(state, headers, request).await?;

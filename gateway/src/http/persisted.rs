@@ -76,7 +76,7 @@ pub struct PersistedDocuments {
 }
 
 /// How a request names its document.
-pub struct Named<'a> {
+struct Named<'a> {
     pub query: Option<&'a str>,
     /// `documentId` (GraphQL-over-HTTP persisted documents) or
     /// `extensions.persistedQuery.sha256Hash` (automatic persisted queries).
@@ -103,13 +103,30 @@ impl PersistedDocuments {
         })
     }
 
-    /// Whether only registered documents run.
-    pub fn trusted_only(&self) -> bool {
-        self.config.trusted_only
+    /// The document a request runs in place of its `query`: the one a persisted id
+    /// (`documentId`, or `extensions.persistedQuery.sha256Hash`) names; `None` when the
+    /// request names none and free documents may run, so that its `query` runs as sent.
+    pub async fn resolve(
+        &self,
+        query: Option<&str>,
+        document_id: Option<&str>,
+        extensions: Option<&serde_json::Value>,
+    ) -> Result<Option<String>, Refusal> {
+        let id = document_id.or_else(|| {
+            extensions?
+                .get("persistedQuery")?
+                .get("sha256Hash")?
+                .as_str()
+        });
+        if id.is_none() && !self.config.trusted_only {
+            return Ok(None);
+        }
+        let query = query.filter(|q| !q.trim().is_empty());
+        self.document(Named { query, id }).await.map(Some)
     }
 
     /// The document text a request runs: the one it sent, or the one its id names.
-    pub async fn document(&self, named: Named<'_>) -> Result<String, Refusal> {
+    async fn document(&self, named: Named<'_>) -> Result<String, Refusal> {
         if let Some(id) = named.id
             && let Some(body) = self.trusted.get(id)
         {

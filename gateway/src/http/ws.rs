@@ -166,18 +166,6 @@ struct Operation {
     extensions: Option<Value>,
 }
 
-impl Operation {
-    fn persisted_id(&self) -> Option<&str> {
-        self.document_id.as_deref().or_else(|| {
-            self.extensions
-                .as_ref()?
-                .get("persistedQuery")?
-                .get("sha256Hash")?
-                .as_str()
-        })
-    }
-}
-
 /// Why a connection ends: a close code and reason of the protocol.
 struct Closing(u16, String);
 
@@ -370,18 +358,18 @@ impl Session {
                 let mut operation: Operation = serde_json::from_value(message.payload)
                     .map_err(|error| Closing(4400, format!("Invalid message received: {error}")))?;
                 // The document a persisted id names, or its refusal as this operation's error.
-                if operation.persisted_id().is_some() || self.state.persisted.trusted_only() {
-                    let named = super::persisted::Named {
-                        query: Some(operation.query.as_str()).filter(|q| !q.trim().is_empty()),
-                        id: operation.persisted_id(),
-                    };
-                    match self.state.persisted.document(named).await {
-                        Ok(document) => operation.query = document,
-                        Err(refusal) => {
-                            let id = serde_json::to_string(&id).unwrap_or_default();
-                            let payload = errors(refusal.code, &refusal.message).to_string();
-                            return Ok(Some(framed(&id, "error", Some(&payload))));
-                        }
+                let persisted = self.state.persisted.resolve(
+                    Some(operation.query.as_str()),
+                    operation.document_id.as_deref(),
+                    operation.extensions.as_ref(),
+                );
+                match persisted.await {
+                    Ok(Some(document)) => operation.query = document,
+                    Ok(None) => {}
+                    Err(refusal) => {
+                        let id = serde_json::to_string(&id).unwrap_or_default();
+                        let payload = errors(refusal.code, &refusal.message).to_string();
+                        return Ok(Some(framed(&id, "error", Some(&payload))));
                     }
                 }
                 if self.running.contains_key(&id) {
