@@ -281,7 +281,10 @@ impl Session {
                         Some(Err(_)) | None => break None,
                     };
                     let initialised = self.caller.is_some();
-                    match self.handle(text.as_str()).await {
+                    // Boxed: handling a message awaits token checks, persisted documents and
+                    // rate limits, whose futures are large; inline, every idle connection's
+                    // task would hold room for them.
+                    match Box::pin(self.handle(text.as_str())).await {
                         Ok(Some(reply)) => {
                             if send(&mut socket, reply).await.is_err() {
                                 break None;

@@ -201,8 +201,12 @@ impl Extension for AuditWriterExtension {
     ) -> BoxStream<'s, Response> {
         let store = ctx.data_opt::<Store>().cloned();
         let request = self.request.clone();
+        // Boxed: the audit write's future is large, and an idle subscription's stream
+        // would otherwise hold room for it.
         next.run(ctx, stream)
-            .then(move |response| audited(store.clone(), request.get().cloned(), response))
+            .then(move |response| {
+                Box::pin(audited(store.clone(), request.get().cloned(), response))
+            })
             .boxed()
     }
 }
