@@ -93,3 +93,59 @@ async fn at_shutdown_websockets_are_told_1001_sse_streams_end_and_the_process_ex
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_raw_close_frame_gets_a_close_frame_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let gateway = TestGateway::spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(gateway.address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(
+            b"GET /graphql HTTP/1.1\r\nHost: gateway\r\nUpgrade: websocket\r\n\
+              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+        )
+        .await
+        .expect("the upgrade request goes out");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream
+            .read_exact(&mut byte)
+            .await
+            .expect("the upgrade answer");
+        head.push(byte[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    // A masked Close frame, code 1000: FIN | close, MASK | 2 bytes, the key, the payload.
+    let key = [0x11, 0x22, 0x33, 0x44];
+    let code = 1000u16.to_be_bytes();
+    let frame = [
+        0x88,
+        0x82,
+        key[0],
+        key[1],
+        key[2],
+        key[3],
+        code[0] ^ key[0],
+        code[1] ^ key[1],
+    ];
+    stream
+        .write_all(&frame)
+        .await
+        .expect("the close frame goes out");
+    let mut answer = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut answer))
+        .await
+        .expect("an answer in time")
+        .expect("a Close frame, not a dropped connection");
+    // FIN | close, unmasked, 2 bytes: the code echoed.
+    assert_eq!(answer, [0x88, 0x02, code[0], code[1]]);
+}
