@@ -851,3 +851,44 @@ async fn a_websocket_states_its_purpose_in_connection_init() {
         (&["idNumber".to_owned()][..], "核查")
     );
 }
+
+#[tokio::test]
+async fn what_a_subscription_reads_in_clear_is_audited_too() {
+    let gateway = gateway().await;
+    let (id, phone): (i64, String) = sqlx::query_as(
+        "SELECT id, phone FROM persons WHERE jurisdiction_code LIKE '220422%' AND phone IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a person with a phone");
+    let data = as_admin(
+        &gateway,
+        "mutation($k: String!, $g: String!, $r: ID!) { reportEvent(input: { idempotencyKey: $k,
+           description: \"噪音扰民\", category: SAFETY_HAZARD, gridCode: $g, reporterId: $r }) { event { id } } }",
+        json!({ "k": key(), "g": GRID, "r": global_id("Person", id) }),
+    )
+    .await;
+    let event = data["reportEvent"]["event"]["id"].clone();
+    let mut socket = connect(&gateway).await;
+    let answer = init(
+        &mut socket,
+        json!({ "Authorization": format!("Bearer {}", admin()), "purpose": "回访" }),
+    )
+    .await;
+    assert_eq!(answer, json!({ "type": "connection_ack" }));
+    crate::subscriptions::send(
+        &mut socket,
+        json!({ "id": "s", "type": "subscribe", "payload": {
+            "query": "subscription($e: ID!) { eventTimeline(eventId: $e) { kind event { reporter { phone } } } }",
+            "variables": { "e": event } } }),
+    )
+    .await;
+    let answer = receive(&mut socket).await;
+    let reporter = &answer["payload"]["data"]["eventTimeline"]["event"]["reporter"];
+    assert_eq!(reporter["phone"], json!(phone), "{answer}");
+    // The row is written before the result leaves.
+    let rows = audit_rows(&gateway).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].2, ["phone"]);
+    assert_eq!(rows[0].3, "回访");
+}

@@ -9,15 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextSubscribe,
-};
-use async_graphql::{
-    Context, ErrorExtensions, ID, InputObject, Object, Pos, Request, Response, Result, ServerResult,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Pos, Response, Result};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 
 use super::connection::{IdCursor, ListTotal, Paging, Total, page_flags};
 use super::ids::{self, NodeType};
@@ -32,10 +26,13 @@ type Entity = (NodeType, i64);
 /// Where an entity is filed, and the personal fields read of it.
 type Read = (String, Vec<String>);
 
-/// The personal fields a request read in clear, by entity; drained into the audit log.
+/// The personal fields a request read in clear, by entity, and who read them; drained
+/// into the audit log.
 #[derive(Debug, Default)]
 pub struct AuditTrail {
     request_id: Option<String>,
+    /// The reader, noted with the first read (most requests read nothing in clear).
+    reader: OnceLock<Actor>,
     reads: Mutex<BTreeMap<Entity, Read>>,
 }
 
@@ -44,11 +41,13 @@ impl AuditTrail {
     pub fn new(request_id: Option<String>) -> Arc<Self> {
         Arc::new(Self {
             request_id,
+            reader: OnceLock::new(),
             reads: Mutex::default(),
         })
     }
 
-    fn record(&self, entity: NodeType, id: i64, jurisdiction: &str, field: String) {
+    fn record(&self, reader: &Actor, entity: NodeType, id: i64, jurisdiction: &str, field: String) {
+        self.reader.get_or_init(|| reader.clone());
         let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
         let (_, fields) = reads
             .entry((entity, id))
@@ -95,6 +94,7 @@ pub fn unmasked(ctx: &Context<'_>, personal: Personal<'_>) -> bool {
     match ctx.data_opt::<Arc<AuditTrail>>() {
         Some(trail) => {
             trail.record(
+                actor,
                 personal.entity,
                 personal.id,
                 personal.jurisdiction,
@@ -107,51 +107,25 @@ pub fn unmasked(ctx: &Context<'_>, personal: Personal<'_>) -> bool {
     }
 }
 
-/// Writes each request's trail to the audit log before its answer leaves.
+/// Writes each request's trail to the audit log before its answer leaves. Every result
+/// of a subscription passes through `execute` too, so each is audited as it goes.
 pub struct AuditWriter;
 
 impl ExtensionFactory for AuditWriter {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AuditWriterExtension::default())
-    }
-}
-
-#[derive(Default)]
-struct AuditWriterExtension {
-    /// The request's trail and actor, taken from its data as it is prepared (a
-    /// subscription's stream is wrapped before its data is attached).
-    request: OnceLock<(Arc<AuditTrail>, Actor)>,
-}
-
-impl AuditWriterExtension {
-    fn of_request(request: &Request) -> Option<(Arc<AuditTrail>, Actor)> {
-        let data = |id| request.data.get(&id);
-        let trail = data(std::any::TypeId::of::<Arc<AuditTrail>>())?
-            .downcast_ref::<Arc<AuditTrail>>()?
-            .clone();
-        let actor = data(std::any::TypeId::of::<Actor>())?
-            .downcast_ref::<Actor>()?
-            .clone();
-        Some((trail, actor))
+        Arc::new(AuditWriter)
     }
 }
 
 /// Appends what the response read in clear; a response whose reads cannot be audited is
 /// replaced by an error.
-async fn audited(
-    store: Option<Store>,
-    request: Option<(Arc<AuditTrail>, Actor)>,
-    response: Response,
-) -> Response {
-    let (Some(store), Some((trail, actor))) = (store, request) else {
+async fn audited(store: &Store, trail: &AuditTrail, response: Response) -> Response {
+    let reads = trail.take();
+    let Some(reader) = trail.reader.get().filter(|_| !reads.is_empty()) else {
         return response;
     };
-    let reads = trail.take();
-    if reads.is_empty() {
-        return response;
-    }
     match store
-        .append_audit(&actor, trail.request_id.as_deref(), &reads)
+        .append_audit(reader, trail.request_id.as_deref(), &reads)
         .await
     {
         Ok(()) => response,
@@ -169,19 +143,7 @@ async fn audited(
 }
 
 #[async_graphql::async_trait::async_trait]
-impl Extension for AuditWriterExtension {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if let Some(found) = Self::of_request(&request) {
-            let _ = self.request.set(found);
-        }
-        next.run(ctx, request).await
-    }
-
+impl Extension for AuditWriter {
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -189,25 +151,10 @@ impl Extension for AuditWriterExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let response = next.run(ctx, operation_name).await;
-        let store = ctx.data_opt::<Store>().cloned();
-        audited(store, self.request.get().cloned(), response).await
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let store = ctx.data_opt::<Store>().cloned();
-        let request = self.request.clone();
-        // Boxed: the audit write's future is large, and an idle subscription's stream
-        // would otherwise hold room for it.
-        next.run(ctx, stream)
-            .then(move |response| {
-                Box::pin(audited(store.clone(), request.get().cloned(), response))
-            })
-            .boxed()
+        match (ctx.data_opt::<Store>(), ctx.data_opt::<Arc<AuditTrail>>()) {
+            (Some(store), Some(trail)) => audited(store, trail, response).await,
+            _ => response,
+        }
     }
 }
 

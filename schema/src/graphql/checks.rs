@@ -7,13 +7,10 @@ use std::sync::Arc;
 
 use async_graphql::Response;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
-    NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
 };
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 
 use super::QueryLimits;
 use super::shape::{Shape, count_tokens};
@@ -68,7 +65,12 @@ impl Checks {
                 "max_tokens",
             ));
         }
-        let variables = serde_json::to_string(variables).map_or(0, |text| text.len());
+        // Serialized only when there are any: most requests send none.
+        let variables = if variables.is_empty() {
+            0
+        } else {
+            serde_json::to_string(variables).map_or(0, |text| text.len())
+        };
         if variables > limits.max_variables_bytes {
             return Err(too_large(
                 "bytes of variables",
@@ -147,7 +149,8 @@ fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
     error
 }
 
-/// Every error carries a code. async-graphql's own errors of input coercion (a variable
+/// Every error carries a code (each result of a subscription passes through `execute`
+/// too). async-graphql's own errors of input coercion (a variable
 /// or argument of the wrong type or out of range, a value that does not parse) have none:
 /// on a field they are the caller's input; before execution, its document.
 fn coded(mut response: Response) -> Response {
@@ -174,15 +177,6 @@ impl Extension for Checks {
         next: NextExecute<'_>,
     ) -> Response {
         coded(next.run(ctx, operation_name).await)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream).map(coded).boxed()
     }
 
     async fn parse_query(
