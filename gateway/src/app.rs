@@ -209,7 +209,7 @@ impl Application {
         );
         let stopping = self.stopping;
         let mut stopped = stopping.subscribe();
-        let server = axum::serve(self.listener, self.router)
+        let server = axum::serve(crate::http::RefusingListener(self.listener), self.router)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 // WebSockets are told 1001 and SSE streams end; requests finish.

@@ -9,6 +9,10 @@ pub enum ErrorCode {
     BadRequest,
     /// The request body is larger than the configured limit.
     PayloadTooLarge,
+    /// The request URI is longer than the HTTP parser takes (64 KiB).
+    UriTooLong,
+    /// The request's header fields are too large or too many for the HTTP parser.
+    HeadersTooLarge,
     /// No such endpoint.
     NotFound,
     /// The request's Content-Type is not one the endpoint accepts.
@@ -69,10 +73,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
+        Self::UriTooLong,
+        Self::HeadersTooLarge,
         Self::UnsupportedMediaType,
         Self::NotAcceptable,
         Self::MethodNotAllowed,
@@ -107,6 +113,8 @@ impl ErrorCode {
             Self::BadRequest => "BAD_REQUEST",
             Self::NotFound => "NOT_FOUND",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UriTooLong => "URI_TOO_LONG",
+            Self::HeadersTooLarge => "HEADERS_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::NotAcceptable => "NOT_ACCEPTABLE",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",

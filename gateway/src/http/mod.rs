@@ -5,10 +5,12 @@ mod feeds;
 mod graphiql;
 
 pub use graphiql::page as graphiql_page;
+pub use protocol_refusals::RefusingListener;
 mod graphql;
 mod health;
 mod negotiate;
 pub mod persisted;
+mod protocol_refusals;
 mod ws;
 
 use std::sync::Arc;
