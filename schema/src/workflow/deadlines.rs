@@ -1,15 +1,17 @@
-//! 督办: summonses past their report-in or handling deadline become OVERDUE, and the level
+//! Deadlines: how long each step may take by urgency, and 督办: summonses past their report-in or handling deadline become OVERDUE, and the level
 //! above the summoning jurisdiction gets a SUPERVISION entry. Each deadline fires once,
 //! whatever the number of replicas watching: the summons changes state in the same
 //! transaction, rows are claimed with `FOR UPDATE SKIP LOCKED`, and every append holds
 //! the workflow lock.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
+use super::change::WORKFLOW_LOCK;
 use super::machine::{self, SummonsAction};
-use super::store::{Actor, Entry, WORKFLOW_LOCK, insert_entry};
-use crate::enums::{SummonsStatus, TimelineKind};
+use super::timeline::{Entry, insert_entry};
+use crate::access::Actor;
+use crate::enums::{SummonsStatus, TimelineKind, Urgency};
 use crate::store::{Store, StoreError};
 
 /// A summons whose deadline has passed, as claimed.
@@ -95,5 +97,25 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(due.len())
+    }
+}
+
+/// How long a summoned department has to report in, by urgency.
+pub(super) fn report_in_time(urgency: Urgency) -> Duration {
+    match urgency {
+        Urgency::Critical => Duration::minutes(30),
+        Urgency::High => Duration::hours(2),
+        Urgency::Normal => Duration::hours(24),
+        Urgency::Low => Duration::hours(48),
+    }
+}
+
+/// How long handling may take, by urgency.
+pub(super) fn handling_time(urgency: Urgency) -> Duration {
+    match urgency {
+        Urgency::Critical => Duration::hours(24),
+        Urgency::High => Duration::days(3),
+        Urgency::Normal => Duration::days(7),
+        Urgency::Low => Duration::days(15),
     }
 }

@@ -1,17 +1,42 @@
 //! The dispatch workflow (吹哨/报到): events moved through their states, departments
 //! summoned and reporting in, every change appended to the event's timeline and the
 //! outbox in the same transaction. Mutations are idempotent by key.
+//!
+//! One file per job:
+//! - [`machine`]: the state machines, the only place a transition is allowed or refused;
+//! - `change`: the one path of every change — permission, idempotency key, workflow
+//!   lock, the event locked and checked against the caller's reach, commit;
+//! - `idempotency`: keys recorded with their request, replayed or refused;
+//! - `timeline`: entries appended with their outbox rows;
+//! - `events`: the event's own transitions (report, accept, reject, return, escalate,
+//!   resolve, revisit, close);
+//! - `dispatch`: 吹哨 and each summons' transitions (report in, decline, extension,
+//!   feedback);
+//! - `deadlines`: how long each step may take, and the watcher marking overdue (督办);
+//! - `records`: the types read and written; `reads`: timelines and summonses, scoped;
+//! - `outbox`: publishing the outbox to the signal channel; `signals`: the hub that
+//!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
+//! - `error`: what a change fails with.
 
+mod change;
 mod deadlines;
+mod dispatch;
+mod error;
+mod events;
+mod idempotency;
 pub mod machine;
+mod outbox;
+mod reads;
+mod records;
 mod retention;
 mod signals;
-mod store;
+mod timeline;
 
+pub use crate::access::Actor;
+pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub use outbox::PublishError;
+pub use records::{Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry};
 pub use retention::Pruned;
 pub use signals::{SignalFilter, SignalHub};
-pub(crate) use store::record_reported;
-pub use store::{
-    Actor, Decision, NewEvent, Outcome, PublishError, Summon, Summons, TimelineEntry, WorkflowError,
-};
+pub(crate) use timeline::record_reported;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::{Notify, broadcast};
 
-use super::store::TimelineEntry;
+use super::records::TimelineEntry;
 use crate::store::{Store, StoreError};
 
 /// Entries a subscriber may fall behind by before it replays from PostgreSQL.

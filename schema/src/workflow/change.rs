@@ -1,0 +1,217 @@
+//! The one path of every workflow change: the role's permission, the idempotency key,
+//! the workflow lock, the event locked and checked against the caller's reach (the
+//! permission check, without which nothing commits), and the commit that records the key
+//! with the entries appended — all or nothing.
+
+use serde_json::Value;
+use sqlx::{Postgres, Transaction};
+
+use super::error::WorkflowError;
+use super::idempotency;
+use super::records::{Outcome, TimelineEntry};
+use crate::access::{Actor, Operation, Reach};
+use crate::enums::{EventStatus, Urgency};
+use crate::store::Store;
+
+/// The advisory lock every workflow transaction holds while it appends to the timeline.
+pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
+
+/// The event row as a transaction locks it.
+#[derive(sqlx::FromRow)]
+pub(super) struct Locked {
+    pub status: EventStatus,
+    pub urgency: Urgency,
+    pub jurisdiction_code: String,
+    /// The level handling the event (its grid's township unless escalated).
+    pub handling_code: String,
+    /// The departments summoned to the event.
+    pub summoned: Vec<String>,
+}
+
+/// One workflow transaction in progress.
+pub(super) struct Change<'a> {
+    pub transaction: Transaction<'static, Postgres>,
+    pub actor: &'a Actor,
+    /// What the permission table asks of the actor over the change's object.
+    reach: Reach,
+    /// Whether the object was checked against `reach`: a change that was not is never
+    /// committed.
+    authorized: bool,
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// What a change acts on, for the permission check.
+pub(super) enum Target<'a> {
+    /// A grid an event is reported in.
+    Grid(&'a str),
+    Event(&'a Locked),
+    /// A summons of the locked event, addressed to a department.
+    Summons(&'a Locked, &'a str),
+}
+
+impl Change<'_> {
+    /// Checks the actor's reach over the change's object: `FORBIDDEN` otherwise, with
+    /// nothing written.
+    pub(super) fn authorize(&mut self, target: Target<'_>) -> Result<(), WorkflowError> {
+        let actor = self.actor;
+        let refused = |why: String| Err(WorkflowError::Forbidden(why));
+        match (self.reach, target) {
+            (Reach::Jurisdiction, Target::Grid(code)) if !actor.scope.contains(code) => {
+                return refused(format!("grid `{code}` is outside your jurisdiction"));
+            }
+            (Reach::Jurisdiction, Target::Grid(_)) => {}
+            (_, Target::Grid(_)) => {
+                return refused(format!(
+                    "the role {} does not report events",
+                    actor.role.as_str()
+                ));
+            }
+            // Visibility was checked where the event was locked.
+            (Reach::Jurisdiction, Target::Event(_) | Target::Summons(..)) => {}
+            (Reach::HandlingLevel, Target::Event(locked) | Target::Summons(locked, _)) => {
+                if locked.handling_code != actor.jurisdiction {
+                    return refused(format!(
+                        "the event is handled at `{}`, not at your level `{}`",
+                        locked.handling_code, actor.jurisdiction
+                    ));
+                }
+            }
+            (Reach::HandlingBelow, Target::Event(locked) | Target::Summons(locked, _)) => {
+                if !actor.scope.contains(&locked.handling_code) {
+                    return refused(format!(
+                        "the event is handled at `{}`, above the levels you supervise",
+                        locked.handling_code
+                    ));
+                }
+            }
+            (Reach::OwnDepartment, Target::Summons(_, department)) => {
+                if actor.department.as_deref() != Some(department) {
+                    return refused(format!(
+                        "the summons is addressed to {department}, not to your department"
+                    ));
+                }
+            }
+            (Reach::OwnDepartment, Target::Event(_)) => {
+                return refused("departments act on their summonses, not on events".to_owned());
+            }
+        }
+        self.authorized = true;
+        Ok(())
+    }
+}
+
+pub(super) enum Begun<'a> {
+    Replay(Outcome),
+    Fresh(Change<'a>),
+}
+
+impl Store {
+    /// Starts a change: the role must be allowed the operation at all (nothing is read
+    /// otherwise), then, under the workflow lock, the caller's idempotency key is looked
+    /// up: seen with the same operation and arguments, the first result is replayed;
+    /// seen with others, the key is refused.
+    pub(super) async fn begin<'a>(
+        &self,
+        key: &str,
+        operation: Operation,
+        actor: &'a Actor,
+        request: &Value,
+    ) -> Result<Begun<'a>, WorkflowError> {
+        let reach = actor.may(operation).map_err(WorkflowError::Forbidden)?;
+        idempotency::check(key)?;
+        let mut transaction = self.executor().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WORKFLOW_LOCK)
+            .execute(&mut *transaction)
+            .await?;
+        let Some(seen) =
+            idempotency::lookup(&mut transaction, actor, key, operation, request).await?
+        else {
+            return Ok(Begun::Fresh(Change {
+                transaction,
+                actor,
+                reach,
+                authorized: false,
+                entries: Vec::new(),
+            }));
+        };
+        transaction.rollback().await?;
+        Ok(Begun::Replay(Outcome {
+            event_id: seen.event_id,
+            entries: self
+                .timeline_range(seen.first_entry, seen.last_entry)
+                .await?,
+            replayed: true,
+        }))
+    }
+
+    /// Commits a change that passed its permission check, recording its key.
+    pub(super) async fn finish(
+        &self,
+        mut change: Change<'_>,
+        key: &str,
+        operation: Operation,
+        request: &Value,
+        event_id: i64,
+    ) -> Result<Outcome, WorkflowError> {
+        if !change.authorized {
+            tracing::error!(
+                operation = operation.name(),
+                "a workflow change reached commit without its permission check"
+            );
+            return Err(WorkflowError::Forbidden(
+                "this change was not checked against the permission table".to_owned(),
+            ));
+        }
+        let (first, last) = match (change.entries.first(), change.entries.last()) {
+            (Some(first), Some(last)) => (first.id, last.id),
+            _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
+        };
+        let seen = idempotency::Seen {
+            event_id,
+            first_entry: first,
+            last_entry: last,
+        };
+        idempotency::record(
+            &mut change.transaction,
+            change.actor,
+            key,
+            operation,
+            request,
+            seen,
+        )
+        .await?;
+        change.transaction.commit().await?;
+        Ok(Outcome {
+            event_id,
+            entries: change.entries,
+            replayed: false,
+        })
+    }
+}
+
+/// Locks the event for the change; one the actor cannot see is not found.
+pub(super) async fn lock_event(
+    change: &mut Change<'_>,
+    event_id: i64,
+) -> Result<Locked, WorkflowError> {
+    let locked: Option<Locked> = sqlx::query_as(
+        "SELECT status, urgency, jurisdiction_code, \
+           COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code, \
+           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id) AS summoned \
+         FROM events e WHERE id = $1 FOR UPDATE",
+    )
+    .bind(event_id)
+    .fetch_optional(&mut *change.transaction)
+    .await?;
+    // An event the actor cannot see is, to it, one that does not exist.
+    let scope = &change.actor.scope;
+    locked
+        .filter(|locked| scope.contains(&locked.jurisdiction_code))
+        .filter(|locked| {
+            scope
+                .summoned()
+                .is_none_or(|department| locked.summoned.iter().any(|s| s == department))
+        })
+        .ok_or(WorkflowError::NotFound("event"))
+}

@@ -1,0 +1,336 @@
+//! The event's own transitions: reported, accepted, rejected, returned, escalated,
+//! resolved, revisited, closed.
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::change::{Begun, Change, Target, lock_event};
+use super::deadlines::handling_time;
+use super::error::{WorkflowError, foreign_key};
+use super::machine::{self, EventAction};
+use super::records::{Decision, NewEvent, Outcome};
+use super::timeline::{Entry, append};
+use crate::access::{Actor, Operation};
+use crate::enums::{EventStatus, ResolutionTier, TimelineKind};
+use crate::store::Store;
+
+impl Store {
+    /// Files a new event as REPORTED.
+    pub async fn report_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event: &NewEvent,
+    ) -> Result<Outcome, WorkflowError> {
+        const OPERATION: Operation = Operation::ReportEvent;
+        let request = json!({
+            "title": event.title,
+            "description": event.description,
+            "category": event.category.as_str(),
+            "channel": event.channel.as_str(),
+            "urgency": event.urgency.as_str(),
+            "grid": event.jurisdiction_code,
+            "place": event.place_id,
+            "reporter": event.reporter_id,
+            "parties": event.party_ids,
+            "photos": event.photos,
+        });
+        let mut change = match self.begin(key, OPERATION, actor, &request).await? {
+            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Fresh(change) => change,
+        };
+        let grid: Option<String> =
+            sqlx::query_scalar("SELECT code FROM jurisdictions WHERE code = $1 AND level = 'GRID'")
+                .bind(&event.jurisdiction_code)
+                .fetch_optional(&mut *change.transaction)
+                .await?;
+        if grid.is_none() {
+            return Err(WorkflowError::BadInput(format!(
+                "`{}` is not a grid's code",
+                event.jurisdiction_code
+            )));
+        }
+        change.authorize(Target::Grid(&event.jurisdiction_code))?;
+        let now = Utc::now();
+        let event_id: i64 = sqlx::query_scalar(
+            "INSERT INTO events (title, description, category, channel, urgency, status, reporter_id, \
+               place_id, jurisdiction_code, reported_at, updated_at, due_at, photos) \
+             VALUES ($1, $2, $3, $4, $5, 'REPORTED', $6, $7, $8, $9, $9, $10, $11) RETURNING id",
+        )
+        .bind(&event.title)
+        .bind(&event.description)
+        .bind(event.category)
+        .bind(event.channel)
+        .bind(event.urgency)
+        .bind(event.reporter_id)
+        .bind(event.place_id)
+        .bind(&event.jurisdiction_code)
+        .bind(now)
+        .bind(now + handling_time(event.urgency))
+        .bind(&event.photos)
+        .fetch_one(&mut *change.transaction)
+        .await
+        .map_err(|e| foreign_key(e, "the place or reporter does not exist"))?;
+        for (position, person) in event.party_ids.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO event_parties (event_id, position, role, person_id) VALUES ($1, $2, 'APPLICANT', $3)",
+            )
+            .bind(event_id)
+            .bind(position as i16)
+            .bind(person)
+            .execute(&mut *change.transaction)
+            .await
+            .map_err(|e| foreign_key(e, "a party does not exist"))?;
+        }
+        append(
+            &mut change,
+            Entry {
+                event_id,
+                summons_id: None,
+                kind: TimelineKind::Reported,
+                department: None,
+                jurisdiction: &event.jurisdiction_code,
+                before: None,
+                after: Some(EventStatus::Reported.as_str()),
+                detail: json!({ "channel": event.channel.as_str(), "urgency": event.urgency.as_str() }),
+            },
+        )
+        .await?;
+        self.finish(change, key, OPERATION, &request, event_id)
+            .await
+    }
+
+    /// Moves an event by one step, recording it on the timeline.
+    async fn event_change(
+        &self,
+        key: &str,
+        operation: Operation,
+        actor: &Actor,
+        event_id: i64,
+        step: EventStep,
+    ) -> Result<Outcome, WorkflowError> {
+        let EventStep {
+            action,
+            kind,
+            detail,
+            extra,
+        } = step;
+        let request = json!({ "event": event_id, "detail": detail });
+        let mut change = match self.begin(key, operation, actor, &request).await? {
+            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Fresh(change) => change,
+        };
+        let locked = lock_event(&mut change, event_id).await?;
+        change.authorize(Target::Event(&locked))?;
+        let next = machine::event(locked.status, action)?;
+        // The level above is read under the event's lock.
+        let (extra, detail) = if action == EventAction::Escalate {
+            let above = level_above(&mut change, &locked.handling_code).await?;
+            let mut detail = detail;
+            detail["from"] = json!(locked.handling_code);
+            detail["to"] = json!(above);
+            (EventExtra::Escalated(above), detail)
+        } else {
+            (extra, detail)
+        };
+        set_event_status(&mut change, event_id, next, &extra).await?;
+        append(
+            &mut change,
+            Entry {
+                event_id,
+                summons_id: None,
+                kind,
+                department: None,
+                jurisdiction: &locked.jurisdiction_code,
+                before: Some(locked.status.as_str()),
+                after: Some(next.as_str()),
+                detail,
+            },
+        )
+        .await?;
+        self.finish(change, key, operation, &request, event_id)
+            .await
+    }
+
+    /// Accepts, rejects, returns or escalates an event, with the note or reason given.
+    pub async fn decide_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        decision: Decision,
+        text: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        let (operation, action, kind, field) = match decision {
+            Decision::Accept => (
+                Operation::AcceptEvent,
+                EventAction::Accept,
+                TimelineKind::Accepted,
+                "note",
+            ),
+            Decision::Reject => (
+                Operation::RejectEvent,
+                EventAction::Reject,
+                TimelineKind::Rejected,
+                "reason",
+            ),
+            Decision::Return => (
+                Operation::ReturnEvent,
+                EventAction::Return,
+                TimelineKind::Returned,
+                "reason",
+            ),
+            Decision::Escalate => (
+                Operation::EscalateEvent,
+                EventAction::Escalate,
+                TimelineKind::Escalated,
+                "reason",
+            ),
+        };
+        let step = EventStep::new(action, kind, json!({ field: text }));
+        self.event_change(key, operation, actor, event_id, step)
+            .await
+    }
+
+    pub async fn resolve_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        tier: ResolutionTier,
+        summary: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        let detail = json!({ "tier": tier.as_str(), "summary": summary });
+        let step = EventStep {
+            extra: EventExtra::Resolved(tier),
+            ..EventStep::new(EventAction::Resolve, TimelineKind::Resolved, detail)
+        };
+        self.event_change(key, Operation::ResolveEvent, actor, event_id, step)
+            .await
+    }
+
+    /// The follow-up call: satisfaction 1–5; 1 and 2 reopen the event for rework (重办).
+    pub async fn revisit(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        satisfaction: i16,
+        comment: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        if !(1..=5).contains(&satisfaction) {
+            return Err(WorkflowError::BadInput("satisfaction is 1 to 5".to_owned()));
+        }
+        let satisfied = satisfaction >= 3;
+        let kind = if satisfied {
+            TimelineKind::Evaluated
+        } else {
+            TimelineKind::Reopened
+        };
+        let detail = json!({ "satisfaction": satisfaction, "comment": comment });
+        let step = EventStep {
+            extra: EventExtra::Revisited {
+                satisfaction,
+                comment: comment.to_owned(),
+                reopened: !satisfied,
+            },
+            ..EventStep::new(EventAction::Revisit { satisfied }, kind, detail)
+        };
+        self.event_change(key, Operation::Revisit, actor, event_id, step)
+            .await
+    }
+
+    pub async fn close_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+    ) -> Result<Outcome, WorkflowError> {
+        let step = EventStep {
+            extra: EventExtra::Closed,
+            ..EventStep::new(EventAction::Close, TimelineKind::Closed, json!({}))
+        };
+        self.event_change(key, Operation::CloseEvent, actor, event_id, step)
+            .await
+    }
+}
+
+/// One step of an event: the transition, what the timeline records, what else is set.
+struct EventStep {
+    action: EventAction,
+    kind: TimelineKind,
+    detail: Value,
+    extra: EventExtra,
+}
+
+impl EventStep {
+    fn new(action: EventAction, kind: TimelineKind, detail: Value) -> Self {
+        Self {
+            action,
+            kind,
+            detail,
+            extra: EventExtra::None,
+        }
+    }
+}
+
+/// Extra columns an event change sets.
+pub(super) enum EventExtra {
+    None,
+    /// Handed to this level (the one above the level handling it).
+    Escalated(String),
+    Resolved(ResolutionTier),
+    Revisited {
+        satisfaction: i16,
+        comment: String,
+        reopened: bool,
+    },
+    Closed,
+}
+
+/// The level above `code`; the city has none.
+async fn level_above(change: &mut Change<'_>, code: &str) -> Result<String, WorkflowError> {
+    let parent: Option<Option<String>> =
+        sqlx::query_scalar("SELECT parent_code FROM jurisdictions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(&mut *change.transaction)
+            .await?;
+    parent.flatten().ok_or_else(|| {
+        WorkflowError::BadInput(format!("`{code}` has no level above it to escalate to"))
+    })
+}
+
+pub(super) async fn set_event_status(
+    change: &mut Change<'_>,
+    event_id: i64,
+    status: EventStatus,
+    extra: &EventExtra,
+) -> Result<(), WorkflowError> {
+    let set = match extra {
+        EventExtra::None => "",
+        EventExtra::Resolved(_) => ", resolved_at = now(), resolution_tier = $3",
+        EventExtra::Revisited { .. } => {
+            ", satisfaction = $3, revisit_comment = $4, reworks = reworks + $5::int, \
+             resolved_at = CASE WHEN $5 THEN NULL ELSE resolved_at END"
+        }
+        EventExtra::Closed => ", closed_at = now()",
+        EventExtra::Escalated(_) => ", handling_code = $3",
+    };
+    let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
+    let query = sqlx::query(&sql).bind(event_id).bind(status);
+    let query = match extra {
+        EventExtra::None | EventExtra::Closed => query,
+        EventExtra::Resolved(tier) => query.bind(*tier),
+        EventExtra::Escalated(above) => query.bind(above.clone()),
+        EventExtra::Revisited {
+            satisfaction,
+            comment,
+            reopened,
+        } => query
+            .bind(*satisfaction)
+            .bind(comment.clone())
+            .bind(*reopened),
+    };
+    query.execute(&mut *change.transaction).await?;
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! Idempotency keys: a change is recorded under its caller's key with the request it
+//! answered, so that a retry replays the first result and a reused key is refused.
+
+use serde_json::Value;
+use sqlx::{Postgres, Transaction};
+
+use super::error::WorkflowError;
+use crate::access::{Actor, Operation};
+
+/// A key seen before: what it was used for and the entries that change appended.
+pub(super) struct Seen {
+    pub event_id: i64,
+    pub first_entry: i64,
+    pub last_entry: i64,
+}
+
+/// Checks the key's form.
+pub(super) fn check(key: &str) -> Result<(), WorkflowError> {
+    if key.trim().is_empty() || key.len() > 200 {
+        return Err(WorkflowError::BadInput(
+            "idempotencyKey must be 1 to 200 characters".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The change recorded under `key` for this caller, if any: the same operation with the
+/// same arguments is a replay; anything else reuses the key and is refused.
+pub(super) async fn lookup(
+    transaction: &mut Transaction<'static, Postgres>,
+    actor: &Actor,
+    key: &str,
+    operation: Operation,
+    request: &Value,
+) -> Result<Option<Seen>, WorkflowError> {
+    let seen: Option<(String, Value, i64, i64, i64)> = sqlx::query_as(
+        "SELECT operation, request, event_id, first_entry, last_entry FROM idempotency_keys \
+         WHERE principal = $1 AND key = $2",
+    )
+    .bind(&actor.subject)
+    .bind(key)
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let Some((used_for, first_request, event_id, first_entry, last_entry)) = seen else {
+        return Ok(None);
+    };
+    if used_for != operation.name() || &first_request != request {
+        return Err(WorkflowError::KeyReused {
+            key: key.to_owned(),
+            other_arguments: used_for == operation.name(),
+            used_for,
+        });
+    }
+    Ok(Some(Seen {
+        event_id,
+        first_entry,
+        last_entry,
+    }))
+}
+
+/// Records `key` for the change about to commit.
+pub(super) async fn record(
+    transaction: &mut Transaction<'static, Postgres>,
+    actor: &Actor,
+    key: &str,
+    operation: Operation,
+    request: &Value,
+    seen: Seen,
+) -> Result<(), WorkflowError> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (principal, key, operation, request, event_id, first_entry, last_entry) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&actor.subject)
+    .bind(key)
+    .bind(operation.name())
+    .bind(request)
+    .bind(seen.event_id)
+    .bind(seen.first_entry)
+    .bind(seen.last_entry)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Reads of the workflow's records: timelines and summonses, scoped like every read.
+
+use connectors::Scope;
+
+use super::records::{SUMMONS_COLUMNS, Summons, TIMELINE_COLUMNS, TimelineEntry};
+use crate::store::{Store, StoreError};
+
+impl Store {
+    /// The entries `first` to `last`: what a replayed change returns.
+    pub(super) async fn timeline_range(
+        &self,
+        first: i64,
+        last: i64,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE id BETWEEN $1 AND $2 ORDER BY id"
+        ))
+        .bind(first)
+        .bind(last)
+        .fetch_all(self.executor())
+        .await?)
+    }
+
+    /// An event's timeline, oldest first, after `after` (a cursor), at most `limit`;
+    /// nothing when the scope does not see the event.
+    pub async fn timeline(
+        &self,
+        scope: &Scope,
+        event_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE event_id = $1 AND id > $2 AND {} \
+             ORDER BY id LIMIT $3",
+            event_visible("timeline.event_id", "$4", "$5")
+        ))
+        .bind(event_id)
+        .bind(after)
+        .bind(limit)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
+        .fetch_all(self.executor())
+        .await?)
+    }
+
+    /// The newest timeline entry's id (0 when there is none).
+    pub async fn last_timeline_id(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM timeline")
+                .fetch_one(self.executor())
+                .await?,
+        )
+    }
+
+    /// Entries matching `filter` after `after`, oldest first, at most `limit`.
+    pub async fn timeline_after(
+        &self,
+        filter: &super::signals::SignalFilter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE id > $1 \
+               AND ($2::bigint IS NULL OR event_id = $2) \
+               AND ($3::text IS NULL OR department_code = $3) \
+               AND ($4::text IS NULL OR (jurisdiction_code >= $4 AND jurisdiction_code < $4 || '~')) \
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(after)
+        .bind(filter.event_id)
+        .bind(filter.department_code.as_deref())
+        .bind(filter.jurisdiction_prefix.as_deref())
+        .bind(limit)
+        .fetch_all(self.executor())
+        .await?)
+    }
+
+    /// The summonses of events the scope sees, by event.
+    pub async fn summonses(
+        &self,
+        scope: &Scope,
+        event_ids: &[i64],
+    ) -> Result<Vec<Summons>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE event_id = ANY($1) AND {} \
+             ORDER BY event_id, id",
+            event_visible("summonses.event_id", "$2", "$3")
+        ))
+        .bind(event_ids)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
+        .fetch_all(self.executor())
+        .await?)
+    }
+
+    /// Summonses by id, of events the scope sees.
+    pub async fn summonses_by_id(
+        &self,
+        scope: &Scope,
+        ids: &[i64],
+    ) -> Result<Vec<Summons>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE id = ANY($1) AND {}",
+            event_visible("summonses.event_id", "$2", "$3")
+        ))
+        .bind(ids)
+        .bind(scope.prefix())
+        .bind(scope.summoned())
+        .fetch_all(self.executor())
+        .await?)
+    }
+}
+
+/// SQL true when the event whose id is `column` is visible to a scope given as the
+/// parameters `prefix` (its code prefix, text) and `summoned` (its department, or NULL).
+fn event_visible(column: &str, prefix: &str, summoned: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM events e WHERE e.id = {column} \
+           AND ({prefix} = '' OR (e.jurisdiction_code >= {prefix} AND e.jurisdiction_code < {prefix} || '~')) \
+           AND ({summoned}::text IS NULL OR EXISTS (SELECT 1 FROM summonses v \
+                WHERE v.event_id = e.id AND v.department_code = {summoned})))"
+    )
+}

@@ -1,0 +1,90 @@
+//! What the workflow reads and writes: timeline entries, summonses, new events, and the
+//! arguments of its changes.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::enums::{EventCategory, EventChannel, SummonsStatus, TimelineKind, Urgency};
+
+/// What a workflow mutation did: the event, and the timeline entries it appended
+/// (`replayed` when the idempotency key had been seen and nothing was done again).
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub event_id: i64,
+    pub entries: Vec<TimelineEntry>,
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimelineEntry {
+    pub id: i64,
+    pub event_id: i64,
+    pub summons_id: Option<i64>,
+    pub kind: TimelineKind,
+    pub actor: String,
+    pub actor_role: String,
+    pub actor_department: Option<String>,
+    pub department_code: Option<String>,
+    pub jurisdiction_code: String,
+    pub state_before: Option<String>,
+    pub state_after: Option<String>,
+    pub detail: Value,
+    pub at: DateTime<Utc>,
+}
+
+pub(super) const TIMELINE_COLUMNS: &str = "id, event_id, summons_id, kind, actor, actor_role, actor_department, \
+     department_code, jurisdiction_code, state_before, state_after, detail, at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Summons {
+    pub id: i64,
+    pub whistle_id: i64,
+    pub event_id: i64,
+    pub department_code: String,
+    pub status: SummonsStatus,
+    pub report_in_due_at: DateTime<Utc>,
+    pub handling_due_at: DateTime<Utc>,
+    pub reported_in_at: Option<DateTime<Utc>>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<String>,
+    pub extension_until: Option<DateTime<Utc>>,
+    pub extension_reason: Option<String>,
+    pub feedback: Option<String>,
+}
+
+pub(super) const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, status, report_in_due_at, \
+     handling_due_at, reported_in_at, done_at, decline_reason, extension_until, extension_reason, feedback";
+
+/// What a grid worker's terminal reports.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub title: String,
+    pub description: String,
+    pub category: EventCategory,
+    pub channel: EventChannel,
+    pub urgency: Urgency,
+    pub jurisdiction_code: String,
+    pub place_id: Option<i64>,
+    pub reporter_id: Option<i64>,
+    pub party_ids: Vec<i64>,
+    pub photos: Vec<String>,
+}
+
+/// The decisions on an event that carry only a note (accepting) or a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Accept,
+    Reject,
+    /// 退回: back to the reporting level.
+    Return,
+    /// To the level above.
+    Escalate,
+}
+
+/// A department to summon, with its deadlines (defaults by the event's urgency).
+#[derive(Debug, Clone)]
+pub struct Summon {
+    pub department_code: String,
+    pub report_in_due_at: Option<DateTime<Utc>>,
+    pub handling_due_at: Option<DateTime<Utc>>,
+}
