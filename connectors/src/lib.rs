@@ -18,7 +18,6 @@ pub mod redis_link;
 pub mod resilience;
 mod rest;
 mod scope;
-pub mod simulator;
 mod sql;
 mod upstream;
 

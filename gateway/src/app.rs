@@ -73,7 +73,7 @@ impl Application {
     /// The application, its GraphiQL page offering `tokens` in a role picker (the demo).
     pub async fn build_with_tokens(
         config: &Config,
-        tokens: Vec<crate::demo::DemoToken>,
+        tokens: Vec<crate::http::RoleToken>,
     ) -> Result<Self, StartError> {
         let auth = crate::auth::Authenticator::new(&config.auth).await?;
         let stopping = tokio::sync::watch::Sender::new(false);

@@ -1,25 +1,112 @@
-//! What the demo hands its users: a signing secret of its own when none is configured,
-//! and a ready-made token for each role, held by principals of the seeded city (东辽县's
-//! first grid, its township, the county's fire brigade, the city).
+//! The demo, all in one command: the database created, migrated and seeded when empty,
+//! the department simulator started in this process, and the gateway served over it.
+//! Its users get a signing secret of the demo's own when none is configured, and a
+//! ready-made token for each role, held by principals of the seeded city (东辽县's first
+//! grid, its township, the county's fire brigade, the city).
 
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use anyhow::Context;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
+use connectors::config::Departments;
+use simulation::seed::{self, SeedOptions};
+use simulation::simulator::Simulator;
 use sqlx::PgPool;
 
 use crate::auth::{AuthConfig, Claims, MintError, mint};
+use crate::database::{self, Purpose};
+use crate::http::RoleToken;
+use crate::{Application, Config};
+
+/// Prepares the demo: database, seed, simulator (kept running for the process's life),
+/// configuration and tokens; returns the application to run.
+pub async fn prepare(config: Config) -> anyhow::Result<(Application, Simulator)> {
+    if database::create_if_missing(&config).await? {
+        tracing::info!(database = %config.database_url, "created the demo database");
+    }
+    let pool = database::pool(&config, Purpose::Maintenance)?;
+    database::migrate(&pool, &config).await?;
+    if seed::is_empty(&pool)
+        .await
+        .context("reading the database failed")?
+    {
+        crate::seeding::run(&pool, &SeedOptions::default()).await?;
+    }
+    let mut config = config;
+    // GraphiQL's documentation and completion need introspection.
+    config.limits.introspection = true;
+    // The shipped `sql` departments put their databases on the demo's own
+    // PostgreSQL server unless told otherwise.
+    if let Some(server) = config.database_server() {
+        let vars = config.departments.vars();
+        for name in ["LOCAL_DEPARTMENT_DB_URL", "VERTICAL_DEPARTMENT_DB_URL"] {
+            if vars.get(name).is_none() {
+                config
+                    .departments
+                    .vars
+                    .insert(name.to_owned(), server.clone());
+            }
+        }
+    }
+    let simulator = start_simulator(&pool, &config).await?;
+    config
+        .departments
+        .vars
+        .insert("DEPARTMENTS_URL".to_owned(), simulator.url());
+    for (code, endpoint) in simulator.proxied_endpoints() {
+        config
+            .departments
+            .endpoints
+            .insert(code.clone(), endpoint.clone());
+    }
+    if config.auth.jwt_secret.0.is_empty() {
+        config.auth.jwt_secret =
+            crate::auth::SigningSecret(random_secret().context("no randomness for a demo secret")?);
+        println!("no GATEWAY_JWT_SECRET set: the demo signs with a secret of its own, made now");
+    }
+    let tokens = tokens(&pool, &config.auth).await?;
+    pool.close().await;
+    print_tokens(&tokens);
+    let app = Application::build_with_tokens(&config, tokens).await?;
+    Ok((app, simulator))
+}
+
+/// The department simulator, serving every department of the config folder from the
+/// seeded data set, on a free port.
+async fn start_simulator(pool: &PgPool, config: &Config) -> anyhow::Result<Simulator> {
+    let dir = &config.departments.dir;
+    let departments = Departments::load_dir(dir, None, &config.departments.vars())?;
+    let started = Instant::now();
+    let simulator = Simulator::start(pool, &departments, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("the department simulator did not start")?;
+    println!(
+        "department simulator: {} departments, {} records, {} databases built, at {} ({:.1} s)",
+        departments.len(),
+        simulator.records,
+        simulator.databases_built,
+        simulator.url(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(simulator)
+}
+
+/// The demo's tokens, ready to paste as an `Authorization` header.
+fn print_tokens(tokens: &[RoleToken]) {
+    println!(
+        "tokens (valid {} h; GraphiQL's role picker sends them for you):",
+        TOKEN_TTL_S / 3600
+    );
+    for token in tokens {
+        println!("  {:<17} {}", token.role, token.label);
+        println!("    Authorization: Bearer {}", token.token);
+    }
+}
 
 /// How long the demo's tokens last.
 pub const TOKEN_TTL_S: i64 = 8 * 3600;
-
-/// A token the demo prints and offers in GraphiQL's role picker.
-#[derive(Debug, Clone, Serialize)]
-pub struct DemoToken {
-    pub role: &'static str,
-    /// Who holds it, for people: 「调度员 李强 · 白泉镇」.
-    pub label: String,
-    pub token: String,
-}
 
 /// A principal of the seeded city the demo makes a token for.
 struct Principal {
@@ -99,7 +186,7 @@ pub enum DemoTokenError {
 }
 
 /// A token for each role, signed with the configured secret.
-pub async fn tokens(pool: &PgPool, auth: &AuthConfig) -> Result<Vec<DemoToken>, DemoTokenError> {
+pub async fn tokens(pool: &PgPool, auth: &AuthConfig) -> Result<Vec<RoleToken>, DemoTokenError> {
     let exp = chrono::Utc::now().timestamp() + TOKEN_TTL_S;
     let mut tokens = Vec::with_capacity(PRINCIPALS.len());
     for principal in &PRINCIPALS {
@@ -117,7 +204,7 @@ pub async fn tokens(pool: &PgPool, auth: &AuthConfig) -> Result<Vec<DemoToken>, 
             exp,
         };
         let at = place.as_deref().unwrap_or(principal.jurisdiction);
-        tokens.push(DemoToken {
+        tokens.push(RoleToken {
             role: principal.role,
             label: format!("{} {} · {at}", principal.title, principal.name),
             token: mint(auth, &claims)?,

@@ -1,20 +1,16 @@
-//! `gateway`: serve the governance GraphQL gateway, migrate or seed its database, or run
-//! the demo (all of it in one command).
+//! `gateway`: serve the governance GraphQL gateway, migrate its database, check its
+//! configuration or mint a token; with the `simulation` feature (the default, off in a
+//! production build), also seed the database or run the demo (all of it in one command).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use connectors::config::Departments;
-use connectors::simulator::Simulator;
 use gateway::database::{self, Purpose};
 use gateway::{Application, Config, load_departments, shutdown_signal};
-use indicatif::{ProgressBar, ProgressStyle};
-use schema::seed::{self, Progress, Scale, SeedOptions};
+#[cfg(feature = "simulation")]
+use simulation::seed::{Scale, SeedOptions};
 
 #[derive(Parser)]
 #[command(version, about = "GraphQL gateway for city social governance")]
@@ -35,6 +31,7 @@ enum Command {
     Migrate,
     /// Create and migrate the database if needed, and fill it with the synthetic
     /// Liaoyuan data set.
+    #[cfg(feature = "simulation")]
     Seed {
         /// `small` (thousands of rows, seconds) or `city` (the real city's size).
         #[arg(long, default_value = "small")]
@@ -51,6 +48,7 @@ enum Command {
     },
     /// Create the database if missing, migrate, seed `small` if empty, start the
     /// department simulator (all 96 departments, in this process) and serve over it.
+    #[cfg(feature = "simulation")]
     Demo,
     /// Check the configuration, department config files included, and exit.
     CheckConfig,
@@ -145,80 +143,25 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!(database = %config.database_url, "migrations applied");
             Ok(())
         }
+        #[cfg(feature = "simulation")]
         Command::Seed {
             scale,
             seed,
             reset,
             if_empty,
         } => {
-            database::create_if_missing(&config).await?;
-            let pool = database::pool(&config, Purpose::Maintenance)?;
-            database::migrate(&pool, &config).await?;
-            if reset {
-                seed::reset(&pool)
-                    .await
-                    .context("emptying the database failed")?;
-            } else if if_empty
-                && !seed::is_empty(&pool)
-                    .await
-                    .context("reading the database failed")?
-            {
-                println!("the database already holds data; nothing seeded");
-                return Ok(());
-            }
-            run_seed(&pool, &SeedOptions { scale, seed }).await
+            let options = SeedOptions { scale, seed };
+            let command = gateway::seeding::SeedCommand {
+                options,
+                reset,
+                if_empty,
+            };
+            gateway::seeding::seed_command(&config, command).await
         }
+        #[cfg(feature = "simulation")]
         Command::Demo => {
-            if database::create_if_missing(&config).await? {
-                tracing::info!(database = %config.database_url, "created the demo database");
-            }
-            let pool = database::pool(&config, Purpose::Maintenance)?;
-            database::migrate(&pool, &config).await?;
-            if seed::is_empty(&pool)
-                .await
-                .context("reading the database failed")?
-            {
-                run_seed(&pool, &SeedOptions::default()).await?;
-            }
-            let mut config = config;
-            // GraphiQL's documentation and completion need introspection.
-            config.limits.introspection = true;
-            // The shipped `sql` departments put their databases on the demo's own
-            // PostgreSQL server unless told otherwise.
-            if let Some(server) = config.database_server() {
-                let vars = config.departments.vars();
-                for name in ["LOCAL_DEPARTMENT_DB_URL", "VERTICAL_DEPARTMENT_DB_URL"] {
-                    if vars.get(name).is_none() {
-                        config
-                            .departments
-                            .vars
-                            .insert(name.to_owned(), server.clone());
-                    }
-                }
-            }
-            let simulator = start_simulator(&pool, &config).await?;
-            config
-                .departments
-                .vars
-                .insert("DEPARTMENTS_URL".to_owned(), simulator.url());
-            for (code, endpoint) in simulator.proxied_endpoints() {
-                config
-                    .departments
-                    .endpoints
-                    .insert(code.clone(), endpoint.clone());
-            }
-            if config.auth.jwt_secret.0.is_empty() {
-                config.auth.jwt_secret = gateway::auth::SigningSecret(
-                    gateway::demo::random_secret().context("no randomness for a demo secret")?,
-                );
-                println!(
-                    "no GATEWAY_JWT_SECRET set: the demo signs with a secret of its own, made now"
-                );
-            }
-            let tokens = gateway::demo::tokens(&pool, &config.auth).await?;
-            pool.close().await;
-            print_tokens(&tokens);
-            let app = Application::build_with_tokens(&config, tokens).await?;
+            // The simulator serves as long as the gateway does.
+            let (app, _simulator) = gateway::demo::prepare(config).await?;
             run_app(app).await
         }
         Command::HotlineSync => {
@@ -278,38 +221,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     }
 }
 
-/// The department simulator, serving every department of the config folder from the
-/// demo's own entity index, on a free port.
-async fn start_simulator(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<Simulator> {
-    let dir = &config.departments.dir;
-    let departments = Departments::load_dir(dir, None, &config.departments.vars())?;
-    let started = Instant::now();
-    let simulator = Simulator::start(pool, &departments, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .context("the department simulator did not start")?;
-    println!(
-        "department simulator: {} departments, {} records, {} databases built, at {} ({:.1} s)",
-        departments.len(),
-        simulator.records,
-        simulator.databases_built,
-        simulator.url(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(simulator)
-}
-
-/// The demo's tokens, ready to paste as an `Authorization` header.
-fn print_tokens(tokens: &[gateway::demo::DemoToken]) {
-    println!(
-        "tokens (valid {} h; GraphiQL's role picker sends them for you):",
-        gateway::demo::TOKEN_TTL_S / 3600
-    );
-    for token in tokens {
-        println!("  {:<17} {}", token.role, token.label);
-        println!("    Authorization: Bearer {}", token.token);
-    }
-}
-
 async fn serve(config: &Config) -> anyhow::Result<()> {
     run_app(Application::build(config).await?).await
 }
@@ -319,39 +230,4 @@ async fn run_app(app: Application) -> anyhow::Result<()> {
     println!("GraphiQL:  http://{address}/");
     println!("GraphQL:   http://{address}/graphql");
     app.run(shutdown_signal()).await.context("serving failed")
-}
-
-async fn run_seed(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
-    let style = ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos:>9}/{len:9} {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-    let progress = |p: Progress| {
-        let Ok(mut current) = bar.lock() else { return };
-        if current.as_ref().is_none_or(|(table, _)| *table != p.table) {
-            if let Some((_, done)) = current.take() {
-                done.finish();
-            }
-            let next = ProgressBar::new(p.total)
-                .with_style(style.clone())
-                .with_message(p.table);
-            *current = Some((p.table, next));
-        }
-        if let Some((_, current)) = current.as_ref() {
-            current.set_length(p.total);
-            current.set_position(p.done);
-        }
-    };
-    let summary = seed::seed(pool, options, &progress).await?;
-    if let Some((_, done)) = bar.lock().ok().and_then(|mut current| current.take()) {
-        done.finish();
-    }
-    println!(
-        "seeded scale {} (seed {}) in {:.1} s: {summary:?}",
-        options.scale,
-        options.seed,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }

@@ -7,7 +7,6 @@ pub mod enums;
 pub mod error;
 pub mod graphql;
 pub mod model;
-pub mod seed;
 pub mod store;
 pub mod workflow;
 

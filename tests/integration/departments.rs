@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use connectors::config::{Departments, Vars};
-use connectors::simulator::Simulator;
 use serde_json::Value;
+use simulation::simulator::Simulator;
 use std::sync::OnceLock;
 
 use crate::helpers::{TestGateway, database_url, postgres_server, seeded_database, test_config};

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use connectors::Element;
 use connectors::config::{Departments, Lookup, Vars};
-use connectors::{Element, simulator::records};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
+use simulation::simulator::records;
 use sqlx::PgConnection;
 
 use crate::departments::{

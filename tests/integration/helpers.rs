@@ -102,7 +102,7 @@ async fn template() -> &'static str {
         .get_or_init(|| async {
             drop_stale_databases(&mut admin().await).await;
             let (name, pool) = migrated_database().await;
-            schema::seed::seed(&pool, &schema::seed::SeedOptions::default(), &|_| {})
+            simulation::seed::seed(&pool, &simulation::seed::SeedOptions::default(), &|_| {})
                 .await
                 .expect("seeding the template database");
             pool.close().await;

@@ -1,6 +1,6 @@
 //! The synthetic data set: deterministic, and refused over existing data.
 
-use schema::seed::{self, Scale, SeedError, SeedOptions};
+use simulation::seed::{self, Scale, SeedError, SeedOptions};
 use sqlx::PgPool;
 
 use crate::helpers::migrated_database;

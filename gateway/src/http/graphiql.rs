@@ -35,9 +35,18 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
+/// A token offered in the page's role picker.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoleToken {
+    pub role: &'static str,
+    /// Who holds it, for people: 「调度员 李强 · 白泉镇」.
+    pub label: String,
+    pub token: String,
+}
+
 /// The page; with `tokens` (the demo's), a role picker that sends the chosen role's
 /// token and a purpose with every request.
-pub fn page(tokens: &[crate::demo::DemoToken]) -> String {
+pub fn page(tokens: &[RoleToken]) -> String {
     let json = if tokens.is_empty() {
         "null".to_owned()
     } else {

@@ -4,7 +4,7 @@ mod error;
 mod feeds;
 mod graphiql;
 
-pub use graphiql::page as graphiql_page;
+pub use graphiql::{RoleToken, page as graphiql_page};
 pub use protocol_refusals::RefusingListener;
 mod graphql;
 mod health;

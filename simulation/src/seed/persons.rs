@@ -9,7 +9,7 @@ use super::places::Places;
 use super::rng::Rng;
 use super::time::{ENTITIES_START, EVENTS_START, civil_from_days, days_from_civil};
 use super::vocabulary::{FEMALE_GIVEN, MALE_GIVEN, MOBILE_PREFIXES, SURNAMES};
-use crate::enums::{DepartmentKind, Gender, PlaceKind};
+use schema::enums::{DepartmentKind, Gender, PlaceKind};
 
 /// What later tables need to know of each person.
 pub struct Persons {

@@ -27,8 +27,8 @@ pub use index::Facts;
 pub use records::{Envelope, Native, NativeRecord, Style};
 pub use server::Counts;
 
-use crate::config::{DepartmentConfig, Departments, Lookup};
-use crate::{ConnectorKind, Element};
+use connectors::config::{DepartmentConfig, Departments, Lookup};
+use connectors::{ConnectorKind, Element};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulatorError {

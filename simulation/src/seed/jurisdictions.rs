@@ -9,7 +9,7 @@ use super::copy::{Sender, Stopped};
 use super::layout::allocate;
 use super::rng::Rng;
 use super::vocabulary::{COMMUNITY_NAMES, VILLAGE_NAMES};
-use crate::enums::{JurisdictionKind, JurisdictionLevel};
+use schema::enums::{JurisdictionKind, JurisdictionLevel};
 
 pub const CITY_CODE: &str = "220400";
 pub const CITY_NAME: &str = "辽源市";

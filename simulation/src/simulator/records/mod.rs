@@ -17,7 +17,7 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use super::dice::Dice;
 use super::index::Facts;
-use crate::Element;
+use connectors::Element;
 
 /// One value as a department stores it.
 #[derive(Debug, Clone, PartialEq)]

@@ -27,8 +27,8 @@ use sqlx::PgPool;
 
 use super::faults::{Effect, Fault, Garbage};
 use super::server::{Shared, authorised};
-use crate::config::{Auth, DepartmentConfig};
-use crate::open311::{RequestStatus, Service, ServiceRequest};
+use connectors::config::{Auth, DepartmentConfig};
+use connectors::open311::{RequestStatus, Service, ServiceRequest};
 
 /// How many requests each simulated system holds.
 const REQUESTS: usize = 40;

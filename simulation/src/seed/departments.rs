@@ -4,7 +4,7 @@ use connectors::ConnectorKind;
 
 use super::copy::{Sender, Stopped};
 use super::jurisdictions::{COUNTIES, County};
-use crate::enums::DepartmentKind;
+use schema::enums::DepartmentKind;
 
 /// Every county's departments: kind, the abbreviation in department codes
 /// (`<county code>-<abbr>`, e.g. 220422-GA) and the short name.

@@ -9,7 +9,7 @@ use super::time::{ENTITIES_START, EVENTS_START};
 use super::vocabulary::{
     FACTORY_TYPES, PUBLIC_SPACES, ROADS, SHOP_TYPES, chinese_number, estate_name, trade_name,
 };
-use crate::enums::{DepartmentKind, PlaceKind};
+use schema::enums::{DepartmentKind, PlaceKind};
 
 /// The places and what later tables need of them.
 pub struct Places {

@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::faults::{Effect, Fault, Garbage};
 use super::hotline::Hotlines;
 use super::render;
-use crate::Element;
-use crate::config::Auth;
+use connectors::Element;
+use connectors::config::Auth;
 
 /// One rest department as served.
 pub struct Served {

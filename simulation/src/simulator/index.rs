@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use sqlx::PgPool;
 
-use crate::Element;
+use connectors::Element;
 
 /// One record a department holds, with what the index says about its subject.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -16,7 +16,7 @@ use super::vocabulary::{
     COOPERATIVE_TRADES, INDUSTRIES, SHOP_TYPES, SOCIAL_ORGANIZATIONS, TOWNSHIP_INSTITUTIONS,
     trade_name,
 };
-use crate::enums::{DepartmentKind, OrganizationKind, OrganizationRole, PlaceKind};
+use schema::enums::{DepartmentKind, OrganizationKind, OrganizationRole, PlaceKind};
 
 /// What later tables need to know of each organization.
 pub struct Organizations {

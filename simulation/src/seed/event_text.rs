@@ -3,7 +3,7 @@
 //! organization concerned.
 
 use super::rng::Rng;
-use crate::enums::{EventCategory, OrganizationKind, PlaceKind};
+use schema::enums::{EventCategory, OrganizationKind, PlaceKind};
 
 /// Where a template makes sense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::places::Places;
 use super::rng::Rng;
 use super::time::{ENTITIES_START, EVENTS_START, beijing_fields};
 use super::vocabulary::{FARM_VEHICLE_TYPES, VEHICLE_TYPES};
-use crate::enums::{DepartmentKind, PlaceKind, ThingKind};
+use schema::enums::{DepartmentKind, PlaceKind, ThingKind};
 
 /// What is found at a place of each kind (village homes have no lifts but tractors).
 fn kinds_at(place: Option<PlaceKind>, village: bool) -> &'static [(ThingKind, u32)] {

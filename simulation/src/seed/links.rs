@@ -7,7 +7,7 @@
 use super::copy::{Sender, Stopped};
 use super::departments::{DEPARTMENT_TYPES, code, type_index};
 use super::jurisdictions::COUNTIES;
-use crate::enums::DepartmentKind;
+use schema::enums::DepartmentKind;
 
 /// One bit per department type (24 of them) for each entity, indexed by `id - 1`.
 #[derive(Debug, Default)]

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use connectors::config::{Departments, Lookup, Vars};
-use connectors::simulator::{Facts, Native, records, render};
 use connectors::{ConnectorKind, Element};
+use simulation::simulator::{Facts, Native, records, render};
 
 const COUNTIES: [&str; 4] = ["220402", "220403", "220421", "220422"];
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use connectors::config::{Departments, Vars};
-use connectors::simulator::Simulator;
+use simulation::simulator::Simulator;
 
 #[derive(Parser)]
 #[command(

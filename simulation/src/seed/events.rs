@@ -16,7 +16,7 @@ use super::persons::Persons;
 use super::places::Places;
 use super::rng::Rng;
 use super::time::{DAY, EVENTS_END, EVENTS_START, HOUR, MINUTE};
-use crate::enums::{
+use schema::enums::{
     DepartmentKind, EventCategory, EventChannel, EventStatus, OrganizationKind, PartyRole,
     ResolutionTier, Urgency,
 };
