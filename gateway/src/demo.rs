@@ -50,7 +50,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Application, Simulator)>
             }
         }
     }
-    let simulator = start_simulator(&pool, &config).await?;
+    let simulator = start_simulator(&config).await?;
     config
         .departments
         .vars
@@ -74,12 +74,13 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Application, Simulator)>
 }
 
 /// The department simulator, serving every department of the config folder from the
-/// seeded data set, on a free port.
-async fn start_simulator(pool: &PgPool, config: &Config) -> anyhow::Result<Simulator> {
+/// demo's data set, on a free port.
+async fn start_simulator(config: &Config) -> anyhow::Result<Simulator> {
     let dir = &config.departments.dir;
     let departments = Departments::load_dir(dir, None, &config.departments.vars())?;
     let started = Instant::now();
-    let simulator = Simulator::start(pool, &departments, SocketAddr::from(([127, 0, 0, 1], 0)))
+    let address = SocketAddr::from(([127, 0, 0, 1], 0));
+    let simulator = Simulator::start(SeedOptions::default(), &departments, address)
         .await
         .context("the department simulator did not start")?;
     println!(

@@ -1,5 +1,6 @@
 //! The department side of the tests: one department simulator per test process, over
-//! the seeded template (so its ids line up with every test database), and gateways that
+//! the data set the template is seeded with (so its ids line up with every test
+//! database), and gateways that
 //! federate over it, each in a sandbox of its own so that faults and request counts of
 //! one test do not touch another.
 
@@ -12,7 +13,7 @@ use serde_json::Value;
 use simulation::simulator::Simulator;
 use std::sync::OnceLock;
 
-use crate::helpers::{TestGateway, database_url, postgres_server, seeded_database, test_config};
+use crate::helpers::{TestGateway, postgres_server, seeded_database, test_config};
 
 /// Where MariaDB runs for the tests' `sql` departments of the vertical systems (courts, tax).
 pub fn mariadb_server() -> String {
@@ -50,18 +51,15 @@ pub async fn simulator_url() -> String {
 /// The simulator serves from a runtime of its own, on a thread of its own, for the whole
 /// test process: a test's runtime, and what it spawned, ends with the test.
 async fn simulator() -> &'static RunningSimulator {
-    // The simulator reads a copy of the template (made here, in the test's runtime): a
-    // session on the template itself would stop other tests from copying it.
     if let Some(running) = SIMULATOR.get() {
         return running;
     }
-    let index = seeded_database().await;
-    tokio::task::spawn_blocking(move || SIMULATOR.get_or_init(|| start_simulator(index)))
+    tokio::task::spawn_blocking(move || SIMULATOR.get_or_init(start_simulator))
         .await
         .expect("the simulator starts")
 }
 
-fn start_simulator(template: String) -> RunningSimulator {
+fn start_simulator() -> RunningSimulator {
     let (started, running) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime for the simulator");
@@ -71,17 +69,14 @@ fn start_simulator(template: String) -> RunningSimulator {
                 .fold(Vars::empty(), |vars, (name, value)| vars.set(name, value));
             let departments = Departments::load_dir(&shipped_departments(), None, &vars)
                 .unwrap_or_else(|errors| panic!("{errors}"));
-            let index = sqlx::PgPool::connect(&database_url(&template))
-                .await
-                .expect("connect the template database");
+            // The data set the template database was seeded with.
             let simulator = Simulator::start(
-                &index,
+                simulation::seed::SeedOptions::default(),
                 &departments,
                 "127.0.0.1:0".parse().expect("address"),
             )
             .await
             .unwrap_or_else(|e| panic!("the simulator starts: {e}"));
-            index.close().await;
             drop_stale_cache_keys().await;
             drop_stale_config_folders();
             let _ = started.send(RunningSimulator {

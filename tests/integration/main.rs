@@ -11,6 +11,7 @@ mod fuzz;
 mod helpers;
 mod hotline;
 mod http_protocol;
+mod layering;
 mod persisted;
 mod queries;
 mod rate_limit;

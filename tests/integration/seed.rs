@@ -1,9 +1,12 @@
-//! The synthetic data set: deterministic, and refused over existing data.
+//! The synthetic data set: deterministic, refused over existing data, and the same in
+//! the department simulator as in the gateway's index.
 
+use chrono::NaiveDate;
 use simulation::seed::{self, Scale, SeedError, SeedOptions};
+use simulation::simulator::{Facts, index};
 use sqlx::PgPool;
 
-use crate::helpers::migrated_database;
+use crate::helpers::{database_url, migrated_database, seeded_database};
 
 const TABLES: [&str; 11] = [
     "jurisdictions",
@@ -67,4 +70,180 @@ async fn seeding_refuses_a_database_that_holds_data_until_reset() {
     seed::seed(&pool, &options, &|_| {})
         .await
         .expect("seed after reset");
+}
+
+/// What the gateway's index says each department holds, read from a seeded database: the
+/// oracle for the simulator's in-memory data set.
+const PERSONS: &str = "
+    SELECT l.department_code, l.source_id, p.id AS entity_id,
+           left(p.jurisdiction_code, 6) AS county, p.jurisdiction_code, p.name,
+           'PERSON' AS kind, p.gender, p.birth_date, p.id_number, p.phone,
+           r.address, NULL::text AS identifier, NULL::text AS credit_code,
+           NULL::text AS representative, (p.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
+           NULL::text AS status, NULL::text AS tier, NULL::text AS party
+    FROM entity_links l JOIN persons p ON p.id = l.entity_id
+    LEFT JOIN places r ON r.id = p.residence_place_id
+    ";
+
+const PLACES: &str = "
+    SELECT l.department_code, l.source_id, p.id AS entity_id,
+           left(p.jurisdiction_code, 6) AS county, p.jurisdiction_code, p.name, p.kind,
+           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
+           NULL::text AS phone, p.address, NULL::text AS identifier, NULL::text AS credit_code,
+           NULL::text AS representative, (p.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
+           NULL::text AS status, NULL::text AS tier, NULL::text AS party
+    FROM entity_links l JOIN places p ON p.id = l.entity_id
+    ";
+
+const THINGS: &str = "
+    SELECT l.department_code, l.source_id, t.id AS entity_id,
+           left(t.jurisdiction_code, 6) AS county, t.jurisdiction_code, t.name, t.kind,
+           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
+           NULL::text AS phone, p.address, t.identifier, NULL::text AS credit_code,
+           NULL::text AS representative, (t.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
+           NULL::text AS status, NULL::text AS tier, NULL::text AS party
+    FROM entity_links l JOIN things t ON t.id = l.entity_id
+    LEFT JOIN places p ON p.id = t.place_id
+    ";
+
+const ORGANIZATIONS: &str = "
+    SELECT l.department_code, l.source_id, o.id AS entity_id,
+           left(o.jurisdiction_code, 6) AS county, o.jurisdiction_code, o.name, o.kind,
+           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
+           NULL::text AS phone, p.address, NULL::text AS identifier, o.credit_code,
+           (SELECT r.name FROM organization_members m JOIN persons r ON r.id = m.person_id
+             WHERE m.organization_id = o.id AND m.role = 'LEGAL_REPRESENTATIVE'
+             ORDER BY r.id LIMIT 1) AS representative,
+           (o.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
+           NULL::text AS status, NULL::text AS tier, NULL::text AS party
+    FROM entity_links l JOIN organizations o ON o.id = l.entity_id
+    LEFT JOIN places p ON p.id = o.place_id
+    ";
+
+const EVENTS: &str = "
+    SELECT l.department_code, l.source_id, e.id AS entity_id,
+           left(e.jurisdiction_code, 6) AS county, e.jurisdiction_code, e.title AS name,
+           e.category AS kind, NULL::text AS gender, NULL::date AS birth_date,
+           NULL::text AS id_number, NULL::text AS phone, p.address, NULL::text AS identifier,
+           NULL::text AS credit_code, NULL::text AS representative,
+           (e.reported_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
+           e.status, e.resolution_tier AS tier,
+           (SELECT r.name FROM event_parties ep JOIN persons r ON r.id = ep.person_id
+             WHERE ep.event_id = e.id AND ep.role = 'APPLICANT'
+             ORDER BY ep.position LIMIT 1) AS party
+    FROM event_links l JOIN events e ON e.id = l.event_id
+    LEFT JOIN places p ON p.id = e.place_id
+    ";
+
+/// One record as text, to compare the simulator's facts with the index's.
+fn fact_line(element: &str, f: &Facts) -> String {
+    format!(
+        "{element}|{}|{}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}|{:?}|{:?}",
+        f.department_code,
+        f.source_id,
+        f.entity_id,
+        f.county,
+        f.jurisdiction_code,
+        f.name,
+        f.kind,
+        f.gender,
+        f.birth_date,
+        f.id_number,
+        f.phone,
+        f.address,
+        f.identifier,
+        f.credit_code,
+        f.representative,
+        f.date,
+        f.status,
+        f.tier,
+        f.party
+    )
+}
+
+#[tokio::test]
+async fn the_simulated_departments_hold_exactly_what_the_index_links_to_them() {
+    let database = seeded_database().await;
+    let pool = PgPool::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let mut from_index = Vec::new();
+    for (element, query) in [
+        ("PERSON", PERSONS),
+        ("PLACE", PLACES),
+        ("THING", THINGS),
+        ("ORGANIZATION", ORGANIZATIONS),
+        ("EVENT", EVENTS),
+    ] {
+        let rows: Vec<IndexFacts> = sqlx::query_as(query)
+            .fetch_all(&pool)
+            .await
+            .expect("index query");
+        from_index.extend(rows.into_iter().map(|row| fact_line(element, &row.into())));
+    }
+    pool.close().await;
+    let data = tokio::task::spawn_blocking(|| index::data_set(SeedOptions::default()))
+        .await
+        .expect("the generator runs");
+    let mut simulated: Vec<String> = index::facts(&data)
+        .iter()
+        .map(|(element, facts)| fact_line(&format!("{element:?}").to_uppercase(), facts))
+        .collect();
+    from_index.sort();
+    simulated.sort();
+    assert!(from_index.len() > 5_000, "{} records", from_index.len());
+    assert_eq!(simulated.len(), from_index.len());
+    if let Some((simulated, indexed)) = simulated.iter().zip(&from_index).find(|(s, i)| s != i) {
+        panic!("the simulator holds\n  {simulated}\nwhere the index has\n  {indexed}");
+    }
+}
+
+/// A row of the index queries.
+#[derive(sqlx::FromRow)]
+struct IndexFacts {
+    department_code: String,
+    source_id: String,
+    entity_id: i64,
+    county: String,
+    jurisdiction_code: String,
+    name: String,
+    kind: String,
+    gender: Option<String>,
+    birth_date: Option<NaiveDate>,
+    id_number: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    identifier: Option<String>,
+    credit_code: Option<String>,
+    representative: Option<String>,
+    date: NaiveDate,
+    status: Option<String>,
+    tier: Option<String>,
+    party: Option<String>,
+}
+
+impl From<IndexFacts> for Facts {
+    fn from(f: IndexFacts) -> Self {
+        Facts {
+            department_code: f.department_code,
+            source_id: f.source_id,
+            entity_id: f.entity_id,
+            county: f.county,
+            jurisdiction_code: f.jurisdiction_code,
+            name: f.name,
+            kind: f.kind,
+            gender: f.gender,
+            birth_date: f.birth_date,
+            id_number: f.id_number,
+            phone: f.phone,
+            address: f.address,
+            identifier: f.identifier,
+            credit_code: f.credit_code,
+            representative: f.representative,
+            date: f.date,
+            status: f.status,
+            tier: f.tier,
+            party: f.party,
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! `dept-sim`: every department system of a config folder, simulated in one process from
-//! the gateway's entity index. Faults are injected at run time over HTTP:
+//! the seed's data set (give it the options `gateway seed` was given). Faults are injected at run time over HTTP:
 //! `PUT /_sim/faults/{department}`, `DELETE /_sim/faults`, `GET /_sim/stats`.
 
 use std::net::SocketAddr;
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use connectors::config::{Departments, Vars};
+use simulation::seed::{Scale, SeedOptions};
 use simulation::simulator::Simulator;
 
 #[derive(Parser)]
@@ -16,13 +17,12 @@ use simulation::simulator::Simulator;
     about = "Simulates the department systems the gateway federates"
 )]
 struct Cli {
-    /// The gateway's database (its entity index says which records each department holds).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/governance"
-    )]
-    database_url: String,
+    /// The data set's scale, as given to `gateway seed`: `small` or `city`.
+    #[arg(long, env = "SEED_SCALE", default_value = "small")]
+    scale: Scale,
+    /// The data set's seed, as given to `gateway seed`.
+    #[arg(long, env = "SEED", default_value_t = SeedOptions::default().seed)]
+    seed: u64,
     /// The folder of department config files.
     #[arg(
         long,
@@ -61,10 +61,11 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let departments = Departments::load_dir(&cli.departments, None, &Vars::from_env())?;
-    let index = sqlx::PgPool::connect(&cli.database_url)
-        .await
-        .map_err(|e| format!("cannot reach the entity index at {}: {e}", cli.database_url))?;
-    let simulator = Simulator::start(&index, &departments, cli.listen).await?;
+    let seed = SeedOptions {
+        scale: cli.scale,
+        seed: cli.seed,
+    };
+    let simulator = Simulator::start(seed, &departments, cli.listen).await?;
     println!(
         "{} departments, {} records, {} databases built; serving at {}",
         departments.len(),

@@ -13,6 +13,7 @@ mod departments;
 mod event_text;
 mod events;
 mod generate;
+pub mod in_memory;
 mod jurisdictions;
 mod layout;
 mod links;

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::seed::in_memory::{self, DataSet};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,7 +24,6 @@ use axum::{Json, Router};
 use chrono::{DateTime, FixedOffset, Offset, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::PgPool;
 
 use super::faults::{Effect, Fault, Garbage};
 use super::server::{Shared, authorised};
@@ -190,7 +190,7 @@ const DESCRIPTIONS: &[[&str; 2]] = &[
 ];
 
 /// A grid of the index and where on it a caller might be.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 struct Zone {
     code: String,
     county: String,
@@ -202,19 +202,69 @@ struct Zone {
     latitude: Option<f64>,
 }
 
-const ZONES: &str = "
-    SELECT g.code, k.name AS county, t.name AS township, c.name AS community, g.name AS grid,
-           p.address, p.longitude, p.latitude
-    FROM jurisdictions g
-    JOIN jurisdictions c ON c.code = g.parent_code
-    JOIN jurisdictions t ON t.code = c.parent_code
-    JOIN jurisdictions k ON k.code = t.parent_code
-    LEFT JOIN LATERAL (
-        SELECT address, longitude, latitude FROM places
-        WHERE jurisdiction_code = g.code ORDER BY id LIMIT 1
-    ) p ON TRUE
-    WHERE g.level = 'GRID'
-    ORDER BY g.code";
+/// Every grid of the data set, by code, with its first place (by id) as where a caller is.
+fn zones(data: &DataSet) -> Vec<Zone> {
+    let jurisdictions = data.table("jurisdictions");
+    let (code, name, level, parent) = (
+        jurisdictions.column("code"),
+        jurisdictions.column("name"),
+        jurisdictions.column("level"),
+        jurisdictions.column("parent_code"),
+    );
+    let nodes: HashMap<&str, (&str, Option<&str>)> = jurisdictions
+        .rows()
+        .iter()
+        .filter_map(|row| Some((code.of(row)?, (name.of(row)?, parent.of(row)))))
+        .collect();
+    let up = |code: Option<&str>| code.and_then(|c| nodes.get(c)).copied();
+    let places = data.table("places");
+    let (id, grid, address, longitude, latitude) = (
+        places.column("id"),
+        places.column("jurisdiction_code"),
+        places.column("address"),
+        places.column("longitude"),
+        places.column("latitude"),
+    );
+    let mut first_place: HashMap<&str, (i64, &[Option<String>])> = HashMap::new();
+    for row in places.rows() {
+        if let (Some(place), Some(grid)) = (id.id(row), grid.of(row)) {
+            let first = first_place.entry(grid).or_insert((place, row));
+            if place < first.0 {
+                *first = (place, row);
+            }
+        }
+    }
+    let mut zones: Vec<Zone> = jurisdictions
+        .rows()
+        .iter()
+        .filter(|row| level.of(row) == Some("GRID"))
+        .filter_map(|row| {
+            let grid_code = code.of(row)?;
+            let (grid_name, community_code) = up(Some(grid_code))?;
+            let (community, township_code) = up(community_code)?;
+            let (township, county_code) = up(township_code)?;
+            let (county, _) = up(county_code)?;
+            let place = first_place.get(grid_code).map(|(_, row)| *row);
+            let degrees = |column: in_memory::Column| {
+                place
+                    .and_then(|row| column.of(row))
+                    .and_then(|v| v.parse().ok())
+            };
+            Some(Zone {
+                code: grid_code.to_owned(),
+                county: county.to_owned(),
+                township: township.to_owned(),
+                community: community.to_owned(),
+                grid: grid_name.to_owned(),
+                address: place.and_then(|row| address.of(row)).map(str::to_owned),
+                longitude: degrees(longitude),
+                latitude: degrees(latitude),
+            })
+        })
+        .collect();
+    zones.sort_by(|a, b| a.code.cmp(&b.code));
+    zones
+}
 
 /// One open311 system as served.
 struct System {
@@ -242,11 +292,11 @@ pub struct Hotlines {
 
 impl Hotlines {
     /// The requests of every open311 system in `configs`, on grids of the index.
-    pub async fn load(index: &PgPool, configs: &[&DepartmentConfig]) -> Result<Self, sqlx::Error> {
+    pub fn load(data: &DataSet, configs: &[&DepartmentConfig]) -> Self {
         if configs.is_empty() {
-            return Ok(Self::default());
+            return Self::default();
         }
-        let zones: Vec<Zone> = sqlx::query_as(ZONES).fetch_all(index).await?;
+        let zones = zones(data);
         let anchor = anchor(Utc::now());
         let systems = configs
             .iter()
@@ -265,10 +315,10 @@ impl Hotlines {
                 (config.code.clone(), system)
             })
             .collect();
-        Ok(Self {
+        Self {
             systems,
             updates: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     pub fn serves(&self, code: &str) -> bool {

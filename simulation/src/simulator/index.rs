@@ -1,14 +1,17 @@
-//! What the simulated departments know: read from the gateway's entity index, which the
-//! seed generated, so that every department's records line up with the index (same ids,
-//! names, ID numbers) and the same seed gives the same answers.
+//! What the simulated departments know: derived from the seed's data set, generated
+//! again in memory, so that every department's records line up with the gateway's index
+//! (same ids, names, ID numbers) and the same seed gives the same answers.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
-
 use connectors::Element;
 
+use crate::seed::SeedOptions;
+use crate::seed::in_memory::{self, DataSet, Table};
+
 /// One record a department holds, with what the index says about its subject.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Facts {
     pub department_code: String,
     pub source_id: String,
@@ -43,79 +46,302 @@ pub struct Facts {
     pub party: Option<String>,
 }
 
-const PERSONS: &str = "
-    SELECT l.department_code, l.source_id, p.id AS entity_id,
-           left(p.jurisdiction_code, 6) AS county, p.jurisdiction_code, p.name,
-           'PERSON' AS kind, p.gender, p.birth_date, p.id_number, p.phone,
-           r.address, NULL::text AS identifier, NULL::text AS credit_code,
-           NULL::text AS representative, (p.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
-           NULL::text AS status, NULL::text AS tier, NULL::text AS party
-    FROM entity_links l JOIN persons p ON p.id = l.entity_id
-    LEFT JOIN places r ON r.id = p.residence_place_id
-    ORDER BY l.department_code, l.source_id";
+/// The tables and columns the simulator reads of the data set.
+const WANTED: &[(&str, &[&str])] = &[
+    ("jurisdictions", &["code", "name", "level", "parent_code"]),
+    (
+        "places",
+        &[
+            "id",
+            "name",
+            "kind",
+            "address",
+            "jurisdiction_code",
+            "longitude",
+            "latitude",
+            "created_at",
+        ],
+    ),
+    (
+        "persons",
+        &[
+            "id",
+            "name",
+            "gender",
+            "birth_date",
+            "id_number",
+            "phone",
+            "residence_place_id",
+            "jurisdiction_code",
+            "created_at",
+        ],
+    ),
+    (
+        "things",
+        &[
+            "id",
+            "name",
+            "kind",
+            "identifier",
+            "place_id",
+            "jurisdiction_code",
+            "created_at",
+        ],
+    ),
+    (
+        "organizations",
+        &[
+            "id",
+            "name",
+            "kind",
+            "credit_code",
+            "place_id",
+            "jurisdiction_code",
+            "created_at",
+        ],
+    ),
+    (
+        "organization_members",
+        &["organization_id", "person_id", "role"],
+    ),
+    (
+        "events",
+        &[
+            "id",
+            "title",
+            "category",
+            "status",
+            "place_id",
+            "jurisdiction_code",
+            "resolution_tier",
+            "reported_at",
+        ],
+    ),
+    (
+        "event_parties",
+        &["event_id", "position", "role", "person_id"],
+    ),
+    (
+        "entity_links",
+        &["entity_id", "department_code", "source_id"],
+    ),
+    ("event_links", &["event_id", "department_code", "source_id"]),
+];
 
-const PLACES: &str = "
-    SELECT l.department_code, l.source_id, p.id AS entity_id,
-           left(p.jurisdiction_code, 6) AS county, p.jurisdiction_code, p.name, p.kind,
-           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
-           NULL::text AS phone, p.address, NULL::text AS identifier, NULL::text AS credit_code,
-           NULL::text AS representative, (p.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
-           NULL::text AS status, NULL::text AS tier, NULL::text AS party
-    FROM entity_links l JOIN places p ON p.id = l.entity_id
-    ORDER BY l.department_code, l.source_id";
+/// The data set of `options`, as far as the simulator needs it. Blocks for as long as the
+/// generator runs (seconds at the small scale).
+pub fn data_set(options: SeedOptions) -> DataSet {
+    in_memory::data_set(options, WANTED)
+}
 
-const THINGS: &str = "
-    SELECT l.department_code, l.source_id, t.id AS entity_id,
-           left(t.jurisdiction_code, 6) AS county, t.jurisdiction_code, t.name, t.kind,
-           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
-           NULL::text AS phone, p.address, t.identifier, NULL::text AS credit_code,
-           NULL::text AS representative, (t.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
-           NULL::text AS status, NULL::text AS tier, NULL::text AS party
-    FROM entity_links l JOIN things t ON t.id = l.entity_id
-    LEFT JOIN places p ON p.id = t.place_id
-    ORDER BY l.department_code, l.source_id";
+/// A table's rows by id.
+type ById<'a> = HashMap<i64, &'a [Option<String>]>;
 
-const ORGANIZATIONS: &str = "
-    SELECT l.department_code, l.source_id, o.id AS entity_id,
-           left(o.jurisdiction_code, 6) AS county, o.jurisdiction_code, o.name, o.kind,
-           NULL::text AS gender, NULL::date AS birth_date, NULL::text AS id_number,
-           NULL::text AS phone, p.address, NULL::text AS identifier, o.credit_code,
-           (SELECT r.name FROM organization_members m JOIN persons r ON r.id = m.person_id
-             WHERE m.organization_id = o.id AND m.role = 'LEGAL_REPRESENTATIVE'
-             ORDER BY r.id LIMIT 1) AS representative,
-           (o.created_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
-           NULL::text AS status, NULL::text AS tier, NULL::text AS party
-    FROM entity_links l JOIN organizations o ON o.id = l.entity_id
-    LEFT JOIN places p ON p.id = o.place_id
-    ORDER BY l.department_code, l.source_id";
+fn by_id(table: &Table) -> ById<'_> {
+    let id = table.column("id");
+    table
+        .rows()
+        .iter()
+        .filter_map(|row| Some((id.id(row)?, row.as_slice())))
+        .collect()
+}
 
-const EVENTS: &str = "
-    SELECT l.department_code, l.source_id, e.id AS entity_id,
-           left(e.jurisdiction_code, 6) AS county, e.jurisdiction_code, e.title AS name,
-           e.category AS kind, NULL::text AS gender, NULL::date AS birth_date,
-           NULL::text AS id_number, NULL::text AS phone, p.address, NULL::text AS identifier,
-           NULL::text AS credit_code, NULL::text AS representative,
-           (e.reported_at AT TIME ZONE 'Asia/Shanghai')::date AS date,
-           e.status, e.resolution_tier AS tier,
-           (SELECT r.name FROM event_parties ep JOIN persons r ON r.id = ep.person_id
-             WHERE ep.event_id = e.id AND ep.role = 'APPLICANT'
-             ORDER BY ep.position LIMIT 1) AS party
-    FROM event_links l JOIN events e ON e.id = l.event_id
-    LEFT JOIN places p ON p.id = e.place_id
-    ORDER BY l.department_code, l.source_id";
+/// The day of a timestamp written in Beijing time (`2024-11-01 08:00:00+08`).
+fn day(text: Option<&str>) -> NaiveDate {
+    text.and_then(|t| t.get(..10))
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or_default()
+}
 
-/// Every record of every department, by element, in a stable order.
-pub async fn load(index: &PgPool) -> Result<Vec<(Element, Facts)>, sqlx::Error> {
-    let mut all = Vec::new();
-    for (element, query) in [
-        (Element::Person, PERSONS),
-        (Element::Place, PLACES),
-        (Element::Thing, THINGS),
-        (Element::Organization, ORGANIZATIONS),
-        (Element::Event, EVENTS),
-    ] {
-        let rows: Vec<Facts> = sqlx::query_as(query).fetch_all(index).await?;
-        all.extend(rows.into_iter().map(|facts| (element, facts)));
+fn owned(text: Option<&str>) -> Option<String> {
+    text.map(str::to_owned)
+}
+
+/// Every record of every department, by element, in a stable order (by department and
+/// source id within each element).
+pub fn facts(data: &DataSet) -> Vec<(Element, Facts)> {
+    let places = data.table("places");
+    let persons = data.table("persons");
+    let things = data.table("things");
+    let organizations = data.table("organizations");
+    let events = data.table("events");
+    let place_rows = by_id(places);
+    let person_rows = by_id(persons);
+    let address_of = |place: Option<i64>| {
+        place
+            .and_then(|id| place_rows.get(&id))
+            .and_then(|row| owned(places.column("address").of(row)))
+    };
+    let person_name = |person: Option<i64>| {
+        person
+            .and_then(|id| person_rows.get(&id))
+            .and_then(|row| owned(persons.column("name").of(row)))
+    };
+
+    // The first legal representative (by person id) of each organization.
+    let members = data.table("organization_members");
+    let mut representatives: HashMap<i64, i64> = HashMap::new();
+    let (organization, person, role) = (
+        members.column("organization_id"),
+        members.column("person_id"),
+        members.column("role"),
+    );
+    for row in members.rows() {
+        if role.of(row) != Some("LEGAL_REPRESENTATIVE") {
+            continue;
+        }
+        if let (Some(o), Some(p)) = (organization.id(row), person.id(row)) {
+            let first = representatives.entry(o).or_insert(p);
+            *first = (*first).min(p);
+        }
     }
-    Ok(all)
+    // The first applicant (by position) of each event.
+    let parties = data.table("event_parties");
+    let mut applicants: HashMap<i64, (i64, i64)> = HashMap::new();
+    let (event, position, role, person) = (
+        parties.column("event_id"),
+        parties.column("position"),
+        parties.column("role"),
+        parties.column("person_id"),
+    );
+    for row in parties.rows() {
+        if role.of(row) != Some("APPLICANT") {
+            continue;
+        }
+        if let (Some(e), Some(at), Some(p)) = (event.id(row), position.id(row), person.id(row)) {
+            let first = applicants.entry(e).or_insert((at, p));
+            if at < first.0 {
+                *first = (at, p);
+            }
+        }
+    }
+
+    let entity_tables = [
+        (Element::Person, persons),
+        (Element::Place, places),
+        (Element::Thing, things),
+        (Element::Organization, organizations),
+    ];
+    let entities: Vec<(Element, &Table, ById<'_>)> = entity_tables
+        .into_iter()
+        .map(|(element, table)| (element, table, by_id(table)))
+        .collect();
+    let event_rows = by_id(events);
+
+    let mut all = Vec::new();
+    for (element, table, rows) in &entities {
+        let links = data.table("entity_links");
+        let mut found = linked(links, "entity_id", |id| rows.get(&id).copied());
+        found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let column = |name: &str, row: &[Option<String>]| owned(table.column(name).of(row));
+        for (department_code, source_id, entity_id, row) in found {
+            let jurisdiction_code = column("jurisdiction_code", row).unwrap_or_default();
+            let place = table.column("place_id").id(row);
+            let mut facts = Facts {
+                department_code,
+                source_id,
+                entity_id,
+                county: jurisdiction_code.get(..6).unwrap_or_default().to_owned(),
+                name: column("name", row).unwrap_or_default(),
+                kind: column("kind", row).unwrap_or_else(|| "PERSON".to_owned()),
+                jurisdiction_code,
+                gender: None,
+                birth_date: None,
+                id_number: None,
+                phone: None,
+                address: None,
+                identifier: None,
+                credit_code: None,
+                representative: None,
+                date: day(table.column("created_at").of(row)),
+                status: None,
+                tier: None,
+                party: None,
+            };
+            match element {
+                Element::Person => {
+                    facts.gender = column("gender", row);
+                    facts.birth_date = table
+                        .column("birth_date")
+                        .of(row)
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                    facts.id_number = column("id_number", row);
+                    facts.phone = column("phone", row);
+                    facts.address = address_of(table.column("residence_place_id").id(row));
+                }
+                Element::Place => facts.address = column("address", row),
+                Element::Thing => {
+                    facts.identifier = column("identifier", row);
+                    facts.address = address_of(place);
+                }
+                Element::Organization => {
+                    facts.credit_code = column("credit_code", row);
+                    facts.address = address_of(place);
+                    facts.representative = person_name(representatives.get(&entity_id).copied());
+                }
+                Element::Event => {}
+            }
+            all.push((*element, facts));
+        }
+    }
+
+    let mut found = linked(data.table("event_links"), "event_id", |id| {
+        event_rows.get(&id).copied()
+    });
+    found.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let column = |name: &str, row: &[Option<String>]| owned(events.column(name).of(row));
+    for (department_code, source_id, event_id, row) in found {
+        let jurisdiction_code = column("jurisdiction_code", row).unwrap_or_default();
+        all.push((
+            Element::Event,
+            Facts {
+                department_code,
+                source_id,
+                entity_id: event_id,
+                county: jurisdiction_code.get(..6).unwrap_or_default().to_owned(),
+                name: column("title", row).unwrap_or_default(),
+                kind: column("category", row).unwrap_or_default(),
+                jurisdiction_code,
+                gender: None,
+                birth_date: None,
+                id_number: None,
+                phone: None,
+                address: address_of(events.column("place_id").id(row)),
+                identifier: None,
+                credit_code: None,
+                representative: None,
+                date: day(events.column("reported_at").of(row)),
+                status: column("status", row),
+                tier: column("resolution_tier", row),
+                party: person_name(applicants.get(&event_id).map(|(_, p)| *p)),
+            },
+        ));
+    }
+    all
+}
+
+/// The links whose subject `subject` finds: (department, source id, id, subject's row).
+fn linked<'a>(
+    links: &Table,
+    id_column: &str,
+    subject: impl Fn(i64) -> Option<&'a [Option<String>]>,
+) -> Vec<(String, String, i64, &'a [Option<String>])> {
+    let (id, department, source) = (
+        links.column(id_column),
+        links.column("department_code"),
+        links.column("source_id"),
+    );
+    links
+        .rows()
+        .iter()
+        .filter_map(|row| {
+            let entity = id.id(row)?;
+            Some((
+                department.of(row)?.to_owned(),
+                source.of(row)?.to_owned(),
+                entity,
+                subject(entity)?,
+            ))
+        })
+        .collect()
 }

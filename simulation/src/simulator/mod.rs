@@ -1,8 +1,8 @@
 //! The department simulator: all 96 department systems in one process, behaving like
 //! real ones (including badly, on request). `rest` departments are served over HTTP,
 //! `sql` departments get databases of their own in PostgreSQL or MariaDB, filled from
-//! the gateway's entity index so that ids line up and the same seed gives the same
-//! answers.
+//! the seed's data set (generated again in memory, never read from the gateway's
+//! tables) so that ids line up and the same seed gives the same answers.
 
 mod databases;
 mod dice;
@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 pub use databases::DatabaseError;
@@ -28,12 +27,14 @@ pub use records::{Envelope, Native, NativeRecord, Style};
 pub use server::Counts;
 
 use connectors::config::{DepartmentConfig, Departments, Lookup};
+
+use crate::seed::SeedOptions;
 use connectors::{ConnectorKind, Element};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulatorError {
-    #[error("cannot read the entity index: {0}")]
-    Index(#[source] sqlx::Error),
+    #[error("the seed generator failed: {0}")]
+    Generator(String),
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,
@@ -67,16 +68,20 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Derives every department's records from the entity index, builds the `sql`
-    /// departments' databases, and serves the `rest` departments on `address`.
+    /// Derives every department's records from the data set `seed` generates (the one
+    /// `gateway seed` loads with the same options), builds the `sql` departments'
+    /// databases, and serves the `rest` departments on `address`.
     pub async fn start(
-        index: &PgPool,
+        seed: SeedOptions,
         departments: &Departments,
         address: SocketAddr,
     ) -> Result<Self, SimulatorError> {
+        let data = tokio::task::spawn_blocking(move || index::data_set(seed))
+            .await
+            .map_err(|error| SimulatorError::Generator(error.to_string()))?;
         let mut by_department: HashMap<String, Vec<(Element, Facts)>> = HashMap::new();
         let mut records = 0;
-        for (element, facts) in index::load(index).await.map_err(SimulatorError::Index)? {
+        for (element, facts) in index::facts(&data) {
             by_department
                 .entry(facts.department_code.clone())
                 .or_default()
@@ -115,9 +120,8 @@ impl Simulator {
                 ConnectorKind::Open311 => open311.push(config),
             }
         }
-        let hotlines = hotline::Hotlines::load(index, &open311)
-            .await
-            .map_err(SimulatorError::Index)?;
+        let hotlines = hotline::Hotlines::load(&data, &open311);
+        drop(data);
         records += hotlines.requests();
         let listener = TcpListener::bind(address)
             .await
