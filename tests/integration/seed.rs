@@ -1,7 +1,6 @@
 //! The synthetic data set: deterministic, refused over existing data, and the same in
 //! the department simulator as in the gateway's index.
 
-use chrono::NaiveDate;
 use simulation::seed::{self, Scale, SeedError, SeedOptions};
 use simulation::simulator::{Facts, index};
 use sqlx::PgPool;
@@ -175,11 +174,11 @@ async fn the_simulated_departments_hold_exactly_what_the_index_links_to_them() {
         ("ORGANIZATION", ORGANIZATIONS),
         ("EVENT", EVENTS),
     ] {
-        let rows: Vec<IndexFacts> = sqlx::query_as(query)
+        let rows: Vec<Facts> = sqlx::query_as(query)
             .fetch_all(&pool)
             .await
             .expect("index query");
-        from_index.extend(rows.into_iter().map(|row| fact_line(element, &row.into())));
+        from_index.extend(rows.iter().map(|row| fact_line(element, row)));
     }
     pool.close().await;
     let data = tokio::task::spawn_blocking(|| index::data_set(SeedOptions::default()))
@@ -195,55 +194,5 @@ async fn the_simulated_departments_hold_exactly_what_the_index_links_to_them() {
     assert_eq!(simulated.len(), from_index.len());
     if let Some((simulated, indexed)) = simulated.iter().zip(&from_index).find(|(s, i)| s != i) {
         panic!("the simulator holds\n  {simulated}\nwhere the index has\n  {indexed}");
-    }
-}
-
-/// A row of the index queries.
-#[derive(sqlx::FromRow)]
-struct IndexFacts {
-    department_code: String,
-    source_id: String,
-    entity_id: i64,
-    county: String,
-    jurisdiction_code: String,
-    name: String,
-    kind: String,
-    gender: Option<String>,
-    birth_date: Option<NaiveDate>,
-    id_number: Option<String>,
-    phone: Option<String>,
-    address: Option<String>,
-    identifier: Option<String>,
-    credit_code: Option<String>,
-    representative: Option<String>,
-    date: NaiveDate,
-    status: Option<String>,
-    tier: Option<String>,
-    party: Option<String>,
-}
-
-impl From<IndexFacts> for Facts {
-    fn from(f: IndexFacts) -> Self {
-        Facts {
-            department_code: f.department_code,
-            source_id: f.source_id,
-            entity_id: f.entity_id,
-            county: f.county,
-            jurisdiction_code: f.jurisdiction_code,
-            name: f.name,
-            kind: f.kind,
-            gender: f.gender,
-            birth_date: f.birth_date,
-            id_number: f.id_number,
-            phone: f.phone,
-            address: f.address,
-            identifier: f.identifier,
-            credit_code: f.credit_code,
-            representative: f.representative,
-            date: f.date,
-            status: f.status,
-            tier: f.tier,
-            party: f.party,
-        }
     }
 }

@@ -10,8 +10,9 @@ use connectors::Element;
 use crate::seed::SeedOptions;
 use crate::seed::in_memory::{self, DataSet, Table};
 
-/// One record a department holds, with what the index says about its subject.
-#[derive(Debug, Clone)]
+/// One record a department holds, with what the index says about its subject. (Rows of
+/// the same shape can be read from a seeded database, as the tests do to check both agree.)
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Facts {
     pub department_code: String,
     pub source_id: String,
