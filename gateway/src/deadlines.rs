@@ -1,6 +1,7 @@
 //! The deadline watcher (督办): every `workflow.deadline_check_ms`, summonses past their
-//! deadlines are marked OVERDUE and supervised. Safe with any number of replicas: the
-//! store claims each summons once.
+//! deadlines are marked OVERDUE and supervised, and so are open events past their own
+//! `dueAt`. Safe with any number of replicas: the store claims each summons and event
+//! once.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use schema::Store;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-/// Summonses handled per round; the next round takes the rest at once.
+/// Summonses (or events) handled per batch; the next batch takes the rest at once.
 const BATCH: i64 = 500;
 
 /// Runs until dropped.
@@ -40,19 +41,29 @@ async fn run(store: Store, period: Duration) {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        loop {
-            match store.mark_overdue(Utc::now(), BATCH).await {
-                Ok(0) => break,
-                Ok(marked) => {
-                    tracing::info!(marked, "summonses past their deadlines marked overdue");
-                    if (marked as i64) < BATCH {
-                        break;
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "deadline check failed; retrying next round");
+        drain("summonses", || store.mark_overdue(Utc::now(), BATCH)).await;
+        drain("events", || store.mark_events_overdue(Utc::now(), BATCH)).await;
+    }
+}
+
+/// Runs `mark` until a batch comes back short.
+async fn drain<F, Fut>(what: &'static str, mark: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, schema::StoreError>>,
+{
+    loop {
+        match mark().await {
+            Ok(0) => break,
+            Ok(marked) => {
+                tracing::info!(marked, what, "past their deadlines: marked overdue");
+                if (marked as i64) < BATCH {
                     break;
                 }
+            }
+            Err(error) => {
+                tracing::warn!(%error, what, "deadline check failed; retrying next round");
+                break;
             }
         }
     }

@@ -78,11 +78,17 @@ pub enum Operation {
     ResolveEvent,
     Revisit,
     CloseEvent,
+    /// 交办: the event handed down to a lower level.
+    AssignEvent,
+    /// 催办: an event's handler or a summoned department urged.
+    Urge,
+    /// Resolving an event while summonses are still open, with a reason.
+    ForceResolve,
     ReadAuditLog,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 15] = [
+    pub const ALL: [Operation; 18] = [
         Self::ReportEvent,
         Self::AcceptEvent,
         Self::RejectEvent,
@@ -97,6 +103,9 @@ impl Operation {
         Self::ResolveEvent,
         Self::Revisit,
         Self::CloseEvent,
+        Self::AssignEvent,
+        Self::Urge,
+        Self::ForceResolve,
         Self::ReadAuditLog,
     ];
 
@@ -117,6 +126,9 @@ impl Operation {
             Self::ResolveEvent => "resolveEvent",
             Self::Revisit => "revisit",
             Self::CloseEvent => "closeEvent",
+            Self::AssignEvent => "assignEvent",
+            Self::Urge => "urge",
+            Self::ForceResolve => "resolveEvent(forceReason)",
             Self::ReadAuditLog => "auditLog",
         }
     }
@@ -158,13 +170,16 @@ pub fn permission(role: Role, operation: Operation) -> Option<Reach> {
             | Op::BlowWhistle
             | Op::ResolveEvent
             | Op::Revisit
-            | Op::CloseEvent,
+            | Op::CloseEvent
+            | Op::AssignEvent,
         ) => Some(Reach::HandlingLevel),
         (
             Role::DepartmentStaff,
             Op::ReportIn | Op::DeclineSummons | Op::RequestExtension | Op::SubmitFeedback,
         ) => Some(Reach::OwnDepartment),
-        (Role::Supervisor, Op::DecideExtension) => Some(Reach::HandlingBelow),
+        (Role::Supervisor, Op::DecideExtension | Op::Urge | Op::ForceResolve) => {
+            Some(Reach::HandlingBelow)
+        }
         _ => None,
     }
 }

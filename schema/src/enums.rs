@@ -355,5 +355,9 @@ text_enum!(
         Closed => "CLOSED",
         Overdue => "OVERDUE",
         Supervision => "SUPERVISION",
+        /// 催办: the supervising level urges the handler or a summoned department.
+        Urged => "URGED",
+        /// 交办: the event handed down to a lower level, or a person named in charge.
+        Assigned => "ASSIGNED",
     }
 );

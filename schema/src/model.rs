@@ -94,6 +94,13 @@ pub struct Event {
     pub due_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Photo URLs the reporter took.
+    pub photos: Vec<String>,
+    /// When the watcher found its own deadline passed (督办), once.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Times it was urged (催办), and reopened for rework (重办).
+    pub urges: i32,
+    pub reworks: i32,
 }
 
 /// One person or organization an event concerns.

@@ -262,6 +262,27 @@ async fn prepared(gateway: &TestGateway, operation: &str) -> (String, Value) {
                 json!({ "k": key(), "s": summons[0] }),
             )
         }
+        "assignEvent" => {
+            let event = accepted(gateway).await;
+            (
+                event_op(operation, &format!(", jurisdictionCode: \"{GRID}\"")),
+                json!({ "k": key(), "e": event }),
+            )
+        }
+        "urge" => {
+            let event = accepted(gateway).await;
+            (
+                event_op(operation, ", note: \"请尽快处理\""),
+                json!({ "k": key(), "e": event }),
+            )
+        }
+        "resolveEvent(forceReason)" => {
+            let (event, _) = summoned(gateway, &[DEPARTMENT]).await;
+            (
+                event_op("resolveEvent", ", tier: WINDOW, forceReason: \"现场已处置\""),
+                json!({ "k": key(), "e": event }),
+            )
+        }
         "auditLog" => ("{ auditLog { totalCount } }".to_owned(), json!({})),
         other => panic!("no cell for {other}"),
     }
@@ -294,7 +315,7 @@ async fn every_cell_of_the_permission_table_is_enforced() {
         ("ADMIN", admin()),
     ];
     // docs/ACCESS.md, as a table: the roles allowed each operation.
-    let table: [(&str, &[&str]); 15] = [
+    let table: [(&str, &[&str]); 18] = [
         ("reportEvent", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
         ("acceptEvent", &["DISPATCHER", "ADMIN"]),
         ("rejectEvent", &["DISPATCHER", "ADMIN"]),
@@ -309,6 +330,9 @@ async fn every_cell_of_the_permission_table_is_enforced() {
         ("requestExtension", &["DEPARTMENT_STAFF", "ADMIN"]),
         ("submitFeedback", &["DEPARTMENT_STAFF", "ADMIN"]),
         ("decideExtension", &["SUPERVISOR", "ADMIN"]),
+        ("assignEvent", &["DISPATCHER", "ADMIN"]),
+        ("urge", &["SUPERVISOR", "ADMIN"]),
+        ("resolveEvent(forceReason)", &["SUPERVISOR", "ADMIN"]),
         ("auditLog", &["ADMIN"]),
     ];
     let mut checked = 0;
@@ -331,7 +355,7 @@ async fn every_cell_of_the_permission_table_is_enforced() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 90);
+    assert_eq!(checked, 108);
 }
 
 #[tokio::test]

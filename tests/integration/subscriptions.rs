@@ -220,7 +220,8 @@ async fn a_subscriber_that_resumes_gets_exactly_what_it_missed_in_order() {
     // Then live, with no duplicate of what was replayed.
     mutate(
         &a,
-        "mutation($key: String!, $event: ID!) { resolveEvent(idempotencyKey: $key, eventId: $event, tier: WINDOW) { replayed } }",
+        "mutation($key: String!, $event: ID!) { resolveEvent(idempotencyKey: $key, eventId: $event, tier: WINDOW,
+           forceReason: \"当面协调解决\") { replayed } }",
         json!({ "key": "resume-resolve", "event": event }),
     )
     .await;
@@ -255,13 +256,18 @@ async fn redis_cut_mid_stream_loses_nothing() {
         "WHISTLE"
     );
 
+    // One open summons per department and event: the next whistles are on events of
+    // their own.
+    let second = accepted_event(&a, "cut-second").await;
+    let third = accepted_event(&a, "cut-third").await;
+    let fourth = accepted_event(&a, "cut-fourth").await;
     proxy.cut();
-    whistle(&a, "cut-2", &event, "220422-GA").await;
-    whistle(&a, "cut-3", &event, "220422-GA").await;
+    whistle(&a, "cut-2", &second, "220422-GA").await;
+    whistle(&a, "cut-3", &third, "220422-GA").await;
     let during = signals(&mut socket, "police", 2).await;
     assert!(during.iter().all(|s| s["kind"] == "WHISTLE"));
     proxy.restore();
-    whistle(&a, "cut-4", &event, "220422-GA").await;
+    whistle(&a, "cut-4", &fourth, "220422-GA").await;
     let after = signals(&mut socket, "police", 1).await;
     let cursors: Vec<i64> = during
         .iter()
@@ -457,7 +463,9 @@ async fn identical_subscriptions_share_an_execution_and_a_late_one_misses_nothin
 
     // One board stops; the others go on with the next whistle.
     send(&mut first, json!({ "id": "a", "type": "complete" })).await;
-    whistle(&gateway, "share-2", &event, "220422-XJ").await;
+    // The department's summons to the first event is open: the next is to another.
+    let other = accepted_event(&gateway, "share-other").await;
+    whistle(&gateway, "share-2", &other, "220422-XJ").await;
     let two = signals(&mut second, "b", 1).await;
     assert_eq!(two[0]["kind"], "WHISTLE");
     assert_ne!(two[0]["cursor"], one[0]["cursor"]);

@@ -160,6 +160,30 @@ async fn an_event_goes_from_report_to_close_and_leaves_its_timeline() {
     .await;
     assert_eq!(feedback["entries"][0]["summons"]["status"], "DONE");
 
+    // Police's summons is still open: the event cannot be resolved yet.
+    let open = refused(
+        &gateway,
+        "resolveEvent",
+        ", eventId: $event, tier: WINDOW",
+        with("resolve-early"),
+    )
+    .await;
+    assert_eq!(open["extensions"]["code"], "INVALID_TRANSITION", "{open}");
+    assert!(
+        open["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("220422-GA (SUMMONED)")),
+        "{open}"
+    );
+    let police = whistle["entries"][0]["summons"]["id"].clone();
+    mutate(
+        &gateway,
+        "declineSummons",
+        ", summonsId: $summons, reason: \"消防已处置，无需公安到场\"",
+        json!({ "key": "decline-1", "summons": police }),
+    )
+    .await;
+
     let resolved = mutate(
         &gateway,
         "resolveEvent",
@@ -206,6 +230,7 @@ async fn an_event_goes_from_report_to_close_and_leaves_its_timeline() {
             "WHISTLE",
             "REPORT_IN",
             "FEEDBACK",
+            "DECLINED",
             "RESOLVED",
             "REOPENED",
             "RESOLVED",
@@ -225,8 +250,8 @@ async fn an_event_goes_from_report_to_close_and_leaves_its_timeline() {
         cursors.windows(2).all(|pair| pair[0] < pair[1]),
         "{cursors:?}"
     );
-    assert_eq!(entries[7]["stateBefore"], "RESOLVED");
-    assert_eq!(entries[7]["stateAfter"], "IN_PROGRESS");
+    assert_eq!(entries[8]["stateBefore"], "RESOLVED");
+    assert_eq!(entries[8]["stateAfter"], "IN_PROGRESS");
 }
 
 #[tokio::test]

@@ -189,6 +189,33 @@ impl Summons {
     async fn feedback(&self) -> Option<&str> {
         self.feedback.as_deref()
     }
+
+    /// The next deadline: reporting in until the department has, then handling.
+    async fn due_at(&self) -> DateTime<Utc> {
+        if self.reported_in_at.is_none() {
+            self.report_in_due_at
+        } else {
+            self.handling_due_at
+        }
+    }
+
+    /// Late for evaluation (考核): marked overdue at least once, or reported in or
+    /// finished after its deadline.
+    async fn late(&self) -> bool {
+        self.overdue_marks > 0
+            || self.reported_in_at.is_some_and(|at| at > self.report_in_due_at)
+            || self.done_at.is_some_and(|at| at > self.handling_due_at)
+    }
+
+    /// Times the deadline watcher found it late.
+    async fn overdue_marks(&self) -> i32 {
+        self.overdue_marks
+    }
+
+    /// Times it was urged (催办).
+    async fn urges(&self) -> i32 {
+        self.urges
+    }
 }
 
 /// What a grid worker's terminal sends.
@@ -501,6 +528,9 @@ impl MutationRoot {
         )
     }
 
+    /// Resolves the event once every summons is DONE or DECLINED. A SUPERVISOR may
+    /// resolve it with summonses still open by giving `forceReason` (recorded, with the
+    /// summonses left open).
     async fn resolve_event(
         &self,
         ctx: &Context<'_>,
@@ -508,6 +538,7 @@ impl MutationRoot {
         event_id: ID,
         tier: ResolutionTier,
         #[graphql(default)] summary: String,
+        force_reason: Option<String>,
     ) -> Result<WorkflowPayload> {
         done(
             ctx,
@@ -518,9 +549,65 @@ impl MutationRoot {
                     self::event_id(&event_id)?,
                     tier,
                     &summary,
+                    force_reason.as_deref(),
                 )
                 .await,
         )
+    }
+
+    /// 交办: hands the event down from the level handling it to a lower level that holds
+    /// its grid (county → township → grid), which then handles it and is signalled.
+    async fn assign_event(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        jurisdiction_code: String,
+        #[graphql(default)] note: String,
+    ) -> Result<WorkflowPayload> {
+        done(
+            ctx,
+            store(ctx)?
+                .assign_event(
+                    &idempotency_key,
+                    actor(ctx)?,
+                    self::event_id(&event_id)?,
+                    &jurisdiction_code,
+                    &note,
+                )
+                .await,
+        )
+    }
+
+    /// 催办: the supervising level urges the level handling an event (`eventId`) or one
+    /// summoned department (`summonsId`); give exactly one. The urged side is signalled
+    /// and the urge counted for evaluation.
+    async fn urge(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: Option<ID>,
+        summons_id: Option<ID>,
+        note: String,
+    ) -> Result<WorkflowPayload> {
+        let store = store(ctx)?;
+        let actor = actor(ctx)?;
+        let outcome = match (event_id, summons_id) {
+            (Some(event), None) => {
+                store
+                    .urge_event(&idempotency_key, actor, self::event_id(&event)?, &note)
+                    .await
+            }
+            (None, Some(summons)) => {
+                store
+                    .urge_summons(&idempotency_key, actor, self::summons_id(&summons)?, &note)
+                    .await
+            }
+            _ => {
+                return Err(ApiError::bad_input("give exactly one of eventId and summonsId").into());
+            }
+        };
+        done(ctx, outcome)
     }
 
     /// 回访: the citizen's satisfaction (1–5) and comment; 1 or 2 reopens the event for

@@ -26,6 +26,25 @@ pub(super) struct Locked {
     pub handling_code: String,
     /// The departments summoned to the event.
     pub summoned: Vec<String>,
+    /// Its open summonses (not DONE or DECLINED), as department and status, in order.
+    pub open_departments: Vec<String>,
+    pub open_statuses: Vec<String>,
+}
+
+impl Locked {
+    /// The open summonses, as `220422-GA (SUMMONED)`, for messages.
+    pub fn open_summonses(&self) -> Vec<String> {
+        self.open_departments
+            .iter()
+            .zip(&self.open_statuses)
+            .map(|(department, status)| format!("{department} ({status})"))
+            .collect()
+    }
+
+    /// The county the event is in.
+    pub fn county(&self) -> &str {
+        self.jurisdiction_code.get(..6).unwrap_or_default()
+    }
 }
 
 /// One workflow transaction in progress.
@@ -198,7 +217,11 @@ pub(super) async fn lock_event(
     let locked: Option<Locked> = sqlx::query_as(
         "SELECT status, urgency, jurisdiction_code, \
            COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code, \
-           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id) AS summoned \
+           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id) AS summoned, \
+           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id \
+                   AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_departments, \
+           ARRAY(SELECT s.status FROM summonses s WHERE s.event_id = e.id \
+                   AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_statuses \
          FROM events e WHERE id = $1 FOR UPDATE",
     )
     .bind(event_id)

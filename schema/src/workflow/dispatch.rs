@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::change::{Begun, Target, lock_event};
+use super::change::{Begun, Change, Locked, Target, lock_event};
 use super::deadlines::{handling_time, report_in_time};
 use super::error::{WorkflowError, foreign_key};
 use super::events::{EventExtra, set_event_status};
-use super::machine::{self, EventAction, SummonsAction};
+use super::machine::{self, EventAction, InvalidTransition, SummonsAction};
 use super::records::{Outcome, SUMMONS_COLUMNS, Summon, Summons};
 use super::timeline::{Entry, append};
 use crate::access::{Actor, Operation};
@@ -54,6 +54,14 @@ impl Store {
                 "`{jurisdiction_code}` is outside your jurisdiction: summon as your own level"
             )));
         }
+        if !machine::may_whistle(jurisdiction_code, &locked.handling_code) {
+            return Err(WorkflowError::Forbidden(format!(
+                "the event is handled at `{}`: only that level or one above it blows the \
+                 whistle, not `{jurisdiction_code}`",
+                locked.handling_code
+            )));
+        }
+        check_summonable(&mut change, &locked, departments).await?;
         let next = machine::event(locked.status, EventAction::BlowWhistle)?;
         set_event_status(&mut change, event_id, next, &EventExtra::None).await?;
         let whistle_id: i64 = sqlx::query_scalar(
@@ -81,14 +89,16 @@ impl Store {
                 )));
             }
             let summons_id: i64 = sqlx::query_scalar(
-                "INSERT INTO summonses (whistle_id, event_id, department_code, status, report_in_due_at, handling_due_at) \
-                 VALUES ($1, $2, $3, 'SUMMONED', $4, $5) RETURNING id",
+                "INSERT INTO summonses (whistle_id, event_id, department_code, status, report_in_due_at, \
+                   handling_due_at, event_jurisdiction_code) \
+                 VALUES ($1, $2, $3, 'SUMMONED', $4, $5, $6) RETURNING id",
             )
             .bind(whistle_id)
             .bind(event_id)
             .bind(department)
             .bind(report_in_due)
             .bind(handling_due)
+            .bind(&locked.jurisdiction_code)
             .fetch_one(&mut *change.transaction)
             .await
             .map_err(|e| foreign_key(e, "no such department"))?;
@@ -180,7 +190,7 @@ impl Store {
         granted: bool,
     ) -> Result<Outcome, WorkflowError> {
         let step = SummonsStep {
-            action: SummonsAction::DecideExtension,
+            action: SummonsAction::DecideExtension { granted },
             detail: json!({ "granted": granted }),
             extra: SummonsExtra::Decided { granted },
         };
@@ -205,6 +215,23 @@ impl Store {
             },
         };
         self.summons_change(key, Operation::SubmitFeedback, actor, summons_id, step)
+            .await
+    }
+
+    /// 催办: the supervising level urges a summoned department.
+    pub async fn urge_summons(
+        &self,
+        key: &str,
+        actor: &Actor,
+        summons_id: i64,
+        note: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        let step = SummonsStep {
+            action: SummonsAction::Urge,
+            detail: json!({ "note": note }),
+            extra: SummonsExtra::Urged,
+        };
+        self.summons_change(key, Operation::Urge, actor, summons_id, step)
             .await
     }
 
@@ -236,7 +263,7 @@ impl Store {
         let summons = summons.ok_or(WorkflowError::NotFound("summons"))?;
         let locked = lock_event(&mut change, summons.event_id).await?;
         change.authorize(Target::Summons(&locked, &summons.department_code))?;
-        let next = machine::summons(summons.status, action)?;
+        let next = machine::summons(summons.status, summons.reported_in_at.is_some(), action)?;
         if let SummonsExtra::Decided { granted: true } = extra
             && summons.extension_until.is_none()
         {
@@ -249,9 +276,21 @@ impl Store {
             SummonsAction::Decline => TimelineKind::Declined,
             SummonsAction::Feedback { .. } => TimelineKind::Feedback,
             SummonsAction::RequestExtension => TimelineKind::ExtensionRequested,
-            SummonsAction::DecideExtension => TimelineKind::ExtensionDecided,
+            SummonsAction::DecideExtension { .. } => TimelineKind::ExtensionDecided,
             SummonsAction::MarkOverdue => TimelineKind::Overdue,
+            SummonsAction::Urge => TimelineKind::Urged,
         };
+        // Late is late for evaluation (考核), however the summons goes on.
+        let mut detail = detail;
+        let now = Utc::now();
+        let late = match action {
+            SummonsAction::ReportIn => now > summons.report_in_due_at,
+            SummonsAction::Feedback { done: true } => now > summons.handling_due_at,
+            _ => false,
+        };
+        if late {
+            detail["late"] = json!(true);
+        }
         let (sql, text, time): (&str, Option<&str>, Option<DateTime<Utc>>) = match &extra {
             SummonsExtra::ReportedIn => (", reported_in_at = now()", None, None),
             SummonsExtra::Declined { reason } => (", decline_reason = $3", Some(reason), None),
@@ -274,6 +313,7 @@ impl Store {
                 None,
                 None,
             ),
+            SummonsExtra::Urged => (", urges = urges + 1", None, None),
         };
         sqlx::query(&format!(
             "UPDATE summonses SET status = $2, updated_at = now(){sql} WHERE id = $1"
@@ -308,6 +348,53 @@ impl Store {
     }
 }
 
+/// The loop's rules for whom a whistle summons: departments that exist, of the event's
+/// county or the city's, each once, and none whose earlier summons is still open.
+async fn check_summonable(
+    change: &mut Change<'_>,
+    locked: &Locked,
+    departments: &[Summon],
+) -> Result<(), WorkflowError> {
+    let codes: Vec<&str> = departments
+        .iter()
+        .map(|s| s.department_code.as_str())
+        .collect();
+    let known: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT d.code, d.county_code, j.level = 'CITY' FROM departments d \
+         JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = ANY($1)",
+    )
+    .bind(&codes)
+    .fetch_all(&mut *change.transaction)
+    .await?;
+    for (index, code) in codes.iter().enumerate() {
+        if codes[..index].contains(code) {
+            return Err(WorkflowError::BadInput(format!(
+                "{code} is summoned twice by one whistle"
+            )));
+        }
+        let Some((_, county, city)) = known.iter().find(|(known, ..)| known == code) else {
+            return Err(WorkflowError::BadInput(format!("no such department `{code}`")));
+        };
+        if !machine::may_summon(locked.county(), county, *city) {
+            return Err(WorkflowError::Forbidden(format!(
+                "{code} is not a department of the event's county `{}` or of the city",
+                locked.county()
+            )));
+        }
+        let open = locked.open_departments.iter().position(|open| open == code);
+        if let Some(at) = open {
+            let current = SummonsStatus::parse(&locked.open_statuses[at])
+                .unwrap_or(SummonsStatus::Summoned);
+            return Err(WorkflowError::Invalid(InvalidTransition {
+                subject: "summons",
+                current: current.as_str(),
+                action: format!("summoning {code} again"),
+            }));
+        }
+    }
+    Ok(())
+}
+
 /// One step of a summons.
 struct SummonsStep {
     action: SummonsAction,
@@ -332,4 +419,5 @@ enum SummonsExtra {
     Decided {
         granted: bool,
     },
+    Urged,
 }

@@ -4,10 +4,10 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::change::{Begun, Change, Target, lock_event};
+use super::change::{Begun, Change, Locked, Target, lock_event};
 use super::deadlines::handling_time;
 use super::error::{WorkflowError, foreign_key};
-use super::machine::{self, EventAction};
+use super::machine::{self, EventAction, InvalidTransition};
 use super::records::{Decision, NewEvent, Outcome};
 use super::timeline::{Entry, append};
 use crate::access::{Actor, Operation};
@@ -123,15 +123,39 @@ impl Store {
         let locked = lock_event(&mut change, event_id).await?;
         change.authorize(Target::Event(&locked))?;
         let next = machine::event(locked.status, action)?;
-        // The level above is read under the event's lock.
-        let (extra, detail) = if action == EventAction::Escalate {
-            let above = level_above(&mut change, &locked.handling_code).await?;
-            let mut detail = detail;
-            detail["from"] = json!(locked.handling_code);
-            detail["to"] = json!(above);
-            (EventExtra::Escalated(above), detail)
-        } else {
-            (extra, detail)
+        let mut detail = detail;
+        let extra = match (action, extra) {
+            // The level above is read under the event's lock.
+            (EventAction::Escalate, _) => {
+                let above = level_above(&mut change, &locked.handling_code).await?;
+                detail["from"] = json!(locked.handling_code);
+                detail["to"] = json!(above);
+                EventExtra::HandedTo(above)
+            }
+            (EventAction::Assign, EventExtra::HandedTo(to)) => {
+                check_assignable(&mut change, &locked, &to).await?;
+                detail["from"] = json!(locked.handling_code);
+                EventExtra::HandedTo(to)
+            }
+            (EventAction::Resolve, extra) => {
+                let open = locked.open_summonses();
+                if !open.is_empty() {
+                    if operation != Operation::ForceResolve {
+                        return Err(WorkflowError::Invalid(InvalidTransition {
+                            subject: "event",
+                            current: locked.status.as_str(),
+                            action: format!(
+                                "resolving while summonses are open ({}); a SUPERVISOR may \
+                                 resolve it with forceReason",
+                                open.join(", ")
+                            ),
+                        }));
+                    }
+                    detail["openSummonses"] = json!(open);
+                }
+                extra
+            }
+            (_, extra) => extra,
         };
         set_event_status(&mut change, event_id, next, &extra).await?;
         append(
@@ -192,6 +216,9 @@ impl Store {
             .await
     }
 
+    /// Resolves an event whose summonses are all DONE or DECLINED; with `force_reason`,
+    /// a supervisor resolves it whatever its summonses (the reason and the summonses
+    /// left open are recorded).
     pub async fn resolve_event(
         &self,
         key: &str,
@@ -199,13 +226,62 @@ impl Store {
         event_id: i64,
         tier: ResolutionTier,
         summary: &str,
+        force_reason: Option<&str>,
     ) -> Result<Outcome, WorkflowError> {
-        let detail = json!({ "tier": tier.as_str(), "summary": summary });
+        let mut detail = json!({ "tier": tier.as_str(), "summary": summary });
+        let operation = match force_reason {
+            Some(reason) if reason.trim().is_empty() => {
+                return Err(WorkflowError::BadInput(
+                    "forceReason must say why the event is resolved with summonses open"
+                        .to_owned(),
+                ));
+            }
+            Some(reason) => {
+                detail["forceReason"] = json!(reason);
+                Operation::ForceResolve
+            }
+            None => Operation::ResolveEvent,
+        };
         let step = EventStep {
             extra: EventExtra::Resolved(tier),
             ..EventStep::new(EventAction::Resolve, TimelineKind::Resolved, detail)
         };
-        self.event_change(key, Operation::ResolveEvent, actor, event_id, step)
+        self.event_change(key, operation, actor, event_id, step)
+            .await
+    }
+
+    /// 交办: hands the event down to `jurisdiction_code`, a level below the one handling
+    /// it that holds the event's grid.
+    pub async fn assign_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        jurisdiction_code: &str,
+        note: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        let detail = json!({ "to": jurisdiction_code, "note": note });
+        let step = EventStep {
+            extra: EventExtra::HandedTo(jurisdiction_code.to_owned()),
+            ..EventStep::new(EventAction::Assign, TimelineKind::Assigned, detail)
+        };
+        self.event_change(key, Operation::AssignEvent, actor, event_id, step)
+            .await
+    }
+
+    /// 催办: the supervising level urges the level handling the event.
+    pub async fn urge_event(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        note: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        let step = EventStep {
+            extra: EventExtra::Urged,
+            ..EventStep::new(EventAction::Urge, TimelineKind::Urged, json!({ "note": note }))
+        };
+        self.event_change(key, Operation::Urge, actor, event_id, step)
             .await
     }
 
@@ -277,8 +353,9 @@ impl EventStep {
 /// Extra columns an event change sets.
 pub(super) enum EventExtra {
     None,
-    /// Handed to this level (the one above the level handling it).
-    Escalated(String),
+    /// Handed to this level (escalated up, or assigned down).
+    HandedTo(String),
+    Urged,
     Resolved(ResolutionTier),
     Revisited {
         satisfaction: i16,
@@ -286,6 +363,28 @@ pub(super) enum EventExtra {
         reopened: bool,
     },
     Closed,
+}
+
+/// The loop's rule for 交办: down from the level handling the event to a jurisdiction
+/// that exists and holds the event's grid.
+async fn check_assignable(
+    change: &mut Change<'_>,
+    locked: &Locked,
+    to: &str,
+) -> Result<(), WorkflowError> {
+    if !machine::may_assign(&locked.handling_code, to, &locked.jurisdiction_code) {
+        return Err(WorkflowError::BadInput(format!(
+            "`{to}` is not a level below `{}` holding the event's grid `{}`",
+            locked.handling_code, locked.jurisdiction_code
+        )));
+    }
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM jurisdictions WHERE code = $1")
+        .bind(to)
+        .fetch_optional(&mut *change.transaction)
+        .await?;
+    exists
+        .map(|_| ())
+        .ok_or_else(|| WorkflowError::BadInput(format!("no such jurisdiction `{to}`")))
 }
 
 /// The level above `code`; the city has none.
@@ -314,14 +413,15 @@ pub(super) async fn set_event_status(
              resolved_at = CASE WHEN $5 THEN NULL ELSE resolved_at END"
         }
         EventExtra::Closed => ", closed_at = now()",
-        EventExtra::Escalated(_) => ", handling_code = $3",
+        EventExtra::HandedTo(_) => ", handling_code = $3",
+        EventExtra::Urged => ", urges = urges + 1",
     };
     let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
     let query = sqlx::query(&sql).bind(event_id).bind(status);
     let query = match extra {
-        EventExtra::None | EventExtra::Closed => query,
+        EventExtra::None | EventExtra::Closed | EventExtra::Urged => query,
         EventExtra::Resolved(tier) => query.bind(*tier),
-        EventExtra::Escalated(above) => query.bind(above.clone()),
+        EventExtra::HandedTo(level) => query.bind(level.clone()),
         EventExtra::Revisited {
             satisfaction,
             comment,

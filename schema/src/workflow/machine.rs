@@ -19,6 +19,13 @@ pub enum EventAction {
         satisfied: bool,
     },
     Close,
+    /// 交办: handed down to a lower level or to a person; a reported or escalated event
+    /// is accepted by the level it is handed to.
+    Assign,
+    /// 催办: urged by the supervising level; the state does not change.
+    Urge,
+    /// The event's own deadline passed; the state does not change.
+    MarkOverdue,
 }
 
 /// What is done to a summons.
@@ -31,8 +38,12 @@ pub enum SummonsAction {
         done: bool,
     },
     RequestExtension,
-    DecideExtension,
+    DecideExtension {
+        granted: bool,
+    },
     MarkOverdue,
+    /// 催办: the state does not change.
+    Urge,
 }
 
 /// A change the current state does not allow.
@@ -41,7 +52,8 @@ pub enum SummonsAction {
 pub struct InvalidTransition {
     pub subject: &'static str,
     pub current: &'static str,
-    pub action: &'static str,
+    /// What was tried, as a phrase ("resolving", "summoning 220422-GA again").
+    pub action: String,
 }
 
 impl EventAction {
@@ -56,6 +68,9 @@ impl EventAction {
             Self::Resolve => "resolving",
             Self::Revisit { .. } => "a revisit",
             Self::Close => "closing",
+            Self::Assign => "assigning",
+            Self::Urge => "urging",
+            Self::MarkOverdue => "marking overdue",
         }
     }
 }
@@ -67,8 +82,9 @@ impl SummonsAction {
             Self::Decline => "declining",
             Self::Feedback { .. } => "feedback",
             Self::RequestExtension => "asking for more time",
-            Self::DecideExtension => "deciding on more time",
+            Self::DecideExtension { .. } => "deciding on more time",
             Self::MarkOverdue => "marking overdue",
+            Self::Urge => "urging",
         }
     }
 }
@@ -91,40 +107,90 @@ pub fn event(current: EventStatus, action: EventAction) -> Result<EventStatus, I
         (A::Revisit { satisfied: true }, S::Resolved) => S::Resolved,
         (A::Revisit { satisfied: false }, S::Resolved) => S::InProgress,
         (A::Close, S::Resolved) => S::Closed,
+        (A::Assign, S::Reported | S::Escalated | S::Returned | S::Accepted) => S::Accepted,
+        (A::Assign, S::Dispatched | S::InProgress) => current,
+        (
+            A::Urge | A::MarkOverdue,
+            S::Reported | S::Accepted | S::Escalated | S::Returned | S::Dispatched | S::InProgress,
+        ) => current,
         _ => {
             return Err(InvalidTransition {
                 subject: "event",
                 current: current.as_str(),
-                action: action.name(),
+                action: action.name().to_owned(),
             });
         }
     };
     Ok(next)
 }
 
-/// The summons' status after `action`, or why it may not happen.
+/// The summons' status after `action`, or why it may not happen. `reported_in` tells
+/// where an OVERDUE summons stands: a late department still reports in (or declines)
+/// if it had not, and still acts and finishes if it had — late, as its marks record.
 pub fn summons(
     current: SummonsStatus,
+    reported_in: bool,
     action: SummonsAction,
 ) -> Result<SummonsStatus, InvalidTransition> {
     use SummonsAction as A;
     use SummonsStatus as S;
+    let late_before_report_in = current == S::Overdue && !reported_in;
+    let late_after_report_in = current == S::Overdue && reported_in;
     let next = match (action, current) {
         (A::ReportIn, S::Summoned) => S::ReportedIn,
+        (A::ReportIn, S::Overdue) if late_before_report_in => S::ReportedIn,
         (A::Decline, S::Summoned) => S::Declined,
+        (A::Decline, S::Overdue) if late_before_report_in => S::Declined,
         (A::Feedback { done: false }, S::ReportedIn | S::Acting) => S::Acting,
         (A::Feedback { done: true }, S::ReportedIn | S::Acting) => S::Done,
-        (A::RequestExtension | A::DecideExtension, S::ReportedIn | S::Acting) => current,
+        (A::Feedback { done: true }, S::Overdue) if late_after_report_in => S::Done,
+        // Progress while late keeps it late until done or given more time.
+        (A::Feedback { done: false } | A::RequestExtension, S::Overdue) if late_after_report_in => {
+            S::Overdue
+        }
+        (A::RequestExtension | A::DecideExtension { .. }, S::ReportedIn | S::Acting) => current,
+        (A::DecideExtension { granted: true }, S::Overdue) if late_after_report_in => S::Acting,
+        (A::DecideExtension { granted: false }, S::Overdue) if late_after_report_in => S::Overdue,
         (A::MarkOverdue, S::Summoned | S::ReportedIn | S::Acting) => S::Overdue,
+        (A::Urge, S::Summoned | S::ReportedIn | S::Acting | S::Overdue) => current,
         _ => {
             return Err(InvalidTransition {
                 subject: "summons",
                 current: current.as_str(),
-                action: action.name(),
+                action: action.name().to_owned(),
             });
         }
     };
     Ok(next)
+}
+
+/// Whether a summons in this status still holds its department to the event.
+pub fn is_open(status: SummonsStatus) -> bool {
+    !matches!(status, SummonsStatus::Done | SummonsStatus::Declined)
+}
+
+/// Whether the level `level` may blow the whistle on an event handled at `handling`:
+/// the handling level itself, or a level above it (whose code is a prefix of it).
+pub fn may_whistle(level: &str, handling: &str) -> bool {
+    let prefix = connectors::subtree_prefix(level);
+    !prefix.is_empty() && handling.starts_with(prefix)
+}
+
+/// Whether an event of the grid `grid`, handled at `handling`, may be handed down
+/// (交办) to `to`: a level strictly below the handling level that holds the grid.
+pub fn may_assign(handling: &str, to: &str, grid: &str) -> bool {
+    let (above, below) = (
+        connectors::subtree_prefix(handling),
+        connectors::subtree_prefix(to),
+    );
+    to != handling && below.len() > above.len() && below.starts_with(above) && grid.starts_with(below)
+}
+
+/// Whether a whistle on an event of the county `event_county` may summon a department
+/// of `department_county` (`city` when the department is a city-level unit): its own
+/// county's departments and the city's.
+pub fn may_summon(event_county: &str, department_county: &str, city: bool) -> bool {
+    city || department_county == event_county
 }
 
 #[cfg(test)]
@@ -186,27 +252,72 @@ mod tests {
     fn a_summons_reports_in_before_it_acts_and_ends_once() {
         use SummonsAction as A;
         assert_eq!(
-            summons(SummonsStatus::Summoned, A::ReportIn),
+            summons(SummonsStatus::Summoned, false, A::ReportIn),
             Ok(SummonsStatus::ReportedIn)
         );
-        assert!(summons(SummonsStatus::Summoned, A::Feedback { done: true }).is_err());
+        assert!(summons(SummonsStatus::Summoned, false, A::Feedback { done: true }).is_err());
         assert_eq!(
-            summons(SummonsStatus::Acting, A::Feedback { done: true }),
+            summons(SummonsStatus::Acting, true, A::Feedback { done: true }),
             Ok(SummonsStatus::Done)
         );
-        for ended in [
-            SummonsStatus::Done,
-            SummonsStatus::Declined,
-            SummonsStatus::Overdue,
-        ] {
+        for ended in [SummonsStatus::Done, SummonsStatus::Declined] {
             for action in [
                 A::ReportIn,
                 A::Decline,
                 A::MarkOverdue,
+                A::Urge,
                 A::Feedback { done: false },
             ] {
-                assert!(summons(ended, action).is_err(), "{action:?} on {ended:?}");
+                assert!(
+                    summons(ended, true, action).is_err(),
+                    "{action:?} on {ended:?}"
+                );
             }
         }
+    }
+
+    #[test]
+    fn an_overdue_summons_still_reports_in_and_finishes() {
+        use SummonsAction as A;
+        use SummonsStatus as S;
+        // Late before reporting in: it reports in (or declines), not more.
+        assert_eq!(summons(S::Overdue, false, A::ReportIn), Ok(S::ReportedIn));
+        assert_eq!(summons(S::Overdue, false, A::Decline), Ok(S::Declined));
+        assert!(summons(S::Overdue, false, A::Feedback { done: true }).is_err());
+        // Late after reporting in: it acts, finishes, or is given more time.
+        assert!(summons(S::Overdue, true, A::ReportIn).is_err());
+        assert_eq!(summons(S::Overdue, true, A::Feedback { done: true }), Ok(S::Done));
+        assert_eq!(
+            summons(S::Overdue, true, A::Feedback { done: false }),
+            Ok(S::Overdue)
+        );
+        assert_eq!(
+            summons(S::Overdue, true, A::DecideExtension { granted: true }),
+            Ok(S::Acting)
+        );
+        assert!(summons(S::Overdue, true, A::MarkOverdue).is_err());
+        assert_eq!(summons(S::Overdue, true, A::Urge), Ok(S::Overdue));
+    }
+
+    #[test]
+    fn the_handling_level_or_one_above_whistles_and_summons_its_county_or_the_city() {
+        assert!(may_whistle("220422001", "220422001"));
+        assert!(may_whistle("220422", "220422001"));
+        assert!(may_whistle("220400", "220422001"));
+        assert!(!may_whistle("220402", "220422001"));
+        assert!(!may_whistle("220422001001", "220422001"));
+        assert!(!may_whistle("", "220422001"));
+        assert!(may_summon("220422", "220422", false));
+        assert!(may_summon("220422", "220400", true));
+        assert!(!may_summon("220422", "220421", false));
+        assert!(is_open(SummonsStatus::Overdue) && !is_open(SummonsStatus::Declined));
+        let grid = "220422001001001";
+        assert!(may_assign("220422", "220422001", grid));
+        assert!(may_assign("220422001", grid, grid));
+        assert!(may_assign("220400", "220422", grid));
+        assert!(!may_assign("220422001", "220422001", grid));
+        assert!(!may_assign("220422001", "220422", grid));
+        assert!(!may_assign("220422", "220422002", grid));
+        assert!(!may_assign("220422", "220421001", grid));
     }
 }

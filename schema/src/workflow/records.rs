@@ -50,10 +50,14 @@ pub struct Summons {
     pub extension_until: Option<DateTime<Utc>>,
     pub extension_reason: Option<String>,
     pub feedback: Option<String>,
+    /// Times the deadline watcher found it late, and times it was urged (催办).
+    pub overdue_marks: i32,
+    pub urges: i32,
 }
 
 pub(super) const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, status, report_in_due_at, \
-     handling_due_at, reported_in_at, done_at, decline_reason, extension_until, extension_reason, feedback";
+     handling_due_at, reported_in_at, done_at, decline_reason, extension_until, extension_reason, feedback, \
+     overdue_marks, urges";
 
 /// What a grid worker's terminal reports.
 #[derive(Debug, Clone)]

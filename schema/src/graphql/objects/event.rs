@@ -103,6 +103,26 @@ impl Event {
         self.due_at
     }
 
+    /// When its own deadline was found passed while it was open (督办); null if never.
+    async fn overdue_at(&self) -> Option<DateTime<Utc>> {
+        self.overdue_at
+    }
+
+    /// Times the supervising level urged its handler (催办).
+    async fn urges(&self) -> i32 {
+        self.urges
+    }
+
+    /// Times an unsatisfied revisit reopened it for rework (重办).
+    async fn reworks(&self) -> i32 {
+        self.reworks
+    }
+
+    /// Photos taken when it was reported.
+    async fn photos(&self) -> &[String] {
+        &self.photos
+    }
+
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.resolved_at
     }
