@@ -279,7 +279,10 @@ async fn prepared(gateway: &TestGateway, operation: &str) -> (String, Value) {
         "resolveEvent(forceReason)" => {
             let (event, _) = summoned(gateway, &[DEPARTMENT]).await;
             (
-                event_op("resolveEvent", ", tier: WINDOW, forceReason: \"现场已处置\""),
+                event_op(
+                    "resolveEvent",
+                    ", tier: WINDOW, forceReason: \"现场已处置\"",
+                ),
                 json!({ "k": key(), "e": event }),
             )
         }

@@ -354,3 +354,16 @@ pub fn global_id(type_name: &str, id: impl std::fmt::Display) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
+
+/// The database id inside a global id.
+pub fn numeric_id(id: &serde_json::Value) -> i64 {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().expect("an id"))
+        .expect("base64");
+    let text = String::from_utf8(decoded).expect("UTF-8");
+    text.rsplit(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a numeric id")
+}

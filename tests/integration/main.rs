@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod batching;
+mod closing_the_loop;
 mod conformance;
 mod departments;
 mod federation;

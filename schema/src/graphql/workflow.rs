@@ -203,7 +203,9 @@ impl Summons {
     /// finished after its deadline.
     async fn late(&self) -> bool {
         self.overdue_marks > 0
-            || self.reported_in_at.is_some_and(|at| at > self.report_in_due_at)
+            || self
+                .reported_in_at
+                .is_some_and(|at| at > self.report_in_due_at)
             || self.done_at.is_some_and(|at| at > self.handling_due_at)
     }
 
@@ -604,7 +606,9 @@ impl MutationRoot {
                     .await
             }
             _ => {
-                return Err(ApiError::bad_input("give exactly one of eventId and summonsId").into());
+                return Err(
+                    ApiError::bad_input("give exactly one of eventId and summonsId").into(),
+                );
             }
         };
         done(ctx, outcome)

@@ -80,10 +80,10 @@ impl Store {
                 "UPDATE summonses SET status = $2, overdue_marks = overdue_marks + 1, \
                  updated_at = now() WHERE id = $1",
             )
-                .bind(summons.id)
-                .bind(next)
-                .execute(&mut *transaction)
-                .await?;
+            .bind(summons.id)
+            .bind(next)
+            .execute(&mut *transaction)
+            .await?;
             let detail =
                 json!({ "missed": missed.0, "dueAt": missed.1, "summonedBy": summons.summoned_by });
             for (kind, detail) in [
@@ -148,7 +148,8 @@ impl Store {
                 .bind(now)
                 .execute(&mut *transaction)
                 .await?;
-            let detail = json!({ "missed": "event", "dueAt": event.due_at, "handling": event.handling });
+            let detail =
+                json!({ "missed": "event", "dueAt": event.due_at, "handling": event.handling });
             for (kind, detail) in [
                 (TimelineKind::Overdue, detail.clone()),
                 (

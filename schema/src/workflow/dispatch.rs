@@ -373,7 +373,9 @@ async fn check_summonable(
             )));
         }
         let Some((_, county, city)) = known.iter().find(|(known, ..)| known == code) else {
-            return Err(WorkflowError::BadInput(format!("no such department `{code}`")));
+            return Err(WorkflowError::BadInput(format!(
+                "no such department `{code}`"
+            )));
         };
         if !machine::may_summon(locked.county(), county, *city) {
             return Err(WorkflowError::Forbidden(format!(
@@ -383,8 +385,8 @@ async fn check_summonable(
         }
         let open = locked.open_departments.iter().position(|open| open == code);
         if let Some(at) = open {
-            let current = SummonsStatus::parse(&locked.open_statuses[at])
-                .unwrap_or(SummonsStatus::Summoned);
+            let current =
+                SummonsStatus::parse(&locked.open_statuses[at]).unwrap_or(SummonsStatus::Summoned);
             return Err(WorkflowError::Invalid(InvalidTransition {
                 subject: "summons",
                 current: current.as_str(),

@@ -232,8 +232,7 @@ impl Store {
         let operation = match force_reason {
             Some(reason) if reason.trim().is_empty() => {
                 return Err(WorkflowError::BadInput(
-                    "forceReason must say why the event is resolved with summonses open"
-                        .to_owned(),
+                    "forceReason must say why the event is resolved with summonses open".to_owned(),
                 ));
             }
             Some(reason) => {
@@ -279,7 +278,11 @@ impl Store {
     ) -> Result<Outcome, WorkflowError> {
         let step = EventStep {
             extra: EventExtra::Urged,
-            ..EventStep::new(EventAction::Urge, TimelineKind::Urged, json!({ "note": note }))
+            ..EventStep::new(
+                EventAction::Urge,
+                TimelineKind::Urged,
+                json!({ "note": note }),
+            )
         };
         self.event_change(key, Operation::Urge, actor, event_id, step)
             .await

@@ -183,7 +183,10 @@ pub fn may_assign(handling: &str, to: &str, grid: &str) -> bool {
         connectors::subtree_prefix(handling),
         connectors::subtree_prefix(to),
     );
-    to != handling && below.len() > above.len() && below.starts_with(above) && grid.starts_with(below)
+    to != handling
+        && below.len() > above.len()
+        && below.starts_with(above)
+        && grid.starts_with(below)
 }
 
 /// Whether a whistle on an event of the county `event_county` may summon a department
@@ -286,7 +289,10 @@ mod tests {
         assert!(summons(S::Overdue, false, A::Feedback { done: true }).is_err());
         // Late after reporting in: it acts, finishes, or is given more time.
         assert!(summons(S::Overdue, true, A::ReportIn).is_err());
-        assert_eq!(summons(S::Overdue, true, A::Feedback { done: true }), Ok(S::Done));
+        assert_eq!(
+            summons(S::Overdue, true, A::Feedback { done: true }),
+            Ok(S::Done)
+        );
         assert_eq!(
             summons(S::Overdue, true, A::Feedback { done: false }),
             Ok(S::Overdue)

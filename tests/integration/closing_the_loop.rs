@@ -1,0 +1,437 @@
+//! The rules that close the loop (接收·交办·督办·反馈): who may whistle and summon whom,
+//! resolving only when every summons has ended (or a supervisor forces it), a late
+//! department still reporting in, events' own deadlines watched, 催办 and 交办 signalled.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestGateway, first_error_code, seeded_database, test_config};
+use crate::subscriptions::{accepted_event, initialised, signals, subscribe};
+
+/// Runs `query`; returns the body, errors and all.
+async fn run(gateway: &TestGateway, query: &str, variables: Value) -> Value {
+    gateway.post(query, variables).await.1
+}
+
+/// Blows the whistle on `event` as `level`, summoning `departments`.
+async fn whistle_as(
+    gateway: &TestGateway,
+    key: &str,
+    event: &Value,
+    level: &str,
+    departments: &[&str],
+) -> Value {
+    let summons: Vec<Value> = departments
+        .iter()
+        .map(|d| json!({ "departmentCode": d }))
+        .collect();
+    run(
+        gateway,
+        "mutation($k: String!, $e: ID!, $level: String!, $s: [SummonsInput!]!) {
+           blowWhistle(idempotencyKey: $k, eventId: $e, jurisdictionCode: $level, summons: $s) {
+             entries { cursor summons { id status } } event { status } } }",
+        json!({ "k": key, "e": event, "level": level, "s": summons }),
+    )
+    .await
+}
+
+/// The township handling an event of `grid` until it is handed elsewhere.
+fn township(grid: &str) -> String {
+    grid[..9].to_owned()
+}
+
+async fn event_grid(gateway: &TestGateway, event: &Value) -> String {
+    let data = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { jurisdiction { code } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    data["event"]["jurisdiction"]["code"]
+        .as_str()
+        .expect("a grid")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_handling_level_or_one_above_summons_its_county_and_the_city_once_while_open() {
+    let gateway = TestGateway::spawn().await;
+    // A city-level unit beside the counties' departments.
+    sqlx::query(
+        "INSERT INTO departments (code, name, short_name, kind, county_code, connector)
+         VALUES ('220400-SJ', '辽源市市场监督管理局', '市场监管局', 'MARKET_SUPERVISION', '220400', 'rest')",
+    )
+    .execute(&mut gateway.database().await)
+    .await
+    .expect("a city-level department");
+    let event = accepted_event(&gateway, "rules").await;
+    let grid = event_grid(&gateway, &event).await;
+
+    // Another county's level, and a level below the handling one, may not whistle.
+    for level in ["220402", grid.as_str()] {
+        let body = whistle_as(
+            &gateway,
+            &format!("w-{level}"),
+            &event,
+            level,
+            &["220422-GA"],
+        )
+        .await;
+        assert_eq!(first_error_code(&body), "FORBIDDEN", "{level}: {body}");
+    }
+    // Another county's department may not be summoned.
+    let body = whistle_as(&gateway, "w-other-county", &event, "220422", &["220421-SF"]).await;
+    assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("220421-SF"))
+    );
+    // Nothing of the refused whistles was written.
+    let data = gateway
+        .query(
+            "query($id: ID!) { event(id: $id) { status summonses { id } } }",
+            json!({ "id": event }),
+        )
+        .await;
+    assert_eq!(data["event"]["status"], "ACCEPTED");
+    assert_eq!(data["event"]["summonses"], json!([]));
+
+    // The township handling it, and the county above, summon their own county's
+    // departments and the city's.
+    let body = whistle_as(
+        &gateway,
+        "w-township",
+        &event,
+        &township(&grid),
+        &["220422-GA", "220400-SJ"],
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let police = body["data"]["blowWhistle"]["entries"][0]["summons"]["id"].clone();
+    let body = whistle_as(&gateway, "w-county", &event, "220422", &["220422-XJ"]).await;
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Summoning a department again while its summons is open is refused...
+    let body = whistle_as(&gateway, "w-again", &event, "220422", &["220422-GA"]).await;
+    assert_eq!(first_error_code(&body), "INVALID_TRANSITION", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "SUMMONED");
+    let body = whistle_as(
+        &gateway,
+        "w-twice",
+        &event,
+        "220422",
+        &["220422-MZ", "220422-MZ"],
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+    // ...and allowed once it has ended.
+    gateway
+        .query(
+            "mutation($s: ID!) { declineSummons(idempotencyKey: \"decline\", summonsId: $s, reason: \"非本部门职责\") { replayed } }",
+            json!({ "s": police }),
+        )
+        .await;
+    let body = whistle_as(&gateway, "w-again-2", &event, "220422", &["220422-GA"]).await;
+    assert!(body.get("errors").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn an_event_resolves_when_every_summons_ended_or_a_supervisor_forces_it() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "resolve").await;
+    let grid = event_grid(&gateway, &event).await;
+    let body = whistle_as(
+        &gateway,
+        "w",
+        &event,
+        &township(&grid),
+        &["220422-GA", "220422-XJ"],
+    )
+    .await;
+    let fire = body["data"]["blowWhistle"]["entries"][1]["summons"]["id"].clone();
+    let resolve = "mutation($k: String!, $e: ID!, $force: String) {
+        resolveEvent(idempotencyKey: $k, eventId: $e, tier: WINDOW, forceReason: $force) {
+          event { status } entries { kind detail } } }";
+
+    let body = run(&gateway, resolve, json!({ "k": "r1", "e": event })).await;
+    assert_eq!(first_error_code(&body), "INVALID_TRANSITION", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("220422-GA (SUMMONED)") && message.contains("220422-XJ (SUMMONED)"),
+        "{message}"
+    );
+
+    // The fire brigade finishes; the police have not: still refused.
+    for (key, query) in [
+        (
+            "in",
+            "mutation($s: ID!) { reportIn(idempotencyKey: \"in\", summonsId: $s) { replayed } }",
+        ),
+        (
+            "done",
+            "mutation($s: ID!) { submitFeedback(idempotencyKey: \"done\", summonsId: $s, text: \"已处置\", done: true) { replayed } }",
+        ),
+    ] {
+        let body = run(&gateway, query, json!({ "s": fire })).await;
+        assert!(body.get("errors").is_none(), "{key}: {body}");
+    }
+    let body = run(&gateway, resolve, json!({ "k": "r2", "e": event })).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("220422-GA") && !m.contains("220422-XJ")),
+        "{body}"
+    );
+    // A blank reason forces nothing.
+    let body = run(
+        &gateway,
+        resolve,
+        json!({ "k": "r3", "e": event, "force": "  " }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+
+    // Forced, with the reason and what was left open on the timeline.
+    let body = run(
+        &gateway,
+        resolve,
+        json!({ "k": "r4", "e": event, "force": "当事人已和解" }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let resolved = &body["data"]["resolveEvent"];
+    assert_eq!(resolved["event"]["status"], "RESOLVED");
+    assert_eq!(
+        resolved["entries"][0]["detail"]["forceReason"],
+        "当事人已和解"
+    );
+    assert_eq!(
+        resolved["entries"][0]["detail"]["openSummonses"],
+        json!(["220422-GA (SUMMONED)"])
+    );
+}
+
+/// A gateway pair over one database, watching deadlines every 100 ms.
+async fn watching_replicas() -> (TestGateway, TestGateway) {
+    let database = seeded_database().await;
+    let mut config = test_config(&database);
+    config.workflow.deadline_check_ms = 100;
+    let first = TestGateway::spawn_with(config.clone(), database.clone()).await;
+    let second = TestGateway::spawn_with(config, database).await;
+    (first, second)
+}
+
+/// Polls `query` until `done` holds of its data (15 s at most); returns the last data.
+async fn eventually(
+    gateway: &TestGateway,
+    query: &str,
+    variables: Value,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut data = Value::Null;
+    for _ in 0..150 {
+        data = gateway.query(query, variables.clone()).await;
+        if done(&data) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    data
+}
+
+#[tokio::test]
+async fn a_late_department_still_reports_in_and_finishes_marked_late() {
+    let (first, second) = watching_replicas().await;
+    let event = accepted_event(&first, "late").await;
+    let grid = event_grid(&first, &event).await;
+    let past = (sqlx::types::chrono::Utc::now() - Duration::from_secs(3_600)).to_rfc3339();
+    let body = run(
+        &second,
+        "mutation($e: ID!, $level: String!, $past: DateTime!) {
+           blowWhistle(idempotencyKey: \"w\", eventId: $e, jurisdictionCode: $level,
+             summons: [{ departmentCode: \"220422-XJ\", reportInDueAt: $past }]) { entries { summons { id } } } }",
+        json!({ "e": event, "level": township(&grid), "past": past }),
+    )
+    .await;
+    let summons = body["data"]["blowWhistle"]["entries"][0]["summons"]["id"].clone();
+    let state = "query($id: ID!) { node(id: $id) { ... on Summons { status late overdueMarks } } }";
+    let data = eventually(&first, state, json!({ "id": summons }), |d| {
+        d["node"]["status"] == "OVERDUE"
+    })
+    .await;
+    assert_eq!(data["node"]["status"], "OVERDUE");
+    assert_eq!(data["node"]["overdueMarks"], 1);
+    assert_eq!(data["node"]["late"], true);
+
+    // Late, it still reports in, acts and finishes.
+    let body = run(
+        &first,
+        "mutation($s: ID!) { reportIn(idempotencyKey: \"late-in\", summonsId: $s) {
+           entries { stateBefore stateAfter detail } event { status } } }",
+        json!({ "s": summons }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let entry = &body["data"]["reportIn"]["entries"][0];
+    assert_eq!(
+        (&entry["stateBefore"], &entry["stateAfter"]),
+        (&json!("OVERDUE"), &json!("REPORTED_IN"))
+    );
+    assert_eq!(entry["detail"]["late"], true);
+    assert_eq!(body["data"]["reportIn"]["event"]["status"], "IN_PROGRESS");
+    let body = run(
+        &first,
+        "mutation($s: ID!) { submitFeedback(idempotencyKey: \"late-done\", summonsId: $s, text: \"已清理\", done: true) {
+           entries { stateAfter } } }",
+        json!({ "s": summons }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["submitFeedback"]["entries"][0]["stateAfter"], "DONE",
+        "{body}"
+    );
+    let data = first.query(state, json!({ "id": summons })).await;
+    assert_eq!(
+        (&data["node"]["status"], &data["node"]["late"]),
+        (&json!("DONE"), &json!(true))
+    );
+}
+
+#[tokio::test]
+async fn an_event_past_its_own_deadline_is_marked_once_with_two_replicas_watching() {
+    let (first, second) = watching_replicas().await;
+    let event = accepted_event(&first, "due").await;
+    // Its handling deadline passed an hour ago.
+    sqlx::query("UPDATE events SET due_at = now() - interval '1 hour' WHERE id = $1")
+        .bind(crate::departments::numeric_id(&event))
+        .execute(&mut first.database().await)
+        .await
+        .expect("move the deadline");
+    let query = "query($id: ID!) { event(id: $id) { status overdueAt timeline { kind detail actor { role } } } }";
+    let data = eventually(&second, query, json!({ "id": event }), |d| {
+        !d["event"]["overdueAt"].is_null()
+    })
+    .await;
+    assert!(!data["event"]["overdueAt"].is_null(), "{data}");
+    // More rounds of both replicas: still once.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let data = first.query(query, json!({ "id": event })).await;
+    let kinds: Vec<&str> = data["event"]["timeline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["REPORTED", "ACCEPTED", "OVERDUE", "SUPERVISION"]);
+    assert_eq!(
+        data["event"]["status"], "ACCEPTED",
+        "the state does not change"
+    );
+    let timeline = &data["event"]["timeline"];
+    assert_eq!(timeline[2]["detail"]["missed"], "event");
+    assert_eq!(timeline[3]["actor"]["role"], "SYSTEM");
+    assert_eq!(
+        timeline[3]["detail"]["supervisor"], "220422",
+        "the level above the township"
+    );
+}
+
+#[tokio::test]
+async fn urges_and_assignments_reach_the_urged_and_the_new_handler() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "urge").await;
+    let grid = event_grid(&gateway, &event).await;
+    let body = whistle_as(&gateway, "w", &event, &township(&grid), &["220422-XJ"]).await;
+    let fire = body["data"]["blowWhistle"]["entries"][0]["summons"]["id"].clone();
+
+    let after = body["data"]["blowWhistle"]["entries"][0]["cursor"].clone();
+
+    // Boards listening from now on.
+    let mut department = initialised(&gateway).await;
+    let fire_board = format!("departmentCode: \"220422-XJ\", after: {after}");
+    subscribe(&mut department, "fire", &fire_board).await;
+    let mut handler = initialised(&gateway).await;
+    let grid_board = format!("jurisdictionCode: \"{grid}\", after: {after}");
+    subscribe(&mut handler, "grid", &grid_board).await;
+
+    // 催办 to the department: it hears, and the urge is counted.
+    let body = run(
+        &gateway,
+        "mutation($s: ID!) { urge(idempotencyKey: \"u1\", summonsId: $s, note: \"请于今日到场\") { entries { kind } } }",
+        json!({ "s": fire }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let heard = signals(&mut department, "fire", 1).await;
+    assert_eq!(
+        (&heard[0]["kind"], &heard[0]["department"]["code"]),
+        (&json!("URGED"), &json!("220422-XJ"))
+    );
+    let data = gateway
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Summons { urges } } }",
+            json!({ "id": fire }),
+        )
+        .await;
+    assert_eq!(data["node"]["urges"], 1);
+    // Both or neither of eventId and summonsId: refused.
+    let body = run(
+        &gateway,
+        "mutation($e: ID!, $s: ID!) { urge(idempotencyKey: \"u2\", eventId: $e, summonsId: $s, note: \"x\") { replayed } }",
+        json!({ "e": event, "s": fire }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT");
+
+    // 交办 down to the grid: the grid hears, and handles the event from now on.
+    let assign = "mutation($k: String!, $e: ID!, $to: String!) {
+        assignEvent(idempotencyKey: $k, eventId: $e, jurisdictionCode: $to, note: \"请网格长牵头\") {
+          entries { kind detail } event { handlingJurisdiction { code } } } }";
+    let body = run(
+        &gateway,
+        assign,
+        json!({ "k": "a1", "e": event, "to": grid }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let assigned = &body["data"]["assignEvent"];
+    assert_eq!(
+        assigned["event"]["handlingJurisdiction"]["code"],
+        json!(grid)
+    );
+    assert_eq!(
+        assigned["entries"][0]["detail"]["from"],
+        json!(township(&grid))
+    );
+    // The grid's board saw the urge to its event's department, then the assignment.
+    let heard = signals(&mut handler, "grid", 2).await;
+    assert_eq!(
+        (&heard[0]["kind"], &heard[1]["kind"]),
+        (&json!("URGED"), &json!("ASSIGNED"))
+    );
+    // Not up, not sideways, not to where it already is.
+    for to in [
+        township(&grid),
+        "220422".to_owned(),
+        format!("{}999", &grid[..12]),
+    ] {
+        let body = run(
+            &gateway,
+            assign,
+            json!({ "k": format!("a-{to}"), "e": event, "to": to }),
+        )
+        .await;
+        assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{to}: {body}");
+    }
+    // 催办 to the event's handler.
+    let body = run(
+        &gateway,
+        "mutation($e: ID!) { urge(idempotencyKey: \"u3\", eventId: $e, note: \"群众反映强烈\") { event { urges } } }",
+        json!({ "e": event }),
+    )
+    .await;
+    assert_eq!(body["data"]["urge"]["event"]["urges"], 1, "{body}");
+    assert_eq!(signals(&mut handler, "grid", 1).await[0]["kind"], "URGED");
+}
