@@ -435,3 +435,168 @@ async fn urges_and_assignments_reach_the_urged_and_the_new_handler() {
     assert_eq!(body["data"]["urge"]["event"]["urges"], 1, "{body}");
     assert_eq!(signals(&mut handler, "grid", 1).await[0]["kind"], "URGED");
 }
+
+#[tokio::test]
+async fn work_queues_list_by_deadline_batched_and_counted() {
+    let gateway = TestGateway::spawn().await;
+    let hours = |h: i64| {
+        (sqlx::types::chrono::Utc::now() + Duration::from_secs((h * 3_600) as u64)).to_rfc3339()
+    };
+    let past = (sqlx::types::chrono::Utc::now() - Duration::from_secs(600)).to_rfc3339();
+    // Three events of one grid; the fire brigade summoned to each, due in 3 h, 1 h and
+    // 10 min ago; the police to the second.
+    let mut events = Vec::new();
+    let mut grid = String::new();
+    for (index, due) in [hours(3), hours(1), past.clone()].into_iter().enumerate() {
+        let event = accepted_event(&gateway, &format!("queue-{index}")).await;
+        grid = event_grid(&gateway, &event).await;
+        let mut summons = vec![json!({ "departmentCode": "220422-XJ", "reportInDueAt": due })];
+        if index == 1 {
+            summons.push(json!({ "departmentCode": "220422-GA" }));
+        }
+        let body = run(
+            &gateway,
+            "mutation($k: String!, $e: ID!, $level: String!, $s: [SummonsInput!]!) {
+               blowWhistle(idempotencyKey: $k, eventId: $e, jurisdictionCode: $level, summons: $s) { replayed } }",
+            json!({ "k": format!("queue-w{index}"), "e": event, "level": township(&grid), "s": summons }),
+        )
+        .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        events.push(event);
+    }
+
+    // Every department of the county with its queue: one statement per relation, not
+    // one per department.
+    let before = gateway.statements();
+    let data = gateway
+        .query(
+            "{ departments(county: \"220422\", first: 30) { nodes { code
+                 summonses(first: 5) { totalCount nodes { status dueAt event { id } } } } } }",
+            json!({}),
+        )
+        .await;
+    let statements = gateway.statements() - before;
+    let departments = data["departments"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(departments.len(), 24);
+    assert!(
+        statements <= 4,
+        "{statements} statements for 24 departments' queues"
+    );
+    let queue = |code: &str| {
+        departments
+            .iter()
+            .find(|d| d["code"] == code)
+            .map(|d| d["summonses"].clone())
+            .unwrap_or_default()
+    };
+    let fire = queue("220422-XJ");
+    assert_eq!(fire["totalCount"], 3);
+    let order: Vec<Value> = fire["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| n["event"]["id"].clone())
+        .collect();
+    assert_eq!(
+        order,
+        [events[2].clone(), events[1].clone(), events[0].clone()],
+        "by deadline"
+    );
+    assert_eq!(queue("220422-GA")["totalCount"], 1);
+    assert_eq!(queue("220422-MZ")["totalCount"], 0);
+
+    // The root list: filters and pages.
+    let list = "query($f: SummonsFilter, $after: String) { summonses(filter: $f, first: 2, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { event { id } department { code } } } }";
+    let data = gateway
+        .query(list, json!({ "f": { "department": "220422-XJ" } }))
+        .await;
+    let first = &data["summonses"];
+    assert_eq!(
+        (&first["totalCount"], &first["pageInfo"]["hasNextPage"]),
+        (&json!(3), &json!(true))
+    );
+    let after = first["pageInfo"]["endCursor"].clone();
+    let data = gateway
+        .query(
+            list,
+            json!({ "f": { "department": "220422-XJ" }, "after": after }),
+        )
+        .await;
+    let rest = &data["summonses"];
+    assert_eq!(rest["nodes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["nodes"][0]["event"]["id"], events[0]);
+    assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+    let count = |filter: Value| {
+        let gateway = &gateway;
+        async move {
+            gateway
+                .query(
+                    "query($f: SummonsFilter) { summonses(filter: $f) { totalCount } }",
+                    json!({ "f": filter }),
+                )
+                .await["summonses"]["totalCount"]
+                .clone()
+        }
+    };
+    assert_eq!(count(json!({ "jurisdiction": grid })).await, 4);
+    assert_eq!(
+        count(json!({ "jurisdiction": grid, "overdue": true })).await,
+        1
+    );
+    assert_eq!(
+        count(json!({ "jurisdiction": grid, "overdue": false, "department": "220422-XJ" })).await,
+        2
+    );
+    assert_eq!(
+        count(json!({ "jurisdiction": grid, "dueBefore": hours(2) })).await,
+        2
+    );
+    assert_eq!(
+        count(json!({ "jurisdiction": grid, "statuses": ["REPORTED_IN"] })).await,
+        0
+    );
+    // Queues page forward only; a cursor of another list is refused.
+    let body = run(&gateway, "{ summonses(last: 2) { totalCount } }", json!({})).await;
+    assert_eq!(
+        first_error_code(&body),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{body}"
+    );
+    let body = run(
+        &gateway,
+        "{ summonses(after: \"aWQ6Nw\") { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+
+    // 交办 one event to its grid: the grid's queue holds exactly it, the township's the others.
+    let body = run(
+        &gateway,
+        "mutation($e: ID!, $to: String!) { assignEvent(idempotencyKey: \"q-a\", eventId: $e, jurisdictionCode: $to) { replayed } }",
+        json!({ "e": events[0], "to": grid }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let handled = "query($code: String!) { jurisdiction(code: $code) { handlingEvents(first: 100) {
+        totalCount nodes { id dueAt } } } }";
+    let data = gateway.query(handled, json!({ "code": grid })).await;
+    let queue = &data["jurisdiction"]["handlingEvents"];
+    assert_eq!(queue["totalCount"], 1);
+    assert_eq!(queue["nodes"][0]["id"], events[0]);
+    let data = gateway
+        .query(handled, json!({ "code": township(&grid) }))
+        .await;
+    let nodes = data["jurisdiction"]["handlingEvents"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<&Value> = nodes.iter().map(|n| &n["id"]).collect();
+    assert!(ids.contains(&&events[1]) && ids.contains(&&events[2]) && !ids.contains(&&events[0]));
+    let due: Vec<&str> = nodes.iter().filter_map(|n| n["dueAt"].as_str()).collect();
+    assert!(due.windows(2).all(|p| p[0] <= p[1]), "by deadline: {due:?}");
+}

@@ -1,10 +1,13 @@
 //! Relay cursor connections: argument checks, opaque cursors, and the `totalCount` that is
 //! counted only when asked for.
 
-use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::connection::{
+    Connection, ConnectionNameType, CursorType, Edge, EdgeNameType, EmptyFields,
+};
 use async_graphql::{Context, Object, OutputType, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 
 use super::loaders::{CountKey, Loaded, Loaders};
 use super::resolve::{loaders, store, store_error};
@@ -13,6 +16,7 @@ use crate::model::{Event, Organization, Person, Place, Thing};
 use crate::store::{
     AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
 };
+use crate::workflow::{DuePage, Owner, SummonsQueueFilter};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -91,6 +95,20 @@ impl Paging {
         })
     }
 
+    /// A page of a work queue, which pages forward by deadline only.
+    pub fn due_page(&self) -> Result<DuePage, ApiError> {
+        if self.last.is_some() || self.before.is_some() {
+            return Err(ApiError::bad_input(
+                "work queues page forward by deadline: use `first` and `after`",
+            ));
+        }
+        let checked = self.check::<DueCursor>()?;
+        Ok(DuePage {
+            after: checked.after.map(|c| (c.0, c.1)),
+            limit: checked.limit,
+        })
+    }
+
     pub fn code_page(&self) -> Result<CodePage, ApiError> {
         let checked = self.check::<CodeCursor>()?;
         Ok(CodePage {
@@ -133,6 +151,25 @@ impl CursorType for IdCursor {
     }
 }
 
+/// A position in a work queue: the row's deadline and id.
+pub struct DueCursor(pub DateTime<Utc>, pub i64);
+
+impl CursorType for DueCursor {
+    type Error = &'static str;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let text = decode_cursor("due", s)?;
+        let (micros, id) = text.split_once(':').ok_or("not a deadline cursor")?;
+        let micros: i64 = micros.parse().map_err(|_| "not a number")?;
+        let due = DateTime::from_timestamp_micros(micros).ok_or("not a time")?;
+        Ok(DueCursor(due, id.parse().map_err(|_| "not a number")?))
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor("due", &format!("{}:{}", self.0.timestamp_micros(), self.1))
+    }
+}
+
 /// A position in a list ordered by code.
 pub struct CodeCursor(pub String);
 
@@ -154,6 +191,9 @@ pub enum Total {
     Jurisdictions(JurisdictionQuery),
     Departments(Option<String>),
     AuditLog(AuditQuery),
+    SummonsQueue(Owner, SummonsQueueFilter),
+    /// A level's handling queue; open events only when true.
+    HandlingQueue(String, bool),
 }
 
 pub enum EntityTotal {
@@ -192,6 +232,18 @@ impl ListTotal {
                 .count_audit(&loaders.scope, query)
                 .await
                 .map_err(store_error)?),
+            Total::SummonsQueue(owner, filter) => Ok(loaders
+                .summons_queue_counts
+                .load_one((owner.clone(), filter.clone()))
+                .await
+                .map_err(store_error)?
+                .unwrap_or(0)),
+            Total::HandlingQueue(handler, open) => Ok(loaders
+                .handling_queue_counts
+                .load_one((handler.clone(), *open))
+                .await
+                .map_err(store_error)?
+                .unwrap_or(0)),
         }
     }
 }
@@ -239,6 +291,42 @@ impl Counted for Event {
 }
 
 pub type EntityConnection<E> = Connection<IdCursor, E, ListTotal>;
+pub type QueueConnection<N> =
+    Connection<DueCursor, N, ListTotal, EmptyFields, QueueName, QueueEdgeName>;
+
+/// Work queues are named apart from their nodes' plain lists: `SummonsQueue`,
+/// `EventQueue`, with edges `SummonsQueueEdge`, `EventQueueEdge`.
+pub struct QueueName;
+
+impl ConnectionNameType for QueueName {
+    fn type_name<T: OutputType>() -> String {
+        format!("{}Queue", T::type_name())
+    }
+}
+
+pub struct QueueEdgeName;
+
+impl EdgeNameType for QueueEdgeName {
+    fn type_name<T: OutputType>() -> String {
+        format!("{}QueueEdge", T::type_name())
+    }
+}
+
+/// A page of a work queue, as a connection.
+pub fn queue_connection<N: OutputType>(
+    page: Page<N>,
+    paging: &DuePage,
+    total: Total,
+    due: impl Fn(&N) -> (DateTime<Utc>, i64),
+) -> QueueConnection<N> {
+    let mut connection: QueueConnection<N> =
+        Connection::with_additional_fields(paging.after.is_some(), page.more, ListTotal(total));
+    connection.edges.extend(page.rows.into_iter().map(|row| {
+        let (at, id) = due(&row);
+        Edge::with_additional_fields(DueCursor(at, id), row, EmptyFields)
+    }));
+    connection
+}
 pub type CodeConnection<N> = Connection<CodeCursor, N, ListTotal>;
 
 /// One page of `E` related to `key` through `relation`, as a connection.

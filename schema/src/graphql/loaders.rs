@@ -17,7 +17,7 @@ use crate::model::{
     Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Thing,
 };
 use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
-use crate::workflow::Summons;
+use crate::workflow::{DuePage, Owner, Summons, SummonsQueueFilter};
 
 pub type LoadError = Arc<StoreError>;
 
@@ -290,6 +290,155 @@ impl Loader<i64> for SummonsesOf {
     }
 }
 
+/// One page of a work queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueKey<O, F> {
+    pub owner: O,
+    pub filter: F,
+    pub page: DuePage,
+}
+
+/// Keys grouped by what they share besides their owner: one statement per group.
+fn by_filter<O: Clone, F: Clone + Eq + Hash>(
+    keys: &[QueueKey<O, F>],
+) -> HashMap<(F, DuePage), Vec<O>> {
+    let mut groups: HashMap<(F, DuePage), Vec<O>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.filter.clone(), key.page))
+            .or_default()
+            .push(key.owner.clone());
+    }
+    groups
+}
+
+/// Pages of summons queues (a department's, or a subtree's).
+pub struct SummonsQueues(Store, Scope);
+
+impl Loader<QueueKey<Owner, SummonsQueueFilter>> for SummonsQueues {
+    type Value = Page<Summons>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[QueueKey<Owner, SummonsQueueFilter>],
+    ) -> Result<HashMap<QueueKey<Owner, SummonsQueueFilter>, Page<Summons>>, LoadError> {
+        let mut found = HashMap::new();
+        for ((filter, page), owners) in by_filter(keys) {
+            let pages = self
+                .0
+                .summons_queues(&self.1, &owners, &filter, page)
+                .await?;
+            for (owner, rows) in pages {
+                let key = QueueKey {
+                    owner,
+                    filter: filter.clone(),
+                    page,
+                };
+                found.insert(key, rows);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The sizes of summons queues.
+pub struct SummonsQueueCounts(Store, Scope);
+
+impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Owner, SummonsQueueFilter)],
+    ) -> Result<HashMap<(Owner, SummonsQueueFilter), i64>, LoadError> {
+        let mut groups: HashMap<SummonsQueueFilter, Vec<Owner>> = HashMap::new();
+        for (owner, filter) in keys {
+            groups
+                .entry(filter.clone())
+                .or_default()
+                .push(owner.clone());
+        }
+        let mut found = HashMap::new();
+        for (filter, owners) in groups {
+            for (owner, n) in self
+                .0
+                .count_summons_queues(&self.1, &owners, &filter)
+                .await?
+            {
+                found.insert((owner, filter.clone()), n);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Pages of the events each level handles (`filter`: open ones only).
+pub struct HandlingQueues(Store, Scope);
+
+impl Loader<QueueKey<String, bool>> for HandlingQueues {
+    type Value = Page<Event>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[QueueKey<String, bool>],
+    ) -> Result<HashMap<QueueKey<String, bool>, Page<Event>>, LoadError> {
+        let mut found = HashMap::new();
+        for ((open_only, page), handlers) in by_filter(keys) {
+            let pages = self
+                .0
+                .handling_queues(&self.1, &handlers, open_only, page)
+                .await?;
+            for (owner, rows) in pages {
+                found.insert(
+                    QueueKey {
+                        owner,
+                        filter: open_only,
+                        page,
+                    },
+                    rows,
+                );
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The sizes of handling queues.
+pub struct HandlingQueueCounts(Store, Scope);
+
+impl Loader<(String, bool)> for HandlingQueueCounts {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(String, bool)],
+    ) -> Result<HashMap<(String, bool), i64>, LoadError> {
+        let mut found = HashMap::new();
+        for open_only in [true, false] {
+            let handlers: Vec<String> = keys
+                .iter()
+                .filter(|(_, open)| *open == open_only)
+                .map(|(handler, _)| handler.clone())
+                .collect();
+            if handlers.is_empty() {
+                continue;
+            }
+            for (handler, n) in self
+                .0
+                .count_handling_queues(&self.1, &handlers, open_only)
+                .await?
+            {
+                found.insert((handler, open_only), n);
+            }
+        }
+        Ok(found)
+    }
+}
+
 /// The loaders of one entity type.
 pub struct EntityLoaders<E: Entity> {
     pub by_id: DataLoader<ById<E>>,
@@ -341,6 +490,10 @@ pub struct Loaders {
     pub upstream: PerElement<Upstream>,
     pub summons_by_id: DataLoader<SummonsById>,
     pub summonses: DataLoader<SummonsesOf>,
+    pub summons_queues: DataLoader<SummonsQueues>,
+    pub summons_queue_counts: DataLoader<SummonsQueueCounts>,
+    pub handling_queues: DataLoader<HandlingQueues>,
+    pub handling_queue_counts: DataLoader<HandlingQueueCounts>,
     pub persons: EntityLoaders<Person>,
     pub places: EntityLoaders<Place>,
     pub things: EntityLoaders<Thing>,
@@ -369,6 +522,13 @@ impl Loaders {
             links: PerElement::new(|element| batched(links(element == Element::Event), window)),
             summons_by_id: batched(SummonsById(store.clone(), scope.clone()), window),
             summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
+            summons_queues: batched(SummonsQueues(store.clone(), scope.clone()), window),
+            summons_queue_counts: batched(SummonsQueueCounts(store.clone(), scope.clone()), window),
+            handling_queues: batched(HandlingQueues(store.clone(), scope.clone()), window),
+            handling_queue_counts: batched(
+                HandlingQueueCounts(store.clone(), scope.clone()),
+                window,
+            ),
             // One level's department records in one batch however many there are: the
             // departments' own `max_batch` does the chunking.
             upstream: PerElement::new(|_| {

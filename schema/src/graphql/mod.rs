@@ -10,6 +10,7 @@ mod ids;
 mod loaders;
 mod objects;
 mod query;
+mod queues;
 mod resolve;
 mod selected;
 mod shape;

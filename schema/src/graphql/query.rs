@@ -191,6 +191,24 @@ impl QueryRoot {
         ))
     }
 
+    /// Summonses waiting on departments, by their next deadline (reporting in until
+    /// reported, then handling): a dispatch board's or supervisor's work queue.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn summonses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::queues::SummonsFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<super::connection::QueueConnection<crate::workflow::Summons>> {
+        let paging = Paging {
+            first,
+            after,
+            ..Paging::default()
+        };
+        super::queues::summonses(ctx, None, filter, paging).await
+    }
+
     /// Who read personal data in clear, and why: the audit rows of the caller's subtree,
     /// oldest first. Administrators only.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]

@@ -14,6 +14,7 @@
 //!   feedback);
 //! - `deadlines`: how long each step may take, and the watcher marking overdue (督办);
 //! - `records`: the types read and written; `reads`: timelines and summonses, scoped;
+//!   `queues`: work queues by deadline (a department's summonses, a level's events);
 //! - `outbox`: publishing the outbox to the signal channel; `signals`: the hub that
 //!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
 //! - `error`: what a change fails with.
@@ -26,6 +27,7 @@ mod events;
 mod idempotency;
 pub mod machine;
 mod outbox;
+mod queues;
 mod reads;
 mod records;
 mod retention;
@@ -36,6 +38,7 @@ pub use crate::access::Actor;
 pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use outbox::PublishError;
+pub use queues::{DuePage, Owner, SummonsQueueFilter, no_deadline};
 pub use records::{Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry};
 pub use retention::Pruned;
 pub use signals::{SignalFilter, SignalHub};

@@ -38,4 +38,21 @@ impl Department {
     async fn connector(&self) -> &str {
         &self.connector
     }
+
+    /// Its summonses, by next deadline: the department's work queue (报到, then act).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, None, child_complexity)")]
+    async fn summonses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::graphql::queues::SummonsFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<crate::graphql::connection::QueueConnection<crate::workflow::Summons>> {
+        let paging = crate::graphql::connection::Paging {
+            first,
+            after,
+            ..Default::default()
+        };
+        crate::graphql::queues::summonses(ctx, Some(self.code.clone()), filter, paging).await
+    }
 }

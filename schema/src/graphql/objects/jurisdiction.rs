@@ -190,6 +190,24 @@ impl Jurisdiction {
         .await
     }
 
+    /// The events this level handles (its grids' events while at the township, those
+    /// escalated or assigned to it), by deadline (`dueAt`): its work queue.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, None, child_complexity)")]
+    async fn handling_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::graphql::queues::HandlingFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<crate::graphql::connection::QueueConnection<Event>> {
+        let paging = Paging {
+            first,
+            after,
+            ..Paging::default()
+        };
+        crate::graphql::queues::handling_events(ctx, &self.code, filter, paging).await
+    }
+
     /// Events anywhere in this subtree.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     async fn events(

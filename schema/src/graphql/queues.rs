@@ -1,0 +1,134 @@
+//! Work queues over GraphQL: `summonses` (the root list), `Department.summonses` and
+//! `Jurisdiction.handlingEvents`, ordered by the next deadline, batched per level through
+//! the loaders and scoped like every read.
+
+use async_graphql::{Context, InputObject, Result};
+use chrono::{DateTime, Utc};
+
+use super::connection::{Paging, QueueConnection, Total, queue_connection};
+use super::filters::check_code;
+use super::loaders::QueueKey;
+use super::resolve::{loaders, store_error};
+use crate::enums::SummonsStatus;
+use crate::model::Event;
+use crate::store::Page;
+use crate::workflow::{Owner, Summons, SummonsQueueFilter, no_deadline};
+
+/// What narrows a queue of summonses.
+#[derive(InputObject, Default)]
+pub struct SummonsFilter {
+    /// The summoned department (e.g. 220422-XJ); not on `Department.summonses`.
+    pub department: Option<String>,
+    /// Summonses of events under this jurisdiction (its subtree).
+    pub jurisdiction: Option<String>,
+    /// Any of these statuses.
+    #[graphql(default)]
+    pub statuses: Vec<SummonsStatus>,
+    /// Overdue now (marked OVERDUE, or open with its next deadline passed), or not.
+    pub overdue: Option<bool>,
+    /// The next deadline before this.
+    pub due_before: Option<DateTime<Utc>>,
+}
+
+/// What narrows a level's handling queue.
+#[derive(InputObject)]
+pub struct HandlingFilter {
+    /// Only events still open (not RESOLVED, CLOSED or REJECTED).
+    #[graphql(default = true)]
+    pub open: bool,
+}
+
+impl SummonsFilter {
+    /// The queue's owner and the filter left, checked.
+    fn split(self, owner: Option<String>) -> Result<(Owner, SummonsQueueFilter)> {
+        if let Some(code) = &self.jurisdiction {
+            check_code(code)?;
+        }
+        let within = self
+            .jurisdiction
+            .as_deref()
+            .map(|code| connectors::subtree_prefix(code).to_owned());
+        let owner = match (owner, self.department) {
+            (Some(department), None) | (None, Some(department)) => Owner::Department(department),
+            (Some(_), Some(_)) => {
+                return Err(crate::error::ApiError::bad_input(
+                    "`department` is the department itself here",
+                )
+                .into());
+            }
+            (None, None) => Owner::Subtree(within.clone().unwrap_or_default()),
+        };
+        let filter = SummonsQueueFilter {
+            within,
+            statuses: self.statuses,
+            overdue: self.overdue,
+            due_before: self.due_before,
+        };
+        Ok((owner, filter))
+    }
+}
+
+/// A summons queue: the root's (`department` = None) or a department's.
+pub async fn summonses(
+    ctx: &Context<'_>,
+    department: Option<String>,
+    filter: Option<SummonsFilter>,
+    paging: Paging,
+) -> Result<QueueConnection<Summons>> {
+    let (owner, filter) = filter.unwrap_or_default().split(department)?;
+    let page = paging.due_page()?;
+    let key = QueueKey {
+        owner: owner.clone(),
+        filter: filter.clone(),
+        page,
+    };
+    let rows = loaders(ctx)?
+        .summons_queues
+        .load_one(key)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_else(Page::empty);
+    Ok(queue_connection(
+        rows,
+        &page,
+        Total::SummonsQueue(owner, filter),
+        |summons: &Summons| (summons_due(summons), summons.id),
+    ))
+}
+
+/// The events a level handles, by deadline.
+pub async fn handling_events(
+    ctx: &Context<'_>,
+    handler: &str,
+    filter: Option<HandlingFilter>,
+    paging: Paging,
+) -> Result<QueueConnection<Event>> {
+    let open = filter.is_none_or(|f| f.open);
+    let page = paging.due_page()?;
+    let key = QueueKey {
+        owner: handler.to_owned(),
+        filter: open,
+        page,
+    };
+    let rows = loaders(ctx)?
+        .handling_queues
+        .load_one(key)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_else(Page::empty);
+    Ok(queue_connection(
+        rows,
+        &page,
+        Total::HandlingQueue(handler.to_owned(), open),
+        |event: &Event| (event.due_at.unwrap_or_else(no_deadline), event.id),
+    ))
+}
+
+/// A summons' next deadline, as its queue orders it.
+fn summons_due(summons: &Summons) -> DateTime<Utc> {
+    if summons.reported_in_at.is_none() {
+        summons.report_in_due_at
+    } else {
+        summons.handling_due_at
+    }
+}

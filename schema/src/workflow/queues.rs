@@ -1,0 +1,311 @@
+//! Work queues: summonses waiting on departments, and events waiting on the level that
+//! handles them, ordered by their next deadline. Many owners' pages come from one
+//! statement (`unnest` of the owners, a `LATERAL` page each), scoped like every read.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use connectors::Scope;
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use super::records::{SUMMONS_COLUMNS, Summons};
+use crate::enums::SummonsStatus;
+use crate::model::Event;
+use crate::store::{Entity, Page, Store, StoreError};
+
+/// Whose queue: a department's summonses, or those under a jurisdiction subtree (the
+/// root `summonses` list), or the events a level handles.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Department(String),
+    /// A subtree's code prefix; empty for the whole city.
+    Subtree(String),
+    Handler(String),
+}
+
+/// What narrows a summons queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SummonsQueueFilter {
+    /// Summonses of events under this subtree (a code prefix).
+    pub within: Option<String>,
+    pub statuses: Vec<SummonsStatus>,
+    /// Overdue now: marked OVERDUE, or open with its next deadline passed.
+    pub overdue: Option<bool>,
+    pub due_before: Option<DateTime<Utc>>,
+}
+
+/// A page of a queue: after `(due, id)`, at most `limit` rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DuePage {
+    pub after: Option<(DateTime<Utc>, i64)>,
+    pub limit: i64,
+}
+
+/// Rows with no deadline sort last, as if due at the end of 9999 (`no_deadline()`).
+const NO_DEADLINE: &str = "'9999-12-31T00:00:00Z'::timestamptz";
+
+/// The deadline a queue gives rows without one.
+pub fn no_deadline() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_214_400, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+const OPEN: &str = "('SUMMONED', 'REPORTED_IN', 'ACTING', 'OVERDUE')";
+
+fn push_summons_filter(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    scope: &Scope,
+    filter: &SummonsQueueFilter,
+) {
+    let prefix = scope.prefix();
+    if !prefix.is_empty() {
+        builder
+            .push(" AND s.event_jurisdiction_code >= ")
+            .push_bind(prefix.to_owned())
+            .push(" AND s.event_jurisdiction_code < ")
+            .push_bind(format!("{prefix}~"));
+    }
+    if let Some(department) = scope.summoned() {
+        builder
+            .push(" AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = s.event_id AND v.department_code = ")
+            .push_bind(department.to_owned())
+            .push(")");
+    }
+    if let Some(within) = &filter.within {
+        builder
+            .push(" AND s.event_jurisdiction_code >= ")
+            .push_bind(within.clone())
+            .push(" AND s.event_jurisdiction_code < ")
+            .push_bind(format!("{within}~"));
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        builder
+            .push(" AND s.status = ANY(")
+            .push_bind(statuses)
+            .push(")");
+    }
+    if let Some(overdue) = filter.overdue {
+        builder.push(format_args!(
+            " AND {}(s.status = 'OVERDUE' OR (s.status IN {OPEN} AND s.due_at < now()))",
+            if overdue { "" } else { "NOT " }
+        ));
+    }
+    if let Some(before) = filter.due_before {
+        builder.push(" AND s.due_at < ").push_bind(before);
+    }
+}
+
+fn push_after(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    due: &str,
+    id_column: &str,
+    page: &DuePage,
+) {
+    if let Some((at, id)) = page.after {
+        builder
+            .push(format_args!(" AND ({due}, {id_column}) > ("))
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+}
+
+/// The owner predicate on the queued table, for keys of the owners' kind.
+fn owner_predicate(owner: &Owner) -> &'static str {
+    match owner {
+        Owner::Department(_) => "s.department_code = k.key",
+        Owner::Subtree(_) => {
+            "(k.key = '' OR (s.event_jurisdiction_code >= k.key AND s.event_jurisdiction_code < k.key || '~'))"
+        }
+        Owner::Handler(_) => "COALESCE(t.handling_code, left(t.jurisdiction_code, 9)) = k.key",
+    }
+}
+
+fn owner_key(owner: &Owner) -> &str {
+    match owner {
+        Owner::Department(code) | Owner::Subtree(code) | Owner::Handler(code) => code,
+    }
+}
+
+/// Owners grouped by kind: one statement per kind.
+fn by_kind(owners: &[Owner]) -> HashMap<&'static str, Vec<&Owner>> {
+    let mut groups: HashMap<&'static str, Vec<&Owner>> = HashMap::new();
+    for owner in owners {
+        groups
+            .entry(owner_predicate(owner))
+            .or_default()
+            .push(owner);
+    }
+    groups
+}
+
+impl Store {
+    /// One page of each owner's summonses, by next deadline.
+    pub async fn summons_queues(
+        &self,
+        scope: &Scope,
+        owners: &[Owner],
+        filter: &SummonsQueueFilter,
+        page: DuePage,
+    ) -> Result<HashMap<Owner, Page<Summons>>, StoreError> {
+        let mut pages = HashMap::new();
+        for (predicate, group) in by_kind(owners) {
+            let keys: Vec<&str> = group.iter().map(|owner| owner_key(owner)).collect();
+            let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
+            builder.push_bind(keys).push(format_args!(
+                "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {SUMMONS_COLUMNS} \
+                 FROM summonses s WHERE {predicate}"
+            ));
+            push_summons_filter(&mut builder, scope, filter);
+            push_after(&mut builder, "s.due_at", "s.id", &page);
+            builder
+                .push(" ORDER BY s.due_at, s.id LIMIT ")
+                .push_bind(page.limit + 1)
+                .push(") q");
+            let rows = builder.build().fetch_all(self.executor()).await?;
+            for owner in &group {
+                pages.insert((*owner).clone(), Page::empty());
+            }
+            for row in rows {
+                let key: String = row.try_get("owner_key")?;
+                let summons: Summons = sqlx::FromRow::from_row(&row)?;
+                let owner = group
+                    .iter()
+                    .find(|owner| owner_key(owner) == key)
+                    .map(|owner| (*owner).clone());
+                if let Some(owner) = owner
+                    && let Some(page_rows) = pages.get_mut(&owner)
+                {
+                    push_row(page_rows, summons, page.limit);
+                }
+            }
+        }
+        Ok(pages)
+    }
+
+    /// How many summonses each owner's queue holds.
+    pub async fn count_summons_queues(
+        &self,
+        scope: &Scope,
+        owners: &[Owner],
+        filter: &SummonsQueueFilter,
+    ) -> Result<HashMap<Owner, i64>, StoreError> {
+        let mut counts = HashMap::new();
+        for (predicate, group) in by_kind(owners) {
+            let keys: Vec<&str> = group.iter().map(|owner| owner_key(owner)).collect();
+            let mut builder = QueryBuilder::new(
+                "SELECT k.key AS owner_key, (SELECT count(*) FROM summonses s WHERE ",
+            );
+            builder.push(predicate);
+            push_summons_filter(&mut builder, scope, filter);
+            builder
+                .push(") AS n FROM unnest(")
+                .push_bind(keys)
+                .push("::text[]) AS k(key)");
+            for row in builder.build().fetch_all(self.executor()).await? {
+                let key: String = row.try_get("owner_key")?;
+                let n: i64 = row.try_get("n")?;
+                if let Some(owner) = group.iter().find(|owner| owner_key(owner) == key) {
+                    counts.insert((*owner).clone(), n);
+                }
+            }
+        }
+        Ok(counts)
+    }
+
+    /// One page of the events each level handles, by their deadline (`dueAt`); with
+    /// `open_only`, not the resolved, closed or rejected ones.
+    pub async fn handling_queues(
+        &self,
+        scope: &Scope,
+        handlers: &[String],
+        open_only: bool,
+        page: DuePage,
+    ) -> Result<HashMap<String, Page<Event>>, StoreError> {
+        let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
+        builder.push_bind(handlers.to_vec()).push(format_args!(
+            "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM events t WHERE {}",
+            Event::COLUMNS,
+            owner_predicate(&Owner::Handler(String::new()))
+        ));
+        push_event_scope(&mut builder, scope, open_only);
+        push_after(
+            &mut builder,
+            &format!("COALESCE(t.due_at, {NO_DEADLINE})"),
+            "t.id",
+            &page,
+        );
+        builder
+            .push(format_args!(
+                " ORDER BY COALESCE(t.due_at, {NO_DEADLINE}), t.id LIMIT "
+            ))
+            .push_bind(page.limit + 1)
+            .push(") q");
+        let rows = builder.build().fetch_all(self.executor()).await?;
+        let mut pages: HashMap<String, Page<Event>> = handlers
+            .iter()
+            .map(|handler| (handler.clone(), Page::empty()))
+            .collect();
+        for row in rows {
+            let key: String = row.try_get("owner_key")?;
+            let event: Event = sqlx::FromRow::from_row(&row)?;
+            if let Some(page_rows) = pages.get_mut(&key) {
+                push_row(page_rows, event, page.limit);
+            }
+        }
+        Ok(pages)
+    }
+
+    /// How many events each level handles.
+    pub async fn count_handling_queues(
+        &self,
+        scope: &Scope,
+        handlers: &[String],
+        open_only: bool,
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT k.key AS owner_key, (SELECT count(*) FROM events t WHERE {}",
+            owner_predicate(&Owner::Handler(String::new()))
+        ));
+        push_event_scope(&mut builder, scope, open_only);
+        builder
+            .push(") AS n FROM unnest(")
+            .push_bind(handlers.to_vec())
+            .push("::text[]) AS k(key)");
+        let mut counts = HashMap::new();
+        for row in builder.build().fetch_all(self.executor()).await? {
+            counts.insert(row.try_get("owner_key")?, row.try_get("n")?);
+        }
+        Ok(counts)
+    }
+}
+
+fn push_event_scope(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, open_only: bool) {
+    let prefix = scope.prefix();
+    if !prefix.is_empty() {
+        builder
+            .push(" AND t.jurisdiction_code >= ")
+            .push_bind(prefix.to_owned())
+            .push(" AND t.jurisdiction_code < ")
+            .push_bind(format!("{prefix}~"));
+    }
+    if let Some(department) = scope.summoned() {
+        builder
+            .push(" AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = t.id AND v.department_code = ")
+            .push_bind(department.to_owned())
+            .push(")");
+    }
+    if open_only {
+        builder.push(" AND t.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED')");
+    }
+}
+
+/// Adds a row to a page of `limit`, noting that there are more beyond it.
+fn push_row<T>(page: &mut Page<T>, row: T, limit: i64) {
+    if page.rows.len() as i64 >= limit {
+        page.more = true;
+    } else {
+        page.rows.push(row);
+    }
+}
