@@ -336,6 +336,24 @@ text_enum!(
 );
 
 text_enum!(
+    /// A person's part in the work: the five of a grid's 法官进网格 "1+4" team, or a
+    /// department's officer.
+    StaffRole {
+        /// 法官: a judge of the county court serving the grid.
+        Judge => "JUDGE",
+        /// 网格长.
+        GridHead => "GRID_HEAD",
+        /// 人民调解员.
+        Mediator => "MEDIATOR",
+        /// 居民代表.
+        ResidentRep => "RESIDENT_REP",
+        /// 辅警.
+        AuxiliaryPolice => "AUXILIARY_POLICE",
+        DepartmentOfficer => "DEPARTMENT_OFFICER",
+    }
+);
+
+text_enum!(
     /// What a timeline entry records; also the kind of a dispatch signal.
     TimelineKind {
         Reported => "REPORTED",

@@ -26,6 +26,18 @@ pub struct Department {
     pub connector: String,
 }
 
+/// A person who acts: a member of a grid's team or a department's officer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Staff {
+    pub id: i64,
+    pub name: String,
+    pub role: StaffRole,
+    pub unit: String,
+    pub department_code: Option<String>,
+    pub jurisdiction_code: String,
+    pub phone: Option<String>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Person {
     pub id: i64,
@@ -101,6 +113,8 @@ pub struct Event {
     /// Times it was urged (催办), and reopened for rework (重办).
     pub urges: i32,
     pub reworks: i32,
+    /// The person named in charge (交办 to a person).
+    pub assignee_id: Option<i64>,
 }
 
 /// One person or organization an event concerns.

@@ -600,3 +600,106 @@ async fn work_queues_list_by_deadline_batched_and_counted() {
     let due: Vec<&str> = nodes.iter().filter_map(|n| n["dueAt"].as_str()).collect();
     assert!(due.windows(2).all(|p| p[0] <= p[1]), "by deadline: {due:?}");
 }
+
+#[tokio::test]
+async fn a_grids_team_is_readable_and_a_member_is_named_in_charge() {
+    let gateway = TestGateway::spawn().await;
+    let event = accepted_event(&gateway, "team").await;
+    let grid = event_grid(&gateway, &event).await;
+    let data = gateway
+        .query(
+            "query($code: String!) { jurisdiction(code: $code) { team { grid { code }
+               members { id role name unit phone department { code } grids { code } } } } }",
+            json!({ "code": grid }),
+        )
+        .await;
+    let team = &data["jurisdiction"]["team"];
+    assert_eq!(team["grid"]["code"], json!(grid));
+    let members = team["members"].as_array().cloned().unwrap_or_default();
+    let roles: Vec<&str> = members.iter().filter_map(|m| m["role"].as_str()).collect();
+    assert_eq!(
+        roles,
+        [
+            "JUDGE",
+            "GRID_HEAD",
+            "MEDIATOR",
+            "RESIDENT_REP",
+            "AUXILIARY_POLICE"
+        ]
+    );
+    assert_eq!(members[0]["department"]["code"], "220422-FY");
+    assert!(
+        members
+            .iter()
+            .all(|m| m["phone"].as_str().is_some_and(|p| p.contains('*'))),
+        "phones masked: {members:?}"
+    );
+    assert!(members.iter().all(|m| {
+        m["grids"]
+            .as_array()
+            .is_some_and(|grids| grids.iter().any(|g| g["code"] == json!(grid)))
+    }));
+    // A township has no team.
+    let data = gateway
+        .query(
+            "query($code: String!) { jurisdiction(code: $code) { team { grid { code } } } }",
+            json!({ "code": township(&grid) }),
+        )
+        .await;
+    assert_eq!(data["jurisdiction"]["team"], Value::Null);
+
+    // 交办 to the grid head: the event names them, their assignments list it.
+    let head = members[1]["id"].clone();
+    let assign = "mutation($k: String!, $e: ID!, $staff: ID!) {
+        assignEvent(idempotencyKey: $k, eventId: $e, staffId: $staff) {
+          entries { detail } event { assignee { name role } handlingJurisdiction { code } } } }";
+    let body = run(
+        &gateway,
+        assign,
+        json!({ "k": "t1", "e": event, "staff": head }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let assigned = &body["data"]["assignEvent"];
+    assert_eq!(assigned["event"]["assignee"]["role"], "GRID_HEAD");
+    assert_eq!(
+        assigned["entries"][0]["detail"]["assignee"]["name"],
+        members[1]["name"]
+    );
+    assert_eq!(
+        assigned["event"]["handlingJurisdiction"]["code"],
+        json!(township(&grid)),
+        "naming a person leaves the level as it was"
+    );
+    let data = gateway
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Staff { assignments { totalCount nodes { id } } } } }",
+            json!({ "id": head }),
+        )
+        .await;
+    assert_eq!(data["node"]["assignments"]["totalCount"], 1);
+    assert_eq!(data["node"]["assignments"]["nodes"][0]["id"], event);
+
+    // Someone of another county's grid may not be named.
+    let stranger: i64 = sqlx::query_scalar(
+        "SELECT id FROM staff WHERE role = 'GRID_HEAD' AND left(jurisdiction_code, 6) = '220402' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a grid head of 龙山区");
+    let stranger = crate::departments::global_id("Staff", stranger);
+    let body = run(
+        &gateway,
+        assign,
+        json!({ "k": "t2", "e": event, "staff": stranger }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = run(
+        &gateway,
+        "mutation($e: ID!) { assignEvent(idempotencyKey: \"t3\", eventId: $e) { replayed } }",
+        json!({ "e": event }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+}

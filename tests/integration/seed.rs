@@ -7,9 +7,11 @@ use sqlx::PgPool;
 
 use crate::helpers::{database_url, migrated_database, seeded_database};
 
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 13] = [
     "jurisdictions",
     "departments",
+    "staff",
+    "team_members",
     "places",
     "persons",
     "things",
@@ -69,6 +71,52 @@ async fn seeding_refuses_a_database_that_holds_data_until_reset() {
     seed::seed(&pool, &options, &|_| {})
         .await
         .expect("seed after reset");
+}
+
+#[tokio::test]
+async fn every_grid_has_its_one_plus_four_team_in_liaoyuans_numbers() {
+    let database = seeded_database().await;
+    let pool = PgPool::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let roles: Vec<(String, i64)> =
+        sqlx::query_as("SELECT role, count(*) FROM staff GROUP BY role ORDER BY role")
+            .fetch_all(&pool)
+            .await
+            .expect("roles");
+    let count = |role: &str| roles.iter().find(|(r, _)| r == role).map_or(0, |(_, n)| *n);
+    assert_eq!(count("JUDGE"), 65);
+    assert_eq!(count("GRID_HEAD"), 1_246);
+    assert_eq!(count("MEDIATOR"), 387);
+    assert_eq!(count("RESIDENT_REP"), 584);
+    assert_eq!(count("AUXILIARY_POLICE"), 592);
+    // Every grid: five members, one of each role; the judge of its county's court, the
+    // others of its township (the grid head of the grid itself).
+    let wrong: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT g.code, count(m.staff_id) FROM jurisdictions g
+         LEFT JOIN team_members m ON m.grid_code = g.code
+         LEFT JOIN staff s ON s.id = m.staff_id
+         WHERE g.level = 'GRID'
+         GROUP BY g.code
+         HAVING count(DISTINCT s.role) <> 5 OR count(m.staff_id) <> 5
+            OR bool_or(s.role = 'JUDGE' AND s.department_code <> left(g.code, 6) || '-FY')
+            OR bool_or(s.role = 'GRID_HEAD' AND s.jurisdiction_code <> g.code)
+            OR bool_or(s.role IN ('MEDIATOR', 'RESIDENT_REP', 'AUXILIARY_POLICE')
+                       AND s.jurisdiction_code <> left(g.code, 9))",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("teams");
+    assert!(wrong.is_empty(), "grids without a proper team: {wrong:?}");
+    // Every shared member serves at least one grid.
+    let idle: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM staff s WHERE NOT EXISTS (SELECT 1 FROM team_members m WHERE m.staff_id = s.id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("idle");
+    assert_eq!(idle, 0);
+    pool.close().await;
 }
 
 /// What the gateway's index says each department holds, read from a seeded database: the

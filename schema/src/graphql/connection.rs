@@ -192,8 +192,8 @@ pub enum Total {
     Departments(Option<String>),
     AuditLog(AuditQuery),
     SummonsQueue(Owner, SummonsQueueFilter),
-    /// A level's handling queue; open events only when true.
-    HandlingQueue(String, bool),
+    /// An event queue (a level's or a person's); open events only when true.
+    EventQueue(Owner, bool),
 }
 
 pub enum EntityTotal {
@@ -238,9 +238,9 @@ impl ListTotal {
                 .await
                 .map_err(store_error)?
                 .unwrap_or(0)),
-            Total::HandlingQueue(handler, open) => Ok(loaders
-                .handling_queue_counts
-                .load_one((handler.clone(), *open))
+            Total::EventQueue(owner, open) => Ok(loaders
+                .event_queue_counts
+                .load_one((owner.clone(), *open))
                 .await
                 .map_err(store_error)?
                 .unwrap_or(0)),

@@ -16,10 +16,11 @@ pub enum NodeType {
     Organization,
     Event,
     Summons,
+    Staff,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 8] = [
+    const ALL: [NodeType; 9] = [
         Self::Jurisdiction,
         Self::Department,
         Self::Person,
@@ -28,6 +29,7 @@ impl NodeType {
         Self::Organization,
         Self::Event,
         Self::Summons,
+        Self::Staff,
     ];
 
     /// The type a name names.
@@ -45,6 +47,7 @@ impl NodeType {
             Self::Organization => "Organization",
             Self::Event => "Event",
             Self::Summons => "Summons",
+            Self::Staff => "Staff",
         }
     }
 }

@@ -14,7 +14,8 @@ use futures_util::future::try_join_all;
 
 use super::federated::Upstream;
 use crate::model::{
-    Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Thing,
+    Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Staff,
+    Thing,
 };
 use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
 use crate::workflow::{DuePage, Owner, Summons, SummonsQueueFilter};
@@ -374,68 +375,100 @@ impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
     }
 }
 
-/// Pages of the events each level handles (`filter`: open ones only).
-pub struct HandlingQueues(Store, Scope);
+/// Pages of event queues (a level's, or a person's); `filter`: open ones only.
+pub struct EventQueues(Store, Scope);
 
-impl Loader<QueueKey<String, bool>> for HandlingQueues {
+impl Loader<QueueKey<Owner, bool>> for EventQueues {
     type Value = Page<Event>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[QueueKey<String, bool>],
-    ) -> Result<HashMap<QueueKey<String, bool>, Page<Event>>, LoadError> {
+        keys: &[QueueKey<Owner, bool>],
+    ) -> Result<HashMap<QueueKey<Owner, bool>, Page<Event>>, LoadError> {
         let mut found = HashMap::new();
-        for ((open_only, page), handlers) in by_filter(keys) {
+        for ((open_only, page), owners) in by_filter(keys) {
             let pages = self
                 .0
-                .handling_queues(&self.1, &handlers, open_only, page)
+                .event_queues(&self.1, &owners, open_only, page)
                 .await?;
             for (owner, rows) in pages {
-                found.insert(
-                    QueueKey {
-                        owner,
-                        filter: open_only,
-                        page,
-                    },
-                    rows,
-                );
+                let key = QueueKey {
+                    owner,
+                    filter: open_only,
+                    page,
+                };
+                found.insert(key, rows);
             }
         }
         Ok(found)
     }
 }
 
-/// The sizes of handling queues.
-pub struct HandlingQueueCounts(Store, Scope);
+/// The sizes of event queues.
+pub struct EventQueueCounts(Store, Scope);
 
-impl Loader<(String, bool)> for HandlingQueueCounts {
+impl Loader<(Owner, bool)> for EventQueueCounts {
     type Value = i64;
     type Error = LoadError;
 
-    async fn load(
-        &self,
-        keys: &[(String, bool)],
-    ) -> Result<HashMap<(String, bool), i64>, LoadError> {
+    async fn load(&self, keys: &[(Owner, bool)]) -> Result<HashMap<(Owner, bool), i64>, LoadError> {
         let mut found = HashMap::new();
         for open_only in [true, false] {
-            let handlers: Vec<String> = keys
+            let owners: Vec<Owner> = keys
                 .iter()
                 .filter(|(_, open)| *open == open_only)
-                .map(|(handler, _)| handler.clone())
+                .map(|(owner, _)| owner.clone())
                 .collect();
-            if handlers.is_empty() {
+            if owners.is_empty() {
                 continue;
             }
-            for (handler, n) in self
+            for (owner, n) in self
                 .0
-                .count_handling_queues(&self.1, &handlers, open_only)
+                .count_event_queues(&self.1, &owners, open_only)
                 .await?
             {
-                found.insert((handler, open_only), n);
+                found.insert((owner, open_only), n);
             }
         }
         Ok(found)
+    }
+}
+
+/// Staff by id.
+pub struct StaffById(Store, Scope);
+
+impl Loader<i64> for StaffById {
+    type Value = Staff;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Staff>, LoadError> {
+        let rows = self.0.staff_by_ids(&self.1, ids).await?;
+        Ok(rows.into_iter().map(|staff| (staff.id, staff)).collect())
+    }
+}
+
+/// The team of each grid.
+pub struct TeamsOf(Store);
+
+impl Loader<String> for TeamsOf {
+    type Value = Vec<Staff>;
+    type Error = LoadError;
+
+    async fn load(&self, grids: &[String]) -> Result<HashMap<String, Vec<Staff>>, LoadError> {
+        Ok(self.0.teams(grids).await?)
+    }
+}
+
+/// The grids each staff member serves.
+pub struct GridsServed(Store);
+
+impl Loader<i64> for GridsServed {
+    type Value = Vec<String>;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<String>>, LoadError> {
+        Ok(self.0.grids_served(ids).await?)
     }
 }
 
@@ -492,8 +525,11 @@ pub struct Loaders {
     pub summonses: DataLoader<SummonsesOf>,
     pub summons_queues: DataLoader<SummonsQueues>,
     pub summons_queue_counts: DataLoader<SummonsQueueCounts>,
-    pub handling_queues: DataLoader<HandlingQueues>,
-    pub handling_queue_counts: DataLoader<HandlingQueueCounts>,
+    pub event_queues: DataLoader<EventQueues>,
+    pub event_queue_counts: DataLoader<EventQueueCounts>,
+    pub staff: DataLoader<StaffById>,
+    pub teams: DataLoader<TeamsOf>,
+    pub grids_served: DataLoader<GridsServed>,
     pub persons: EntityLoaders<Person>,
     pub places: EntityLoaders<Place>,
     pub things: EntityLoaders<Thing>,
@@ -524,11 +560,11 @@ impl Loaders {
             summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
             summons_queues: batched(SummonsQueues(store.clone(), scope.clone()), window),
             summons_queue_counts: batched(SummonsQueueCounts(store.clone(), scope.clone()), window),
-            handling_queues: batched(HandlingQueues(store.clone(), scope.clone()), window),
-            handling_queue_counts: batched(
-                HandlingQueueCounts(store.clone(), scope.clone()),
-                window,
-            ),
+            event_queues: batched(EventQueues(store.clone(), scope.clone()), window),
+            event_queue_counts: batched(EventQueueCounts(store.clone(), scope.clone()), window),
+            staff: batched(StaffById(store.clone(), scope.clone()), window),
+            teams: batched(TeamsOf(store.clone()), window),
+            grids_served: batched(GridsServed(store.clone()), window),
             // One level's department records in one batch however many there are: the
             // departments' own `max_batch` does the chunking.
             upstream: PerElement::new(|_| {

@@ -92,6 +92,12 @@ impl QueryRoot {
                 .await
                 .map_err(store_error)?
                 .map(Node::Summons),
+            NodeType::Staff => loaders(ctx)?
+                .staff
+                .load_one(numeric()?)
+                .await
+                .map_err(store_error)?
+                .map(Node::Staff),
         };
         Ok(node.map(Selected))
     }

@@ -96,22 +96,23 @@ pub async fn summonses(
     ))
 }
 
-/// The events a level handles, by deadline.
-pub async fn handling_events(
+/// The events a level handles (`Owner::Handler`) or a person is in charge of
+/// (`Owner::Assignee`), by deadline.
+pub async fn events(
     ctx: &Context<'_>,
-    handler: &str,
+    owner: Owner,
     filter: Option<HandlingFilter>,
     paging: Paging,
 ) -> Result<QueueConnection<Event>> {
     let open = filter.is_none_or(|f| f.open);
     let page = paging.due_page()?;
     let key = QueueKey {
-        owner: handler.to_owned(),
+        owner: owner.clone(),
         filter: open,
         page,
     };
     let rows = loaders(ctx)?
-        .handling_queues
+        .event_queues
         .load_one(key)
         .await
         .map_err(store_error)?
@@ -119,7 +120,7 @@ pub async fn handling_events(
     Ok(queue_connection(
         rows,
         &page,
-        Total::HandlingQueue(handler.to_owned(), open),
+        Total::EventQueue(owner, open),
         |event: &Event| (event.due_at.unwrap_or_else(no_deadline), event.id),
     ))
 }

@@ -558,15 +558,22 @@ impl MutationRoot {
     }
 
     /// 交办: hands the event down from the level handling it to a lower level that holds
-    /// its grid (county → township → grid), which then handles it and is signalled.
+    /// its grid (county → township → grid), which then handles it and is signalled;
+    /// and/or names the person in charge (`staffId`: someone on the grid's team, of the
+    /// handling level, or of the county's departments). Give one or both.
     async fn assign_event(
         &self,
         ctx: &Context<'_>,
         idempotency_key: String,
         event_id: ID,
-        jurisdiction_code: String,
+        jurisdiction_code: Option<String>,
+        staff_id: Option<ID>,
         #[graphql(default)] note: String,
     ) -> Result<WorkflowPayload> {
+        let staff = staff_id
+            .as_ref()
+            .map(|id| decode_numeric(id, NodeType::Staff))
+            .transpose()?;
         done(
             ctx,
             store(ctx)?
@@ -574,7 +581,8 @@ impl MutationRoot {
                     &idempotency_key,
                     actor(ctx)?,
                     self::event_id(&event_id)?,
-                    &jurisdiction_code,
+                    jurisdiction_code.as_deref(),
+                    staff,
                     &note,
                 )
                 .await,

@@ -9,6 +9,7 @@ mod entities;
 mod hotline;
 mod lists;
 mod lookups;
+mod staff;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

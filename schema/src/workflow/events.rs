@@ -132,10 +132,20 @@ impl Store {
                 detail["to"] = json!(above);
                 EventExtra::HandedTo(above)
             }
-            (EventAction::Assign, EventExtra::HandedTo(to)) => {
-                check_assignable(&mut change, &locked, &to).await?;
-                detail["from"] = json!(locked.handling_code);
-                EventExtra::HandedTo(to)
+            (EventAction::Assign, EventExtra::Assigned { to, staff }) => {
+                let handler = match &to {
+                    Some(to) => {
+                        check_assignable(&mut change, &locked, to).await?;
+                        detail["from"] = json!(locked.handling_code);
+                        to.clone()
+                    }
+                    None => locked.handling_code.clone(),
+                };
+                if let Some(staff) = staff {
+                    let name = check_assignee(&mut change, &locked, &handler, staff).await?;
+                    detail["assignee"] = json!({ "id": staff, "name": name });
+                }
+                EventExtra::Assigned { to, staff }
             }
             (EventAction::Resolve, extra) => {
                 let open = locked.open_summonses();
@@ -249,19 +259,29 @@ impl Store {
             .await
     }
 
-    /// 交办: hands the event down to `jurisdiction_code`, a level below the one handling
-    /// it that holds the event's grid.
+    /// 交办: hands the event down to `to`, a level below the one handling it that holds
+    /// the event's grid, and/or names `staff` in charge (someone who serves the grid or
+    /// belongs to the handling level or the county's departments).
     pub async fn assign_event(
         &self,
         key: &str,
         actor: &Actor,
         event_id: i64,
-        jurisdiction_code: &str,
+        to: Option<&str>,
+        staff: Option<i64>,
         note: &str,
     ) -> Result<Outcome, WorkflowError> {
-        let detail = json!({ "to": jurisdiction_code, "note": note });
+        if to.is_none() && staff.is_none() {
+            return Err(WorkflowError::BadInput(
+                "give jurisdictionCode, staffId or both".to_owned(),
+            ));
+        }
+        let detail = json!({ "to": to, "staff": staff, "note": note });
         let step = EventStep {
-            extra: EventExtra::HandedTo(jurisdiction_code.to_owned()),
+            extra: EventExtra::Assigned {
+                to: to.map(str::to_owned),
+                staff,
+            },
             ..EventStep::new(EventAction::Assign, TimelineKind::Assigned, detail)
         };
         self.event_change(key, Operation::AssignEvent, actor, event_id, step)
@@ -356,8 +376,13 @@ impl EventStep {
 /// Extra columns an event change sets.
 pub(super) enum EventExtra {
     None,
-    /// Handed to this level (escalated up, or assigned down).
+    /// Handed to this level (escalated up).
     HandedTo(String),
+    /// Handed down to a level and/or to a person (交办).
+    Assigned {
+        to: Option<String>,
+        staff: Option<i64>,
+    },
     Urged,
     Resolved(ResolutionTier),
     Revisited {
@@ -390,6 +415,39 @@ async fn check_assignable(
         .ok_or_else(|| WorkflowError::BadInput(format!("no such jurisdiction `{to}`")))
 }
 
+/// The loop's rule for naming a person in charge: someone on the event's grid team, of
+/// the level handling it (or below), or of one of the county's departments. Returns
+/// their name.
+async fn check_assignee(
+    change: &mut Change<'_>,
+    locked: &Locked,
+    handler: &str,
+    staff: i64,
+) -> Result<String, WorkflowError> {
+    let found: Option<(String, bool)> = sqlx::query_as(
+        "SELECT s.name, \
+           EXISTS (SELECT 1 FROM team_members m WHERE m.staff_id = s.id AND m.grid_code = $2) \
+           OR (s.jurisdiction_code >= $3 AND s.jurisdiction_code < $3 || '~') \
+           OR COALESCE(left(s.department_code, 6) = $4, false) \
+         FROM staff s WHERE s.id = $1",
+    )
+    .bind(staff)
+    .bind(&locked.jurisdiction_code)
+    .bind(connectors::subtree_prefix(handler))
+    .bind(locked.county())
+    .fetch_optional(&mut *change.transaction)
+    .await?;
+    match found {
+        None => Err(WorkflowError::BadInput(format!(
+            "no such staff member `{staff}`"
+        ))),
+        Some((name, false)) => Err(WorkflowError::BadInput(format!(
+            "{name} neither serves the event's grid nor belongs to `{handler}` or the county's departments"
+        ))),
+        Some((name, true)) => Ok(name),
+    }
+}
+
 /// The level above `code`; the city has none.
 async fn level_above(change: &mut Change<'_>, code: &str) -> Result<String, WorkflowError> {
     let parent: Option<Option<String>> =
@@ -417,6 +475,9 @@ pub(super) async fn set_event_status(
         }
         EventExtra::Closed => ", closed_at = now()",
         EventExtra::HandedTo(_) => ", handling_code = $3",
+        EventExtra::Assigned { .. } => {
+            ", handling_code = COALESCE($3, handling_code), assignee_id = COALESCE($4, assignee_id)"
+        }
         EventExtra::Urged => ", urges = urges + 1",
     };
     let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
@@ -425,6 +486,7 @@ pub(super) async fn set_event_status(
         EventExtra::None | EventExtra::Closed | EventExtra::Urged => query,
         EventExtra::Resolved(tier) => query.bind(*tier),
         EventExtra::HandedTo(level) => query.bind(level.clone()),
+        EventExtra::Assigned { to, staff } => query.bind(to.clone()).bind(*staff),
         EventExtra::Revisited {
             satisfaction,
             comment,

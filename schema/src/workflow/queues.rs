@@ -21,6 +21,8 @@ pub enum Owner {
     /// A subtree's code prefix; empty for the whole city.
     Subtree(String),
     Handler(String),
+    /// The events a person was named in charge of.
+    Assignee(i64),
 }
 
 /// What narrows a summons queue.
@@ -119,12 +121,14 @@ fn owner_predicate(owner: &Owner) -> &'static str {
             "(k.key = '' OR (s.event_jurisdiction_code >= k.key AND s.event_jurisdiction_code < k.key || '~'))"
         }
         Owner::Handler(_) => "COALESCE(t.handling_code, left(t.jurisdiction_code, 9)) = k.key",
+        Owner::Assignee(_) => "t.assignee_id = k.key::bigint",
     }
 }
 
-fn owner_key(owner: &Owner) -> &str {
+fn owner_key(owner: &Owner) -> String {
     match owner {
-        Owner::Department(code) | Owner::Subtree(code) | Owner::Handler(code) => code,
+        Owner::Department(code) | Owner::Subtree(code) | Owner::Handler(code) => code.clone(),
+        Owner::Assignee(id) => id.to_string(),
     }
 }
 
@@ -151,7 +155,7 @@ impl Store {
     ) -> Result<HashMap<Owner, Page<Summons>>, StoreError> {
         let mut pages = HashMap::new();
         for (predicate, group) in by_kind(owners) {
-            let keys: Vec<&str> = group.iter().map(|owner| owner_key(owner)).collect();
+            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
             let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
             builder.push_bind(keys).push(format_args!(
                 "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {SUMMONS_COLUMNS} \
@@ -193,7 +197,7 @@ impl Store {
     ) -> Result<HashMap<Owner, i64>, StoreError> {
         let mut counts = HashMap::new();
         for (predicate, group) in by_kind(owners) {
-            let keys: Vec<&str> = group.iter().map(|owner| owner_key(owner)).collect();
+            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
             let mut builder = QueryBuilder::new(
                 "SELECT k.key AS owner_key, (SELECT count(*) FROM summonses s WHERE ",
             );
@@ -214,68 +218,77 @@ impl Store {
         Ok(counts)
     }
 
-    /// One page of the events each level handles, by their deadline (`dueAt`); with
-    /// `open_only`, not the resolved, closed or rejected ones.
-    pub async fn handling_queues(
+    /// One page of each owner's events (a level's, or a person's), by their deadline
+    /// (`dueAt`); with `open_only`, not the resolved, closed or rejected ones.
+    pub async fn event_queues(
         &self,
         scope: &Scope,
-        handlers: &[String],
+        owners: &[Owner],
         open_only: bool,
         page: DuePage,
-    ) -> Result<HashMap<String, Page<Event>>, StoreError> {
-        let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
-        builder.push_bind(handlers.to_vec()).push(format_args!(
-            "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM events t WHERE {}",
-            Event::COLUMNS,
-            owner_predicate(&Owner::Handler(String::new()))
-        ));
-        push_event_scope(&mut builder, scope, open_only);
-        push_after(
-            &mut builder,
-            &format!("COALESCE(t.due_at, {NO_DEADLINE})"),
-            "t.id",
-            &page,
-        );
-        builder
-            .push(format_args!(
-                " ORDER BY COALESCE(t.due_at, {NO_DEADLINE}), t.id LIMIT "
-            ))
-            .push_bind(page.limit + 1)
-            .push(") q");
-        let rows = builder.build().fetch_all(self.executor()).await?;
-        let mut pages: HashMap<String, Page<Event>> = handlers
-            .iter()
-            .map(|handler| (handler.clone(), Page::empty()))
-            .collect();
-        for row in rows {
-            let key: String = row.try_get("owner_key")?;
-            let event: Event = sqlx::FromRow::from_row(&row)?;
-            if let Some(page_rows) = pages.get_mut(&key) {
-                push_row(page_rows, event, page.limit);
+    ) -> Result<HashMap<Owner, Page<Event>>, StoreError> {
+        let mut pages = HashMap::new();
+        for (predicate, group) in by_kind(owners) {
+            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
+            let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
+            builder.push_bind(keys).push(format_args!(
+                "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM events t WHERE {predicate}",
+                Event::COLUMNS,
+            ));
+            push_event_scope(&mut builder, scope, open_only);
+            push_after(
+                &mut builder,
+                &format!("COALESCE(t.due_at, {NO_DEADLINE})"),
+                "t.id",
+                &page,
+            );
+            builder
+                .push(format_args!(
+                    " ORDER BY COALESCE(t.due_at, {NO_DEADLINE}), t.id LIMIT "
+                ))
+                .push_bind(page.limit + 1)
+                .push(") q");
+            let rows = builder.build().fetch_all(self.executor()).await?;
+            for owner in &group {
+                pages.insert((*owner).clone(), Page::empty());
+            }
+            for row in rows {
+                let key: String = row.try_get("owner_key")?;
+                let event: Event = sqlx::FromRow::from_row(&row)?;
+                let owner = group.iter().find(|owner| owner_key(owner) == key);
+                if let Some(page_rows) = owner.and_then(|owner| pages.get_mut(*owner)) {
+                    push_row(page_rows, event, page.limit);
+                }
             }
         }
         Ok(pages)
     }
 
-    /// How many events each level handles.
-    pub async fn count_handling_queues(
+    /// How many events each owner's queue holds.
+    pub async fn count_event_queues(
         &self,
         scope: &Scope,
-        handlers: &[String],
+        owners: &[Owner],
         open_only: bool,
-    ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut builder = QueryBuilder::new(format!(
-            "SELECT k.key AS owner_key, (SELECT count(*) FROM events t WHERE {}",
-            owner_predicate(&Owner::Handler(String::new()))
-        ));
-        push_event_scope(&mut builder, scope, open_only);
-        builder
-            .push(") AS n FROM unnest(")
-            .push_bind(handlers.to_vec())
-            .push("::text[]) AS k(key)");
+    ) -> Result<HashMap<Owner, i64>, StoreError> {
         let mut counts = HashMap::new();
-        for row in builder.build().fetch_all(self.executor()).await? {
-            counts.insert(row.try_get("owner_key")?, row.try_get("n")?);
+        for (predicate, group) in by_kind(owners) {
+            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
+            let mut builder = QueryBuilder::new(format!(
+                "SELECT k.key AS owner_key, (SELECT count(*) FROM events t WHERE {predicate}"
+            ));
+            push_event_scope(&mut builder, scope, open_only);
+            builder
+                .push(") AS n FROM unnest(")
+                .push_bind(keys)
+                .push("::text[]) AS k(key)");
+            for row in builder.build().fetch_all(self.executor()).await? {
+                let key: String = row.try_get("owner_key")?;
+                let n: i64 = row.try_get("n")?;
+                if let Some(owner) = group.iter().find(|owner| owner_key(owner) == key) {
+                    counts.insert((*owner).clone(), n);
+                }
+            }
         }
         Ok(counts)
     }

@@ -9,7 +9,7 @@ use super::organizations::{self, Organizations};
 use super::persons::{self, Persons};
 use super::places::{self, Places};
 use super::rng::Rng;
-use super::{Scale, departments, events, things};
+use super::{Scale, departments, events, staff, things};
 
 /// What the loader needs besides the rows.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +80,7 @@ pub fn generate(out: &Sender, scale: Scale, seed: u64) -> Result<Generated, Stop
     let tree = jurisdictions::build();
     jurisdictions::write(out, &tree)?;
     departments::write(out)?;
+    staff::write(out, seed, &tree)?;
 
     let sizes = Sizes::of(scale);
     let mut rng = Rng::stream(seed, "layout");

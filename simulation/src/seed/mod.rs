@@ -21,6 +21,7 @@ mod organizations;
 mod persons;
 mod places;
 mod rng;
+mod staff;
 mod things;
 mod time;
 mod vocabulary;
@@ -32,6 +33,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 
 pub use departments::DEPARTMENT_TYPES;
+pub use staff::{AUXILIARY_POLICE, JUDGES, MEDIATORS, RESIDENT_REPS};
 
 /// How much data to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +104,7 @@ pub struct SeedSummary {
     pub jurisdictions: u64,
     pub grids: u64,
     pub departments: u64,
+    pub staff: u64,
     pub persons: u64,
     pub places: u64,
     pub things: u64,
@@ -122,7 +125,7 @@ pub enum SeedError {
 }
 
 /// The tables the seed fills, children before parents (the order TRUNCATE lists them).
-const TABLES: [&str; 11] = [
+const TABLES: [&str; 13] = [
     "event_links",
     "event_parties",
     "events",
@@ -132,6 +135,8 @@ const TABLES: [&str; 11] = [
     "things",
     "persons",
     "places",
+    "team_members",
+    "staff",
     "departments",
     "jurisdictions",
 ];
@@ -219,6 +224,7 @@ pub async fn seed(
         jurisdictions: loaded.rows("jurisdictions"),
         grids: generated.grids,
         departments: loaded.rows("departments"),
+        staff: loaded.rows("staff"),
         persons: loaded.rows("persons"),
         places: loaded.rows("places"),
         things: loaded.rows("things"),

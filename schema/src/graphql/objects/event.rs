@@ -118,6 +118,18 @@ impl Event {
         self.reworks
     }
 
+    /// The person named in charge of it (交办 to a person), if any.
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<crate::model::Staff>> {
+        let Some(id) = self.assignee_id else {
+            return Ok(None);
+        };
+        resolve::loaders(ctx)?
+            .staff
+            .load_one(id)
+            .await
+            .map_err(resolve::store_error)
+    }
+
     /// Photos taken when it was reported.
     async fn photos(&self) -> &[String] {
         &self.photos

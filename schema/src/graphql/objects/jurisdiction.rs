@@ -190,6 +190,13 @@ impl Jurisdiction {
         .await
     }
 
+    /// A grid's 法官进网格 "1+4" team; null above the grid level.
+    async fn team(&self) -> Option<super::Team> {
+        (self.level == crate::enums::JurisdictionLevel::Grid).then(|| super::Team {
+            grid_code: self.code.clone(),
+        })
+    }
+
     /// The events this level handles (its grids' events while at the township, those
     /// escalated or assigned to it), by deadline (`dueAt`): its work queue.
     #[graphql(complexity = "crate::graphql::connection::page_cost(first, None, child_complexity)")]
@@ -205,7 +212,8 @@ impl Jurisdiction {
             after,
             ..Paging::default()
         };
-        crate::graphql::queues::handling_events(ctx, &self.code, filter, paging).await
+        let owner = crate::workflow::Owner::Handler(self.code.clone());
+        crate::graphql::queues::events(ctx, owner, filter, paging).await
     }
 
     /// Events anywhere in this subtree.

@@ -8,6 +8,8 @@ mod organization;
 mod person;
 mod place;
 mod record;
+mod staff;
 mod thing;
 
 pub use node::Node;
+pub use staff::Team;

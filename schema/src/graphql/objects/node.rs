@@ -1,6 +1,6 @@
 use async_graphql::{ID, Interface};
 
-use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
+use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Staff, Thing};
 use crate::workflow::Summons;
 
 /// Anything with a global id, fetchable with `node(id:)`.
@@ -15,4 +15,5 @@ pub enum Node {
     Organization(Organization),
     Event(Event),
     Summons(Summons),
+    Staff(Staff),
 }
