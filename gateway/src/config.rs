@@ -187,8 +187,12 @@ impl DataloaderConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (the GraphQL part of a multipart upload
+    /// included; its files are counted apart).
     pub max_body_bytes: usize,
+    /// Largest photo a multipart request may upload, and how many in one request.
+    pub max_photo_bytes: usize,
+    pub max_photos: usize,
     /// Deepest selection nesting.
     pub max_depth: usize,
     /// async-graphql complexity score.
@@ -233,6 +237,8 @@ impl Default for LimitsConfig {
         let query = schema::QueryLimits::default();
         Self {
             max_body_bytes: 256 * 1024,
+            max_photo_bytes: 5 * 1024 * 1024,
+            max_photos: 9,
             max_depth: query.max_depth,
             max_complexity: query.max_complexity,
             max_selections: query.max_selections,
@@ -460,6 +466,7 @@ impl Config {
                 self.database.max_connections as u64,
             ),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
+            ("limits.max_photo_bytes", self.limits.max_photo_bytes as u64),
             ("limits.max_depth", self.limits.max_depth as u64),
             ("limits.max_complexity", self.limits.max_complexity as u64),
             ("limits.max_selections", self.limits.max_selections as u64),

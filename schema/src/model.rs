@@ -115,6 +115,9 @@ pub struct Event {
     pub reworks: i32,
     /// The person named in charge (交办 to a person).
     pub assignee_id: Option<i64>,
+    /// Where the reporter was, when the terminal said.
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
 }
 
 /// One person or organization an event concerns.

@@ -44,7 +44,7 @@ fn token_until(
     .expect("the token encodes")
 }
 
-fn token(role: &str, jurisdiction: &str, department: Option<&str>) -> String {
+pub(crate) fn token(role: &str, jurisdiction: &str, department: Option<&str>) -> String {
     let sub = format!("{role}@{jurisdiction}");
     token_until(role, jurisdiction, department, &sub, now() + 600)
 }
@@ -57,7 +57,7 @@ async fn gateway() -> TestGateway {
     gateway_with(|_| {}).await
 }
 
-async fn gateway_with(adjust: impl FnOnce(&mut gateway::Config)) -> TestGateway {
+pub(crate) async fn gateway_with(adjust: impl FnOnce(&mut gateway::Config)) -> TestGateway {
     let database = seeded_database().await;
     let mut config = test_config(&database);
     config.auth.jwt_secret = gateway::auth::SigningSecret(SECRET.to_owned());

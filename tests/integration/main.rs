@@ -14,6 +14,7 @@ mod hotline;
 mod http_protocol;
 mod layering;
 mod persisted;
+mod photos;
 mod queries;
 mod rate_limit;
 mod resilience;

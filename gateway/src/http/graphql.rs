@@ -25,16 +25,19 @@ use crate::auth::AuthError;
 use schema::workflow::Actor;
 
 /// A request as the client sent it, over either method.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GraphqlRequest {
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Option<serde_json::Value>,
+pub(super) struct GraphqlRequest {
+    pub(super) query: Option<String>,
+    pub(super) operation_name: Option<String>,
+    pub(super) variables: Option<serde_json::Value>,
     /// A registered document's id, in place of `query`.
-    document_id: Option<String>,
+    pub(super) document_id: Option<String>,
     /// `persistedQuery` (automatic persisted queries) and anything else clients send.
-    extensions: Option<serde_json::Value>,
+    pub(super) extensions: Option<serde_json::Value>,
+    /// Files of a multipart request, which its variables name.
+    #[serde(skip)]
+    pub(super) uploads: Vec<async_graphql::UploadValue>,
 }
 
 /// A request ready for the schema: what it runs, for whom until when, and its type.
@@ -84,10 +87,14 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         None => return not_acceptable(),
     };
     let request = async {
+        if super::uploads::is_multipart(&headers) {
+            return super::uploads::receive(&state.limits, &headers, body).await;
+        }
         if !is_json_body(&headers) {
             return Err(Refusal::new(
                 ErrorCode::UnsupportedMediaType,
-                "send the request as JSON with `Content-Type: application/json`",
+                "send the request as JSON with `Content-Type: application/json` \
+                 (or files as a GraphQL multipart request)",
             ));
         }
         let bytes = read_body(body, state.limits.max_body_bytes).await?;
@@ -208,6 +215,7 @@ pub async fn get(
         variables,
         document_id: params.get("documentId").cloned(),
         extensions,
+        uploads: Vec::new(),
     };
     execute(&state, &headers, request, Method::Get, media).await
 }
@@ -262,7 +270,7 @@ fn not_acceptable() -> Response {
     .into_response()
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
+pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::new(
@@ -369,7 +377,7 @@ async fn prepare(
             .map_err(Refusal::rate_limited)?;
     }
     let expires = caller.expires_at;
-    let prepared = prepare_for(
+    let mut prepared = prepare_for(
         state,
         caller,
         request_id(headers),
@@ -377,6 +385,7 @@ async fn prepare(
         request.variables,
         request.operation_name,
     );
+    prepared.uploads = request.uploads;
     Ok((prepared, expires))
 }
 

@@ -10,7 +10,9 @@ mod graphql;
 mod health;
 mod negotiate;
 pub mod persisted;
+mod photos;
 mod protocol_refusals;
+mod uploads;
 mod ws;
 
 use std::sync::Arc;
@@ -91,6 +93,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/", get(graphiql::serve))
         .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/graphql", graphql)
+        .route("/photos/{id}", get(photos::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async {

@@ -4,6 +4,7 @@
 
 use async_graphql::{
     ComplexObject, Context, ErrorExtensions, ID, InputObject, Json, Object, Result, SimpleObject,
+    Upload,
 };
 use chrono::{DateTime, Utc};
 
@@ -16,7 +17,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::model::{Department, Event};
 use crate::store::Store;
 use crate::workflow::{
-    Actor, Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry, WorkflowError,
+    Actor, Decision, NewEvent, Outcome, PhotoFile, Summon, Summons, TimelineEntry, WorkflowError,
 };
 
 /// A workflow failure as the client sees it.
@@ -242,6 +243,38 @@ pub struct ReportEventInput {
     /// Photo URLs taken on the terminal.
     #[graphql(default)]
     pub photos: Vec<String>,
+    /// Photos uploaded with the report (a GraphQL multipart request): JPEG, PNG or
+    /// WebP, each up to `limits.max_photo_bytes`; served back at `Event.photos`.
+    #[graphql(default)]
+    pub photo_files: Vec<Upload>,
+    /// Where the reporter was, in degrees; within the city (辽源市).
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+}
+
+/// 辽源市's extent (degrees east, degrees north), with a margin.
+const CITY_LONGITUDE: std::ops::RangeInclusive<f64> = 124.2..=125.7;
+const CITY_LATITUDE: std::ops::RangeInclusive<f64> = 42.2..=43.3;
+
+/// The reporter's position, checked against the city's extent.
+fn position(longitude: Option<f64>, latitude: Option<f64>) -> Result<Option<(f64, f64)>> {
+    match (longitude, latitude) {
+        (None, None) => Ok(None),
+        (Some(longitude), Some(latitude))
+            if CITY_LONGITUDE.contains(&longitude) && CITY_LATITUDE.contains(&latitude) =>
+        {
+            Ok(Some((longitude, latitude)))
+        }
+        (Some(longitude), Some(latitude)) => Err(ApiError::bad_input(format!(
+            "({longitude}, {latitude}) is outside 辽源市 (longitude {}–{}, latitude {}–{})",
+            CITY_LONGITUDE.start(),
+            CITY_LONGITUDE.end(),
+            CITY_LATITUDE.start(),
+            CITY_LATITUDE.end()
+        ))
+        .into()),
+        _ => Err(ApiError::bad_input("give both longitude and latitude, or neither").into()),
+    }
 }
 
 /// One department to summon, with deadlines (defaults by the event's urgency).
@@ -333,6 +366,17 @@ impl MutationRoot {
                 .map(person)
                 .collect::<Result<_, _>>()?,
             photos: input.photos,
+            photo_files: input
+                .photo_files
+                .iter()
+                .map(|upload| {
+                    let file = upload
+                        .value(ctx)
+                        .map_err(|_| ApiError::bad_input("an upload the request did not carry"))?;
+                    PhotoFile::check(&file.filename, file.content.to_vec()).map_err(workflow_error)
+                })
+                .collect::<Result<_>>()?,
+            position: position(input.longitude, input.latitude)?,
         };
         done(
             ctx,

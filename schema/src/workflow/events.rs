@@ -34,6 +34,8 @@ impl Store {
             "reporter": event.reporter_id,
             "parties": event.party_ids,
             "photos": event.photos,
+            "photoFiles": event.photo_files.iter().map(|p| &p.sha256).collect::<Vec<_>>(),
+            "position": event.position,
         });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
             Begun::Replay(outcome) => return Ok(outcome),
@@ -54,8 +56,8 @@ impl Store {
         let now = Utc::now();
         let event_id: i64 = sqlx::query_scalar(
             "INSERT INTO events (title, description, category, channel, urgency, status, reporter_id, \
-               place_id, jurisdiction_code, reported_at, updated_at, due_at, photos) \
-             VALUES ($1, $2, $3, $4, $5, 'REPORTED', $6, $7, $8, $9, $9, $10, $11) RETURNING id",
+               place_id, jurisdiction_code, reported_at, updated_at, due_at, photos, longitude, latitude) \
+             VALUES ($1, $2, $3, $4, $5, 'REPORTED', $6, $7, $8, $9, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(&event.title)
         .bind(&event.description)
@@ -68,9 +70,29 @@ impl Store {
         .bind(now)
         .bind(now + handling_time(event.urgency))
         .bind(&event.photos)
+        .bind(event.position.map(|(longitude, _)| longitude))
+        .bind(event.position.map(|(_, latitude)| latitude))
         .fetch_one(&mut *change.transaction)
         .await
         .map_err(|e| foreign_key(e, "the place or reporter does not exist"))?;
+        for photo in &event.photo_files {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO event_photos (event_id, content_type, bytes, sha256, uploaded_by) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(event_id)
+            .bind(photo.content_type)
+            .bind(&photo.bytes)
+            .bind(&photo.sha256)
+            .bind(&actor.subject)
+            .fetch_one(&mut *change.transaction)
+            .await?;
+            sqlx::query("UPDATE events SET photos = photos || $2 WHERE id = $1")
+                .bind(event_id)
+                .bind(super::photo_path(id))
+                .execute(&mut *change.transaction)
+                .await?;
+        }
         for (position, person) in event.party_ids.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO event_parties (event_id, position, role, person_id) VALUES ($1, $2, 'APPLICANT', $3)",

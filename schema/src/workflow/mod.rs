@@ -15,6 +15,7 @@
 //! - `deadlines`: how long each step may take, and the watcher marking overdue (督办);
 //! - `records`: the types read and written; `reads`: timelines and summonses, scoped;
 //!   `queues`: work queues by deadline (a department's summonses, a level's events);
+//! - `photos`: photos uploaded with a report, checked, stored and read back;
 //! - `outbox`: publishing the outbox to the signal channel; `signals`: the hub that
 //!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
 //! - `error`: what a change fails with.
@@ -27,6 +28,7 @@ mod events;
 mod idempotency;
 pub mod machine;
 mod outbox;
+mod photos;
 mod queues;
 mod reads;
 mod records;
@@ -38,6 +40,7 @@ pub use crate::access::Actor;
 pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use outbox::PublishError;
+pub use photos::{PhotoFile, photo_path};
 pub use queues::{DuePage, Owner, SummonsQueueFilter, no_deadline};
 pub use records::{Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry};
 pub use retention::Pruned;

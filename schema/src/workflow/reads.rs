@@ -114,7 +114,7 @@ impl Store {
 
 /// SQL true when the event whose id is `column` is visible to a scope given as the
 /// parameters `prefix` (its code prefix, text) and `summoned` (its department, or NULL).
-fn event_visible(column: &str, prefix: &str, summoned: &str) -> String {
+pub(super) fn event_visible(column: &str, prefix: &str, summoned: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM events e WHERE e.id = {column} \
            AND ({prefix} = '' OR (e.jurisdiction_code >= {prefix} AND e.jurisdiction_code < {prefix} || '~')) \

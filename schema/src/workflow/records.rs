@@ -72,6 +72,10 @@ pub struct NewEvent {
     pub reporter_id: Option<i64>,
     pub party_ids: Vec<i64>,
     pub photos: Vec<String>,
+    /// Photos uploaded with the report.
+    pub photo_files: Vec<super::PhotoFile>,
+    /// Where the reporter was (longitude, latitude), within the city.
+    pub position: Option<(f64, f64)>,
 }
 
 /// The decisions on an event that carry only a note (accepting) or a reason.

@@ -130,7 +130,18 @@ impl Event {
             .map_err(resolve::store_error)
     }
 
-    /// Photos taken when it was reported.
+    /// Where the reporter was, in degrees east, when the terminal said.
+    async fn longitude(&self) -> Option<f64> {
+        self.longitude
+    }
+
+    /// Where the reporter was, in degrees north.
+    async fn latitude(&self) -> Option<f64> {
+        self.latitude
+    }
+
+    /// Photos taken when it was reported: URLs given with the report, and
+    /// `/photos/<id>` for uploaded ones (served to callers who see the event).
     async fn photos(&self) -> &[String] {
         &self.photos
     }
