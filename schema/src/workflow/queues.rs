@@ -43,10 +43,7 @@ pub struct DuePage {
     pub limit: i64,
 }
 
-/// Rows with no deadline sort last, as if due at the end of 9999 (`no_deadline()`).
-const NO_DEADLINE: &str = "'9999-12-31T00:00:00Z'::timestamptz";
-
-/// The deadline a queue gives rows without one.
+/// The deadline a queue gives rows without one: the end of 9999, as `EVENTS` orders them.
 pub fn no_deadline() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_214_400, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
@@ -97,22 +94,6 @@ fn push_summons_filter(
     }
 }
 
-fn push_after(
-    builder: &mut QueryBuilder<'_, Postgres>,
-    due: &str,
-    id_column: &str,
-    page: &DuePage,
-) {
-    if let Some((at, id)) = page.after {
-        builder
-            .push(format_args!(" AND ({due}, {id_column}) > ("))
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-}
-
 /// The owner predicate on the queued table, for keys of the owners' kind.
 fn owner_predicate(owner: &Owner) -> &'static str {
     match owner {
@@ -144,27 +125,61 @@ fn by_kind(owners: &[Owner]) -> HashMap<&'static str, Vec<&Owner>> {
     groups
 }
 
+/// What a queue lists: its table and alias, its columns, and its order.
+struct Shape {
+    /// `summonses s`, `events t`.
+    from: &'static str,
+    columns: &'static str,
+    /// The deadline it is ordered by, then the id.
+    due: &'static str,
+    id: &'static str,
+}
+
+const SUMMONSES: Shape = Shape {
+    from: "summonses s",
+    columns: SUMMONS_COLUMNS,
+    due: "s.due_at",
+    id: "s.id",
+};
+
+const EVENTS: Shape = Shape {
+    from: "events t",
+    columns: <Event as Entity>::COLUMNS,
+    due: "COALESCE(t.due_at, '9999-12-31T00:00:00Z'::timestamptz)",
+    id: "t.id",
+};
+
 impl Store {
-    /// One page of each owner's summonses, by next deadline.
-    pub async fn summons_queues(
+    /// One page of each owner's queue of `shape`: one statement per kind of owner.
+    async fn queue_pages<T>(
         &self,
-        scope: &Scope,
+        shape: &Shape,
         owners: &[Owner],
-        filter: &SummonsQueueFilter,
         page: DuePage,
-    ) -> Result<HashMap<Owner, Page<Summons>>, StoreError> {
+        narrow: impl Fn(&mut QueryBuilder<'_, Postgres>),
+    ) -> Result<HashMap<Owner, Page<T>>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
         let mut pages = HashMap::new();
         for (predicate, group) in by_kind(owners) {
             let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
             let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
             builder.push_bind(keys).push(format_args!(
-                "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {SUMMONS_COLUMNS} \
-                 FROM summonses s WHERE {predicate}"
+                "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM {} WHERE {predicate}",
+                shape.columns, shape.from
             ));
-            push_summons_filter(&mut builder, scope, filter);
-            push_after(&mut builder, "s.due_at", "s.id", &page);
+            narrow(&mut builder);
+            if let Some((at, id)) = page.after {
+                builder
+                    .push(format_args!(" AND ({}, {}) > (", shape.due, shape.id))
+                    .push_bind(at)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
             builder
-                .push(" ORDER BY s.due_at, s.id LIMIT ")
+                .push(format_args!(" ORDER BY {}, {} LIMIT ", shape.due, shape.id))
                 .push_bind(page.limit + 1)
                 .push(") q");
             let rows = builder.build().fetch_all(self.executor()).await?;
@@ -173,36 +188,31 @@ impl Store {
             }
             for row in rows {
                 let key: String = row.try_get("owner_key")?;
-                let summons: Summons = sqlx::FromRow::from_row(&row)?;
-                let owner = group
-                    .iter()
-                    .find(|owner| owner_key(owner) == key)
-                    .map(|owner| (*owner).clone());
-                if let Some(owner) = owner
-                    && let Some(page_rows) = pages.get_mut(&owner)
-                {
-                    push_row(page_rows, summons, page.limit);
+                let item = T::from_row(&row)?;
+                let owner = group.iter().find(|owner| owner_key(owner) == key);
+                if let Some(rows) = owner.and_then(|owner| pages.get_mut(*owner)) {
+                    push_row(rows, item, page.limit);
                 }
             }
         }
         Ok(pages)
     }
 
-    /// How many summonses each owner's queue holds.
-    pub async fn count_summons_queues(
+    /// How many rows each owner's queue of `shape` holds.
+    async fn queue_counts(
         &self,
-        scope: &Scope,
+        shape: &Shape,
         owners: &[Owner],
-        filter: &SummonsQueueFilter,
+        narrow: impl Fn(&mut QueryBuilder<'_, Postgres>),
     ) -> Result<HashMap<Owner, i64>, StoreError> {
         let mut counts = HashMap::new();
         for (predicate, group) in by_kind(owners) {
             let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
-            let mut builder = QueryBuilder::new(
-                "SELECT k.key AS owner_key, (SELECT count(*) FROM summonses s WHERE ",
-            );
-            builder.push(predicate);
-            push_summons_filter(&mut builder, scope, filter);
+            let mut builder = QueryBuilder::new(format!(
+                "SELECT k.key AS owner_key, (SELECT count(*) FROM {} WHERE {predicate}",
+                shape.from
+            ));
+            narrow(&mut builder);
             builder
                 .push(") AS n FROM unnest(")
                 .push_bind(keys)
@@ -216,6 +226,33 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+
+    /// One page of each owner's summonses, by next deadline.
+    pub async fn summons_queues(
+        &self,
+        scope: &Scope,
+        owners: &[Owner],
+        filter: &SummonsQueueFilter,
+        page: DuePage,
+    ) -> Result<HashMap<Owner, Page<Summons>>, StoreError> {
+        self.queue_pages(&SUMMONSES, owners, page, |builder| {
+            push_summons_filter(builder, scope, filter)
+        })
+        .await
+    }
+
+    /// How many summonses each owner's queue holds.
+    pub async fn count_summons_queues(
+        &self,
+        scope: &Scope,
+        owners: &[Owner],
+        filter: &SummonsQueueFilter,
+    ) -> Result<HashMap<Owner, i64>, StoreError> {
+        self.queue_counts(&SUMMONSES, owners, |builder| {
+            push_summons_filter(builder, scope, filter)
+        })
+        .await
     }
 
     /// One page of each owner's events (a level's, or a person's), by their deadline
@@ -227,41 +264,10 @@ impl Store {
         open_only: bool,
         page: DuePage,
     ) -> Result<HashMap<Owner, Page<Event>>, StoreError> {
-        let mut pages = HashMap::new();
-        for (predicate, group) in by_kind(owners) {
-            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
-            let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
-            builder.push_bind(keys).push(format_args!(
-                "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM events t WHERE {predicate}",
-                Event::COLUMNS,
-            ));
-            push_event_scope(&mut builder, scope, open_only);
-            push_after(
-                &mut builder,
-                &format!("COALESCE(t.due_at, {NO_DEADLINE})"),
-                "t.id",
-                &page,
-            );
-            builder
-                .push(format_args!(
-                    " ORDER BY COALESCE(t.due_at, {NO_DEADLINE}), t.id LIMIT "
-                ))
-                .push_bind(page.limit + 1)
-                .push(") q");
-            let rows = builder.build().fetch_all(self.executor()).await?;
-            for owner in &group {
-                pages.insert((*owner).clone(), Page::empty());
-            }
-            for row in rows {
-                let key: String = row.try_get("owner_key")?;
-                let event: Event = sqlx::FromRow::from_row(&row)?;
-                let owner = group.iter().find(|owner| owner_key(owner) == key);
-                if let Some(page_rows) = owner.and_then(|owner| pages.get_mut(*owner)) {
-                    push_row(page_rows, event, page.limit);
-                }
-            }
-        }
-        Ok(pages)
+        self.queue_pages(&EVENTS, owners, page, |builder| {
+            push_event_scope(builder, scope, open_only)
+        })
+        .await
     }
 
     /// How many events each owner's queue holds.
@@ -271,26 +277,10 @@ impl Store {
         owners: &[Owner],
         open_only: bool,
     ) -> Result<HashMap<Owner, i64>, StoreError> {
-        let mut counts = HashMap::new();
-        for (predicate, group) in by_kind(owners) {
-            let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
-            let mut builder = QueryBuilder::new(format!(
-                "SELECT k.key AS owner_key, (SELECT count(*) FROM events t WHERE {predicate}"
-            ));
-            push_event_scope(&mut builder, scope, open_only);
-            builder
-                .push(") AS n FROM unnest(")
-                .push_bind(keys)
-                .push("::text[]) AS k(key)");
-            for row in builder.build().fetch_all(self.executor()).await? {
-                let key: String = row.try_get("owner_key")?;
-                let n: i64 = row.try_get("n")?;
-                if let Some(owner) = group.iter().find(|owner| owner_key(owner) == key) {
-                    counts.insert((*owner).clone(), n);
-                }
-            }
-        }
-        Ok(counts)
+        self.queue_counts(&EVENTS, owners, |builder| {
+            push_event_scope(builder, scope, open_only)
+        })
+        .await
     }
 }
 
