@@ -202,6 +202,7 @@ pub async fn tokens(pool: &PgPool, auth: &AuthConfig) -> Result<Vec<RoleToken>, 
             role: principal.role.to_owned(),
             department: principal.department.map(str::to_owned),
             jurisdiction: principal.jurisdiction.to_owned(),
+            staff: None,
             exp,
         };
         let at = place.as_deref().unwrap_or(principal.jurisdiction);

@@ -64,9 +64,13 @@ enum Command {
         /// The jurisdiction code the principal acts at (220422, 220422001, ...).
         #[arg(long)]
         jurisdiction: String,
-        /// The principal's department (required for DEPARTMENT_STAFF), e.g. 220422-XJ.
+        /// The principal's department (DEPARTMENT_STAFF needs it or --staff), e.g. 220422-XJ.
         #[arg(long)]
         department: Option<String>,
+        /// The principal's Staff id (a grid team's member): they act on summonses
+        /// addressed to them or their teams.
+        #[arg(long)]
+        staff: Option<i64>,
         /// How long the token lasts: 90s, 30m, 8h, 7d.
         #[arg(long, default_value = "8h", value_parser = parse_ttl)]
         ttl: i64,
@@ -182,6 +186,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             role,
             jurisdiction,
             department,
+            staff,
             ttl,
             sub,
             name,
@@ -192,6 +197,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 role,
                 department,
                 jurisdiction,
+                staff,
                 exp: chrono::Utc::now().timestamp() + ttl,
             };
             let token = gateway::auth::mint(&config.auth, &claims)?;

@@ -219,6 +219,9 @@ pub struct Actor {
     pub name: String,
     pub role: Role,
     pub department: Option<String>,
+    /// The person the principal is (`staff` claim: a `Staff` id): they act on the
+    /// summonses addressed to them and to their grid teams.
+    pub staff: Option<i64>,
     /// The jurisdiction the principal acts at (empty: the whole city).
     pub jurisdiction: String,
     pub scope: Scope,
@@ -245,6 +248,7 @@ impl Actor {
             name: name.to_owned(),
             role,
             department: None,
+            staff: None,
             jurisdiction: String::new(),
             scope: Scope::city_wide(),
             purpose: None,
@@ -269,10 +273,22 @@ impl Actor {
             name,
             role,
             department,
+            staff: None,
             jurisdiction,
             purpose: None,
             expires_at: Some(expires_at),
         }
+    }
+
+    /// The same principal as the person `staff`: they see their jurisdiction's subtree
+    /// (not only their department's summonses), and act on summonses addressed to them
+    /// or their teams.
+    pub fn as_staff(mut self, staff: Option<i64>) -> Self {
+        if staff.is_some() {
+            self.staff = staff;
+            self.scope = self.scope.summoned_to(None);
+        }
+        self
     }
 
     /// The same actor, reading personal data for `purpose`: fields its role may see come

@@ -44,6 +44,20 @@ fn token_until(
     .expect("the token encodes")
 }
 
+/// A DEPARTMENT_STAFF token of the person `staff` (a grid team's member), acting at
+/// `jurisdiction`, of no department.
+pub(crate) fn staff_token(jurisdiction: &str, staff: i64) -> String {
+    let claims = json!({ "sub": format!("staff-{staff}"), "name": format!("staff-{staff}"),
+                         "role": "DEPARTMENT_STAFF", "jurisdiction": jurisdiction,
+                         "staff": staff, "exp": now() + 600 });
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("the token encodes")
+}
+
 pub(crate) fn token(role: &str, jurisdiction: &str, department: Option<&str>) -> String {
     let sub = format!("{role}@{jurisdiction}");
     token_until(role, jurisdiction, department, &sub, now() + 600)
@@ -67,7 +81,7 @@ pub(crate) async fn gateway_with(adjust: impl FnOnce(&mut gateway::Config)) -> T
 }
 
 /// POSTs as `token`, with a purpose when given; returns the body.
-async fn call(
+pub(crate) async fn call(
     gateway: &TestGateway,
     token: &str,
     purpose: Option<&str>,

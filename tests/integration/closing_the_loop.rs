@@ -703,3 +703,154 @@ async fn a_grids_team_is_readable_and_a_member_is_named_in_charge() {
     .await;
     assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
 }
+
+#[tokio::test]
+async fn a_team_or_a_person_is_summoned_and_acts_with_a_staff_token() {
+    use crate::access::{call, gateway_with, staff_token, token};
+    let gateway = gateway_with(|_| {}).await;
+    let admin = token("ADMIN", "220400", None);
+    let grid = "220422001001001";
+    let data = call(
+        &gateway,
+        &admin,
+        None,
+        "mutation($g: String!) { reportEvent(input: { idempotencyKey: \"r\", description: \"邻里因漏水纠纷\",
+           category: NEIGHBOR_DISPUTE, gridCode: $g }) { event { id } } }",
+        json!({ "g": grid }),
+    )
+    .await;
+    let event = data["data"]["reportEvent"]["event"]["id"].clone();
+    call(
+        &gateway,
+        &admin,
+        None,
+        "mutation($e: ID!) { acceptEvent(idempotencyKey: \"a\", eventId: $e) { replayed } }",
+        json!({ "e": event }),
+    )
+    .await;
+    let team: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.id, s.role FROM team_members m JOIN staff s ON s.id = m.staff_id
+         WHERE m.grid_code = $1 ORDER BY s.id",
+    )
+    .bind(grid)
+    .fetch_all(&mut gateway.database().await)
+    .await
+    .expect("the grid's team");
+    let member = |role: &str| {
+        team.iter()
+            .find(|(_, r)| r == role)
+            .map(|(id, _)| *id)
+            .expect("a member")
+    };
+    let (head, judge) = (member("GRID_HEAD"), member("JUDGE"));
+    let stranger: i64 = sqlx::query_scalar(
+        "SELECT id FROM staff WHERE role = 'GRID_HEAD' AND left(jurisdiction_code, 6) = '220402' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a grid head of 龙山区");
+    let staff_id = |id: i64| crate::departments::global_id("Staff", id);
+
+    let whistle = "mutation($k: String!, $e: ID!, $s: [SummonsInput!]!) { blowWhistle(idempotencyKey: $k,
+        eventId: $e, jurisdictionCode: \"220422001\", summons: $s) {
+          entries { detail summons { id team { grid { code } } staff { name role } department { code } } } } }";
+    // Exactly one addressee per summons; another county's person is not summoned.
+    let body = call(&gateway, &admin, None, whistle,
+        json!({ "k": "w0", "e": event, "s": [{ "departmentCode": "220422-SF", "teamGridCode": grid }] })).await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+    let body = call(
+        &gateway,
+        &admin,
+        None,
+        whistle,
+        json!({ "k": "w1", "e": event, "s": [{ "staffId": staff_id(stranger) }] }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
+    let body = call(
+        &gateway,
+        &admin,
+        None,
+        whistle,
+        json!({ "k": "w2", "e": event, "s": [{ "teamGridCode": "220422001" }] }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
+
+    // The grid's team and its head, summoned.
+    let body = call(&gateway, &admin, None, whistle,
+        json!({ "k": "w3", "e": event, "s": [{ "teamGridCode": grid }, { "staffId": staff_id(head) }] })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let entries = &body["data"]["blowWhistle"]["entries"];
+    assert_eq!(entries[0]["summons"]["team"]["grid"]["code"], grid);
+    assert_eq!(entries[0]["summons"]["department"], Value::Null);
+    assert_eq!(entries[1]["summons"]["staff"]["role"], "GRID_HEAD");
+    let (to_team, to_head) = (
+        entries[0]["summons"]["id"].clone(),
+        entries[1]["summons"]["id"].clone(),
+    );
+    // Summoning the team again while its summons is open is refused.
+    let body = call(
+        &gateway,
+        &admin,
+        None,
+        whistle,
+        json!({ "k": "w4", "e": event, "s": [{ "teamGridCode": grid }] }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "INVALID_TRANSITION", "{body}");
+
+    let report_in = "mutation($k: String!, $s: ID!) { reportIn(idempotencyKey: $k, summonsId: $s) {
+        entries { stateAfter } } }";
+    // The judge is on the team but is not the head: the head's own summons is not theirs.
+    let judge_token = staff_token("220422", judge);
+    let body = call(
+        &gateway,
+        &judge_token,
+        None,
+        report_in,
+        json!({ "k": "j1", "s": to_head }),
+    )
+    .await;
+    assert_eq!(first_error_code(&body), "FORBIDDEN", "{body}");
+    let body = call(
+        &gateway,
+        &judge_token,
+        None,
+        report_in,
+        json!({ "k": "j2", "s": to_team }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["reportIn"]["entries"][0]["stateAfter"], "REPORTED_IN",
+        "{body}"
+    );
+    // The head acts on the summons addressed to them.
+    let head_token = staff_token(grid, head);
+    let body = call(
+        &gateway,
+        &head_token,
+        None,
+        report_in,
+        json!({ "k": "h1", "s": to_head }),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["reportIn"]["entries"][0]["stateAfter"], "REPORTED_IN",
+        "{body}"
+    );
+    // A department's staff, of no team, acts on neither.
+    let police = token("DEPARTMENT_STAFF", "220422", Some("220422-GA"));
+    let body = call(
+        &gateway,
+        &police,
+        None,
+        report_in,
+        json!({ "k": "p1", "s": to_team }),
+    )
+    .await;
+    assert!(
+        matches!(first_error_code(&body), "FORBIDDEN" | "NOT_FOUND"),
+        "{body}"
+    );
+}

@@ -105,6 +105,10 @@ pub struct Claims {
     pub department: Option<String>,
     /// The jurisdiction code the person acts in: their scope is its subtree.
     pub jurisdiction: String,
+    /// The person's `Staff` id (a grid team's member, a department's officer): they act
+    /// on summonses addressed to them or their teams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<i64>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
 }
@@ -227,9 +231,9 @@ fn principal(claims: Claims) -> Result<Actor, AuthError> {
             claims.jurisdiction
         )));
     }
-    if role == Role::DepartmentStaff && claims.department.is_none() {
+    if role == Role::DepartmentStaff && claims.department.is_none() && claims.staff.is_none() {
         return Err(AuthError::Claims(
-            "a DEPARTMENT_STAFF token must name its `department`".to_owned(),
+            "a DEPARTMENT_STAFF token must name its `department` or its `staff` id".to_owned(),
         ));
     }
     Ok(Actor::principal(
@@ -239,7 +243,8 @@ fn principal(claims: Claims) -> Result<Actor, AuthError> {
         claims.department,
         claims.jurisdiction,
         claims.exp,
-    ))
+    )
+    .as_staff(claims.staff))
 }
 
 /// A purpose as a header carries it: UTF-8 text, percent-encoded or not (browsers can

@@ -17,7 +17,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::model::{Department, Event};
 use crate::store::Store;
 use crate::workflow::{
-    Actor, Decision, NewEvent, Outcome, PhotoFile, Summon, Summons, TimelineEntry, WorkflowError,
+    Actor, Addressee, Decision, NewEvent, Outcome, PhotoFile, Summon, Summons, TimelineEntry,
+    WorkflowError,
 };
 
 /// A workflow failure as the client sees it.
@@ -154,8 +155,27 @@ impl Summons {
         self.status
     }
 
+    /// The department summoned, when the summons is addressed to one.
     async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
-        resolve::department(ctx, &self.department_code).await
+        match &self.department_code {
+            Some(code) => resolve::department(ctx, code).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The grid team summoned (法官进网格), when addressed to a team.
+    async fn team(&self) -> Option<crate::graphql::objects::Team> {
+        self.team_grid
+            .clone()
+            .map(|grid_code| crate::graphql::objects::Team { grid_code })
+    }
+
+    /// The person summoned, when addressed to one.
+    async fn staff(&self, ctx: &Context<'_>) -> Result<Option<crate::model::Staff>> {
+        let Some(id) = self.staff_id else {
+            return Ok(None);
+        };
+        loaders(ctx)?.staff.load_one(id).await.map_err(store_error)
     }
 
     async fn event(&self, ctx: &Context<'_>) -> Result<Option<Event>> {
@@ -277,10 +297,14 @@ fn position(longitude: Option<f64>, latitude: Option<f64>) -> Result<Option<(f64
     }
 }
 
-/// One department to summon, with deadlines (defaults by the event's urgency).
+/// Whom to summon — a department, a grid's team or one person: exactly one — with
+/// deadlines (defaults by the event's urgency).
 #[derive(InputObject)]
 pub struct SummonsInput {
-    pub department_code: String,
+    pub department_code: Option<String>,
+    /// A grid's code: its 法官进网格 "1+4" team.
+    pub team_grid_code: Option<String>,
+    pub staff_id: Option<ID>,
     pub report_in_due_at: Option<DateTime<Utc>>,
     pub handling_due_at: Option<DateTime<Utc>>,
 }
@@ -447,12 +471,25 @@ impl MutationRoot {
     ) -> Result<WorkflowPayload> {
         let departments: Vec<Summon> = summons
             .into_iter()
-            .map(|s| Summon {
-                department_code: s.department_code,
-                report_in_due_at: s.report_in_due_at,
-                handling_due_at: s.handling_due_at,
+            .map(|s| {
+                let addressee = match (s.department_code, s.team_grid_code, s.staff_id) {
+                    (Some(code), None, None) => Addressee::Department(code),
+                    (None, Some(grid), None) => Addressee::Team(grid),
+                    (None, None, Some(id)) => Addressee::Staff(decode_numeric(&id, NodeType::Staff)?),
+                    _ => {
+                        return Err(ApiError::bad_input(
+                            "each summons names exactly one of departmentCode, teamGridCode and staffId",
+                        )
+                        .into());
+                    }
+                };
+                Ok(Summon {
+                    addressee,
+                    report_in_due_at: s.report_in_due_at,
+                    handling_due_at: s.handling_due_at,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         done(
             ctx,
             store(ctx)?

@@ -8,7 +8,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::error::WorkflowError;
 use super::idempotency;
-use super::records::{Outcome, TimelineEntry};
+use super::records::{Addressee, Outcome, TimelineEntry};
 use crate::access::{Actor, Operation, Reach};
 use crate::enums::{EventStatus, Urgency};
 use crate::store::Store;
@@ -26,7 +26,8 @@ pub(super) struct Locked {
     pub handling_code: String,
     /// The departments summoned to the event.
     pub summoned: Vec<String>,
-    /// Its open summonses (not DONE or DECLINED), as department and status, in order.
+    /// Its open summonses (not DONE or DECLINED), as their addressees' labels
+    /// (`Addressee::label`) and statuses, in order.
     pub open_departments: Vec<String>,
     pub open_statuses: Vec<String>,
 }
@@ -64,8 +65,9 @@ pub(super) enum Target<'a> {
     /// A grid an event is reported in.
     Grid(&'a str),
     Event(&'a Locked),
-    /// A summons of the locked event, addressed to a department.
-    Summons(&'a Locked, &'a str),
+    /// A summons of the locked event, its addressee, and whether the actor is on the
+    /// team it is addressed to.
+    Summons(&'a Locked, &'a Addressee, bool),
 }
 
 impl Change<'_> {
@@ -87,7 +89,7 @@ impl Change<'_> {
             }
             // Visibility was checked where the event was locked.
             (Reach::Jurisdiction, Target::Event(_) | Target::Summons(..)) => {}
-            (Reach::HandlingLevel, Target::Event(locked) | Target::Summons(locked, _)) => {
+            (Reach::HandlingLevel, Target::Event(locked) | Target::Summons(locked, ..)) => {
                 if locked.handling_code != actor.jurisdiction {
                     return refused(format!(
                         "the event is handled at `{}`, not at your level `{}`",
@@ -95,7 +97,7 @@ impl Change<'_> {
                     ));
                 }
             }
-            (Reach::HandlingBelow, Target::Event(locked) | Target::Summons(locked, _)) => {
+            (Reach::HandlingBelow, Target::Event(locked) | Target::Summons(locked, ..)) => {
                 if !actor.scope.contains(&locked.handling_code) {
                     return refused(format!(
                         "the event is handled at `{}`, above the levels you supervise",
@@ -103,10 +105,16 @@ impl Change<'_> {
                     ));
                 }
             }
-            (Reach::OwnDepartment, Target::Summons(_, department)) => {
-                if actor.department.as_deref() != Some(department) {
+            (Reach::OwnDepartment, Target::Summons(_, addressee, on_team)) => {
+                let addressed = match addressee {
+                    Addressee::Department(code) => actor.department.as_deref() == Some(code),
+                    Addressee::Staff(id) => actor.staff == Some(*id),
+                    Addressee::Team(_) => on_team,
+                };
+                if !addressed {
                     return refused(format!(
-                        "the summons is addressed to {department}, not to your department"
+                        "the summons is addressed to {}, not to you or your department",
+                        addressee.label()
                     ));
                 }
             }
@@ -217,8 +225,10 @@ pub(super) async fn lock_event(
     let locked: Option<Locked> = sqlx::query_as(
         "SELECT status, urgency, jurisdiction_code, \
            COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code, \
-           ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id) AS summoned, \
            ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id \
+                   AND s.department_code IS NOT NULL) AS summoned, \
+           ARRAY(SELECT COALESCE(s.department_code, 'team ' || s.team_grid, 'staff ' || s.staff_id) \
+                 FROM summonses s WHERE s.event_id = e.id \
                    AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_departments, \
            ARRAY(SELECT s.status FROM summonses s WHERE s.event_id = e.id \
                    AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_statuses \

@@ -20,7 +20,7 @@ use crate::store::{Store, StoreError};
 struct Due {
     id: i64,
     event_id: i64,
-    department_code: String,
+    department_code: Option<String>,
     status: SummonsStatus,
     reported_in: bool,
     report_in_due_at: DateTime<Utc>,
@@ -97,7 +97,7 @@ impl Store {
                     event_id: summons.event_id,
                     summons_id: Some(summons.id),
                     kind,
-                    department: Some(&summons.department_code),
+                    department: summons.department_code.as_deref(),
                     jurisdiction: &summons.event_jurisdiction,
                     before: Some(summons.status.as_str()),
                     after: Some(next.as_str()),

@@ -9,7 +9,7 @@ use super::deadlines::{handling_time, report_in_time};
 use super::error::{WorkflowError, foreign_key};
 use super::events::{EventExtra, set_event_status};
 use super::machine::{self, EventAction, InvalidTransition, SummonsAction};
-use super::records::{Outcome, SUMMONS_COLUMNS, Summon, Summons};
+use super::records::{Addressee, Outcome, SUMMONS_COLUMNS, Summon, Summons};
 use super::timeline::{Entry, append};
 use crate::access::{Actor, Operation};
 use crate::enums::{EventStatus, SummonsStatus, TimelineKind};
@@ -30,7 +30,7 @@ impl Store {
         const OPERATION: Operation = Operation::BlowWhistle;
         if departments.is_empty() {
             return Err(WorkflowError::BadInput(
-                "summon at least one department".to_owned(),
+                "summon at least one department, team or person".to_owned(),
             ));
         }
         let request = json!({
@@ -38,7 +38,7 @@ impl Store {
             "jurisdiction": jurisdiction_code,
             "note": note,
             "summons": departments.iter().map(|s| json!({
-                "department": s.department_code,
+                "addressee": s.addressee.label(),
                 "reportInDueAt": s.report_in_due_at,
                 "handlingDueAt": s.handling_due_at,
             })).collect::<Vec<_>>(),
@@ -76,7 +76,12 @@ impl Store {
         .map_err(|e| foreign_key(e, "no such jurisdiction"))?;
         let now = Utc::now();
         for (index, summon) in departments.iter().enumerate() {
-            let department = &summon.department_code;
+            let label = summon.addressee.label();
+            let (department, team, staff) = match &summon.addressee {
+                Addressee::Department(code) => (Some(code.as_str()), None, None),
+                Addressee::Team(grid) => (None, Some(grid.as_str()), None),
+                Addressee::Staff(id) => (None, None, Some(*id)),
+            };
             let report_in_due = summon
                 .report_in_due_at
                 .unwrap_or(now + report_in_time(locked.urgency));
@@ -85,35 +90,37 @@ impl Store {
                 .unwrap_or(now + handling_time(locked.urgency));
             if report_in_due > handling_due {
                 return Err(WorkflowError::BadInput(format!(
-                    "{department}: the report-in deadline is after the handling deadline"
+                    "{label}: the report-in deadline is after the handling deadline"
                 )));
             }
             let summons_id: i64 = sqlx::query_scalar(
-                "INSERT INTO summonses (whistle_id, event_id, department_code, status, report_in_due_at, \
-                   handling_due_at, event_jurisdiction_code) \
-                 VALUES ($1, $2, $3, 'SUMMONED', $4, $5, $6) RETURNING id",
+                "INSERT INTO summonses (whistle_id, event_id, department_code, team_grid, staff_id, \
+                   status, report_in_due_at, handling_due_at, event_jurisdiction_code) \
+                 VALUES ($1, $2, $3, $4, $5, 'SUMMONED', $6, $7, $8) RETURNING id",
             )
             .bind(whistle_id)
             .bind(event_id)
             .bind(department)
+            .bind(team)
+            .bind(staff)
             .bind(report_in_due)
             .bind(handling_due)
             .bind(&locked.jurisdiction_code)
             .fetch_one(&mut *change.transaction)
-            .await
-            .map_err(|e| foreign_key(e, "no such department"))?;
+            .await?;
             append(
                 &mut change,
                 Entry {
                     event_id,
                     summons_id: Some(summons_id),
                     kind: TimelineKind::Whistle,
-                    department: Some(department),
+                    department,
                     jurisdiction: &locked.jurisdiction_code,
                     before: (index == 0).then_some(locked.status.as_str()),
                     after: Some(SummonsStatus::Summoned.as_str()),
                     detail: json!({
                         "whistle": whistle_id,
+                        "addressee": label,
                         "summonedBy": jurisdiction_code,
                         "note": note,
                         "reportInDueAt": report_in_due,
@@ -262,7 +269,9 @@ impl Store {
         .await?;
         let summons = summons.ok_or(WorkflowError::NotFound("summons"))?;
         let locked = lock_event(&mut change, summons.event_id).await?;
-        change.authorize(Target::Summons(&locked, &summons.department_code))?;
+        let addressee = summons.addressee();
+        let on_team = on_team(&mut change, &addressee).await?;
+        change.authorize(Target::Summons(&locked, &addressee, on_team))?;
         let next = machine::summons(summons.status, summons.reported_in_at.is_some(), action)?;
         if let SummonsExtra::Decided { granted: true } = extra
             && summons.extension_until.is_none()
@@ -330,7 +339,7 @@ impl Store {
                 event_id: summons.event_id,
                 summons_id: Some(summons_id),
                 kind,
-                department: Some(&summons.department_code),
+                department: summons.department_code.as_deref(),
                 jurisdiction: &locked.jurisdiction_code,
                 before: Some(summons.status.as_str()),
                 after: Some(next.as_str()),
@@ -348,49 +357,85 @@ impl Store {
     }
 }
 
-/// The loop's rules for whom a whistle summons: departments that exist, of the event's
-/// county or the city's, each once, and none whose earlier summons is still open.
+/// Whether the actor is on the team a summons is addressed to.
+async fn on_team(change: &mut Change<'_>, addressee: &Addressee) -> Result<bool, WorkflowError> {
+    let (Addressee::Team(grid), Some(staff)) = (addressee, change.actor.staff) else {
+        return Ok(false);
+    };
+    let member: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM team_members WHERE grid_code = $1 AND staff_id = $2")
+            .bind(grid)
+            .bind(staff)
+            .fetch_optional(&mut *change.transaction)
+            .await?;
+    Ok(member.is_some())
+}
+
+/// The loop's rules for whom a whistle summons: departments of the event's county or the
+/// city's, the teams of its county's grids, people serving in its county — each that
+/// exists, once per whistle, and none whose earlier summons is still open.
 async fn check_summonable(
     change: &mut Change<'_>,
     locked: &Locked,
-    departments: &[Summon],
+    summons: &[Summon],
 ) -> Result<(), WorkflowError> {
-    let codes: Vec<&str> = departments
-        .iter()
-        .map(|s| s.department_code.as_str())
-        .collect();
-    let known: Vec<(String, String, bool)> = sqlx::query_as(
-        "SELECT d.code, d.county_code, j.level = 'CITY' FROM departments d \
-         JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = ANY($1)",
-    )
-    .bind(&codes)
-    .fetch_all(&mut *change.transaction)
-    .await?;
-    for (index, code) in codes.iter().enumerate() {
-        if codes[..index].contains(code) {
+    let labels: Vec<String> = summons.iter().map(|s| s.addressee.label()).collect();
+    for (index, summon) in summons.iter().enumerate() {
+        let label = &labels[index];
+        if labels[..index].contains(label) {
             return Err(WorkflowError::BadInput(format!(
-                "{code} is summoned twice by one whistle"
+                "{label} is summoned twice by one whistle"
             )));
         }
-        let Some((_, county, city)) = known.iter().find(|(known, ..)| known == code) else {
-            return Err(WorkflowError::BadInput(format!(
-                "no such department `{code}`"
-            )));
+        // Where the addressee is: its county, whether a city-level unit, and a name.
+        let found: Option<(String, bool)> = match &summon.addressee {
+            Addressee::Department(code) => {
+                sqlx::query_as(
+                    "SELECT d.county_code, j.level = 'CITY' FROM departments d \
+                     JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = $1",
+                )
+                .bind(code)
+                .fetch_optional(&mut *change.transaction)
+                .await?
+            }
+            Addressee::Team(grid) => sqlx::query_as(
+                "SELECT left(code, 6), false FROM jurisdictions WHERE code = $1 AND level = 'GRID'",
+            )
+            .bind(grid)
+            .fetch_optional(&mut *change.transaction)
+            .await?,
+            Addressee::Staff(id) => {
+                sqlx::query_as("SELECT left(jurisdiction_code, 6), false FROM staff WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *change.transaction)
+                    .await?
+            }
         };
-        if !machine::may_summon(locked.county(), county, *city) {
+        let Some((county, city)) = found else {
+            let missing = match &summon.addressee {
+                Addressee::Department(code) => format!("no such department `{code}`"),
+                Addressee::Team(grid) => format!("`{grid}` is not a grid: no team"),
+                Addressee::Staff(id) => format!("no such staff member `{id}`"),
+            };
+            return Err(WorkflowError::BadInput(missing));
+        };
+        if !machine::may_summon(locked.county(), &county, city) {
             return Err(WorkflowError::Forbidden(format!(
-                "{code} is not a department of the event's county `{}` or of the city",
+                "{label} is not of the event's county `{}` or of the city",
                 locked.county()
             )));
         }
-        let open = locked.open_departments.iter().position(|open| open == code);
+        let open = locked
+            .open_departments
+            .iter()
+            .position(|open| open == label);
         if let Some(at) = open {
             let current =
                 SummonsStatus::parse(&locked.open_statuses[at]).unwrap_or(SummonsStatus::Summoned);
             return Err(WorkflowError::Invalid(InvalidTransition {
                 subject: "summons",
                 current: current.as_str(),
-                action: format!("summoning {code} again"),
+                action: format!("summoning {label} again"),
             }));
         }
     }

@@ -40,7 +40,10 @@ pub struct Summons {
     pub id: i64,
     pub whistle_id: i64,
     pub event_id: i64,
-    pub department_code: String,
+    /// Whom it summons: a department, a grid's team, or one person — exactly one.
+    pub department_code: Option<String>,
+    pub team_grid: Option<String>,
+    pub staff_id: Option<i64>,
     pub status: SummonsStatus,
     pub report_in_due_at: DateTime<Utc>,
     pub handling_due_at: DateTime<Utc>,
@@ -55,7 +58,8 @@ pub struct Summons {
     pub urges: i32,
 }
 
-pub(super) const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, status, report_in_due_at, \
+pub(super) const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, team_grid, staff_id, \
+     status, report_in_due_at, \
      handling_due_at, reported_in_at, done_at, decline_reason, extension_until, extension_reason, feedback, \
      overdue_marks, urges";
 
@@ -89,10 +93,43 @@ pub enum Decision {
     Escalate,
 }
 
-/// A department to summon, with its deadlines (defaults by the event's urgency).
+/// Whom a whistle summons, with the deadlines (defaults by the event's urgency).
 #[derive(Debug, Clone)]
 pub struct Summon {
-    pub department_code: String,
+    pub addressee: Addressee,
     pub report_in_due_at: Option<DateTime<Utc>>,
     pub handling_due_at: Option<DateTime<Utc>>,
+}
+
+/// Whom a summons is addressed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressee {
+    Department(String),
+    /// A grid's 法官进网格 team, by the grid's code.
+    Team(String),
+    Staff(i64),
+}
+
+impl Addressee {
+    /// How messages and the timeline name it: `220422-XJ`, `team 220422001001001`,
+    /// `staff 17`.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Department(code) => code.clone(),
+            Self::Team(grid) => format!("team {grid}"),
+            Self::Staff(id) => format!("staff {id}"),
+        }
+    }
+}
+
+impl Summons {
+    pub fn addressee(&self) -> Addressee {
+        match (&self.department_code, &self.team_grid, self.staff_id) {
+            (Some(code), ..) => Addressee::Department(code.clone()),
+            (None, Some(grid), _) => Addressee::Team(grid.clone()),
+            (None, None, Some(id)) => Addressee::Staff(id),
+            // The table's CHECK makes this unreachable.
+            (None, None, None) => Addressee::Department(String::new()),
+        }
+    }
 }
