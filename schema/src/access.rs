@@ -84,11 +84,13 @@ pub enum Operation {
     Urge,
     /// Resolving an event while summonses are still open, with a reason.
     ForceResolve,
+    /// Photos added to an event after its report (the reporter's follow-up).
+    AddEventPhotos,
     ReadAuditLog,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 19] = [
         Self::ReportEvent,
         Self::AcceptEvent,
         Self::RejectEvent,
@@ -106,6 +108,7 @@ impl Operation {
         Self::AssignEvent,
         Self::Urge,
         Self::ForceResolve,
+        Self::AddEventPhotos,
         Self::ReadAuditLog,
     ];
 
@@ -129,6 +132,7 @@ impl Operation {
             Self::AssignEvent => "assignEvent",
             Self::Urge => "urge",
             Self::ForceResolve => "resolveEvent(forceReason)",
+            Self::AddEventPhotos => "addEventPhotos",
             Self::ReadAuditLog => "auditLog",
         }
     }
@@ -158,9 +162,11 @@ pub fn permission(role: Role, operation: Operation) -> Option<Reach> {
         // the audit log (it holds who read personal data).
         (Role::Anonymous | Role::System | Role::Hotline, Op::ReadAuditLog) => None,
         (Role::Anonymous | Role::System | Role::Hotline, _) => Some(Reach::Jurisdiction),
-        (Role::GridWorker, Op::ReportEvent | Op::Revisit) => Some(Reach::Jurisdiction),
+        (Role::GridWorker, Op::ReportEvent | Op::Revisit | Op::AddEventPhotos) => {
+            Some(Reach::Jurisdiction)
+        }
         // Window staff file what citizens bring in person.
-        (Role::Dispatcher, Op::ReportEvent) => Some(Reach::Jurisdiction),
+        (Role::Dispatcher, Op::ReportEvent | Op::AddEventPhotos) => Some(Reach::Jurisdiction),
         (
             Role::Dispatcher,
             Op::AcceptEvent

@@ -377,5 +377,7 @@ text_enum!(
         Urged => "URGED",
         /// 交办: the event handed down to a lower level, or a person named in charge.
         Assigned => "ASSIGNED",
+        /// Photos added after the report (the reporter's follow-up).
+        PhotosAdded => "PHOTOS_ADDED",
     }
 );

@@ -128,6 +128,28 @@ async fn photos_uploaded_with_a_report_are_read_back_where_the_event_is_seen() {
         assert_eq!(response.headers()["content-type"], content_type);
         assert_eq!(response.bytes().await.expect("bytes").to_vec(), bytes);
     }
+    // The reporter's follow-up: one more photo, on the timeline; an analyst may not.
+    let follow_up = |bearer: &str| {
+        let operations = json!({
+            "query": "mutation($e: ID!, $f: [Upload!]!) { addEventPhotos(idempotencyKey: \"more\",
+                        eventId: $e, photoFiles: $f, note: \"补拍\") { event { photos } entries { kind } } }",
+            "variables": { "e": event["id"], "f": [null] },
+        });
+        let form = Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.f.0"] }).to_string())
+            .part("0", Part::bytes(png()).file_name("补拍.png"));
+        let bearer = bearer.to_owned();
+        let gateway = &gateway;
+        async move { send(gateway, &bearer, form, true).await.1 }
+    };
+    let analyst = token("ANALYST", "220400", None);
+    assert_eq!(first_error_code(&follow_up(&analyst).await), "FORBIDDEN");
+    let body = follow_up(&worker).await;
+    let added = &body["data"]["addEventPhotos"];
+    assert_eq!(added["entries"][0]["kind"], "PHOTOS_ADDED", "{body}");
+    assert_eq!(added["event"]["photos"].as_array().map(Vec::len), Some(3));
+
     // Another county's dispatcher does not see it; no token is 401.
     let stranger = token("DISPATCHER", "220402", None);
     let response = gateway

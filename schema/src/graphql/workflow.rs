@@ -272,6 +272,19 @@ pub struct ReportEventInput {
     pub latitude: Option<f64>,
 }
 
+/// The files of `uploads`, checked to be photos.
+fn photo_files(ctx: &Context<'_>, uploads: &[Upload]) -> Result<Vec<PhotoFile>> {
+    uploads
+        .iter()
+        .map(|upload| {
+            let file = upload
+                .value(ctx)
+                .map_err(|_| ApiError::bad_input("an upload the request did not carry"))?;
+            PhotoFile::check(&file.filename, file.content.to_vec()).map_err(workflow_error)
+        })
+        .collect()
+}
+
 /// 辽源市's extent (degrees east, degrees north), with a margin.
 const CITY_LONGITUDE: std::ops::RangeInclusive<f64> = 124.2..=125.7;
 const CITY_LATITUDE: std::ops::RangeInclusive<f64> = 42.2..=43.3;
@@ -664,6 +677,31 @@ impl MutationRoot {
                     self::event_id(&event_id)?,
                     jurisdiction_code.as_deref(),
                     staff,
+                    &note,
+                )
+                .await,
+        )
+    }
+
+    /// The reporter's follow-up: photos added to an event after its report (a GraphQL
+    /// multipart request, as for `reportEvent`); listed in `Event.photos`.
+    async fn add_event_photos(
+        &self,
+        ctx: &Context<'_>,
+        idempotency_key: String,
+        event_id: ID,
+        photo_files: Vec<Upload>,
+        #[graphql(default)] note: String,
+    ) -> Result<WorkflowPayload> {
+        let files = self::photo_files(ctx, &photo_files)?;
+        done(
+            ctx,
+            store(ctx)?
+                .add_event_photos(
+                    &idempotency_key,
+                    actor(ctx)?,
+                    self::event_id(&event_id)?,
+                    files,
                     &note,
                 )
                 .await,

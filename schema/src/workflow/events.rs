@@ -75,24 +75,7 @@ impl Store {
         .fetch_one(&mut *change.transaction)
         .await
         .map_err(|e| foreign_key(e, "the place or reporter does not exist"))?;
-        for photo in &event.photo_files {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO event_photos (event_id, content_type, bytes, sha256, uploaded_by) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(event_id)
-            .bind(photo.content_type)
-            .bind(&photo.bytes)
-            .bind(&photo.sha256)
-            .bind(&actor.subject)
-            .fetch_one(&mut *change.transaction)
-            .await?;
-            sqlx::query("UPDATE events SET photos = photos || $2 WHERE id = $1")
-                .bind(event_id)
-                .bind(super::photo_path(id))
-                .execute(&mut *change.transaction)
-                .await?;
-        }
+        store_photos(&mut change, event_id, &event.photo_files).await?;
         for (position, person) in event.party_ids.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO event_parties (event_id, position, role, person_id) VALUES ($1, $2, 'APPLICANT', $3)",
@@ -190,6 +173,9 @@ impl Store {
             (_, extra) => extra,
         };
         set_event_status(&mut change, event_id, next, &extra).await?;
+        if let EventExtra::Photos(files) = &extra {
+            store_photos(&mut change, event_id, files).await?;
+        }
         append(
             &mut change,
             Entry {
@@ -310,6 +296,30 @@ impl Store {
             .await
     }
 
+    /// The reporter's follow-up: photos added to an open (or resolved) event.
+    pub async fn add_event_photos(
+        &self,
+        key: &str,
+        actor: &Actor,
+        event_id: i64,
+        files: Vec<super::PhotoFile>,
+        note: &str,
+    ) -> Result<Outcome, WorkflowError> {
+        if files.is_empty() {
+            return Err(WorkflowError::BadInput("add at least one photo".to_owned()));
+        }
+        let detail = json!({
+            "note": note,
+            "photoFiles": files.iter().map(|p| &p.sha256).collect::<Vec<_>>(),
+        });
+        let step = EventStep {
+            extra: EventExtra::Photos(files),
+            ..EventStep::new(EventAction::AddPhotos, TimelineKind::PhotosAdded, detail)
+        };
+        self.event_change(key, Operation::AddEventPhotos, actor, event_id, step)
+            .await
+    }
+
     /// 催办: the supervising level urges the level handling the event.
     pub async fn urge_event(
         &self,
@@ -400,6 +410,8 @@ pub(super) enum EventExtra {
     None,
     /// Handed to this level (escalated up).
     HandedTo(String),
+    /// Photos stored with the event.
+    Photos(Vec<super::PhotoFile>),
     /// Handed down to a level and/or to a person (交办).
     Assigned {
         to: Option<String>,
@@ -413,6 +425,33 @@ pub(super) enum EventExtra {
         reopened: bool,
     },
     Closed,
+}
+
+/// Stores uploaded photos with the event and lists them in `events.photos`.
+async fn store_photos(
+    change: &mut Change<'_>,
+    event_id: i64,
+    files: &[super::PhotoFile],
+) -> Result<(), WorkflowError> {
+    for photo in files {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO event_photos (event_id, content_type, bytes, sha256, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(event_id)
+        .bind(photo.content_type)
+        .bind(&photo.bytes)
+        .bind(&photo.sha256)
+        .bind(&change.actor.subject)
+        .fetch_one(&mut *change.transaction)
+        .await?;
+        sqlx::query("UPDATE events SET photos = photos || $2 WHERE id = $1")
+            .bind(event_id)
+            .bind(super::photo_path(id))
+            .execute(&mut *change.transaction)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The loop's rule for 交办: down from the level handling the event to a jurisdiction
@@ -489,7 +528,7 @@ pub(super) async fn set_event_status(
     extra: &EventExtra,
 ) -> Result<(), WorkflowError> {
     let set = match extra {
-        EventExtra::None => "",
+        EventExtra::None | EventExtra::Photos(_) => "",
         EventExtra::Resolved(_) => ", resolved_at = now(), resolution_tier = $3",
         EventExtra::Revisited { .. } => {
             ", satisfaction = $3, revisit_comment = $4, reworks = reworks + $5::int, \
@@ -505,7 +544,7 @@ pub(super) async fn set_event_status(
     let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
     let query = sqlx::query(&sql).bind(event_id).bind(status);
     let query = match extra {
-        EventExtra::None | EventExtra::Closed | EventExtra::Urged => query,
+        EventExtra::None | EventExtra::Closed | EventExtra::Urged | EventExtra::Photos(_) => query,
         EventExtra::Resolved(tier) => query.bind(*tier),
         EventExtra::HandedTo(level) => query.bind(level.clone()),
         EventExtra::Assigned { to, staff } => query.bind(to.clone()).bind(*staff),

@@ -26,6 +26,8 @@ pub enum EventAction {
     Urge,
     /// The event's own deadline passed; the state does not change.
     MarkOverdue,
+    /// Photos added after the report; the state does not change.
+    AddPhotos,
 }
 
 /// What is done to a summons.
@@ -71,6 +73,7 @@ impl EventAction {
             Self::Assign => "assigning",
             Self::Urge => "urging",
             Self::MarkOverdue => "marking overdue",
+            Self::AddPhotos => "adding photos",
         }
     }
 }
@@ -112,6 +115,16 @@ pub fn event(current: EventStatus, action: EventAction) -> Result<EventStatus, I
         (
             A::Urge | A::MarkOverdue,
             S::Reported | S::Accepted | S::Escalated | S::Returned | S::Dispatched | S::InProgress,
+        ) => current,
+        (
+            A::AddPhotos,
+            S::Reported
+            | S::Accepted
+            | S::Escalated
+            | S::Returned
+            | S::Dispatched
+            | S::InProgress
+            | S::Resolved,
         ) => current,
         _ => {
             return Err(InvalidTransition {
