@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::change::{Begun, Change, Locked, Target, lock_event};
+use super::addressees::{check_summonable, on_team};
+use super::change::{Begun, Target, lock_event};
 use super::deadlines::{handling_time, report_in_time};
 use super::error::{WorkflowError, foreign_key};
 use super::events::{EventExtra, set_event_status};
-use super::machine::{self, EventAction, InvalidTransition, SummonsAction};
+use super::machine::{self, EventAction, SummonsAction};
 use super::records::{Addressee, Outcome, SUMMONS_COLUMNS, Summon, Summons};
 use super::timeline::{Entry, append};
 use crate::access::{Actor, Operation};
@@ -355,91 +356,6 @@ impl Store {
         self.finish(change, key, operation, &request, summons.event_id)
             .await
     }
-}
-
-/// Whether the actor is on the team a summons is addressed to.
-async fn on_team(change: &mut Change<'_>, addressee: &Addressee) -> Result<bool, WorkflowError> {
-    let (Addressee::Team(grid), Some(staff)) = (addressee, change.actor.staff) else {
-        return Ok(false);
-    };
-    let member: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM team_members WHERE grid_code = $1 AND staff_id = $2")
-            .bind(grid)
-            .bind(staff)
-            .fetch_optional(&mut *change.transaction)
-            .await?;
-    Ok(member.is_some())
-}
-
-/// The loop's rules for whom a whistle summons: departments of the event's county or the
-/// city's, the teams of its county's grids, people serving in its county — each that
-/// exists, once per whistle, and none whose earlier summons is still open.
-async fn check_summonable(
-    change: &mut Change<'_>,
-    locked: &Locked,
-    summons: &[Summon],
-) -> Result<(), WorkflowError> {
-    let labels: Vec<String> = summons.iter().map(|s| s.addressee.label()).collect();
-    for (index, summon) in summons.iter().enumerate() {
-        let label = &labels[index];
-        if labels[..index].contains(label) {
-            return Err(WorkflowError::BadInput(format!(
-                "{label} is summoned twice by one whistle"
-            )));
-        }
-        // Where the addressee is: its county, whether a city-level unit, and a name.
-        let found: Option<(String, bool)> = match &summon.addressee {
-            Addressee::Department(code) => {
-                sqlx::query_as(
-                    "SELECT d.county_code, j.level = 'CITY' FROM departments d \
-                     JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = $1",
-                )
-                .bind(code)
-                .fetch_optional(&mut *change.transaction)
-                .await?
-            }
-            Addressee::Team(grid) => sqlx::query_as(
-                "SELECT left(code, 6), false FROM jurisdictions WHERE code = $1 AND level = 'GRID'",
-            )
-            .bind(grid)
-            .fetch_optional(&mut *change.transaction)
-            .await?,
-            Addressee::Staff(id) => {
-                sqlx::query_as("SELECT left(jurisdiction_code, 6), false FROM staff WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *change.transaction)
-                    .await?
-            }
-        };
-        let Some((county, city)) = found else {
-            let missing = match &summon.addressee {
-                Addressee::Department(code) => format!("no such department `{code}`"),
-                Addressee::Team(grid) => format!("`{grid}` is not a grid: no team"),
-                Addressee::Staff(id) => format!("no such staff member `{id}`"),
-            };
-            return Err(WorkflowError::BadInput(missing));
-        };
-        if !machine::may_summon(locked.county(), &county, city) {
-            return Err(WorkflowError::Forbidden(format!(
-                "{label} is not of the event's county `{}` or of the city",
-                locked.county()
-            )));
-        }
-        let open = locked
-            .open_departments
-            .iter()
-            .position(|open| open == label);
-        if let Some(at) = open {
-            let current =
-                SummonsStatus::parse(&locked.open_statuses[at]).unwrap_or(SummonsStatus::Summoned);
-            return Err(WorkflowError::Invalid(InvalidTransition {
-                subject: "summons",
-                current: current.as_str(),
-                action: format!("summoning {label} again"),
-            }));
-        }
-    }
-    Ok(())
 }
 
 /// One step of a summons.

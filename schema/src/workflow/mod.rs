@@ -9,9 +9,13 @@
 //! - `idempotency`: keys recorded with their request, replayed or refused;
 //! - `timeline`: entries appended with their outbox rows;
 //! - `events`: the event's own transitions (report, accept, reject, return, escalate,
-//!   resolve, revisit, close);
+//!   assign, urge, add photos, resolve, revisit, close);
+//! - `handling`: who handles an event — the level above, a level below, a person — and
+//!   the loop's rules for each;
 //! - `dispatch`: 吹哨 and each summons' transitions (report in, decline, extension,
-//!   feedback);
+//!   feedback, urge);
+//! - `addressees`: whom a summons addresses (department, team, person) and the rules
+//!   for summoning them;
 //! - `deadlines`: how long each step may take, and the watcher marking overdue (督办);
 //! - `records`: the types read and written; `reads`: timelines and summonses, scoped;
 //!   `queues`: work queues by deadline (a department's summonses, a level's events);
@@ -20,11 +24,13 @@
 //!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
 //! - `error`: what a change fails with.
 
+mod addressees;
 mod change;
 mod deadlines;
 mod dispatch;
 mod error;
 mod events;
+mod handling;
 mod idempotency;
 pub mod machine;
 mod outbox;

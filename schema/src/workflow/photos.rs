@@ -5,6 +5,7 @@
 use connectors::Scope;
 use sha2::{Digest, Sha256};
 
+use super::change::Change;
 use super::error::WorkflowError;
 use crate::store::{Store, StoreError};
 
@@ -47,6 +48,34 @@ impl PhotoFile {
 /// The path a stored photo is served at.
 pub fn photo_path(id: i64) -> String {
     format!("/photos/{id}")
+}
+
+/// Stores uploaded photos with the event, in the change's transaction, and lists them
+/// in `events.photos`.
+pub(super) async fn store_photos(
+    change: &mut Change<'_>,
+    event_id: i64,
+    files: &[PhotoFile],
+) -> Result<(), WorkflowError> {
+    for photo in files {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO event_photos (event_id, content_type, bytes, sha256, uploaded_by) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(event_id)
+        .bind(photo.content_type)
+        .bind(&photo.bytes)
+        .bind(&photo.sha256)
+        .bind(&change.actor.subject)
+        .fetch_one(&mut *change.transaction)
+        .await?;
+        sqlx::query("UPDATE events SET photos = photos || $2 WHERE id = $1")
+            .bind(event_id)
+            .bind(photo_path(id))
+            .execute(&mut *change.transaction)
+            .await?;
+    }
+    Ok(())
 }
 
 impl Store {
