@@ -588,6 +588,24 @@ async fn work_queues_list_by_deadline_batched_and_counted() {
     let queue = &data["jurisdiction"]["handlingEvents"];
     assert_eq!(queue["totalCount"], 1);
     assert_eq!(queue["nodes"][0]["id"], events[0]);
+    let narrowed = "query($code: String!, $f: HandlingFilter) { jurisdiction(code: $code) {
+        handlingEvents(filter: $f) { totalCount } } }";
+    for (filter, expected) in [
+        (json!({ "categories": ["PROPERTY_MANAGEMENT"] }), 1),
+        (json!({ "categories": ["SAFETY_HAZARD"] }), 0),
+        (json!({ "statuses": ["DISPATCHED"] }), 1),
+        (json!({ "statuses": ["ACCEPTED"] }), 0),
+        (json!({ "overdue": false }), 1),
+        (json!({ "overdue": true }), 0),
+    ] {
+        let data = gateway
+            .query(narrowed, json!({ "code": grid, "f": filter }))
+            .await;
+        assert_eq!(
+            data["jurisdiction"]["handlingEvents"]["totalCount"], expected,
+            "{filter}"
+        );
+    }
     let data = gateway
         .query(handled, json!({ "code": township(&grid) }))
         .await;

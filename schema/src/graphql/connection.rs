@@ -16,7 +16,7 @@ use crate::model::{Event, Organization, Person, Place, Thing};
 use crate::store::{
     AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
 };
-use crate::workflow::{DuePage, Owner, SummonsQueueFilter};
+use crate::workflow::{DuePage, EventQueueFilter, Owner, SummonsQueueFilter};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -192,8 +192,8 @@ pub enum Total {
     Departments(Option<String>),
     AuditLog(AuditQuery),
     SummonsQueue(Owner, SummonsQueueFilter),
-    /// An event queue (a level's or a person's); open events only when true.
-    EventQueue(Owner, bool),
+    /// An event queue (a level's or a person's).
+    EventQueue(Owner, EventQueueFilter),
 }
 
 pub enum EntityTotal {
@@ -238,9 +238,9 @@ impl ListTotal {
                 .await
                 .map_err(store_error)?
                 .unwrap_or(0)),
-            Total::EventQueue(owner, open) => Ok(loaders
+            Total::EventQueue(owner, filter) => Ok(loaders
                 .event_queue_counts
-                .load_one((owner.clone(), *open))
+                .load_one((owner.clone(), filter.clone()))
                 .await
                 .map_err(store_error)?
                 .unwrap_or(0)),

@@ -18,7 +18,7 @@ use crate::model::{
     Thing,
 };
 use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
-use crate::workflow::{DuePage, Owner, Summons, SummonsQueueFilter};
+use crate::workflow::{DuePage, EventQueueFilter, Owner, Summons, SummonsQueueFilter};
 
 pub type LoadError = Arc<StoreError>;
 
@@ -378,24 +378,21 @@ impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
 /// Pages of event queues (a level's, or a person's); `filter`: open ones only.
 pub struct EventQueues(Store, Scope);
 
-impl Loader<QueueKey<Owner, bool>> for EventQueues {
+impl Loader<QueueKey<Owner, EventQueueFilter>> for EventQueues {
     type Value = Page<Event>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[QueueKey<Owner, bool>],
-    ) -> Result<HashMap<QueueKey<Owner, bool>, Page<Event>>, LoadError> {
+        keys: &[QueueKey<Owner, EventQueueFilter>],
+    ) -> Result<HashMap<QueueKey<Owner, EventQueueFilter>, Page<Event>>, LoadError> {
         let mut found = HashMap::new();
-        for ((open_only, page), owners) in by_filter(keys) {
-            let pages = self
-                .0
-                .event_queues(&self.1, &owners, open_only, page)
-                .await?;
+        for ((filter, page), owners) in by_filter(keys) {
+            let pages = self.0.event_queues(&self.1, &owners, &filter, page).await?;
             for (owner, rows) in pages {
                 let key = QueueKey {
                     owner,
-                    filter: open_only,
+                    filter: filter.clone(),
                     page,
                 };
                 found.insert(key, rows);
@@ -408,27 +405,25 @@ impl Loader<QueueKey<Owner, bool>> for EventQueues {
 /// The sizes of event queues.
 pub struct EventQueueCounts(Store, Scope);
 
-impl Loader<(Owner, bool)> for EventQueueCounts {
+impl Loader<(Owner, EventQueueFilter)> for EventQueueCounts {
     type Value = i64;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[(Owner, bool)]) -> Result<HashMap<(Owner, bool), i64>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[(Owner, EventQueueFilter)],
+    ) -> Result<HashMap<(Owner, EventQueueFilter), i64>, LoadError> {
+        let mut groups: HashMap<EventQueueFilter, Vec<Owner>> = HashMap::new();
+        for (owner, filter) in keys {
+            groups
+                .entry(filter.clone())
+                .or_default()
+                .push(owner.clone());
+        }
         let mut found = HashMap::new();
-        for open_only in [true, false] {
-            let owners: Vec<Owner> = keys
-                .iter()
-                .filter(|(_, open)| *open == open_only)
-                .map(|(owner, _)| owner.clone())
-                .collect();
-            if owners.is_empty() {
-                continue;
-            }
-            for (owner, n) in self
-                .0
-                .count_event_queues(&self.1, &owners, open_only)
-                .await?
-            {
-                found.insert((owner, open_only), n);
+        for (filter, owners) in groups {
+            for (owner, n) in self.0.count_event_queues(&self.1, &owners, &filter).await? {
+                found.insert((owner, filter.clone()), n);
             }
         }
         Ok(found)

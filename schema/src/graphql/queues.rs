@@ -9,10 +9,10 @@ use super::connection::{Paging, QueueConnection, Total, queue_connection};
 use super::filters::check_code;
 use super::loaders::QueueKey;
 use super::resolve::{loaders, store_error};
-use crate::enums::SummonsStatus;
+use crate::enums::{EventCategory, EventStatus, SummonsStatus};
 use crate::model::Event;
 use crate::store::Page;
-use crate::workflow::{Owner, Summons, SummonsQueueFilter, no_deadline};
+use crate::workflow::{EventQueueFilter, Owner, Summons, SummonsQueueFilter, no_deadline};
 
 /// What narrows a queue of summonses.
 #[derive(InputObject, Default)]
@@ -30,12 +30,37 @@ pub struct SummonsFilter {
     pub due_before: Option<DateTime<Utc>>,
 }
 
-/// What narrows a level's handling queue.
+/// What narrows a queue of events (a level's, a person's).
 #[derive(InputObject)]
 pub struct HandlingFilter {
     /// Only events still open (not RESOLVED, CLOSED or REJECTED).
     #[graphql(default = true)]
     pub open: bool,
+    /// Any of these statuses.
+    #[graphql(default)]
+    pub statuses: Vec<EventStatus>,
+    /// Any of these categories.
+    #[graphql(default)]
+    pub categories: Vec<EventCategory>,
+    /// Open and past its own deadline now (or not).
+    pub overdue: Option<bool>,
+}
+
+impl From<Option<HandlingFilter>> for EventQueueFilter {
+    fn from(filter: Option<HandlingFilter>) -> Self {
+        match filter {
+            None => Self {
+                open_only: true,
+                ..Self::default()
+            },
+            Some(filter) => Self {
+                open_only: filter.open,
+                statuses: filter.statuses,
+                categories: filter.categories,
+                overdue: filter.overdue,
+            },
+        }
+    }
 }
 
 impl SummonsFilter {
@@ -104,11 +129,11 @@ pub async fn events(
     filter: Option<HandlingFilter>,
     paging: Paging,
 ) -> Result<QueueConnection<Event>> {
-    let open = filter.is_none_or(|f| f.open);
+    let filter = EventQueueFilter::from(filter);
     let page = paging.due_page()?;
     let key = QueueKey {
         owner: owner.clone(),
-        filter: open,
+        filter: filter.clone(),
         page,
     };
     let rows = loaders(ctx)?
@@ -120,7 +145,7 @@ pub async fn events(
     Ok(queue_connection(
         rows,
         &page,
-        Total::EventQueue(owner, open),
+        Total::EventQueue(owner, filter),
         |event: &Event| (event.due_at.unwrap_or_else(no_deadline), event.id),
     ))
 }

@@ -9,7 +9,7 @@ use connectors::Scope;
 use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::records::{SUMMONS_COLUMNS, Summons};
-use crate::enums::SummonsStatus;
+use crate::enums::{EventCategory, EventStatus, SummonsStatus};
 use crate::model::Event;
 use crate::store::{Entity, Page, Store, StoreError};
 
@@ -34,6 +34,17 @@ pub struct SummonsQueueFilter {
     /// Overdue now: marked OVERDUE, or open with its next deadline passed.
     pub overdue: Option<bool>,
     pub due_before: Option<DateTime<Utc>>,
+}
+
+/// What narrows an event queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct EventQueueFilter {
+    /// Not the resolved, closed or rejected ones.
+    pub open_only: bool,
+    pub statuses: Vec<EventStatus>,
+    pub categories: Vec<EventCategory>,
+    /// Past its own deadline now (or not).
+    pub overdue: Option<bool>,
 }
 
 /// A page of a queue: after `(due, id)`, at most `limit` rows.
@@ -256,16 +267,16 @@ impl Store {
     }
 
     /// One page of each owner's events (a level's, or a person's), by their deadline
-    /// (`dueAt`); with `open_only`, not the resolved, closed or rejected ones.
+    /// (`dueAt`).
     pub async fn event_queues(
         &self,
         scope: &Scope,
         owners: &[Owner],
-        open_only: bool,
+        filter: &EventQueueFilter,
         page: DuePage,
     ) -> Result<HashMap<Owner, Page<Event>>, StoreError> {
         self.queue_pages(&EVENTS, owners, page, |builder| {
-            push_event_scope(builder, scope, open_only)
+            push_event_filter(builder, scope, filter)
         })
         .await
     }
@@ -275,16 +286,20 @@ impl Store {
         &self,
         scope: &Scope,
         owners: &[Owner],
-        open_only: bool,
+        filter: &EventQueueFilter,
     ) -> Result<HashMap<Owner, i64>, StoreError> {
         self.queue_counts(&EVENTS, owners, |builder| {
-            push_event_scope(builder, scope, open_only)
+            push_event_filter(builder, scope, filter)
         })
         .await
     }
 }
 
-fn push_event_scope(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, open_only: bool) {
+fn push_event_filter(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    scope: &Scope,
+    filter: &EventQueueFilter,
+) {
     let prefix = scope.prefix();
     if !prefix.is_empty() {
         builder
@@ -299,8 +314,28 @@ fn push_event_scope(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, ope
             .push_bind(department.to_owned())
             .push(")");
     }
-    if open_only {
+    if filter.open_only {
         builder.push(" AND t.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED')");
+    }
+    if !filter.statuses.is_empty() {
+        let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        builder
+            .push(" AND t.status = ANY(")
+            .push_bind(statuses)
+            .push(")");
+    }
+    if !filter.categories.is_empty() {
+        let categories: Vec<&str> = filter.categories.iter().map(|c| c.as_str()).collect();
+        builder
+            .push(" AND t.category = ANY(")
+            .push_bind(categories)
+            .push(")");
+    }
+    if let Some(overdue) = filter.overdue {
+        builder.push(format_args!(
+            " AND {}(t.due_at < now() AND t.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED'))",
+            if overdue { "" } else { "NOT " }
+        ));
     }
 }
 
