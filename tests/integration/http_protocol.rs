@@ -246,6 +246,34 @@ async fn answers_keep_the_order_fields_were_selected_and_unmatched_fragments_are
         .await
         .expect("text");
     assert!(events.contains(&format!("data: {ordered}")), "{events}");
+    // A field that waits on loaders, selected first, still comes first: fields resolve
+    // concurrently and finish in any order.
+    let query =
+        "{ slow: jurisdiction(code: \"220402\") { events(first: 3) { totalCount nodes { id } } }
+                   fast: __typename departments(first: 1) { totalCount } }";
+    for _ in 0..5 {
+        let text = gateway
+            .client
+            .post(gateway.url("/graphql"))
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("an answer")
+            .text()
+            .await
+            .expect("text");
+        let (slow, fast, departments) = (
+            text.find("\"slow\""),
+            text.find("\"fast\""),
+            text.find("\"departments\""),
+        );
+        assert!(
+            slow < fast && fast < departments && slow.is_some(),
+            "selection order: {text}"
+        );
+        let total = text.find("\"totalCount\"");
+        assert!(total < text.find("\"nodes\""), "{text}");
+    }
     // An event one of whose parties is an organization, asked only for persons' names.
     let event: i64 = sqlx::query_scalar(
         "SELECT event_id FROM event_parties WHERE organization_id IS NOT NULL ORDER BY event_id LIMIT 1",

@@ -9,6 +9,7 @@ mod filters;
 mod ids;
 mod loaders;
 mod objects;
+mod order;
 mod query;
 mod queues;
 mod resolve;
@@ -87,6 +88,7 @@ pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimi
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(checks::RequestChecks { limits })
+        .extension(order::SelectionOrder)
         .extension(audit::AuditWriter);
     if limits.introspection {
         builder.finish()
