@@ -818,6 +818,13 @@ async fn a_team_or_a_person_is_summoned_and_acts_with_a_staff_token() {
     .await;
     assert_eq!(first_error_code(&body), "INVALID_TRANSITION", "{body}");
 
+    // Each person's queue: what is addressed to them and to their teams.
+    let queue = "query($id: ID!) { node(id: $id) { ... on Staff { summonses { totalCount nodes { id } } } } }";
+    for (id, expected) in [(head, 2), (judge, 1), (stranger, 0)] {
+        let data = call(&gateway, &admin, None, queue, json!({ "id": staff_id(id) })).await;
+        let count = &data["data"]["node"]["summonses"]["totalCount"];
+        assert_eq!(count, &json!(expected), "staff {id}: {data}");
+    }
     let report_in = "mutation($k: String!, $s: ID!) { reportIn(idempotencyKey: $k, summonsId: $s) {
         entries { stateAfter } } }";
     // The judge is on the team but is not the head: the head's own summons is not theirs.

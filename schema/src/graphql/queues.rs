@@ -101,6 +101,33 @@ pub async fn summonses(
     paging: Paging,
 ) -> Result<QueueConnection<Summons>> {
     let (owner, filter) = filter.unwrap_or_default().split(department)?;
+    summons_queue(ctx, owner, filter, paging).await
+}
+
+/// The summonses addressed to the person `staff` or to a team they serve on.
+pub async fn addressed_summonses(
+    ctx: &Context<'_>,
+    staff: i64,
+    filter: Option<SummonsFilter>,
+    paging: Paging,
+) -> Result<QueueConnection<Summons>> {
+    let filter = filter.unwrap_or_default();
+    if filter.department.is_some() {
+        return Err(crate::error::ApiError::bad_input(
+            "a person's summonses are not filtered by department",
+        )
+        .into());
+    }
+    let (_, filter) = filter.split(None)?;
+    summons_queue(ctx, Owner::Addressed(staff), filter, paging).await
+}
+
+async fn summons_queue(
+    ctx: &Context<'_>,
+    owner: Owner,
+    filter: SummonsQueueFilter,
+    paging: Paging,
+) -> Result<QueueConnection<Summons>> {
     let page = paging.due_page()?;
     let key = QueueKey {
         owner: owner.clone(),

@@ -23,6 +23,8 @@ pub enum Owner {
     Handler(String),
     /// The events a person was named in charge of.
     Assignee(i64),
+    /// The summonses addressed to a person or to a team they serve on.
+    Addressed(i64),
 }
 
 /// What narrows a summons queue.
@@ -114,13 +116,17 @@ fn owner_predicate(owner: &Owner) -> &'static str {
         }
         Owner::Handler(_) => "COALESCE(t.handling_code, left(t.jurisdiction_code, 9)) = k.key",
         Owner::Assignee(_) => "t.assignee_id = k.key::bigint",
+        Owner::Addressed(_) => {
+            "(s.staff_id = k.key::bigint OR s.team_grid IN \
+             (SELECT m.grid_code FROM team_members m WHERE m.staff_id = k.key::bigint))"
+        }
     }
 }
 
 fn owner_key(owner: &Owner) -> String {
     match owner {
         Owner::Department(code) | Owner::Subtree(code) | Owner::Handler(code) => code.clone(),
-        Owner::Assignee(id) => id.to_string(),
+        Owner::Assignee(id) | Owner::Addressed(id) => id.to_string(),
     }
 }
 

@@ -69,6 +69,24 @@ impl Staff {
             .map(|phone| connectors::mask_keeping(phone, 3, 4))
     }
 
+    /// The summonses addressed to them or to a team they serve on, by next deadline:
+    /// their work queue (报到, then act).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, None, child_complexity)")]
+    async fn summonses(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<crate::graphql::queues::SummonsFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<QueueConnection<crate::workflow::Summons>> {
+        let paging = Paging {
+            first,
+            after,
+            ..Paging::default()
+        };
+        crate::graphql::queues::addressed_summonses(ctx, self.id, filter, paging).await
+    }
+
     /// The events they were named in charge of (交办), by deadline.
     #[graphql(complexity = "crate::graphql::connection::page_cost(first, None, child_complexity)")]
     async fn assignments(
