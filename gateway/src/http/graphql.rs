@@ -389,7 +389,7 @@ async fn prepare(
     Ok((prepared, expires))
 }
 
-fn unauthenticated(error: AuthError) -> Refusal {
+pub(super) fn unauthenticated(error: AuthError) -> Refusal {
     Refusal::new(ErrorCode::Unauthenticated, error.to_string())
 }
 

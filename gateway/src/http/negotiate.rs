@@ -22,7 +22,7 @@ impl MediaType {
 }
 
 /// `type/subtype` of a header value, lowercased, parameters dropped.
-fn essence(value: &str) -> String {
+pub(super) fn essence(value: &str) -> String {
     value
         .split(';')
         .next()

@@ -9,6 +9,7 @@ use schema::error::ErrorCode;
 
 use super::AppState;
 use super::error::Refusal;
+use super::graphql::unauthenticated;
 
 pub async fn serve(
     State(state): State<AppState>,
@@ -18,7 +19,7 @@ pub async fn serve(
     let caller = match state.auth.from_headers(&headers).await {
         Ok(caller) => caller,
         Err(error) => {
-            return Refusal::new(ErrorCode::Unauthenticated, error.to_string()).into_response();
+            return unauthenticated(error).into_response();
         }
     };
     let missing = || Refusal::new(ErrorCode::NotFound, "no such photo").into_response();

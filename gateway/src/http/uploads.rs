@@ -15,6 +15,7 @@ use schema::error::ErrorCode;
 
 use super::error::Refusal;
 use super::graphql::{GraphqlRequest, read_body};
+use super::negotiate::essence;
 use crate::config::LimitsConfig;
 
 const PREFLIGHT_HEADERS: [&str; 3] = [
@@ -30,12 +31,7 @@ fn content_type(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub fn is_multipart(headers: &HeaderMap) -> bool {
-    content_type(headers).is_some_and(|value| {
-        value
-            .split(';')
-            .next()
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("multipart/form-data"))
-    })
+    content_type(headers).is_some_and(|value| essence(value) == "multipart/form-data")
 }
 
 /// The request a multipart body carries, its files attached.

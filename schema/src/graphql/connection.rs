@@ -16,7 +16,7 @@ use crate::model::{Event, Organization, Person, Place, Thing};
 use crate::store::{
     AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
 };
-use crate::workflow::{DuePage, EventQueueFilter, Owner, SummonsQueueFilter};
+use crate::workflow::{DuePage, EventQueueFilter, Owner, Queue, SummonsQueueFilter};
 
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -233,13 +233,15 @@ impl ListTotal {
                 .await
                 .map_err(store_error)?),
             Total::SummonsQueue(owner, filter) => Ok(loaders
-                .summons_queue_counts
+                .summons_queues
+                .counts
                 .load_one((owner.clone(), filter.clone()))
                 .await
                 .map_err(store_error)?
                 .unwrap_or(0)),
             Total::EventQueue(owner, filter) => Ok(loaders
-                .event_queue_counts
+                .event_queues
+                .counts
                 .load_one((owner.clone(), filter.clone()))
                 .await
                 .map_err(store_error)?
@@ -313,16 +315,18 @@ impl EdgeNameType for QueueEdgeName {
 }
 
 /// A page of a work queue, as a connection.
-pub fn queue_connection<N: OutputType>(
-    page: Page<N>,
+pub fn queue_connection<Q: Queue>(
+    page: Page<Q::Row>,
     paging: &DuePage,
     total: Total,
-    due: impl Fn(&N) -> (DateTime<Utc>, i64),
-) -> QueueConnection<N> {
-    let mut connection: QueueConnection<N> =
+) -> QueueConnection<Q::Row>
+where
+    Q::Row: OutputType,
+{
+    let mut connection: QueueConnection<Q::Row> =
         Connection::with_additional_fields(paging.after.is_some(), page.more, ListTotal(total));
     connection.edges.extend(page.rows.into_iter().map(|row| {
-        let (at, id) = due(&row);
+        let (at, id) = Q::position(&row);
         Edge::with_additional_fields(DueCursor(at, id), row, EmptyFields)
     }));
     connection

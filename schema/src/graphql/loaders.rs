@@ -18,7 +18,7 @@ use crate::model::{
     Thing,
 };
 use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, StoreError};
-use crate::workflow::{DuePage, EventQueueFilter, Owner, Summons, SummonsQueueFilter};
+use crate::workflow::{DuePage, EventQueue, Owner, Queue, Summons, SummonsQueue};
 
 pub type LoadError = Arc<StoreError>;
 
@@ -313,22 +313,22 @@ fn by_filter<O: Clone, F: Clone + Eq + Hash>(
     groups
 }
 
-/// Pages of summons queues (a department's, or a subtree's).
-pub struct SummonsQueues(Store, Scope);
+/// Pages of work queues of `Q` (a department's summonses, a level's events, ...).
+pub struct Queues<Q>(Store, Scope, PhantomData<fn() -> Q>);
 
-impl Loader<QueueKey<Owner, SummonsQueueFilter>> for SummonsQueues {
-    type Value = Page<Summons>;
+impl<Q: Queue> Loader<QueueKey<Owner, Q::Filter>> for Queues<Q> {
+    type Value = Page<Q::Row>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[QueueKey<Owner, SummonsQueueFilter>],
-    ) -> Result<HashMap<QueueKey<Owner, SummonsQueueFilter>, Page<Summons>>, LoadError> {
+        keys: &[QueueKey<Owner, Q::Filter>],
+    ) -> Result<HashMap<QueueKey<Owner, Q::Filter>, Page<Q::Row>>, LoadError> {
         let mut found = HashMap::new();
         for ((filter, page), owners) in by_filter(keys) {
             let pages = self
                 .0
-                .summons_queues(&self.1, &owners, &filter, page)
+                .queue_pages::<Q>(&self.1, &owners, &filter, page)
                 .await?;
             for (owner, rows) in pages {
                 let key = QueueKey {
@@ -343,18 +343,18 @@ impl Loader<QueueKey<Owner, SummonsQueueFilter>> for SummonsQueues {
     }
 }
 
-/// The sizes of summons queues.
-pub struct SummonsQueueCounts(Store, Scope);
+/// The sizes of work queues of `Q`.
+pub struct QueueCounts<Q>(Store, Scope, PhantomData<fn() -> Q>);
 
-impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
+impl<Q: Queue> Loader<(Owner, Q::Filter)> for QueueCounts<Q> {
     type Value = i64;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[(Owner, SummonsQueueFilter)],
-    ) -> Result<HashMap<(Owner, SummonsQueueFilter), i64>, LoadError> {
-        let mut groups: HashMap<SummonsQueueFilter, Vec<Owner>> = HashMap::new();
+        keys: &[(Owner, Q::Filter)],
+    ) -> Result<HashMap<(Owner, Q::Filter), i64>, LoadError> {
+        let mut groups: HashMap<Q::Filter, Vec<Owner>> = HashMap::new();
         for (owner, filter) in keys {
             groups
                 .entry(filter.clone())
@@ -363,11 +363,7 @@ impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
         }
         let mut found = HashMap::new();
         for (filter, owners) in groups {
-            for (owner, n) in self
-                .0
-                .count_summons_queues(&self.1, &owners, &filter)
-                .await?
-            {
+            for (owner, n) in self.0.queue_counts::<Q>(&self.1, &owners, &filter).await? {
                 found.insert((owner, filter.clone()), n);
             }
         }
@@ -375,58 +371,21 @@ impl Loader<(Owner, SummonsQueueFilter)> for SummonsQueueCounts {
     }
 }
 
-/// Pages of event queues (a level's, or a person's); `filter`: open ones only.
-pub struct EventQueues(Store, Scope);
-
-impl Loader<QueueKey<Owner, EventQueueFilter>> for EventQueues {
-    type Value = Page<Event>;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[QueueKey<Owner, EventQueueFilter>],
-    ) -> Result<HashMap<QueueKey<Owner, EventQueueFilter>, Page<Event>>, LoadError> {
-        let mut found = HashMap::new();
-        for ((filter, page), owners) in by_filter(keys) {
-            let pages = self.0.event_queues(&self.1, &owners, &filter, page).await?;
-            for (owner, rows) in pages {
-                let key = QueueKey {
-                    owner,
-                    filter: filter.clone(),
-                    page,
-                };
-                found.insert(key, rows);
-            }
-        }
-        Ok(found)
-    }
+/// A queue's page loader and count loader.
+pub struct QueueLoaders<Q: Queue> {
+    pub pages: DataLoader<Queues<Q>>,
+    pub counts: DataLoader<QueueCounts<Q>>,
 }
 
-/// The sizes of event queues.
-pub struct EventQueueCounts(Store, Scope);
-
-impl Loader<(Owner, EventQueueFilter)> for EventQueueCounts {
-    type Value = i64;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[(Owner, EventQueueFilter)],
-    ) -> Result<HashMap<(Owner, EventQueueFilter), i64>, LoadError> {
-        let mut groups: HashMap<EventQueueFilter, Vec<Owner>> = HashMap::new();
-        for (owner, filter) in keys {
-            groups
-                .entry(filter.clone())
-                .or_default()
-                .push(owner.clone());
+impl<Q: Queue> QueueLoaders<Q> {
+    fn new(store: &Store, scope: &Scope, window: Duration) -> Self {
+        Self {
+            pages: batched(Queues(store.clone(), scope.clone(), PhantomData), window),
+            counts: batched(
+                QueueCounts(store.clone(), scope.clone(), PhantomData),
+                window,
+            ),
         }
-        let mut found = HashMap::new();
-        for (filter, owners) in groups {
-            for (owner, n) in self.0.count_event_queues(&self.1, &owners, &filter).await? {
-                found.insert((owner, filter.clone()), n);
-            }
-        }
-        Ok(found)
     }
 }
 
@@ -518,10 +477,8 @@ pub struct Loaders {
     pub upstream: PerElement<Upstream>,
     pub summons_by_id: DataLoader<SummonsById>,
     pub summonses: DataLoader<SummonsesOf>,
-    pub summons_queues: DataLoader<SummonsQueues>,
-    pub summons_queue_counts: DataLoader<SummonsQueueCounts>,
-    pub event_queues: DataLoader<EventQueues>,
-    pub event_queue_counts: DataLoader<EventQueueCounts>,
+    pub summons_queues: QueueLoaders<SummonsQueue>,
+    pub event_queues: QueueLoaders<EventQueue>,
     pub staff: DataLoader<StaffById>,
     pub teams: DataLoader<TeamsOf>,
     pub grids_served: DataLoader<GridsServed>,
@@ -553,10 +510,8 @@ impl Loaders {
             links: PerElement::new(|element| batched(links(element == Element::Event), window)),
             summons_by_id: batched(SummonsById(store.clone(), scope.clone()), window),
             summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
-            summons_queues: batched(SummonsQueues(store.clone(), scope.clone()), window),
-            summons_queue_counts: batched(SummonsQueueCounts(store.clone(), scope.clone()), window),
-            event_queues: batched(EventQueues(store.clone(), scope.clone()), window),
-            event_queue_counts: batched(EventQueueCounts(store.clone(), scope.clone()), window),
+            summons_queues: QueueLoaders::new(store, &scope, window),
+            event_queues: QueueLoaders::new(store, &scope, window),
             staff: batched(StaffById(store.clone(), scope.clone()), window),
             teams: batched(TeamsOf(store.clone()), window),
             grids_served: batched(GridsServed(store.clone()), window),

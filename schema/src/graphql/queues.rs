@@ -2,17 +2,17 @@
 //! `Jurisdiction.handlingEvents`, ordered by the next deadline, batched per level through
 //! the loaders and scoped like every read.
 
-use async_graphql::{Context, InputObject, Result};
+use async_graphql::{Context, InputObject, OutputType, Result};
 use chrono::{DateTime, Utc};
 
 use super::connection::{Paging, QueueConnection, Total, queue_connection};
 use super::filters::check_code;
-use super::loaders::QueueKey;
+use super::loaders::{QueueKey, QueueLoaders};
 use super::resolve::{loaders, store_error};
 use crate::enums::{EventCategory, EventStatus, SummonsStatus};
 use crate::model::Event;
 use crate::store::Page;
-use crate::workflow::{EventQueueFilter, Owner, Summons, SummonsQueueFilter, no_deadline};
+use crate::workflow::{EventQueueFilter, Owner, Queue, Summons, SummonsQueueFilter};
 
 /// What narrows a queue of summonses.
 #[derive(InputObject, Default)]
@@ -122,30 +122,40 @@ pub async fn addressed_summonses(
     summons_queue(ctx, Owner::Addressed(staff), filter, paging).await
 }
 
+/// One page of `owner`'s queue of `Q`, through `loaders` (one statement per level).
+async fn queue<Q: Queue>(
+    loaders: &QueueLoaders<Q>,
+    owner: Owner,
+    filter: Q::Filter,
+    paging: Paging,
+    total: Total,
+) -> Result<QueueConnection<Q::Row>>
+where
+    Q::Row: OutputType,
+{
+    let page = paging.due_page()?;
+    let key = QueueKey {
+        owner,
+        filter,
+        page,
+    };
+    let rows = loaders
+        .pages
+        .load_one(key)
+        .await
+        .map_err(store_error)?
+        .unwrap_or_else(Page::empty);
+    Ok(queue_connection::<Q>(rows, &page, total))
+}
+
 async fn summons_queue(
     ctx: &Context<'_>,
     owner: Owner,
     filter: SummonsQueueFilter,
     paging: Paging,
 ) -> Result<QueueConnection<Summons>> {
-    let page = paging.due_page()?;
-    let key = QueueKey {
-        owner: owner.clone(),
-        filter: filter.clone(),
-        page,
-    };
-    let rows = loaders(ctx)?
-        .summons_queues
-        .load_one(key)
-        .await
-        .map_err(store_error)?
-        .unwrap_or_else(Page::empty);
-    Ok(queue_connection(
-        rows,
-        &page,
-        Total::SummonsQueue(owner, filter),
-        |summons: &Summons| (summons_due(summons), summons.id),
-    ))
+    let total = Total::SummonsQueue(owner.clone(), filter.clone());
+    queue(&loaders(ctx)?.summons_queues, owner, filter, paging, total).await
 }
 
 /// The events a level handles (`Owner::Handler`) or a person is in charge of
@@ -157,31 +167,6 @@ pub async fn events(
     paging: Paging,
 ) -> Result<QueueConnection<Event>> {
     let filter = EventQueueFilter::from(filter);
-    let page = paging.due_page()?;
-    let key = QueueKey {
-        owner: owner.clone(),
-        filter: filter.clone(),
-        page,
-    };
-    let rows = loaders(ctx)?
-        .event_queues
-        .load_one(key)
-        .await
-        .map_err(store_error)?
-        .unwrap_or_else(Page::empty);
-    Ok(queue_connection(
-        rows,
-        &page,
-        Total::EventQueue(owner, filter),
-        |event: &Event| (event.due_at.unwrap_or_else(no_deadline), event.id),
-    ))
-}
-
-/// A summons' next deadline, as its queue orders it.
-fn summons_due(summons: &Summons) -> DateTime<Utc> {
-    if summons.reported_in_at.is_none() {
-        summons.report_in_due_at
-    } else {
-        summons.handling_due_at
-    }
+    let total = Total::EventQueue(owner.clone(), filter.clone());
+    queue(&loaders(ctx)?.event_queues, owner, filter, paging, total).await
 }

@@ -213,11 +213,7 @@ impl Summons {
 
     /// The next deadline: reporting in until the department has, then handling.
     async fn due_at(&self) -> DateTime<Utc> {
-        if self.reported_in_at.is_none() {
-            self.report_in_due_at
-        } else {
-            self.handling_due_at
-        }
+        <crate::workflow::SummonsQueue as crate::workflow::Queue>::position(self).0
     }
 
     /// Late for evaluation (考核): marked overdue at least once, or reported in or
@@ -482,7 +478,7 @@ impl MutationRoot {
         #[graphql(default)] note: String,
         summons: Vec<SummonsInput>,
     ) -> Result<WorkflowPayload> {
-        let departments: Vec<Summon> = summons
+        let addressed: Vec<Summon> = summons
             .into_iter()
             .map(|s| {
                 let addressee = match (s.department_code, s.team_grid_code, s.staff_id) {
@@ -512,7 +508,7 @@ impl MutationRoot {
                     self::event_id(&event_id)?,
                     &jurisdiction_code,
                     &note,
-                    &departments,
+                    &addressed,
                 )
                 .await,
         )

@@ -78,10 +78,7 @@ pub(super) async fn check_summonable(
                 locked.county()
             )));
         }
-        let open = locked
-            .open_departments
-            .iter()
-            .position(|open| open == label);
+        let open = locked.open_addressees.iter().position(|open| open == label);
         if let Some(at) = open {
             let current =
                 SummonsStatus::parse(&locked.open_statuses[at]).unwrap_or(SummonsStatus::Summoned);

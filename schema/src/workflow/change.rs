@@ -28,14 +28,14 @@ pub(super) struct Locked {
     pub summoned: Vec<String>,
     /// Its open summonses (not DONE or DECLINED), as their addressees' labels
     /// (`Addressee::label`) and statuses, in order.
-    pub open_departments: Vec<String>,
+    pub open_addressees: Vec<String>,
     pub open_statuses: Vec<String>,
 }
 
 impl Locked {
     /// The open summonses, as `220422-GA (SUMMONED)`, for messages.
     pub fn open_summonses(&self) -> Vec<String> {
-        self.open_departments
+        self.open_addressees
             .iter()
             .zip(&self.open_statuses)
             .map(|(department, status)| format!("{department} ({status})"))
@@ -229,7 +229,7 @@ pub(super) async fn lock_event(
                    AND s.department_code IS NOT NULL) AS summoned, \
            ARRAY(SELECT COALESCE(s.department_code, 'team ' || s.team_grid, 'staff ' || s.staff_id) \
                  FROM summonses s WHERE s.event_id = e.id \
-                   AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_departments, \
+                   AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_addressees, \
            ARRAY(SELECT s.status FROM summonses s WHERE s.event_id = e.id \
                    AND s.status NOT IN ('DONE', 'DECLINED') ORDER BY s.id) AS open_statuses \
          FROM events e WHERE id = $1 FOR UPDATE",

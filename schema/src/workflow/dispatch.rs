@@ -17,7 +17,7 @@ use crate::enums::{EventStatus, SummonsStatus, TimelineKind};
 use crate::store::Store;
 
 impl Store {
-    /// 吹哨: summons departments to an event, each with its deadlines (by default from
+    /// 吹哨: summons departments, teams or people to an event, each with its deadlines (by default from
     /// the event's urgency).
     pub async fn blow_whistle(
         &self,
@@ -26,10 +26,10 @@ impl Store {
         event_id: i64,
         jurisdiction_code: &str,
         note: &str,
-        departments: &[Summon],
+        summons: &[Summon],
     ) -> Result<Outcome, WorkflowError> {
         const OPERATION: Operation = Operation::BlowWhistle;
-        if departments.is_empty() {
+        if summons.is_empty() {
             return Err(WorkflowError::BadInput(
                 "summon at least one department, team or person".to_owned(),
             ));
@@ -38,7 +38,7 @@ impl Store {
             "event": event_id,
             "jurisdiction": jurisdiction_code,
             "note": note,
-            "summons": departments.iter().map(|s| json!({
+            "summons": summons.iter().map(|s| json!({
                 "addressee": s.addressee.label(),
                 "reportInDueAt": s.report_in_due_at,
                 "handlingDueAt": s.handling_due_at,
@@ -62,7 +62,7 @@ impl Store {
                 locked.handling_code
             )));
         }
-        check_summonable(&mut change, &locked, departments).await?;
+        check_summonable(&mut change, &locked, summons).await?;
         let next = machine::event(locked.status, EventAction::BlowWhistle)?;
         set_event_status(&mut change, event_id, next, &EventExtra::None).await?;
         let whistle_id: i64 = sqlx::query_scalar(
@@ -76,7 +76,7 @@ impl Store {
         .await
         .map_err(|e| foreign_key(e, "no such jurisdiction"))?;
         let now = Utc::now();
-        for (index, summon) in departments.iter().enumerate() {
+        for (index, summon) in summons.iter().enumerate() {
             let label = summon.addressee.label();
             let (department, team, staff) = match &summon.addressee {
                 Addressee::Department(code) => (Some(code.as_str()), None, None),

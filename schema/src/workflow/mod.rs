@@ -47,7 +47,9 @@ pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use outbox::PublishError;
 pub use photos::{PhotoFile, photo_path};
-pub use queues::{DuePage, EventQueueFilter, Owner, SummonsQueueFilter, no_deadline};
+pub use queues::{
+    DuePage, EventQueue, EventQueueFilter, Owner, Queue, SummonsQueue, SummonsQueueFilter,
+};
 pub use records::{Addressee, Decision, NewEvent, Outcome, Summon, Summons, TimelineEntry};
 pub use retention::Pruned;
 pub use signals::{SignalFilter, SignalHub};

@@ -56,38 +56,56 @@ pub struct DuePage {
     pub limit: i64,
 }
 
-/// The deadline a queue gives rows without one: the end of 9999, as `EVENTS` orders them.
+/// The deadline a queue gives rows without one: the end of 9999, as `EventQueue` orders
+/// them.
 pub fn no_deadline() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_214_400, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 const OPEN: &str = "('SUMMONED', 'REPORTED_IN', 'ACTING', 'OVERDUE')";
 
+/// Appends the caller's scope over rows filed under `code_column` (a grid code) for the
+/// event `event_column`: the subtree, and for a department's staff, the events their
+/// department was summoned to.
+fn push_scope(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    scope: &Scope,
+    code_column: &str,
+    event_column: &str,
+) {
+    push_within(builder, code_column, scope.prefix());
+    if let Some(department) = scope.summoned() {
+        builder
+            .push(format_args!(
+                " AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = {event_column} \
+                 AND v.department_code = "
+            ))
+            .push_bind(department.to_owned())
+            .push(")");
+    }
+}
+
+/// Appends `column` within the subtree `prefix` (code columns are `COLLATE "C"`, so a
+/// subtree is the byte range [prefix, prefix + "~")); nothing for an empty prefix.
+fn push_within(builder: &mut QueryBuilder<'_, Postgres>, column: &str, prefix: &str) {
+    if prefix.is_empty() {
+        return;
+    }
+    builder
+        .push(format_args!(" AND {column} >= "))
+        .push_bind(prefix.to_owned())
+        .push(format_args!(" AND {column} < "))
+        .push_bind(format!("{prefix}~"));
+}
+
 fn push_summons_filter(
     builder: &mut QueryBuilder<'_, Postgres>,
     scope: &Scope,
     filter: &SummonsQueueFilter,
 ) {
-    let prefix = scope.prefix();
-    if !prefix.is_empty() {
-        builder
-            .push(" AND s.event_jurisdiction_code >= ")
-            .push_bind(prefix.to_owned())
-            .push(" AND s.event_jurisdiction_code < ")
-            .push_bind(format!("{prefix}~"));
-    }
-    if let Some(department) = scope.summoned() {
-        builder
-            .push(" AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = s.event_id AND v.department_code = ")
-            .push_bind(department.to_owned())
-            .push(")");
-    }
+    push_scope(builder, scope, "s.event_jurisdiction_code", "s.event_id");
     if let Some(within) = &filter.within {
-        builder
-            .push(" AND s.event_jurisdiction_code >= ")
-            .push_bind(within.clone())
-            .push(" AND s.event_jurisdiction_code < ")
-            .push_bind(format!("{within}~"));
+        push_within(builder, "s.event_jurisdiction_code", within);
     }
     if !filter.statuses.is_empty() {
         let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
@@ -142,61 +160,103 @@ fn by_kind(owners: &[Owner]) -> HashMap<&'static str, Vec<&Owner>> {
     groups
 }
 
-/// What a queue lists: its table and alias, its columns, and its order.
-struct Shape {
-    /// `summonses s`, `events t`.
-    from: &'static str,
-    columns: &'static str,
-    /// The deadline it is ordered by, then the id.
-    due: &'static str,
-    id: &'static str,
+/// A kind of work queue: what it lists, how it is ordered, and what narrows it.
+pub trait Queue: Send + Sync + 'static {
+    type Filter: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
+    type Row: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Clone
+        + Send
+        + Sync
+        + Unpin
+        + 'static;
+    /// The table and its alias: `summonses s`, `events t`.
+    const FROM: &'static str;
+    const COLUMNS: &'static str;
+    /// The deadline rows are ordered by, then the id.
+    const DUE: &'static str;
+    const ID: &'static str;
+
+    /// Appends `AND …` for the caller's scope and the filter.
+    fn narrow(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, filter: &Self::Filter);
+
+    /// A row's place in the queue: its deadline and id.
+    fn position(row: &Self::Row) -> (DateTime<Utc>, i64);
 }
 
-const SUMMONSES: Shape = Shape {
-    from: "summonses s",
-    columns: SUMMONS_COLUMNS,
-    due: "s.due_at",
-    id: "s.id",
-};
+/// Summonses, by their next deadline.
+pub struct SummonsQueue;
 
-const EVENTS: Shape = Shape {
-    from: "events t",
-    columns: <Event as Entity>::COLUMNS,
-    due: "COALESCE(t.due_at, '9999-12-31T00:00:00Z'::timestamptz)",
-    id: "t.id",
-};
+impl Queue for SummonsQueue {
+    type Filter = SummonsQueueFilter;
+    type Row = Summons;
+    const FROM: &'static str = "summonses s";
+    const COLUMNS: &'static str = SUMMONS_COLUMNS;
+    const DUE: &'static str = "s.due_at";
+    const ID: &'static str = "s.id";
+
+    fn narrow(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, filter: &Self::Filter) {
+        push_summons_filter(builder, scope, filter);
+    }
+
+    fn position(summons: &Summons) -> (DateTime<Utc>, i64) {
+        let due = if summons.reported_in_at.is_none() {
+            summons.report_in_due_at
+        } else {
+            summons.handling_due_at
+        };
+        (due, summons.id)
+    }
+}
+
+/// Events, by their own deadline (`dueAt`; none sorts last).
+pub struct EventQueue;
+
+impl Queue for EventQueue {
+    type Filter = EventQueueFilter;
+    type Row = Event;
+    const FROM: &'static str = "events t";
+    const COLUMNS: &'static str = <Event as Entity>::COLUMNS;
+    const DUE: &'static str = "COALESCE(t.due_at, '9999-12-31T00:00:00Z'::timestamptz)";
+    const ID: &'static str = "t.id";
+
+    fn narrow(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, filter: &Self::Filter) {
+        push_event_filter(builder, scope, filter);
+    }
+
+    fn position(event: &Event) -> (DateTime<Utc>, i64) {
+        (event.due_at.unwrap_or_else(no_deadline), event.id)
+    }
+}
 
 impl Store {
-    /// One page of each owner's queue of `shape`: one statement per kind of owner.
-    async fn queue_pages<T>(
+    /// One page of each owner's queue of `Q`: one statement per kind of owner.
+    pub async fn queue_pages<Q: Queue>(
         &self,
-        shape: &Shape,
+        scope: &Scope,
         owners: &[Owner],
+        filter: &Q::Filter,
         page: DuePage,
-        narrow: impl Fn(&mut QueryBuilder<'_, Postgres>),
-    ) -> Result<HashMap<Owner, Page<T>>, StoreError>
-    where
-        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
+    ) -> Result<HashMap<Owner, Page<Q::Row>>, StoreError> {
         let mut pages = HashMap::new();
         for (predicate, group) in by_kind(owners) {
             let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
             let mut builder = QueryBuilder::new("SELECT k.key AS owner_key, q.* FROM unnest(");
             builder.push_bind(keys).push(format_args!(
                 "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT {} FROM {} WHERE {predicate}",
-                shape.columns, shape.from
+                Q::COLUMNS,
+                Q::FROM
             ));
-            narrow(&mut builder);
+            Q::narrow(&mut builder, scope, filter);
             if let Some((at, id)) = page.after {
                 builder
-                    .push(format_args!(" AND ({}, {}) > (", shape.due, shape.id))
+                    .push(format_args!(" AND ({}, {}) > (", Q::DUE, Q::ID))
                     .push_bind(at)
                     .push(", ")
                     .push_bind(id)
                     .push(")");
             }
             builder
-                .push(format_args!(" ORDER BY {}, {} LIMIT ", shape.due, shape.id))
+                .push(format_args!(" ORDER BY {}, {} LIMIT ", Q::DUE, Q::ID))
                 .push_bind(page.limit + 1)
                 .push(") q");
             let rows = builder.build().fetch_all(self.executor()).await?;
@@ -205,7 +265,7 @@ impl Store {
             }
             for row in rows {
                 let key: String = row.try_get("owner_key")?;
-                let item = T::from_row(&row)?;
+                let item = <Q::Row as sqlx::FromRow<_>>::from_row(&row)?;
                 let owner = group.iter().find(|owner| owner_key(owner) == key);
                 if let Some(rows) = owner.and_then(|owner| pages.get_mut(*owner)) {
                     push_row(rows, item, page.limit);
@@ -215,21 +275,21 @@ impl Store {
         Ok(pages)
     }
 
-    /// How many rows each owner's queue of `shape` holds.
-    async fn queue_counts(
+    /// How many rows each owner's queue of `Q` holds.
+    pub async fn queue_counts<Q: Queue>(
         &self,
-        shape: &Shape,
+        scope: &Scope,
         owners: &[Owner],
-        narrow: impl Fn(&mut QueryBuilder<'_, Postgres>),
+        filter: &Q::Filter,
     ) -> Result<HashMap<Owner, i64>, StoreError> {
         let mut counts = HashMap::new();
         for (predicate, group) in by_kind(owners) {
             let keys: Vec<String> = group.iter().map(|owner| owner_key(owner)).collect();
             let mut builder = QueryBuilder::new(format!(
                 "SELECT k.key AS owner_key, (SELECT count(*) FROM {} WHERE {predicate}",
-                shape.from
+                Q::FROM
             ));
-            narrow(&mut builder);
+            Q::narrow(&mut builder, scope, filter);
             builder
                 .push(") AS n FROM unnest(")
                 .push_bind(keys)
@@ -244,61 +304,6 @@ impl Store {
         }
         Ok(counts)
     }
-
-    /// One page of each owner's summonses, by next deadline.
-    pub async fn summons_queues(
-        &self,
-        scope: &Scope,
-        owners: &[Owner],
-        filter: &SummonsQueueFilter,
-        page: DuePage,
-    ) -> Result<HashMap<Owner, Page<Summons>>, StoreError> {
-        self.queue_pages(&SUMMONSES, owners, page, |builder| {
-            push_summons_filter(builder, scope, filter)
-        })
-        .await
-    }
-
-    /// How many summonses each owner's queue holds.
-    pub async fn count_summons_queues(
-        &self,
-        scope: &Scope,
-        owners: &[Owner],
-        filter: &SummonsQueueFilter,
-    ) -> Result<HashMap<Owner, i64>, StoreError> {
-        self.queue_counts(&SUMMONSES, owners, |builder| {
-            push_summons_filter(builder, scope, filter)
-        })
-        .await
-    }
-
-    /// One page of each owner's events (a level's, or a person's), by their deadline
-    /// (`dueAt`).
-    pub async fn event_queues(
-        &self,
-        scope: &Scope,
-        owners: &[Owner],
-        filter: &EventQueueFilter,
-        page: DuePage,
-    ) -> Result<HashMap<Owner, Page<Event>>, StoreError> {
-        self.queue_pages(&EVENTS, owners, page, |builder| {
-            push_event_filter(builder, scope, filter)
-        })
-        .await
-    }
-
-    /// How many events each owner's queue holds.
-    pub async fn count_event_queues(
-        &self,
-        scope: &Scope,
-        owners: &[Owner],
-        filter: &EventQueueFilter,
-    ) -> Result<HashMap<Owner, i64>, StoreError> {
-        self.queue_counts(&EVENTS, owners, |builder| {
-            push_event_filter(builder, scope, filter)
-        })
-        .await
-    }
 }
 
 fn push_event_filter(
@@ -306,20 +311,7 @@ fn push_event_filter(
     scope: &Scope,
     filter: &EventQueueFilter,
 ) {
-    let prefix = scope.prefix();
-    if !prefix.is_empty() {
-        builder
-            .push(" AND t.jurisdiction_code >= ")
-            .push_bind(prefix.to_owned())
-            .push(" AND t.jurisdiction_code < ")
-            .push_bind(format!("{prefix}~"));
-    }
-    if let Some(department) = scope.summoned() {
-        builder
-            .push(" AND EXISTS (SELECT 1 FROM summonses v WHERE v.event_id = t.id AND v.department_code = ")
-            .push_bind(department.to_owned())
-            .push(")");
-    }
+    push_scope(builder, scope, "t.jurisdiction_code", "t.id");
     if filter.open_only {
         builder.push(" AND t.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED')");
     }

@@ -107,7 +107,7 @@ impl Sequences {
     }
 }
 
-fn name(rng: &mut Rng, surname: &str, male: bool) -> String {
+pub(super) fn name(rng: &mut Rng, surname: &str, male: bool) -> String {
     let given = if male { MALE_GIVEN } else { FEMALE_GIVEN };
     let mut name = surname.to_owned();
     name.push_str(rng.pick::<&str>(given));

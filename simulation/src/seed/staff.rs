@@ -9,8 +9,9 @@ use schema::enums::StaffRole;
 use super::copy::{Sender, Stopped};
 use super::jurisdictions::{COUNTIES, Tree};
 use super::layout::allocate;
+use super::persons;
 use super::rng::Rng;
-use super::vocabulary::{FEMALE_GIVEN, MALE_GIVEN, MOBILE_PREFIXES, SURNAMES};
+use super::vocabulary::{MOBILE_PREFIXES, SURNAMES};
 
 /// The city's numbers of each shared role.
 pub const JUDGES: u64 = 65;
@@ -32,12 +33,8 @@ struct Member {
 
 fn person(rng: &mut Rng) -> (String, String) {
     let male = rng.percent(55);
-    let mut name = rng.pick_weighted(SURNAMES).to_owned();
-    let given = if male { MALE_GIVEN } else { FEMALE_GIVEN };
-    name.push_str(rng.pick::<&str>(given));
-    if rng.percent(70) {
-        name.push_str(rng.pick::<&str>(given));
-    }
+    let surname = rng.pick_weighted(SURNAMES);
+    let name = persons::name(rng, surname, male);
     let phone = format!("{}{:08}", rng.pick(MOBILE_PREFIXES), rng.below(100_000_000));
     (name, phone)
 }
