@@ -78,6 +78,13 @@ async fn send(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+async fn photo_count(gateway: &TestGateway) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM event_photos")
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("count")
+}
+
 async fn events(gateway: &TestGateway) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM events")
         .fetch_one(&mut gateway.database().await)
@@ -214,4 +221,58 @@ async fn photos_uploaded_with_a_report_are_read_back_where_the_event_is_seen() {
     .await;
     assert_eq!(first_error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(events(&gateway).await, before);
+}
+
+#[tokio::test]
+async fn every_role_is_allowed_or_refused_adding_photos_as_the_permission_table_says() {
+    let gateway = gateway_with(|_| {}).await;
+    let grid = "220422001001001";
+    let worker = token("GRID_WORKER", grid, None);
+    let (_, body) = send(
+        &gateway,
+        &worker,
+        upload(grid, vec![("a.png", png())], None),
+        true,
+    )
+    .await;
+    let event = body["data"]["reportEvent"]["event"]["id"].clone();
+    let roles = [
+        ("GRID_WORKER", worker.clone(), true),
+        ("DISPATCHER", token("DISPATCHER", "220422001", None), true),
+        (
+            "DEPARTMENT_STAFF",
+            token("DEPARTMENT_STAFF", "220422", Some("220422-XJ")),
+            false,
+        ),
+        ("SUPERVISOR", token("SUPERVISOR", "220422", None), false),
+        ("ANALYST", token("ANALYST", "220400", None), false),
+        ("ADMIN", token("ADMIN", "220400", None), true),
+    ];
+    for (role, bearer, allowed) in roles {
+        let operations = json!({
+            "query": "mutation($k: String!, $e: ID!, $f: [Upload!]!) { addEventPhotos(idempotencyKey: $k,
+                        eventId: $e, photoFiles: $f) { replayed } }",
+            "variables": { "k": format!("add-{role}"), "e": event, "f": [null] },
+        });
+        let form = Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.f.0"] }).to_string())
+            .part("0", Part::bytes(jpeg()).file_name("补拍.jpg"));
+        let before = photo_count(&gateway).await;
+        let (_, body) = send(&gateway, &bearer, form, true).await;
+        if allowed {
+            assert_eq!(
+                body["data"]["addEventPhotos"]["replayed"], false,
+                "{role}: {body}"
+            );
+            assert_eq!(photo_count(&gateway).await, before + 1, "{role}");
+        } else {
+            assert_eq!(first_error_code(&body), "FORBIDDEN", "{role}: {body}");
+            assert_eq!(
+                photo_count(&gateway).await,
+                before,
+                "{role}: nothing written"
+            );
+        }
+    }
 }
