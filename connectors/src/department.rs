@@ -53,7 +53,7 @@ pub type Slot = Result<Option<Fetched>, DepartmentError>;
 
 type Pending = Shared<BoxFuture<'static, Slot>>;
 
-enum Client {
+pub(crate) enum Client {
     Rest(RestClient),
     Sql(SqlClient),
     /// Kinds that are not read record by record (open311).
@@ -61,9 +61,11 @@ enum Client {
 }
 
 pub struct Department {
-    config: DepartmentConfig,
-    guard: Guard,
-    client: Client,
+    pub(crate) config: DepartmentConfig,
+    pub(crate) guard: Guard,
+    pub(crate) client: Client,
+    /// A `sql` department's writable pool, when it declares operations.
+    pub(crate) writer: Option<SqlClient>,
     in_flight: Mutex<HashMap<(Element, String), Pending>>,
 }
 
@@ -88,14 +90,23 @@ impl Department {
                     &config.endpoint,
                     config.limits.guard.max_concurrency,
                     timeout,
+                    false,
                 )
                 .map_err(|e| BuildError::Sql(config.code.clone(), e))?,
             ),
             ConnectorKind::Open311 => Client::None,
         };
+        let writer = match config.kind {
+            ConnectorKind::Sql if !config.operations.is_empty() => Some(
+                SqlClient::new(&config.endpoint, 2, timeout, true)
+                    .map_err(|e| BuildError::Sql(config.code.clone(), e))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             guard: Guard::new(config.limits.guard),
             client,
+            writer,
             config,
             in_flight: Mutex::new(HashMap::new()),
         })
@@ -316,7 +327,7 @@ impl Department {
         Ok(records)
     }
 
-    fn failure(&self, error: CallError<UpstreamError>) -> DepartmentError {
+    pub(crate) fn failure(&self, error: CallError<UpstreamError>) -> DepartmentError {
         let (failure, message) = match error {
             CallError::CircuitOpen { retry_after } => (
                 Failure::Unavailable,

@@ -14,12 +14,14 @@ mod federation;
 mod kind;
 mod mapping;
 pub mod open311;
+pub mod operations;
 pub mod redis_link;
 pub mod resilience;
 mod rest;
 mod scope;
 mod sql;
 mod upstream;
+mod writer;
 
 pub use cache::Cache;
 pub use department::{BuildError, Department, DepartmentError, Failure, Fetched, Slot};

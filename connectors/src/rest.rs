@@ -75,6 +75,43 @@ impl RestClient {
         }
     }
 
+    /// Sends a write with the idempotency key the department dedupes on. A 2xx answer
+    /// and a 409 or 422 refusal (a business refusal, with its reason in the body) are
+    /// read as JSON; anything else fails as a read does.
+    pub async fn write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        key: &str,
+    ) -> Result<Reply, UpstreamError> {
+        let url = format!("{}/{}", self.endpoint, path.trim_start_matches('/'));
+        let request = self
+            .http
+            .request(method, url)
+            .header("idempotency-key", key)
+            .json(body);
+        self.answer(request).await
+    }
+
+    /// GETs the current state of something written (a pending answer asked again).
+    pub async fn poll(&self, template: &str, id: &str) -> Result<Reply, UpstreamError> {
+        let url = self.url(template, "{id}", &encode(id));
+        self.answer(self.http.get(url)).await
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Reply, UpstreamError> {
+        match send(request, &self.auth, true).await? {
+            Some((status, body)) => Ok(Reply {
+                refused: !status.is_success(),
+                body,
+            }),
+            None => Err(UpstreamError::Refused(
+                "it answered HTTP 404 Not Found: is the operation's path right?".to_owned(),
+            )),
+        }
+    }
+
     /// GETs a JSON answer; `None` for 404.
     async fn get(&self, url: &str) -> Result<Option<Value>, UpstreamError> {
         send_json(self.http.get(url), &self.auth).await
@@ -88,6 +125,21 @@ pub(crate) async fn send_json(
     request: reqwest::RequestBuilder,
     auth: &Auth,
 ) -> Result<Option<Value>, UpstreamError> {
+    Ok(send(request, auth, false).await?.map(|(_, body)| body))
+}
+
+/// A department's answer to a write: its body, and whether it was a refusal (409, 422).
+pub struct Reply {
+    pub refused: bool,
+    pub body: Value,
+}
+
+/// [`send_json`], reading the body of a 409 or 422 too when `refusals_have_bodies`.
+async fn send(
+    request: reqwest::RequestBuilder,
+    auth: &Auth,
+    refusals_have_bodies: bool,
+) -> Result<Option<(StatusCode, Value)>, UpstreamError> {
     let request = request.header("accept", "application/json");
     let request = match auth {
         Auth::None => request,
@@ -106,7 +158,12 @@ pub(crate) async fn send_json(
             "it answered HTTP {status}"
         )));
     }
-    if !status.is_success() {
+    let business_refusal = refusals_have_bodies
+        && matches!(
+            status,
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+        );
+    if !status.is_success() && !business_refusal {
         return Err(UpstreamError::Refused(format!(
             "it refused the call: HTTP {status}"
         )));
@@ -126,10 +183,10 @@ pub(crate) async fn send_json(
         body.extend_from_slice(&chunk);
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Some(Value::Null));
+        return Ok(Some((status, Value::Null)));
     }
     serde_json::from_slice(&body)
-        .map(Some)
+        .map(|body| Some((status, body)))
         .map_err(|error| UpstreamError::BadResponse(format!("the answer is not JSON: {error}")))
 }
 

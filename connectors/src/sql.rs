@@ -21,10 +21,12 @@ pub enum SqlClient {
 
 impl SqlClient {
     /// Connects lazily: a department whose database is down does not stop the gateway.
+    /// Sessions are read-only unless `writes` (the operations' own pool).
     pub fn new(
         endpoint: &str,
         max_connections: usize,
         timeout: Duration,
+        writes: bool,
     ) -> Result<Self, sqlx::Error> {
         let max = u32::try_from(max_connections.max(1)).unwrap_or(u32::MAX);
         if let Some(rest) = endpoint
@@ -38,19 +40,22 @@ impl SqlClient {
                 // A broken connection fails its query, which the guard retries: no
                 // ping round trip before every query.
                 .test_before_acquire(false)
-                .after_connect(|connection, _| {
+                .after_connect(move |connection, _| {
                     Box::pin(async move {
-                        connection
-                            .execute("SET SESSION TRANSACTION READ ONLY")
-                            .await
-                            .map(|_| ())
+                        if !writes {
+                            connection
+                                .execute("SET SESSION TRANSACTION READ ONLY")
+                                .await?;
+                        }
+                        Ok(())
                     })
                 })
                 .connect_lazy_with(options);
             return Ok(Self::MySql(pool));
         }
+        let read_only = if writes { "off" } else { "on" };
         let options = PgConnectOptions::from_str(endpoint)?
-            .options([("default_transaction_read_only", "on")])
+            .options([("default_transaction_read_only", read_only)])
             .application_name("governance-gateway");
         let pool = PgPoolOptions::new()
             .max_connections(max)
@@ -85,6 +90,147 @@ impl SqlClient {
             }
         }
     }
+
+    /// Runs `statement`, then reads what it did with `answer`, in one transaction; each
+    /// `:name` parameter is bound to `value(name)` as text. `None`: the answer has no row.
+    pub async fn write(
+        &self,
+        statement: &str,
+        answer: &str,
+        value: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Value>, UpstreamError> {
+        match self {
+            Self::Postgres(pool) => {
+                let mut transaction = pool.begin().await.map_err(failure)?;
+                let (sql, names) = positional(statement, true);
+                bind_all(sqlx::query(&sql), &names, value)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failure)?;
+                let (sql, names) = positional(answer, true);
+                let row = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(failure)?;
+                transaction.commit().await.map_err(failure)?;
+                row.as_ref().map(pg_record).transpose()
+            }
+            Self::MySql(pool) => {
+                let mut transaction = pool.begin().await.map_err(failure)?;
+                let (sql, names) = positional(statement, false);
+                bind_all(sqlx::query(&sql), &names, value)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(failure)?;
+                let (sql, names) = positional(answer, false);
+                let row = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(failure)?;
+                transaction.commit().await.map_err(failure)?;
+                row.as_ref().map(mysql_record).transpose()
+            }
+        }
+    }
+
+    /// One row of a SELECT with `:name` parameters, or `None`.
+    pub async fn read_one(
+        &self,
+        query: &str,
+        value: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Value>, UpstreamError> {
+        match self {
+            Self::Postgres(pool) => {
+                let (sql, names) = positional(query, true);
+                let row = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(failure)?;
+                row.as_ref().map(pg_record).transpose()
+            }
+            Self::MySql(pool) => {
+                let (sql, names) = positional(query, false);
+                let row = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(failure)?;
+                row.as_ref().map(mysql_record).transpose()
+            }
+        }
+    }
+}
+
+fn bind_all<'q, DB: sqlx::Database>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    names: &[String],
+    value: &dyn Fn(&str) -> Option<String>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    for name in names {
+        query = query.bind(value(name));
+    }
+    query
+}
+
+/// Where each `:name` parameter is in `sql`, skipping quoted text and `::` casts.
+fn parameters(sql: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let bytes = sql.as_bytes();
+    let mut found = Vec::new();
+    let mut quoted = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => quoted = !quoted,
+            b':' if !quoted && bytes.get(i + 1) == Some(&b':') => i += 1,
+            b':' if !quoted && (i == 0 || bytes[i - 1] != b':') => {
+                let start = i + 1;
+                let end = bytes[start..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    .map_or(bytes.len(), |n| start + n);
+                if end > start && !bytes[start].is_ascii_digit() {
+                    found.push((i..end, &sql[start..end]));
+                    i = end;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The names of a statement's `:name` parameters, each once.
+pub(crate) fn parameter_names(sql: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (_, name) in parameters(sql) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+/// The statement with positional parameters (`$1` or `?`), and the name bound to each.
+fn positional(sql: &str, postgres: bool) -> (String, Vec<String>) {
+    let mut out = String::with_capacity(sql.len());
+    let mut names = Vec::new();
+    let mut last = 0;
+    for (range, name) in parameters(sql) {
+        out.push_str(&sql[last..range.start]);
+        names.push(name.to_owned());
+        if postgres {
+            out.push_str(&format!("${}", names.len()));
+        } else {
+            out.push('?');
+        }
+        last = range.end;
+    }
+    out.push_str(&sql[last..]);
+    (out, names)
 }
 
 fn failure(error: sqlx::Error) -> UpstreamError {
@@ -162,6 +308,25 @@ fn pg_record(row: &PgRow) -> Result<Value, UpstreamError> {
             _ => return None,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_parameters_become_positional_outside_quotes_and_casts() {
+        let sql = "INSERT INTO t (a, b, k) VALUES (:a, 'x:y', :b::int, :k) ON CONFLICT (k) DO NOTHING";
+        let (positional_pg, names) = positional(sql, true);
+        assert_eq!(names, ["a", "b", "k"]);
+        assert_eq!(
+            positional_pg,
+            "INSERT INTO t (a, b, k) VALUES ($1, 'x:y', $2::int, $3) ON CONFLICT (k) DO NOTHING"
+        );
+        let (positional_my, _) = positional("SELECT * FROM t WHERE k = :idempotency_key", false);
+        assert_eq!(positional_my, "SELECT * FROM t WHERE k = ?");
+        assert_eq!(parameter_names("SELECT :a, :a, :b"), ["a", "b"]);
+    }
 }
 
 fn mysql_record(row: &MySqlRow) -> Result<Value, UpstreamError> {

@@ -86,11 +86,17 @@ pub enum Operation {
     ForceResolve,
     /// Photos added to an event after its report (the reporter's follow-up).
     AddEventPhotos,
+    /// 诉调一体: a dispute referred to mediation, its outcome recorded, its agreement put
+    /// to the court for confirmation, or the dispute referred to court.
+    ReferToMediation,
+    RecordMediation,
+    RequestJudicialConfirmation,
+    ReferToCourt,
     ReadAuditLog,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 19] = [
+    pub const ALL: [Operation; 23] = [
         Self::ReportEvent,
         Self::AcceptEvent,
         Self::RejectEvent,
@@ -109,6 +115,10 @@ impl Operation {
         Self::Urge,
         Self::ForceResolve,
         Self::AddEventPhotos,
+        Self::ReferToMediation,
+        Self::RecordMediation,
+        Self::RequestJudicialConfirmation,
+        Self::ReferToCourt,
         Self::ReadAuditLog,
     ];
 
@@ -133,6 +143,10 @@ impl Operation {
             Self::Urge => "urge",
             Self::ForceResolve => "resolveEvent(forceReason)",
             Self::AddEventPhotos => "addEventPhotos",
+            Self::ReferToMediation => "referToMediation",
+            Self::RecordMediation => "recordMediation",
+            Self::RequestJudicialConfirmation => "requestJudicialConfirmation",
+            Self::ReferToCourt => "referToCourt",
             Self::ReadAuditLog => "auditLog",
         }
     }
@@ -177,12 +191,21 @@ pub fn permission(role: Role, operation: Operation) -> Option<Reach> {
             | Op::ResolveEvent
             | Op::Revisit
             | Op::CloseEvent
-            | Op::AssignEvent,
+            | Op::AssignEvent
+            | Op::ReferToMediation
+            | Op::RecordMediation
+            | Op::RequestJudicialConfirmation
+            | Op::ReferToCourt,
         ) => Some(Reach::HandlingLevel),
         (
             Role::DepartmentStaff,
             Op::ReportIn | Op::DeclineSummons | Op::RequestExtension | Op::SubmitFeedback,
         ) => Some(Reach::OwnDepartment),
+        // The mediator (or a member of the mediating team) records the outcome and asks
+        // for confirmation together with the parties.
+        (Role::DepartmentStaff, Op::RecordMediation | Op::RequestJudicialConfirmation) => {
+            Some(Reach::OwnDepartment)
+        }
         (Role::Supervisor, Op::DecideExtension | Op::Urge | Op::ForceResolve) => {
             Some(Reach::HandlingBelow)
         }

@@ -267,6 +267,39 @@ text_enum!(
     }
 );
 
+impl EventCategory {
+    /// Disputes between parties, which go window → mediation → court (诉调一体).
+    pub fn is_dispute(self) -> bool {
+        matches!(
+            self,
+            Self::NeighborDispute
+                | Self::FamilyDispute
+                | Self::LaborDispute
+                | Self::PropertyManagement
+                | Self::LandDispute
+                | Self::ConsumerRights
+        )
+    }
+
+    /// Its name in Chinese, as department systems write it.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            Self::NeighborDispute => "邻里纠纷",
+            Self::FamilyDispute => "婚姻家庭纠纷",
+            Self::LaborDispute => "劳动争议",
+            Self::PropertyManagement => "物业纠纷",
+            Self::LandDispute => "土地纠纷",
+            Self::SafetyHazard => "安全隐患",
+            Self::Environment => "环境污染",
+            Self::CityAppearance => "市容环卫",
+            Self::ConsumerRights => "消费维权",
+            Self::SocialAssistance => "社会救助",
+            Self::PublicOrder => "治安",
+            Self::Traffic => "道路交通",
+        }
+    }
+}
+
 text_enum!(
     /// How an event reached the platform.
     EventChannel {
@@ -379,5 +412,76 @@ text_enum!(
         Assigned => "ASSIGNED",
         /// Photos added after the report (the reporter's follow-up).
         PhotosAdded => "PHOTOS_ADDED",
+        /// 诉调一体: a dispute referred to mediation (调解室).
+        ReferredToMediation => "REFERRED_TO_MEDIATION",
+        /// A mediation's outcome: agreement, partial or failed.
+        MediationRecorded => "MEDIATION_RECORDED",
+        /// A mediation agreement put to the court for judicial confirmation (司法确认).
+        ConfirmationRequested => "CONFIRMATION_REQUESTED",
+        /// A dispute referred to the court (立案).
+        ReferredToCourt => "REFERRED_TO_COURT",
+        /// A department system did what it was asked (`detail.operation`): registered,
+        /// confirmed, filed, with its case number.
+        Filed => "FILED",
+        /// A department system refused what it was asked, with its reason.
+        Refused => "REFUSED",
+    }
+);
+
+text_enum!(
+    /// Who mediates a dispute: 人民调解, 行业性专业性调解, 律师调解, 行政调解.
+    MediationKind {
+        /// 人民调解
+        Peoples => "PEOPLES",
+        /// 行业性、专业性调解
+        Industry => "INDUSTRY",
+        /// 律师调解
+        Lawyer => "LAWYER",
+        /// 行政调解
+        Administrative => "ADMINISTRATIVE",
+    }
+);
+
+text_enum!(
+    /// Where a mediation stands: referred, then its outcome.
+    MediationStatus {
+        Referred => "REFERRED",
+        /// 达成协议
+        Agreement => "AGREEMENT",
+        /// 部分达成协议
+        Partial => "PARTIAL",
+        /// 调解不成
+        Failed => "FAILED",
+    }
+);
+
+text_enum!(
+    /// What a department system made of something it was asked to record.
+    FilingStatus {
+        /// Sent (or to be sent); no answer yet.
+        Pending => "PENDING",
+        Filed => "FILED",
+        Refused => "REFUSED",
+    }
+);
+
+text_enum!(
+    /// 司法确认 of a mediation agreement.
+    ConfirmationStatus {
+        Requested => "REQUESTED",
+        Confirmed => "CONFIRMED",
+        Refused => "REFUSED",
+    }
+);
+
+text_enum!(
+    /// Where a write into a department system stands.
+    WriteStatus {
+        /// Not answered yet: sent again, with the same idempotency key, until it is.
+        Pending => "PENDING",
+        /// Taken in; the department decides later and is asked again.
+        Awaiting => "AWAITING",
+        Filed => "FILED",
+        Refused => "REFUSED",
     }
 );

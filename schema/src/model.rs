@@ -100,6 +100,8 @@ pub struct Event {
     /// The level handling it, once escalated (its grid's township before).
     pub handling_code: Option<String>,
     pub resolution_tier: Option<ResolutionTier>,
+    /// Where a dispute is now: window, mediation or court.
+    pub tier: ResolutionTier,
     pub satisfaction: Option<i16>,
     pub reported_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -29,6 +29,47 @@ pub struct DepartmentFile {
     pub provides: Vec<ProvidesFile>,
     /// open311 systems only: how their service requests become events.
     pub open311: Option<Spanned<super::open311::Open311File>>,
+    /// What the gateway may ask the system to do, by operation (`file_mediation`, ...).
+    #[serde(default)]
+    pub operations: BTreeMap<Spanned<String>, OperationFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationFile {
+    /// rest: the HTTP method: POST (the default), PUT or PATCH.
+    pub method: Option<Spanned<String>>,
+    /// rest: relative to the endpoint, with `{field}` placeholders from the payload.
+    pub path: Option<Spanned<String>>,
+    /// rest: the JSON body sent: the department's field ← a path into the payload.
+    #[serde(default)]
+    pub body: BTreeMap<String, Spanned<String>>,
+    /// sql: the statement, with `:name` parameters; it must use `:idempotency_key`.
+    pub statement: Option<Spanned<String>>,
+    /// sql: the SELECT reading the answer by `:idempotency_key`.
+    pub answer: Option<Spanned<String>>,
+    /// sql: the statement's `:name` parameters ← paths into the payload.
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<String>>,
+    /// Where the department's id for what was filed is in its answer.
+    pub id: String,
+    /// Where the case number it gave is.
+    pub case_number: Option<String>,
+    /// The answer's state: its path and values (each FILED, PENDING or REFUSED). Without
+    /// it, every answer is FILED.
+    pub status: Option<Spanned<StatusFile>>,
+    /// Where the reason of a refusal is.
+    pub reason: Option<String>,
+    /// How a PENDING answer is asked again: rest, a GET path with `{id}`; sql, a SELECT
+    /// with `:id`.
+    pub poll: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusFile {
+    pub path: String,
+    pub values: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,8 @@
 mod error;
 mod file;
 mod open311;
+mod operations;
+pub(crate) use operations::placeholders;
 mod validate;
 mod vars;
 
@@ -17,6 +19,7 @@ pub use open311::Open311;
 pub use vars::{VarError, Vars};
 
 use crate::catalog::{Catalog, FederatedType, FieldSpec};
+use crate::operations::{Operation, OperationName};
 use crate::resilience::GuardConfig;
 use crate::{ConnectorKind, Element};
 
@@ -35,6 +38,8 @@ pub struct DepartmentConfig {
     pub provides: Vec<Provision>,
     /// open311 systems: how their service requests become events.
     pub open311: Option<Open311>,
+    /// What the gateway may ask the system to do.
+    pub operations: BTreeMap<OperationName, Operation>,
     /// The file it came from.
     pub file: PathBuf,
 }

@@ -101,6 +101,7 @@ pub fn department(
         None => Vec::new(),
     };
     let open311 = super::open311::check(&mut problems, raw.kind, raw.open311.as_ref(), catalog);
+    let operations = super::operations::check(&mut problems, raw.kind, &raw.operations);
 
     if !problems.found.is_empty() {
         return Err(problems.found);
@@ -116,6 +117,7 @@ pub fn department(
         lookups,
         provides,
         open311,
+        operations,
         file: file.to_owned(),
     })
 }

@@ -91,6 +91,15 @@ impl Guard {
         }
     }
 
+    /// Runs a call once (a write: whoever asked retries it, with its idempotency key).
+    pub async fn once<T, E, F, Fut>(&self, mut call: F) -> Result<T, CallError<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.attempt(&mut call).await
+    }
+
     async fn attempt<T, E, F, Fut>(&self, call: &mut F) -> Result<T, CallError<E>>
     where
         F: FnMut() -> Fut,

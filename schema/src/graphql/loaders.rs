@@ -291,6 +291,44 @@ impl Loader<i64> for SummonsesOf {
     }
 }
 
+/// Each event's mediations, oldest first.
+pub struct MediationsOf(Store);
+
+impl Loader<i64> for MediationsOf {
+    type Value = Vec<crate::workflow::Mediation>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        event_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<crate::workflow::Mediation>>, LoadError> {
+        let mut found: HashMap<i64, Vec<_>> = HashMap::new();
+        for mediation in self.0.mediations(event_ids).await? {
+            found.entry(mediation.event_id).or_default().push(mediation);
+        }
+        Ok(found)
+    }
+}
+
+/// What was asked of department systems about each event, oldest first.
+pub struct WritesOf(Store);
+
+impl Loader<i64> for WritesOf {
+    type Value = Vec<crate::workflow::DepartmentWrite>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        event_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<crate::workflow::DepartmentWrite>>, LoadError> {
+        let mut found: HashMap<i64, Vec<_>> = HashMap::new();
+        for write in self.0.department_writes(event_ids).await? {
+            found.entry(write.event_id).or_default().push(write);
+        }
+        Ok(found)
+    }
+}
+
 /// One page of a work queue.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct QueueKey<O, F> {
@@ -477,6 +515,8 @@ pub struct Loaders {
     pub upstream: PerElement<Upstream>,
     pub summons_by_id: DataLoader<SummonsById>,
     pub summonses: DataLoader<SummonsesOf>,
+    pub mediations: DataLoader<MediationsOf>,
+    pub department_writes: DataLoader<WritesOf>,
     pub summons_queues: QueueLoaders<SummonsQueue>,
     pub event_queues: QueueLoaders<EventQueue>,
     pub staff: DataLoader<StaffById>,
@@ -510,6 +550,8 @@ impl Loaders {
             links: PerElement::new(|element| batched(links(element == Element::Event), window)),
             summons_by_id: batched(SummonsById(store.clone(), scope.clone()), window),
             summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
+            mediations: batched(MediationsOf(store.clone()), window),
+            department_writes: batched(WritesOf(store.clone()), window),
             summons_queues: QueueLoaders::new(store, &scope, window),
             event_queues: QueueLoaders::new(store, &scope, window),
             staff: batched(StaffById(store.clone(), scope.clone()), window),

@@ -4,6 +4,7 @@
 mod audit;
 mod checks;
 mod connection;
+mod disputes;
 mod federated;
 mod filters;
 mod ids;
@@ -82,7 +83,7 @@ impl Default for QueryLimits {
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    let builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .data(store)
         .data(federation)
         .limit_depth(limits.max_depth)

@@ -318,22 +318,28 @@ pub struct SummonsInput {
     pub handling_due_at: Option<DateTime<Utc>>,
 }
 
-pub struct MutationRoot;
+/// The workflow's changes: one root, its fields from each part of the workflow.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(LoopMutations, super::disputes::DisputeMutations);
+
+#[derive(Default)]
+pub struct LoopMutations;
 
 /// The request's actor. Every transport puts one in the request data; a request without
 /// one is refused rather than run as anyone.
-fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
+pub(super) fn actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor> {
     ctx.data::<Actor>().map_err(|_| {
         tracing::error!("request data missing: actor");
         ApiError::new(ErrorCode::Internal, "internal error").extend()
     })
 }
 
-fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
+pub(super) fn store<'a>(ctx: &Context<'a>) -> Result<&'a Store> {
     resolve::store(ctx)
 }
 
-fn event_id(id: &ID) -> Result<i64> {
+pub(super) fn event_id(id: &ID) -> Result<i64> {
     Ok(decode_numeric(id, NodeType::Event)?)
 }
 
@@ -356,15 +362,15 @@ async fn decide(
 }
 
 /// The payload, having told this replica's signal hub to look for the new entries.
-fn done(ctx: &Context<'_>, outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
+pub(super) fn done(ctx: &Context<'_>, outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
     if let Ok(hub) = ctx.data::<std::sync::Arc<crate::workflow::SignalHub>>() {
         hub.poke();
     }
     outcome.map(Into::into).map_err(workflow_error)
 }
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl LoopMutations {
     /// A new event, REPORTED.
     async fn report_event(
         &self,
@@ -620,15 +626,17 @@ impl MutationRoot {
         )
     }
 
-    /// Resolves the event once every summons is DONE or DECLINED. A SUPERVISOR may
-    /// resolve it with summonses still open by giving `forceReason` (recorded, with the
-    /// summonses left open).
+    /// Resolves the event once every summons is DONE or DECLINED and, for a dispute in
+    /// mediation, once its agreement is recorded (and its confirmation, if asked for,
+    /// decided). It is resolved at its tier (`Event.tier`); `tier`, if given, must be
+    /// that one. A SUPERVISOR may resolve it anyway by giving `forceReason` (recorded,
+    /// with the summonses left open).
     async fn resolve_event(
         &self,
         ctx: &Context<'_>,
         idempotency_key: String,
         event_id: ID,
-        tier: ResolutionTier,
+        tier: Option<ResolutionTier>,
         #[graphql(default)] summary: String,
         force_reason: Option<String>,
     ) -> Result<WorkflowPayload> {

@@ -10,7 +10,7 @@ use super::error::WorkflowError;
 use super::idempotency;
 use super::records::{Addressee, Outcome, TimelineEntry};
 use crate::access::{Actor, Operation, Reach};
-use crate::enums::{EventStatus, Urgency};
+use crate::enums::{EventCategory, EventStatus, ResolutionTier, Urgency};
 use crate::store::Store;
 
 /// The advisory lock every workflow transaction holds while it appends to the timeline.
@@ -21,6 +21,9 @@ pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 pub(super) struct Locked {
     pub status: EventStatus,
     pub urgency: Urgency,
+    pub category: EventCategory,
+    /// Where a dispute is: window, mediation or court.
+    pub tier: ResolutionTier,
     pub jurisdiction_code: String,
     /// The level handling the event (its grid's township unless escalated).
     pub handling_code: String,
@@ -65,9 +68,9 @@ pub(super) enum Target<'a> {
     /// A grid an event is reported in.
     Grid(&'a str),
     Event(&'a Locked),
-    /// A summons of the locked event, its addressee, and whether the actor is on the
-    /// team it is addressed to.
-    Summons(&'a Locked, &'a Addressee, bool),
+    /// Something of the locked event addressed to someone — a summons, a mediation —
+    /// its addressee, and whether the actor is on the team it is addressed to.
+    Addressed(&'a Locked, &'a Addressee, bool),
 }
 
 impl Change<'_> {
@@ -88,8 +91,8 @@ impl Change<'_> {
                 ));
             }
             // Visibility was checked where the event was locked.
-            (Reach::Jurisdiction, Target::Event(_) | Target::Summons(..)) => {}
-            (Reach::HandlingLevel, Target::Event(locked) | Target::Summons(locked, ..)) => {
+            (Reach::Jurisdiction, Target::Event(_) | Target::Addressed(..)) => {}
+            (Reach::HandlingLevel, Target::Event(locked) | Target::Addressed(locked, ..)) => {
                 if locked.handling_code != actor.jurisdiction {
                     return refused(format!(
                         "the event is handled at `{}`, not at your level `{}`",
@@ -97,7 +100,7 @@ impl Change<'_> {
                     ));
                 }
             }
-            (Reach::HandlingBelow, Target::Event(locked) | Target::Summons(locked, ..)) => {
+            (Reach::HandlingBelow, Target::Event(locked) | Target::Addressed(locked, ..)) => {
                 if !actor.scope.contains(&locked.handling_code) {
                     return refused(format!(
                         "the event is handled at `{}`, above the levels you supervise",
@@ -105,7 +108,7 @@ impl Change<'_> {
                     ));
                 }
             }
-            (Reach::OwnDepartment, Target::Summons(_, addressee, on_team)) => {
+            (Reach::OwnDepartment, Target::Addressed(_, addressee, on_team)) => {
                 let addressed = match addressee {
                     Addressee::Department(code) => actor.department.as_deref() == Some(code),
                     Addressee::Staff(id) => actor.staff == Some(*id),
@@ -113,7 +116,7 @@ impl Change<'_> {
                 };
                 if !addressed {
                     return refused(format!(
-                        "the summons is addressed to {}, not to you or your department",
+                        "it is addressed to {}, not to you or your department",
                         addressee.label()
                     ));
                 }
@@ -223,7 +226,7 @@ pub(super) async fn lock_event(
     event_id: i64,
 ) -> Result<Locked, WorkflowError> {
     let locked: Option<Locked> = sqlx::query_as(
-        "SELECT status, urgency, jurisdiction_code, \
+        "SELECT status, urgency, category, tier, jurisdiction_code, \
            COALESCE(handling_code, left(jurisdiction_code, 9)) AS handling_code, \
            ARRAY(SELECT s.department_code FROM summonses s WHERE s.event_id = e.id \
                    AND s.department_code IS NOT NULL) AS summoned, \

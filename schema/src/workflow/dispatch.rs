@@ -272,7 +272,7 @@ impl Store {
         let locked = lock_event(&mut change, summons.event_id).await?;
         let addressee = summons.addressee();
         let on_team = on_team(&mut change, &addressee).await?;
-        change.authorize(Target::Summons(&locked, &addressee, on_team))?;
+        change.authorize(Target::Addressed(&locked, &addressee, on_team))?;
         let next = machine::summons(summons.status, summons.reported_in_at.is_some(), action)?;
         if let SummonsExtra::Decided { granted: true } = extra
             && summons.extension_until.is_none()

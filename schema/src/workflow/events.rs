@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::change::{Begun, Change, Target, lock_event};
 use super::deadlines::handling_time;
+use super::disputes::{LatestMediation, latest_mediation};
 use super::error::{WorkflowError, foreign_key};
 use super::handling::{check_assignable, check_assignee, level_above};
 use super::machine::{self, EventAction, InvalidTransition};
@@ -155,6 +156,22 @@ impl Store {
                 EventExtra::Assigned { to, staff }
             }
             (EventAction::Resolve, extra) => {
+                if let EventExtra::Resolved(Some(tier)) = &extra
+                    && *tier != locked.tier
+                {
+                    return Err(WorkflowError::BadInput(format!(
+                        "the event is at tier {}, not {}: a dispute's tier follows \
+                         referToMediation and referToCourt",
+                        locked.tier.as_str(),
+                        tier.as_str()
+                    )));
+                }
+                detail["tier"] = json!(locked.tier.as_str());
+                if operation != Operation::ForceResolve {
+                    let latest = latest_mediation(&mut change, event_id).await?;
+                    let latest = latest.as_ref().map(LatestMediation::state);
+                    machine::dispute(locked.tier, latest, machine::DisputeAction::Resolve)?;
+                }
                 let open = locked.open_summonses();
                 if !open.is_empty() {
                     if operation != Operation::ForceResolve {
@@ -244,11 +261,11 @@ impl Store {
         key: &str,
         actor: &Actor,
         event_id: i64,
-        tier: ResolutionTier,
+        tier: Option<ResolutionTier>,
         summary: &str,
         force_reason: Option<&str>,
     ) -> Result<Outcome, WorkflowError> {
-        let mut detail = json!({ "tier": tier.as_str(), "summary": summary });
+        let mut detail = json!({ "tier": tier.map(ResolutionTier::as_str), "summary": summary });
         let operation = match force_reason {
             Some(reason) if reason.trim().is_empty() => {
                 return Err(WorkflowError::BadInput(
@@ -420,7 +437,8 @@ pub(super) enum EventExtra {
         staff: Option<i64>,
     },
     Urged,
-    Resolved(ResolutionTier),
+    /// At the tier given, or the event's own.
+    Resolved(Option<ResolutionTier>),
     Revisited {
         satisfaction: i16,
         comment: String,
@@ -437,7 +455,7 @@ pub(super) async fn set_event_status(
 ) -> Result<(), WorkflowError> {
     let set = match extra {
         EventExtra::None | EventExtra::Photos(_) => "",
-        EventExtra::Resolved(_) => ", resolved_at = now(), resolution_tier = $3",
+        EventExtra::Resolved(_) => ", resolved_at = now(), resolution_tier = COALESCE($3, tier)",
         EventExtra::Revisited { .. } => {
             ", satisfaction = $3, revisit_comment = $4, reworks = reworks + $5::int, \
              resolved_at = CASE WHEN $5 THEN NULL ELSE resolved_at END"

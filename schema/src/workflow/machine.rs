@@ -1,7 +1,9 @@
 //! The state machines of an event and of a summons, in one place: every workflow change
 //! asks here first, and an illegal one changes nothing.
 
-use crate::enums::{EventStatus, SummonsStatus};
+use crate::enums::{
+    ConfirmationStatus, EventStatus, MediationStatus, ResolutionTier, SummonsStatus,
+};
 
 /// What is done to an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,11 @@ pub enum EventAction {
     MarkOverdue,
     /// Photos added after the report; the state does not change.
     AddPhotos,
+    /// 诉调一体: referred to mediation or to court; the work is under way.
+    Refer,
+    /// A mediation's outcome recorded, or its agreement put to the court; the state does
+    /// not change.
+    Mediate,
 }
 
 /// What is done to a summons.
@@ -74,6 +81,8 @@ impl EventAction {
             Self::Urge => "urging",
             Self::MarkOverdue => "marking overdue",
             Self::AddPhotos => "adding photos",
+            Self::Refer => "referring",
+            Self::Mediate => "recording its mediation",
         }
     }
 }
@@ -112,6 +121,8 @@ pub fn event(current: EventStatus, action: EventAction) -> Result<EventStatus, I
         (A::Close, S::Resolved) => S::Closed,
         (A::Assign, S::Reported | S::Escalated | S::Returned | S::Accepted) => S::Accepted,
         (A::Assign, S::Dispatched | S::InProgress) => current,
+        (A::Refer, S::Accepted | S::Dispatched | S::InProgress) => S::InProgress,
+        (A::Mediate, S::Accepted | S::Dispatched | S::InProgress) => current,
         (
             A::Urge | A::MarkOverdue,
             S::Reported | S::Accepted | S::Escalated | S::Returned | S::Dispatched | S::InProgress,
@@ -175,6 +186,102 @@ pub fn summons(
         }
     };
     Ok(next)
+}
+
+/// What is done to a dispute on its way window → mediation → court (诉调一体).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeAction {
+    ReferToMediation,
+    RecordMediation,
+    RequestConfirmation,
+    ReferToCourt,
+    Resolve,
+}
+
+impl DisputeAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ReferToMediation => "referring to mediation",
+            Self::RecordMediation => "recording a mediation's outcome",
+            Self::RequestConfirmation => "asking for judicial confirmation",
+            Self::ReferToCourt => "referring to court",
+            Self::Resolve => "resolving",
+        }
+    }
+}
+
+/// A dispute's latest mediation, as the rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediationState {
+    pub status: MediationStatus,
+    pub confirmation: Option<ConfirmationStatus>,
+}
+
+/// The dispute's tier after `action`, given its tier and its latest mediation, or why it
+/// may not happen:
+/// - a dispute goes to mediation from the window, or again after a mediation that did
+///   not settle it; never once in court, nor while a mediation is under way or its
+///   agreement is before the court (confirmation asked for or given);
+/// - an outcome is recorded once, for a mediation under way;
+/// - confirmation is asked for an agreement (whole or partial), once;
+/// - a dispute goes to court when mediation was refused, failed, settled it in part or
+///   its agreement was refused confirmation; not while a mediation is under way or its
+///   agreement is before the court or confirmed;
+/// - a dispute in mediation is resolved by an agreement whose confirmation, if asked
+///   for, was decided.
+pub fn dispute(
+    tier: ResolutionTier,
+    latest: Option<MediationState>,
+    action: DisputeAction,
+) -> Result<ResolutionTier, InvalidTransition> {
+    use ConfirmationStatus as C;
+    use DisputeAction as A;
+    use MediationStatus as M;
+    let refuse = |subject: &'static str, current: &'static str| InvalidTransition {
+        subject,
+        current,
+        action: action.name().to_owned(),
+    };
+    let mediation = |latest: Option<MediationState>| {
+        refuse(
+            "mediation",
+            latest.map_or("NONE", |m| match m.confirmation {
+                Some(confirmation) => confirmation.as_str(),
+                None => m.status.as_str(),
+            }),
+        )
+    };
+    let under_way = latest.is_some_and(|m| m.status == M::Referred);
+    let before_court = latest.is_some_and(|m| {
+        matches!(m.confirmation, Some(C::Requested | C::Confirmed))
+    });
+    match action {
+        A::ReferToMediation | A::ReferToCourt if tier == ResolutionTier::Litigation => {
+            Err(refuse("dispute", tier.as_str()))
+        }
+        A::ReferToMediation | A::ReferToCourt if under_way || before_court => {
+            Err(mediation(latest))
+        }
+        A::ReferToMediation => Ok(ResolutionTier::Mediation),
+        A::ReferToCourt => Ok(ResolutionTier::Litigation),
+        A::RecordMediation if under_way => Ok(tier),
+        A::RequestConfirmation => match latest {
+            Some(MediationState {
+                status: M::Agreement | M::Partial,
+                confirmation: None,
+            }) => Ok(tier),
+            _ => Err(mediation(latest)),
+        },
+        A::Resolve if tier == ResolutionTier::Mediation => match latest {
+            Some(MediationState {
+                status: M::Agreement | M::Partial,
+                confirmation: None | Some(C::Confirmed | C::Refused),
+            }) => Ok(tier),
+            _ => Err(mediation(latest)),
+        },
+        A::Resolve => Ok(tier),
+        A::RecordMediation => Err(mediation(latest)),
+    }
 }
 
 /// Whether a summons in this status still holds its department to the event.
@@ -316,6 +423,45 @@ mod tests {
         );
         assert!(summons(S::Overdue, true, A::MarkOverdue).is_err());
         assert_eq!(summons(S::Overdue, true, A::Urge), Ok(S::Overdue));
+    }
+
+    #[test]
+    fn a_dispute_goes_window_mediation_court_and_never_back() {
+        use ConfirmationStatus as C;
+        use DisputeAction as A;
+        use MediationStatus as M;
+        use ResolutionTier as T;
+        let state = |status, confirmation| Some(MediationState { status, confirmation });
+        assert_eq!(dispute(T::Window, None, A::ReferToMediation), Ok(T::Mediation));
+        assert_eq!(dispute(T::Window, None, A::ReferToCourt), Ok(T::Litigation));
+        let under_way = state(M::Referred, None);
+        for action in [A::ReferToMediation, A::ReferToCourt, A::Resolve, A::RequestConfirmation] {
+            assert_eq!(
+                dispute(T::Mediation, under_way, action).err().map(|e| e.current),
+                Some("REFERRED"),
+                "{action:?}"
+            );
+        }
+        assert_eq!(dispute(T::Mediation, under_way, A::RecordMediation), Ok(T::Mediation));
+        let agreed = state(M::Agreement, None);
+        assert!(dispute(T::Mediation, agreed, A::RecordMediation).is_err());
+        assert_eq!(dispute(T::Mediation, agreed, A::RequestConfirmation), Ok(T::Mediation));
+        assert_eq!(dispute(T::Mediation, agreed, A::Resolve), Ok(T::Mediation));
+        let asked = state(M::Agreement, Some(C::Requested));
+        assert!(dispute(T::Mediation, asked, A::Resolve).is_err());
+        assert!(dispute(T::Mediation, asked, A::RequestConfirmation).is_err());
+        assert!(dispute(T::Mediation, asked, A::ReferToCourt).is_err());
+        let refused = state(M::Agreement, Some(C::Refused));
+        assert_eq!(dispute(T::Mediation, refused, A::ReferToCourt), Ok(T::Litigation));
+        assert_eq!(dispute(T::Mediation, refused, A::ReferToMediation), Ok(T::Mediation));
+        let failed = state(M::Failed, None);
+        assert_eq!(dispute(T::Mediation, failed, A::ReferToCourt), Ok(T::Litigation));
+        assert!(dispute(T::Mediation, failed, A::Resolve).is_err());
+        assert_eq!(
+            dispute(T::Litigation, failed, A::ReferToMediation).err().map(|e| e.current),
+            Some("LITIGATION")
+        );
+        assert_eq!(dispute(T::Litigation, failed, A::Resolve), Ok(T::Litigation));
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //!   assign, urge, add photos, resolve, revisit, close);
 //! - `handling`: who handles an event — the level above, a level below, a person — and
 //!   the loop's rules for each;
+//! - `disputes`: 诉调一体 — a dispute referred to mediation, its outcome, judicial
+//!   confirmation, court — each step queuing what department systems must be told;
+//! - `writes`: the write outbox — department systems told, once, whatever fails;
 //! - `dispatch`: 吹哨 and each summons' transitions (report in, decline, extension,
 //!   feedback, urge);
 //! - `addressees`: whom a summons addresses (department, team, person) and the rules
@@ -28,6 +31,7 @@ mod addressees;
 mod change;
 mod deadlines;
 mod dispatch;
+mod disputes;
 mod error;
 mod events;
 mod handling;
@@ -41,10 +45,13 @@ mod records;
 mod retention;
 mod signals;
 mod timeline;
+mod writes;
 
 pub use crate::access::Actor;
 pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
+pub use disputes::Mediation;
+pub use writes::{DepartmentWrite, DueWrite};
 pub use outbox::PublishError;
 pub use photos::{PhotoFile, photo_path};
 pub use queues::{

@@ -88,18 +88,6 @@ const HOURS: [u32; 24] = [
     1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 13, 11, 8, 9, 12, 12, 11, 10, 8, 7, 6, 4, 3, 2,
 ];
 
-fn is_dispute(category: EventCategory) -> bool {
-    matches!(
-        category,
-        EventCategory::NeighborDispute
-            | EventCategory::FamilyDispute
-            | EventCategory::LaborDispute
-            | EventCategory::PropertyManagement
-            | EventCategory::LandDispute
-            | EventCategory::ConsumerRights
-    )
-}
-
 /// Days allowed to handle an event.
 fn due_days(urgency: Urgency) -> i64 {
     match urgency {
@@ -136,7 +124,7 @@ fn outcome(rng: &mut Rng, reported_at: i64, urgency: Urgency, category: EventCat
     };
     step(rng, EventStatus::Accepted, 2 * MINUTE, accept * MINUTE);
     let rejected = rng.per_mille(40);
-    let tier = is_dispute(category).then(|| rng.pick_weighted(TIERS));
+    let tier = category.is_dispute().then(|| rng.pick_weighted(TIERS));
     if !rejected {
         step(rng, EventStatus::Dispatched, 5 * MINUTE, dispatch * MINUTE);
         if rng.percent(6) {
@@ -227,7 +215,7 @@ fn report_times(rng: &mut Rng, count: u64) -> Vec<i64> {
 pub type Party = (i64, i64, PartyRole, Option<i64>, Option<i64>);
 
 pub const COLUMNS: &str = "id, title, description, category, channel, urgency, status, \
-                           reporter_id, place_id, jurisdiction_code, resolution_tier, \
+                           reporter_id, place_id, jurisdiction_code, resolution_tier, tier, \
                            satisfaction, reported_at, updated_at, due_at, resolved_at, closed_at";
 
 pub fn write(
@@ -336,6 +324,7 @@ pub fn write(
             .opt_int(place)
             .text(&grid.code)
             .opt_text(outcome.tier.map(ResolutionTier::as_str))
+            .text(outcome.tier.unwrap_or(ResolutionTier::Window).as_str())
             .opt_int(outcome.satisfaction)
             .timestamp(reported_at)
             .timestamp(outcome.updated_at)
@@ -378,7 +367,7 @@ pub fn write(
                 add(PartyRole::Respondent, Some(other), None);
             }
         }
-        let witness_odds = if is_dispute(category) { 25 } else { 10 };
+        let witness_odds = if category.is_dispute() { 25 } else { 10 };
         if rng.percent(witness_odds) {
             let witness = persons
                 .pick_adult(&mut rng, residents.clone(), &people)
@@ -539,7 +528,7 @@ mod tests {
                 assert!(reported_at < resolved && resolved < closed && closed == o.updated_at);
             }
             if o.tier.is_some() {
-                assert!(settled && is_dispute(category));
+                assert!(settled && category.is_dispute());
             }
             if reported_at < EVENTS_END - 60 * DAY {
                 old += 1;

@@ -7,7 +7,7 @@ use super::declare::federated_type;
 
 pub(super) const TYPES: &[&FederatedType] = &[
     &Petition::TYPE,
-    &Mediation::TYPE,
+    &MediationCase::TYPE,
     &CourtCase::TYPE,
     &ProcuratorialCase::TYPE,
 ];
@@ -32,7 +32,7 @@ federated_type! {
 
 federated_type! {
     /// 人民调解案件, kept by the justice bureau (司法局).
-    Mediation for Event.mediation {
+    MediationCase for Event.mediationCase {
         case_number: Text,
         /// 人民调解委员会.
         committee: Text,

@@ -22,7 +22,7 @@ use connectors::{DepartmentError, Element, Failure, Federation, Scope, Slot};
 use futures_util::future::join_all;
 use serde_json::{Map, Value};
 
-pub use event::{CourtCase, Mediation, Petition, ProcuratorialCase};
+pub use event::{CourtCase, MediationCase, Petition, ProcuratorialCase};
 pub use organization::{
     AgriculturalEntity, BusinessRegistration, PollutionPermit, SchoolLicense, TaxRegistration,
 };

@@ -159,9 +159,44 @@ impl Event {
         federated::resolve(ctx, self.id).await
     }
 
-    /// 人民调解案件 (司法局).
-    async fn mediation(&self, ctx: &Context<'_>) -> Result<Option<federated::Mediation>> {
+    /// 人民调解案件: the case the justice bureau (司法局) keeps, for an event it registered
+    /// (seeded, or filed by `referToMediation`).
+    async fn mediation_case(&self, ctx: &Context<'_>) -> Result<Option<federated::MediationCase>> {
         federated::resolve(ctx, self.id).await
+    }
+
+    #[graphql(deprecation = "Use `mediationCase`; `mediations` lists the referrals themselves.")]
+    async fn mediation(&self, ctx: &Context<'_>) -> Result<Option<federated::MediationCase>> {
+        federated::resolve(ctx, self.id).await
+    }
+
+    /// Where a dispute is now (诉调一体): at the window, in mediation, or in court.
+    async fn tier(&self) -> ResolutionTier {
+        self.tier
+    }
+
+    /// Its referrals to mediation, oldest first, with their outcomes and confirmations.
+    async fn mediations(&self, ctx: &Context<'_>) -> Result<Vec<crate::workflow::Mediation>> {
+        Ok(resolve::loaders(ctx)?
+            .mediations
+            .load_one(self.id)
+            .await
+            .map_err(resolve::store_error)?
+            .unwrap_or_default())
+    }
+
+    /// What the gateway asked department systems to do about it (file a mediation case,
+    /// ask for judicial confirmation, file a court case), and where each stands.
+    async fn department_writes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<crate::workflow::DepartmentWrite>> {
+        Ok(resolve::loaders(ctx)?
+            .department_writes
+            .load_one(self.id)
+            .await
+            .map_err(resolve::store_error)?
+            .unwrap_or_default())
     }
 
     /// 法院案件 (人民法院).
