@@ -93,20 +93,28 @@ impl SqlClient {
 
     /// Runs `statement`, then reads what it did with `answer`, in one transaction; each
     /// `:name` parameter is bound to `value(name)` as text. `None`: the answer has no row.
+    /// A statement refused as a duplicate (the key's unique index: it was done before)
+    /// is answered by `answer` alone.
     pub async fn write(
         &self,
         statement: &str,
         answer: &str,
-        value: &dyn Fn(&str) -> Option<String>,
+        value: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<Value>, UpstreamError> {
         match self {
             Self::Postgres(pool) => {
                 let mut transaction = pool.begin().await.map_err(failure)?;
                 let (sql, names) = positional(statement, true);
-                bind_all(sqlx::query(&sql), &names, value)
+                let done = bind_all(sqlx::query(&sql), &names, value)
                     .execute(&mut *transaction)
-                    .await
-                    .map_err(failure)?;
+                    .await;
+                match done {
+                    Err(error) if duplicate(&error) => {
+                        transaction.rollback().await.map_err(failure)?;
+                        return self.read_one(answer, value).await;
+                    }
+                    done => done.map_err(failure)?,
+                };
                 let (sql, names) = positional(answer, true);
                 let row = bind_all(sqlx::query(&sql), &names, value)
                     .fetch_optional(&mut *transaction)
@@ -118,10 +126,16 @@ impl SqlClient {
             Self::MySql(pool) => {
                 let mut transaction = pool.begin().await.map_err(failure)?;
                 let (sql, names) = positional(statement, false);
-                bind_all(sqlx::query(&sql), &names, value)
+                let done = bind_all(sqlx::query(&sql), &names, value)
                     .execute(&mut *transaction)
-                    .await
-                    .map_err(failure)?;
+                    .await;
+                match done {
+                    Err(error) if duplicate(&error) => {
+                        transaction.rollback().await.map_err(failure)?;
+                        return self.read_one(answer, value).await;
+                    }
+                    done => done.map_err(failure)?,
+                };
                 let (sql, names) = positional(answer, false);
                 let row = bind_all(sqlx::query(&sql), &names, value)
                     .fetch_optional(&mut *transaction)
@@ -137,7 +151,7 @@ impl SqlClient {
     pub async fn read_one(
         &self,
         query: &str,
-        value: &dyn Fn(&str) -> Option<String>,
+        value: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<Value>, UpstreamError> {
         match self {
             Self::Postgres(pool) => {
@@ -163,7 +177,7 @@ impl SqlClient {
 fn bind_all<'q, DB: sqlx::Database>(
     mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     names: &[String],
-    value: &dyn Fn(&str) -> Option<String>,
+    value: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
 where
     Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
@@ -231,6 +245,16 @@ fn positional(sql: &str, postgres: bool) -> (String, Vec<String>) {
     }
     out.push_str(&sql[last..]);
     (out, names)
+}
+
+/// A unique violation: PostgreSQL's 23505, MySQL's and MariaDB's 1062.
+fn duplicate(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(error) => {
+            error.is_unique_violation() || error.code().as_deref() == Some("23000")
+        }
+        _ => false,
+    }
 }
 
 fn failure(error: sqlx::Error) -> UpstreamError {

@@ -151,7 +151,7 @@ fn read(operation: &Operation, refused: bool, body: &Value) -> Result<WriteAnswe
 }
 
 /// A path template with its `{field}` placeholders filled from the payload.
-fn fill_path(template: &str, value: &dyn Fn(&str) -> Option<String>) -> String {
+fn fill_path(template: &str, value: &(dyn Fn(&str) -> Option<String> + Sync)) -> String {
     let mut path = template.to_owned();
     for name in crate::config::placeholders(template) {
         let filled = value(&name).map(|v| crate::rest::encode(&v)).unwrap_or_default();

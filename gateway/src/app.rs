@@ -54,6 +54,9 @@ pub struct Application {
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
     deadline_check: std::time::Duration,
     workflow: crate::config::WorkflowConfig,
+    writeback: crate::config::WritebackConfig,
+    /// The department systems, which the write outbox sends to.
+    federation: Arc<Federation>,
     /// Told when shutdown begins, so that WebSockets and SSE streams end.
     stopping: tokio::sync::watch::Sender<bool>,
     /// How long connections may take to finish once shutdown begins.
@@ -114,7 +117,7 @@ impl Application {
                 config.limits.query_limits(),
             ),
             store: store.clone(),
-            federation,
+            federation: federation.clone(),
             signals: signals.clone(),
             redis: redis.clone(),
             limits: config.limits.clone(),
@@ -164,6 +167,8 @@ impl Application {
             hotlines,
             deadline_check: config.workflow.deadline_check(),
             workflow: config.workflow.clone(),
+            writeback: config.writeback.clone(),
+            federation: federation.clone(),
             stopping,
             grace: config.limits.shutdown_grace(),
             jobs,
@@ -197,6 +202,11 @@ impl Application {
         let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
         let _deadlines =
             crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
+        let _writeback = crate::writeback::WriteBack::start(
+            self.jobs.clone(),
+            self.federation.clone(),
+            self.writeback.clone(),
+        );
         let _pruner = crate::retention::Pruner::start(
             self.jobs.clone(),
             self.workflow.retention(),

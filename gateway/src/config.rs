@@ -25,6 +25,8 @@ pub struct Config {
     pub dataloader: DataloaderConfig,
     pub departments: DepartmentsConfig,
     pub workflow: WorkflowConfig,
+    /// Sending what department systems are asked to do (the write outbox).
+    pub writeback: WritebackConfig,
     /// Authentication of callers by JWT; off until a secret is set.
     pub auth: AuthConfig,
     pub rate_limit: crate::rate_limit::RateLimitConfig,
@@ -44,6 +46,7 @@ impl Default for Config {
             dataloader: DataloaderConfig::default(),
             departments: DepartmentsConfig::default(),
             workflow: WorkflowConfig::default(),
+            writeback: WritebackConfig::default(),
             auth: AuthConfig::default(),
             rate_limit: Default::default(),
             persisted: Default::default(),
@@ -83,6 +86,35 @@ pub struct WorkflowConfig {
     /// How often they are pruned (once per period across replicas), in seconds; 0
     /// disables pruning on this replica.
     pub prune_every_s: u64,
+}
+
+/// How writes into department systems are sent: looked for every `poll_ms`, each sent
+/// once per try under a lease, tried again with exponential backoff from
+/// `retry_base_ms` up to `retry_max_ms` until the department answers, and a PENDING
+/// answer asked about again every `ask_again_ms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WritebackConfig {
+    /// 0 disables sending on this replica.
+    pub poll_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// How long a claimed write is left to the replica sending it; one that died meanwhile
+    /// is sent again (same key) after it. Longer than any department's time limit.
+    pub lease_ms: u64,
+    pub ask_again_ms: u64,
+}
+
+impl Default for WritebackConfig {
+    fn default() -> Self {
+        Self {
+            poll_ms: 1_000,
+            retry_base_ms: 1_000,
+            retry_max_ms: 300_000,
+            lease_ms: 30_000,
+            ask_again_ms: 5_000,
+        }
+    }
 }
 
 impl Default for WorkflowConfig {

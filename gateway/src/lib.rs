@@ -19,6 +19,7 @@ mod retention;
 #[cfg(feature = "simulation")]
 pub mod seeding;
 mod signals;
+mod writeback;
 
 pub use app::{Application, StartError, load_departments, shutdown_signal};
 pub use config::Config;

@@ -142,6 +142,7 @@ static NEXT_SANDBOX: AtomicU32 = AtomicU32::new(0);
 pub struct Federated {
     pub gateway: TestGateway,
     pub sandbox: String,
+    config: gateway::Config,
     simulator: String,
     http: reqwest::Client,
 }
@@ -204,13 +205,47 @@ impl Federated {
             format!("{simulator}/_t/{sandbox}"),
         );
         config.departments.endpoints = running.proxied.iter().cloned().collect();
-        let gateway = TestGateway::spawn_with(config, database).await;
+        // Department writes go out at once and are tried again soon.
+        config.writeback = gateway::config::WritebackConfig {
+            poll_ms: 100,
+            retry_base_ms: 200,
+            retry_max_ms: 1_000,
+            lease_ms: 2_000,
+            ask_again_ms: 200,
+        };
+        let gateway = TestGateway::spawn_with(config.clone(), database).await;
         Self {
             gateway,
             sandbox,
+            config,
             simulator,
             http: reqwest::Client::new(),
         }
+    }
+
+    /// Stops the gateway (as SIGTERM does) and starts another over the same database and
+    /// configuration.
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.gateway.begin_shutdown() {
+            let _ = server.await;
+        }
+        let database = self.gateway.database.clone();
+        self.gateway = TestGateway::spawn_with(self.config.clone(), database).await;
+    }
+
+    /// The ids of the cases a department of this sandbox registered through the gateway.
+    pub async fn filed_cases(&self, department: &str) -> Vec<String> {
+        self.http
+            .get(format!(
+                "{}/_sim/filings/{department}?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .send()
+            .await
+            .expect("the simulator answers")
+            .json()
+            .await
+            .expect("filings are JSON")
     }
 
     /// Requests each department of this sandbox received: (requests, ids per request).

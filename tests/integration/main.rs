@@ -7,6 +7,7 @@ mod batching;
 mod closing_the_loop;
 mod conformance;
 mod departments;
+mod disputes;
 mod federation;
 mod fuzz;
 mod helpers;

@@ -204,7 +204,7 @@ async fn an_event_goes_from_report_to_close_and_leaves_its_timeline() {
     mutate(
         &gateway,
         "resolveEvent",
-        ", eventId: $event, tier: MEDIATION",
+        ", eventId: $event, tier: WINDOW",
         with("resolve-2"),
     )
     .await;

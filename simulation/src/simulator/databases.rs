@@ -98,6 +98,34 @@ pub async fn fill(endpoint: &str, tables: &[Table]) -> Result<bool, DatabaseErro
     Ok(true)
 }
 
+/// Whether `endpoint` is a MySQL or MariaDB database.
+pub fn is_mysql(endpoint: &str) -> bool {
+    endpoint.starts_with("mysql://") || endpoint.starts_with("mariadb://")
+}
+
+/// `endpoint` as sqlx connects to it (`mariadb://` is spelled `mysql://`).
+pub fn connectable(endpoint: &str) -> String {
+    match endpoint.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => endpoint.to_owned(),
+    }
+}
+
+/// Runs `statements` in the database `endpoint` names.
+pub async fn run_script(endpoint: &str, statements: &[String]) -> Result<(), DatabaseError> {
+    let dialect = if is_mysql(endpoint) {
+        Dialect::MySql
+    } else {
+        Dialect::Postgres
+    };
+    execute(dialect, &connectable(endpoint), statements)
+        .await
+        .map_err(|source| DatabaseError::Sql {
+            database: endpoint.rsplit('/').next().unwrap_or_default().to_owned(),
+            source,
+        })
+}
+
 async fn current_fingerprint(dialect: Dialect, url: &str) -> Option<String> {
     let query = "SELECT fingerprint FROM _sim_meta";
     match dialect {

@@ -7,6 +7,7 @@
 mod databases;
 mod dice;
 mod faults;
+mod filings;
 mod hotline;
 pub mod index;
 mod postgres_proxy;
@@ -16,12 +17,14 @@ mod server;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::future::IntoFuture;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 pub use databases::DatabaseError;
 pub use faults::{Fault, Garbage};
+pub use filings::COURT_DECISION_DELAY;
 pub use index::Facts;
 pub use records::{Envelope, Native, NativeRecord, Style};
 pub use server::Counts;
@@ -91,6 +94,7 @@ impl Simulator {
         let mut databases_built = 0;
         let mut behind_proxy: HashMap<String, HashMap<String, String>> = HashMap::new();
         let mut open311 = Vec::new();
+        let mut courts = Vec::new();
         for config in departments.iter() {
             let facts = by_department.remove(&config.code).unwrap_or_default();
             match config.kind {
@@ -110,6 +114,17 @@ impl Simulator {
                                 source,
                             })?;
                     databases_built += usize::from(built);
+                    if config.abbreviation() == "FY" {
+                        let mysql = databases::is_mysql(&config.endpoint);
+                        let schema = filings::court_schema(&config.county, mysql);
+                        databases::run_script(&config.endpoint, &schema)
+                            .await
+                            .map_err(|source| SimulatorError::Database {
+                                department: config.code.clone(),
+                                source,
+                            })?;
+                        courts.push((config.county.clone(), config.endpoint.clone()));
+                    }
                     if let Some((server, database)) = postgres_server(&config.endpoint) {
                         behind_proxy
                             .entry(server)
@@ -149,8 +164,13 @@ impl Simulator {
         proxied.sort();
         let app = server::router(shared);
         let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "department simulator stopped");
+            tokio::select! {
+                served = axum::serve(listener, app).into_future() => {
+                    if let Err(error) = served {
+                        tracing::error!(%error, "department simulator stopped");
+                    }
+                }
+                () = filings::court_clerks(courts) => {}
             }
         });
         Ok(Self {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::faults::{Effect, Fault, Garbage};
+use super::filings::Registry;
 use super::hotline::Hotlines;
 use super::render;
 use connectors::Element;
@@ -51,6 +52,8 @@ pub struct Shared {
     /// `open311` systems (the 12345 hotline), served by [`super::hotline`].
     pub hotlines: Hotlines,
     control: Mutex<Control>,
+    /// Mediation cases registered through the gateway, by (sandbox, department).
+    filings: Mutex<HashMap<(String, String), Registry>>,
 }
 
 impl Shared {
@@ -60,6 +63,7 @@ impl Shared {
             proxied,
             hotlines: Hotlines::default(),
             control: Mutex::new(Control::default()),
+            filings: Mutex::new(HashMap::new()),
         }
     }
 
@@ -77,6 +81,10 @@ impl Shared {
         counts.requests += 1;
         counts.batch_sizes.push(ids);
         control.faults.get(&key).cloned().unwrap_or_default()
+    }
+
+    fn filings(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Registry>> {
+        self.filings.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn control(&self) -> std::sync::MutexGuard<'_, Control> {
@@ -124,10 +132,11 @@ pub fn router(state: AppState) -> Router {
             put(set_fault).delete(clear_fault),
         )
         .route("/_sim/stats", get(stats).delete(reset_stats))
+        .route("/_sim/filings/{department}", get(filed_cases))
         .merge(super::hotline::routes())
-        .route("/_t/{sandbox}/{department}/{collection}", get(batch))
+        .route("/_t/{sandbox}/{department}/{collection}", get(batch).post(file))
         .route("/_t/{sandbox}/{department}/{collection}/{id}", get(single))
-        .route("/{department}/{collection}", get(batch))
+        .route("/{department}/{collection}", get(batch).post(file))
         .route("/{department}/{collection}/{id}", get(single))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such department or collection") })
         .with_state(state)
@@ -263,9 +272,16 @@ async fn serve(
         Effect::Answer => {}
     }
     let records = served.records.get(&element);
+    let filed = state.filings();
+    let filed = filed.get(&key).map(|registry| &registry.records);
     let found: Vec<Value> = ids
         .iter()
-        .filter_map(|id| records.and_then(|r| r.get(id)).cloned())
+        .filter_map(|id| {
+            records
+                .and_then(|r| r.get(id))
+                .or_else(|| filed.and_then(|f| f.get(id)))
+                .cloned()
+        })
         .map(|record| match fault.garbage {
             Some(Garbage::Types) => scramble(record),
             _ => record,
@@ -287,6 +303,69 @@ async fn serve(
         text,
     )
         .into_response()
+}
+
+/// The ids of the cases a department registered through the gateway, in a sandbox.
+async fn filed_cases(
+    State(state): State<AppState>,
+    Path(department): Path<String>,
+    Query(query): Query<SandboxQuery>,
+) -> Json<Vec<String>> {
+    let filings = state.filings();
+    let mut ids: Vec<String> = filings
+        .get(&(query.sandbox, department))
+        .map(|registry| registry.records.keys().cloned().collect())
+        .unwrap_or_default();
+    ids.sort();
+    Json(ids)
+}
+
+/// A write: a justice bureau registers a mediation case (`POST …/mediations`), deduped on
+/// the `Idempotency-Key` header. Faults play as on reads, except latency, which delays
+/// the answer after the case is registered (the answer lost on its way, not the case).
+async fn file(
+    State(state): State<AppState>,
+    Path(params): Params,
+    headers: HeaderMap,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let (sandbox, department) = (param(&params, "sandbox"), param(&params, "department"));
+    let Some(served) = state.departments.get(&department) else {
+        return refuse(StatusCode::NOT_FOUND, "no such department");
+    };
+    if !department.ends_with("-SF") || param(&params, "collection") != "mediations" {
+        return refuse(StatusCode::NOT_FOUND, "this system takes no such filing");
+    }
+    let fault = state.admit(&sandbox, &department, 1);
+    if !authorised(&served.auth, &headers) {
+        return refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
+    }
+    match fault.effect() {
+        Effect::Hang => return std::future::pending::<Response>().await,
+        Effect::Fail(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return refuse(status, "系统繁忙，请稍后再试");
+        }
+        Effect::Answer => {}
+    }
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return refuse(StatusCode::BAD_REQUEST, &rejection.body_text()),
+    };
+    let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
+        return refuse(StatusCode::BAD_REQUEST, "Idempotency-Key is required");
+    };
+    let (status, answer) = state
+        .filings()
+        .entry((sandbox, department.clone()))
+        .or_default()
+        .register(&department, key, &body);
+    let delay = fault.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, Json(answer)).into_response()
 }
 
 /// The same record with every value but the ids turned into a list: valid JSON, wrong types.

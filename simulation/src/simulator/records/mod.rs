@@ -245,7 +245,7 @@ fn county_name(county: &str) -> &'static str {
 }
 
 /// The county's name without 区/县, as in 东辽检 or 辽源市生态环境局东辽分局.
-fn county_stem(county: &str) -> &'static str {
+pub(crate) fn county_stem(county: &str) -> &'static str {
     match county {
         "220402" => "龙山",
         "220403" => "西安",

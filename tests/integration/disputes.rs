@@ -1,0 +1,266 @@
+//! 诉调一体 end to end: a dispute from the window to mediation (registered by the
+//! simulated justice bureau), to judicial confirmation (decided later by the simulated
+//! court) or to court (filed into the court's own database); and the write outbox
+//! keeping its promise — once, whatever is down or restarted in between.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::departments::Federated;
+use crate::helpers::{TestGateway, first_error_code};
+use crate::subscriptions::accepted_event;
+
+const DISPUTE: &str = "query($id: ID!) { event(id: $id) {
+    status tier resolutionTier
+    mediations { status filing caseNumber confirmation confirmationCaseNumber confirmationRefusal
+                 team { grid { code } } }
+    departmentWrites { operation status attempts lastError departmentId caseNumber reason
+                       department { code } }
+    mediationCase { caseNumber committee outcome }
+    courtCase { caseNumber causeOfAction status }
+    timeline { kind detail }
+  } }";
+
+async fn dispute(gateway: &TestGateway, event: &Value) -> Value {
+    gateway.query(DISPUTE, json!({ "id": event })).await["event"].clone()
+}
+
+/// Polls the dispute until `done` holds (20 s at most); returns it.
+async fn until(gateway: &TestGateway, event: &Value, done: impl Fn(&Value) -> bool) -> Value {
+    let mut seen = Value::Null;
+    for _ in 0..200 {
+        seen = dispute(gateway, event).await;
+        if done(&seen) {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the dispute never got there: {seen:#}");
+}
+
+fn entries<'a>(dispute: &'a Value, kind: &str) -> Vec<&'a Value> {
+    dispute["timeline"]
+        .as_array()
+        .map(|t| t.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+async fn step(gateway: &TestGateway, mutation: &str, key: &str, event: &Value, args: &str) -> Value {
+    let query = format!(
+        "mutation($k: String!, $e: ID!) {{ {mutation}(idempotencyKey: $k, eventId: $e{args}) {{
+           replayed event {{ status tier }} entries {{ kind detail }} }} }}"
+    );
+    gateway.post(&query, json!({ "k": key, "e": event })).await.1
+}
+
+async fn refer_to_mediation(gateway: &TestGateway, key: &str, event: &Value) -> Value {
+    let grid = gateway
+        .query("query($id: ID!) { event(id: $id) { grid { code } } }", json!({ "id": event }))
+        .await["event"]["grid"]["code"]
+        .clone();
+    let args = format!(", kind: PEOPLES, teamGridCode: {grid}");
+    step(gateway, "referToMediation", key, event, &args).await
+}
+
+#[tokio::test]
+async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let event = accepted_event(gateway, "sd-agree").await;
+    let referred = refer_to_mediation(gateway, "sd-agree-refer", &event).await;
+    assert_eq!(referred["data"]["referToMediation"]["event"]["tier"], "MEDIATION", "{referred:#}");
+    assert_eq!(referred["data"]["referToMediation"]["event"]["status"], "IN_PROGRESS");
+    let entry = &referred["data"]["referToMediation"]["entries"][0];
+    assert_eq!(entry["kind"], "REFERRED_TO_MEDIATION");
+    assert_eq!(entry["detail"]["sentTo"], "220422-SF");
+    // A retry with the same key replays: one mediation, one filing.
+    let again = refer_to_mediation(gateway, "sd-agree-refer", &event).await;
+    assert_eq!(again["data"]["referToMediation"]["replayed"], true);
+
+    // The justice bureau registers the case; the event is linked to its record.
+    let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
+    assert_eq!(filed["mediations"].as_array().map(Vec::len), Some(1));
+    let case_number = filed["mediations"][0]["caseNumber"].as_str().expect("a case number");
+    assert!(case_number.contains("调字第W"), "{case_number}");
+    assert_eq!(filed["mediationCase"]["caseNumber"], case_number);
+    assert_eq!(filed["mediationCase"]["outcome"], "调解中");
+    assert_eq!(filed["departmentWrites"][0]["operation"], "file_mediation");
+    assert_eq!(filed["departmentWrites"][0]["status"], "FILED");
+    assert_eq!(filed["departmentWrites"][0]["attempts"], 1);
+    let filing = entries(&filed, "FILED");
+    assert_eq!(filing.len(), 1);
+    assert_eq!(filing[0]["detail"]["caseNumber"], case_number);
+    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1);
+
+    // Not resolvable while the mediation is under way.
+    let early = step(gateway, "resolveEvent", "sd-agree-early", &event, "").await;
+    assert_eq!(first_error_code(&early), "INVALID_TRANSITION", "{early:#}");
+    let recorded = step(
+        gateway,
+        "recordMediation",
+        "sd-agree-record",
+        &event,
+        ", outcome: AGREEMENT, agreement: \"物业公司于十日内修复管道，业主补缴物业费\"",
+    )
+    .await;
+    assert_eq!(recorded["data"]["recordMediation"]["entries"][0]["kind"], "MEDIATION_RECORDED");
+    let asked = step(gateway, "requestJudicialConfirmation", "sd-agree-confirm", &event, "").await;
+    assert_eq!(asked["data"]["requestJudicialConfirmation"]["entries"][0]["detail"]["sentTo"], "220422-FY");
+    // The court takes it in (pending), then confirms it after a while.
+    let confirmed = until(gateway, &event, |d| d["mediations"][0]["confirmation"] == "CONFIRMED").await;
+    let number = confirmed["mediations"][0]["confirmationCaseNumber"].as_str().expect("民特");
+    assert!(number.contains("民特"), "{number}");
+    let write = &confirmed["departmentWrites"][1];
+    assert_eq!(write["operation"], "request_confirmation");
+    assert_eq!(write["status"], "FILED");
+    assert!(write["attempts"].as_i64() >= Some(2), "asked again while pending: {write}");
+
+    let resolved = step(gateway, "resolveEvent", "sd-agree-resolve", &event, "").await;
+    assert_eq!(resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED", "{resolved:#}");
+    let done = dispute(gateway, &event).await;
+    assert_eq!(done["resolutionTier"], "MEDIATION");
+    let kinds: Vec<&str> = done["timeline"]
+        .as_array()
+        .expect("a timeline")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["REPORTED", "ACCEPTED", "REFERRED_TO_MEDIATION", "FILED", "MEDIATION_RECORDED",
+         "CONFIRMATION_REQUESTED", "FILED", "RESOLVED"]
+    );
+    // What 考核 reads: the share of disputes resolved before litigation.
+    let (resolved, before): (i64, i64) = sqlx::query_as(
+        "SELECT resolved, before_litigation FROM dispute_resolutions \
+         WHERE county_code = '220422' AND month = date_trunc('month', now())",
+    )
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("this month's figures");
+    assert!(resolved >= 1 && before >= 1 && before <= resolved);
+}
+
+#[tokio::test]
+async fn an_agreement_refused_confirmation_goes_to_court_and_the_court_files_it() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let event = accepted_event(gateway, "sd-refused").await;
+    refer_to_mediation(gateway, "sd-refused-refer", &event).await;
+    step(
+        gateway,
+        "recordMediation",
+        "sd-refused-record",
+        &event,
+        ", outcome: AGREEMENT, agreement: \"乙方按月息百分之五的高利偿还借款\"",
+    )
+    .await;
+    step(gateway, "requestJudicialConfirmation", "sd-refused-confirm", &event, "").await;
+    let refused = until(gateway, &event, |d| d["mediations"][0]["confirmation"] == "REFUSED").await;
+    let reason = refused["mediations"][0]["confirmationRefusal"].as_str().unwrap_or_default();
+    assert!(reason.contains("不予确认"), "{reason}");
+    assert_eq!(entries(&refused, "REFUSED").len(), 1);
+    assert!(entries(&refused, "REFUSED")[0]["detail"]["reason"].is_string());
+
+    let referred = step(gateway, "referToCourt", "sd-refused-court", &event, ", reason: \"调解协议未获司法确认\"").await;
+    assert_eq!(referred["data"]["referToCourt"]["event"]["tier"], "LITIGATION", "{referred:#}");
+    let filed = until(gateway, &event, |d| d["courtCase"]["caseNumber"].is_string()).await;
+    let case = &filed["departmentWrites"][2];
+    assert_eq!(case["operation"], "file_case");
+    assert_eq!(filed["courtCase"]["caseNumber"], case["caseNumber"]);
+    assert_eq!(filed["courtCase"]["causeOfAction"], "物业服务合同纠纷");
+    assert_eq!(filed["courtCase"]["status"], "审理中");
+    // Filed once in the court's own database, under the write's key.
+    let back_to_mediation = refer_to_mediation(gateway, "sd-refused-again", &event).await;
+    assert_eq!(first_error_code(&back_to_mediation), "INVALID_TRANSITION");
+    assert_eq!(
+        back_to_mediation["errors"][0]["extensions"]["currentState"], "LITIGATION",
+        "{back_to_mediation:#}"
+    );
+    let resolved = step(gateway, "resolveEvent", "sd-refused-resolve", &event, ", tier: LITIGATION").await;
+    assert_eq!(resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED", "{resolved:#}");
+}
+
+#[tokio::test]
+async fn a_failed_mediation_goes_to_court_and_only_disputes_are_mediated() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    let event = accepted_event(gateway, "sd-failed").await;
+    // Nothing to record before a referral, and no court while mediation is under way.
+    let early = step(gateway, "recordMediation", "sd-failed-early", &event, ", outcome: FAILED").await;
+    assert_eq!(first_error_code(&early), "INVALID_TRANSITION", "{early:#}");
+    refer_to_mediation(gateway, "sd-failed-refer", &event).await;
+    let under_way = step(gateway, "referToCourt", "sd-failed-court-early", &event, ", reason: \"不愿调解\"").await;
+    assert_eq!(under_way["errors"][0]["extensions"]["currentState"], "REFERRED", "{under_way:#}");
+    let agreement_missing = step(gateway, "recordMediation", "sd-failed-empty", &event, ", outcome: AGREEMENT").await;
+    assert_eq!(first_error_code(&agreement_missing), "BAD_USER_INPUT");
+    step(gateway, "recordMediation", "sd-failed-record", &event, ", outcome: FAILED").await;
+    let court = step(gateway, "referToCourt", "sd-failed-court", &event, ", reason: \"调解不成\"").await;
+    assert_eq!(court["data"]["referToCourt"]["event"]["tier"], "LITIGATION", "{court:#}");
+    let filed = until(gateway, &event, |d| d["courtCase"]["caseNumber"].is_string()).await;
+    let key_rows: i64 = {
+        let case = filed["departmentWrites"][1]["departmentId"].as_str().expect("an id");
+        assert!(case.starts_with("LA220422"), "{case}");
+        filed["departmentWrites"].as_array().map_or(0, |w| w.len() as i64)
+    };
+    assert_eq!(key_rows, 2);
+
+    // Not a dispute: no mediation.
+    let grid = gateway.grid_of("220422").await;
+    let report = gateway
+        .query(
+            "mutation($g: String!) { reportEvent(input: { idempotencyKey: \"sd-hazard\",
+               description: \"井盖缺失\", category: SAFETY_HAZARD, gridCode: $g }) { event { id } } }",
+            json!({ "g": grid }),
+        )
+        .await;
+    let hazard = report["reportEvent"]["event"]["id"].clone();
+    step(gateway, "acceptEvent", "sd-hazard-accept", &hazard, "").await;
+    let refused = refer_to_mediation(gateway, "sd-hazard-refer", &hazard).await;
+    assert_eq!(first_error_code(&refused), "BAD_USER_INPUT", "{refused:#}");
+}
+
+#[tokio::test]
+async fn a_filing_sent_while_the_justice_bureau_is_down_is_filed_once_when_it_is_back() {
+    let federated = Federated::spawn().await;
+    let gateway = &federated.gateway;
+    federated.fault("220422-SF", json!({ "down": true })).await;
+    let event = accepted_event(gateway, "sd-down").await;
+    refer_to_mediation(gateway, "sd-down-refer", &event).await;
+    let failing = until(gateway, &event, |d| {
+        d["departmentWrites"][0]["attempts"].as_i64() >= Some(3)
+    })
+    .await;
+    let write = &failing["departmentWrites"][0];
+    assert_eq!(write["status"], "PENDING");
+    assert!(write["lastError"].as_str().is_some_and(|e| e.contains("503")), "{write}");
+    assert_eq!(failing["mediations"][0]["filing"], "PENDING");
+    federated.clear_fault("220422-SF").await;
+    let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
+    assert_eq!(filed["departmentWrites"][0]["lastError"], Value::Null);
+    assert_eq!(entries(&filed, "FILED").len(), 1);
+    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_gateway_restart_between_sending_and_the_answer_files_once() {
+    let mut federated = Federated::spawn().await;
+    // The bureau registers the case, then answers only after the gateway has gone.
+    federated.fault("220422-SF", json!({ "latency_ms": 4000 })).await;
+    let event = accepted_event(&federated.gateway, "sd-restart").await;
+    refer_to_mediation(&federated.gateway, "sd-restart-refer", &event).await;
+    for _ in 0..100 {
+        if !federated.filed_cases("220422-SF").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1, "the case was registered");
+    federated.restart().await;
+    federated.clear_fault("220422-SF").await;
+    let filed = until(&federated.gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
+    assert!(filed["departmentWrites"][0]["attempts"].as_i64() >= Some(2), "{filed:#}");
+    assert_eq!(entries(&filed, "FILED").len(), 1);
+    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1, "filed once, not twice");
+}
