@@ -96,7 +96,9 @@ impl fmt::Display for OperationName {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown operation `{0}` (expected one of: file_mediation, request_confirmation, file_case)")]
+#[error(
+    "unknown operation `{0}` (expected one of: file_mediation, request_confirmation, file_case)"
+)]
 pub struct UnknownOperation(pub String);
 
 impl FromStr for OperationName {
@@ -194,8 +196,8 @@ impl Operation {
         let state = match &self.status {
             None => WriteState::Filed,
             Some((path, values)) => {
-                let found = text(path)
-                    .ok_or_else(|| format!("the answer has no state at `{path}`"))?;
+                let found =
+                    text(path).ok_or_else(|| format!("the answer has no state at `{path}`"))?;
                 *values.get(&found).ok_or_else(|| {
                     format!("the answer's state `{found}` (at `{path}`) is not one the config maps")
                 })?
@@ -240,10 +242,14 @@ mod tests {
             case_number: Some(FieldPath::parse("data.ah")),
             status: Some((
                 FieldPath::parse("data.zt"),
-                [("0", WriteState::Pending), ("1", WriteState::Filed), ("2", WriteState::Refused)]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect(),
+                [
+                    ("0", WriteState::Pending),
+                    ("1", WriteState::Filed),
+                    ("2", WriteState::Refused),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
             )),
             reason: Some(FieldPath::parse("data.bqly")),
             poll: None,
@@ -259,7 +265,10 @@ mod tests {
             })
         );
         let refused = serde_json::json!({ "data": { "sqbh": "17", "zt": "2", "bqly": "违法" } });
-        assert_eq!(operation.read(&refused).map(|a| a.reason), Ok(Some("违法".into())));
+        assert_eq!(
+            operation.read(&refused).map(|a| a.reason),
+            Ok(Some("违法".into()))
+        );
         let unknown = serde_json::json!({ "data": { "sqbh": "17", "zt": "9" } });
         assert!(operation.read(&unknown).is_err());
         assert!(OperationName::FileCase.has_field("case.cause"));

@@ -334,25 +334,6 @@ fn pg_record(row: &PgRow) -> Result<Value, UpstreamError> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn named_parameters_become_positional_outside_quotes_and_casts() {
-        let sql = "INSERT INTO t (a, b, k) VALUES (:a, 'x:y', :b::int, :k) ON CONFLICT (k) DO NOTHING";
-        let (positional_pg, names) = positional(sql, true);
-        assert_eq!(names, ["a", "b", "k"]);
-        assert_eq!(
-            positional_pg,
-            "INSERT INTO t (a, b, k) VALUES ($1, 'x:y', $2::int, $3) ON CONFLICT (k) DO NOTHING"
-        );
-        let (positional_my, _) = positional("SELECT * FROM t WHERE k = :idempotency_key", false);
-        assert_eq!(positional_my, "SELECT * FROM t WHERE k = ?");
-        assert_eq!(parameter_names("SELECT :a, :a, :b"), ["a", "b"]);
-    }
-}
-
 fn mysql_record(row: &MySqlRow) -> Result<Value, UpstreamError> {
     record(row, |row, index, type_name| {
         Some(match type_name {
@@ -367,4 +348,24 @@ fn mysql_record(row: &MySqlRow) -> Result<Value, UpstreamError> {
             _ => return None,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn named_parameters_become_positional_outside_quotes_and_casts() {
+        let sql =
+            "INSERT INTO t (a, b, k) VALUES (:a, 'x:y', :b::int, :k) ON CONFLICT (k) DO NOTHING";
+        let (positional_pg, names) = positional(sql, true);
+        assert_eq!(names, ["a", "b", "k"]);
+        assert_eq!(
+            positional_pg,
+            "INSERT INTO t (a, b, k) VALUES ($1, 'x:y', $2::int, $3) ON CONFLICT (k) DO NOTHING"
+        );
+        let (positional_my, _) = positional("SELECT * FROM t WHERE k = :idempotency_key", false);
+        assert_eq!(positional_my, "SELECT * FROM t WHERE k = ?");
+        assert_eq!(parameter_names("SELECT :a, :a, :b"), ["a", "b"]);
+    }
 }

@@ -42,9 +42,7 @@ impl Department {
                             let found = if ours == "idempotency_key" {
                                 Some(Value::from(key))
                             } else {
-                                crate::config::FieldPath::parse(ours)
-                                    .find(payload)
-                                    .cloned()
+                                crate::config::FieldPath::parse(ours).find(payload).cloned()
                             };
                             fields.insert(theirs.clone(), found.unwrap_or(Value::Null));
                         }
@@ -84,7 +82,11 @@ impl Department {
     }
 
     /// Asks again about something the department answered PENDING, by its id.
-    pub async fn poll(&self, name: OperationName, id: &str) -> Result<WriteAnswer, DepartmentError> {
+    pub async fn poll(
+        &self,
+        name: OperationName,
+        id: &str,
+    ) -> Result<WriteAnswer, DepartmentError> {
         let operation = self.declared(name)?;
         let Some(poll) = &operation.poll else {
             return Err(self.misconfigured(format!("{name} declares no `poll`")));
@@ -154,7 +156,9 @@ fn read(operation: &Operation, refused: bool, body: &Value) -> Result<WriteAnswe
 fn fill_path(template: &str, value: &(dyn Fn(&str) -> Option<String> + Sync)) -> String {
     let mut path = template.to_owned();
     for name in crate::config::placeholders(template) {
-        let filled = value(&name).map(|v| crate::rest::encode(&v)).unwrap_or_default();
+        let filled = value(&name)
+            .map(|v| crate::rest::encode(&v))
+            .unwrap_or_default();
         path = path.replace(&format!("{{{name}}}"), &filled);
     }
     path

@@ -29,7 +29,11 @@ pub struct WriteBack {
 
 impl WriteBack {
     /// `None` when sending is disabled on this replica.
-    pub fn start(store: Store, federation: Arc<Federation>, config: WritebackConfig) -> Option<Self> {
+    pub fn start(
+        store: Store,
+        federation: Arc<Federation>,
+        config: WritebackConfig,
+    ) -> Option<Self> {
         if config.poll_ms == 0 {
             return None;
         }
@@ -60,7 +64,11 @@ async fn run(store: Store, federation: Arc<Federation>, config: WritebackConfig)
                 }
             };
             let claimed = due.len();
-            join_all(due.iter().map(|write| send(&store, &federation, &config, write))).await;
+            join_all(
+                due.iter()
+                    .map(|write| send(&store, &federation, &config, write)),
+            )
+            .await;
             if (claimed as i64) < BATCH {
                 break;
             }
@@ -100,7 +108,10 @@ async fn send(store: &Store, federation: &Federation, config: &WritebackConfig, 
                 "a department answered"
             );
             let ask_again = Duration::from_millis(config.ask_again_ms);
-            store.write_answered(write, &answer, ask_again).await.map(|_| ())
+            store
+                .write_answered(write, &answer, ask_again)
+                .await
+                .map(|_| ())
         }
         Err(error) => {
             let retry_in = backoff(config, write.attempts);
@@ -125,7 +136,9 @@ async fn send(store: &Store, federation: &Federation, config: &WritebackConfig, 
 /// `retry_base_ms` doubled per try so far, at most `retry_max_ms`, with up to a quarter
 /// more at random so that replicas do not retry in step.
 fn backoff(config: &WritebackConfig, attempts: i32) -> Duration {
-    let doublings = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
     let base = config.retry_base_ms.saturating_mul(1 << doublings);
     let capped = base.min(config.retry_max_ms);
     Duration::from_millis(capped + fastrand::u64(0..=capped / 4))

@@ -340,7 +340,8 @@ text_enum!(
 );
 
 text_enum!(
-    /// Where a dispute was settled: 一楼窗口随时解、二楼各室深入调、争取不进三楼庭.
+    /// A dispute's tier: where it is handled now (`Event.tier`) or was settled
+    /// (`Event.resolutionTier`) — 一楼窗口随时解、二楼各室深入调、争取不进三楼庭.
     ResolutionTier {
         Window => "WINDOW",
         Mediation => "MEDIATION",
@@ -454,6 +455,28 @@ text_enum!(
         Failed => "FAILED",
     }
 );
+
+text_enum!(
+    /// How a mediation ended.
+    MediationOutcome {
+        /// 达成协议
+        Agreement => "AGREEMENT",
+        /// 部分达成协议
+        Partial => "PARTIAL",
+        /// 调解不成
+        Failed => "FAILED",
+    }
+);
+
+impl From<MediationOutcome> for MediationStatus {
+    fn from(outcome: MediationOutcome) -> Self {
+        match outcome {
+            MediationOutcome::Agreement => Self::Agreement,
+            MediationOutcome::Partial => Self::Partial,
+            MediationOutcome::Failed => Self::Failed,
+        }
+    }
+}
 
 text_enum!(
     /// What a department system made of something it was asked to record.

@@ -137,6 +137,27 @@ async fn reported(gateway: &TestGateway) -> String {
         .to_owned()
 }
 
+/// An accepted neighbours' dispute, referred to the grid's team when `referred`.
+async fn disputed(gateway: &TestGateway, referred: bool) -> String {
+    let data = as_admin(
+        gateway,
+        "mutation($k: String!, $g: String!) { reportEvent(input: { idempotencyKey: $k,
+           description: \"楼上漏水泡坏楼下吊顶\", category: NEIGHBOR_DISPUTE, gridCode: $g }) { event { id } } }",
+        json!({ "k": key(), "g": GRID }),
+    )
+    .await;
+    let event = data["reportEvent"]["event"]["id"]
+        .as_str()
+        .expect("an event id")
+        .to_owned();
+    event_step(gateway, &event, "acceptEvent", "").await;
+    if referred {
+        let team = format!(", kind: PEOPLES, teamGridCode: \"{GRID}\"");
+        event_step(gateway, &event, "referToMediation", &team).await;
+    }
+    event
+}
+
 async fn event_step(gateway: &TestGateway, event: &str, field: &str, extra: &str) {
     let query = format!(
         "mutation($k: String!, $e: ID!) {{ {field}(idempotencyKey: $k, eventId: $e{extra}) {{ replayed }} }}"
@@ -300,6 +321,32 @@ async fn prepared(gateway: &TestGateway, operation: &str) -> (String, Value) {
                 json!({ "k": key(), "e": event }),
             )
         }
+        "referToMediation" | "referToCourt" => {
+            let event = disputed(gateway, false).await;
+            let extra = if operation == "referToCourt" {
+                ", reason: \"当事人拒绝调解\"".to_owned()
+            } else {
+                format!(", kind: PEOPLES, teamGridCode: \"{GRID}\"")
+            };
+            (
+                event_op(operation, &extra),
+                json!({ "k": key(), "e": event }),
+            )
+        }
+        "recordMediation" | "requestJudicialConfirmation" => {
+            let event = disputed(gateway, true).await;
+            let agreement = ", outcome: AGREEMENT, agreement: \"赔偿吊顶维修费两千元\"";
+            let extra = if operation == "recordMediation" {
+                agreement
+            } else {
+                event_step(gateway, &event, "recordMediation", agreement).await;
+                ""
+            };
+            (
+                event_op(operation, extra),
+                json!({ "k": key(), "e": event }),
+            )
+        }
         "auditLog" => ("{ auditLog { totalCount } }".to_owned(), json!({})),
         other => panic!("no cell for {other}"),
     }
@@ -332,7 +379,9 @@ async fn every_cell_of_the_permission_table_is_enforced() {
         ("ADMIN", admin()),
     ];
     // docs/ACCESS.md, as a table: the roles allowed each operation.
-    let table: [(&str, &[&str]); 18] = [
+    // DEPARTMENT_STAFF may record a mediation addressed to them (or a team they are on):
+    // this one is the grid team's (see the_mediating_team_records_the_outcome_…).
+    let table: [(&str, &[&str]); 22] = [
         ("reportEvent", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
         ("acceptEvent", &["DISPATCHER", "ADMIN"]),
         ("rejectEvent", &["DISPATCHER", "ADMIN"]),
@@ -350,6 +399,10 @@ async fn every_cell_of_the_permission_table_is_enforced() {
         ("assignEvent", &["DISPATCHER", "ADMIN"]),
         ("urge", &["SUPERVISOR", "ADMIN"]),
         ("resolveEvent(forceReason)", &["SUPERVISOR", "ADMIN"]),
+        ("referToMediation", &["DISPATCHER", "ADMIN"]),
+        ("recordMediation", &["DISPATCHER", "ADMIN"]),
+        ("requestJudicialConfirmation", &["DISPATCHER", "ADMIN"]),
+        ("referToCourt", &["DISPATCHER", "ADMIN"]),
         ("auditLog", &["ADMIN"]),
     ];
     let mut checked = 0;
@@ -366,13 +419,18 @@ async fn every_cell_of_the_permission_table_is_enforced() {
                     assert_eq!(data.map(|d| &d["replayed"]), Some(&json!(false)), "{cell}");
                 }
             } else {
-                assert_eq!(first_error_code(&body), "FORBIDDEN", "refused {cell}");
+                // A department's officer without a `staff` claim sees only the events its
+                // department is summoned to: to it, this one does not exist.
+                let hidden = role == &"DEPARTMENT_STAFF"
+                    && matches!(operation, "recordMediation" | "requestJudicialConfirmation");
+                let refusal = if hidden { "NOT_FOUND" } else { "FORBIDDEN" };
+                assert_eq!(first_error_code(&body), refusal, "refused {cell}");
                 assert_eq!(written(&gateway).await, before, "nothing written: {cell}");
             }
             checked += 1;
         }
     }
-    assert_eq!(checked, 108);
+    assert_eq!(checked, 132);
 }
 
 #[tokio::test]
@@ -932,4 +990,45 @@ async fn what_a_subscription_reads_in_clear_is_audited_too() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0].2, ["phone"]);
     assert_eq!(rows[0].3, "回访");
+}
+
+#[tokio::test]
+async fn the_mediating_team_records_the_outcome_and_other_staff_may_not() {
+    let gateway = gateway().await;
+    let event = disputed(&gateway, true).await;
+    let (member, outsider): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT staff_id FROM team_members WHERE grid_code = $1 ORDER BY staff_id LIMIT 1),
+                (SELECT id FROM staff WHERE id NOT IN
+                   (SELECT staff_id FROM team_members WHERE grid_code = $1)
+                   AND jurisdiction_code LIKE '220422%' ORDER BY id LIMIT 1)",
+    )
+    .bind(GRID)
+    .fetch_one(&mut gateway.database().await)
+    .await
+    .expect("a member and an outsider");
+    let record = "mutation($k: String!, $e: ID!) { recordMediation(idempotencyKey: $k, eventId: $e,
+                    outcome: FAILED) { replayed event { tier } } }";
+    let before = written(&gateway).await;
+    let refused = call(
+        &gateway,
+        &staff_token("220422", outsider),
+        None,
+        record,
+        json!({ "k": key(), "e": event }),
+    )
+    .await;
+    assert_eq!(first_error_code(&refused), "FORBIDDEN", "{refused}");
+    assert_eq!(written(&gateway).await, before);
+    let recorded = call(
+        &gateway,
+        &staff_token("220422", member),
+        None,
+        record,
+        json!({ "k": key(), "e": event }),
+    )
+    .await;
+    assert_eq!(
+        recorded["data"]["recordMediation"]["replayed"], false,
+        "{recorded}"
+    );
 }

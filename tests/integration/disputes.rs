@@ -46,17 +46,29 @@ fn entries<'a>(dispute: &'a Value, kind: &str) -> Vec<&'a Value> {
         .unwrap_or_default()
 }
 
-async fn step(gateway: &TestGateway, mutation: &str, key: &str, event: &Value, args: &str) -> Value {
+async fn step(
+    gateway: &TestGateway,
+    mutation: &str,
+    key: &str,
+    event: &Value,
+    args: &str,
+) -> Value {
     let query = format!(
         "mutation($k: String!, $e: ID!) {{ {mutation}(idempotencyKey: $k, eventId: $e{args}) {{
            replayed event {{ status tier }} entries {{ kind detail }} }} }}"
     );
-    gateway.post(&query, json!({ "k": key, "e": event })).await.1
+    gateway
+        .post(&query, json!({ "k": key, "e": event }))
+        .await
+        .1
 }
 
 async fn refer_to_mediation(gateway: &TestGateway, key: &str, event: &Value) -> Value {
     let grid = gateway
-        .query("query($id: ID!) { event(id: $id) { grid { code } } }", json!({ "id": event }))
+        .query(
+            "query($id: ID!) { event(id: $id) { grid { code } } }",
+            json!({ "id": event }),
+        )
         .await["event"]["grid"]["code"]
         .clone();
     let args = format!(", kind: PEOPLES, teamGridCode: {grid}");
@@ -69,8 +81,14 @@ async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
     let gateway = &federated.gateway;
     let event = accepted_event(gateway, "sd-agree").await;
     let referred = refer_to_mediation(gateway, "sd-agree-refer", &event).await;
-    assert_eq!(referred["data"]["referToMediation"]["event"]["tier"], "MEDIATION", "{referred:#}");
-    assert_eq!(referred["data"]["referToMediation"]["event"]["status"], "IN_PROGRESS");
+    assert_eq!(
+        referred["data"]["referToMediation"]["event"]["tier"], "MEDIATION",
+        "{referred:#}"
+    );
+    assert_eq!(
+        referred["data"]["referToMediation"]["event"]["status"],
+        "IN_PROGRESS"
+    );
     let entry = &referred["data"]["referToMediation"]["entries"][0];
     assert_eq!(entry["kind"], "REFERRED_TO_MEDIATION");
     assert_eq!(entry["detail"]["sentTo"], "220422-SF");
@@ -81,7 +99,9 @@ async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
     // The justice bureau registers the case; the event is linked to its record.
     let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
     assert_eq!(filed["mediations"].as_array().map(Vec::len), Some(1));
-    let case_number = filed["mediations"][0]["caseNumber"].as_str().expect("a case number");
+    let case_number = filed["mediations"][0]["caseNumber"]
+        .as_str()
+        .expect("a case number");
     assert!(case_number.contains("调字第W"), "{case_number}");
     assert_eq!(filed["mediationCase"]["caseNumber"], case_number);
     assert_eq!(filed["mediationCase"]["outcome"], "调解中");
@@ -104,20 +124,44 @@ async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
         ", outcome: AGREEMENT, agreement: \"物业公司于十日内修复管道，业主补缴物业费\"",
     )
     .await;
-    assert_eq!(recorded["data"]["recordMediation"]["entries"][0]["kind"], "MEDIATION_RECORDED");
-    let asked = step(gateway, "requestJudicialConfirmation", "sd-agree-confirm", &event, "").await;
-    assert_eq!(asked["data"]["requestJudicialConfirmation"]["entries"][0]["detail"]["sentTo"], "220422-FY");
+    assert_eq!(
+        recorded["data"]["recordMediation"]["entries"][0]["kind"],
+        "MEDIATION_RECORDED"
+    );
+    let asked = step(
+        gateway,
+        "requestJudicialConfirmation",
+        "sd-agree-confirm",
+        &event,
+        "",
+    )
+    .await;
+    assert_eq!(
+        asked["data"]["requestJudicialConfirmation"]["entries"][0]["detail"]["sentTo"],
+        "220422-FY"
+    );
     // The court takes it in (pending), then confirms it after a while.
-    let confirmed = until(gateway, &event, |d| d["mediations"][0]["confirmation"] == "CONFIRMED").await;
-    let number = confirmed["mediations"][0]["confirmationCaseNumber"].as_str().expect("民特");
+    let confirmed = until(gateway, &event, |d| {
+        d["mediations"][0]["confirmation"] == "CONFIRMED"
+    })
+    .await;
+    let number = confirmed["mediations"][0]["confirmationCaseNumber"]
+        .as_str()
+        .expect("民特");
     assert!(number.contains("民特"), "{number}");
     let write = &confirmed["departmentWrites"][1];
     assert_eq!(write["operation"], "request_confirmation");
     assert_eq!(write["status"], "FILED");
-    assert!(write["attempts"].as_i64() >= Some(2), "asked again while pending: {write}");
+    assert!(
+        write["attempts"].as_i64() >= Some(2),
+        "asked again while pending: {write}"
+    );
 
     let resolved = step(gateway, "resolveEvent", "sd-agree-resolve", &event, "").await;
-    assert_eq!(resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED", "{resolved:#}");
+    assert_eq!(
+        resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED",
+        "{resolved:#}"
+    );
     let done = dispute(gateway, &event).await;
     assert_eq!(done["resolutionTier"], "MEDIATION");
     let kinds: Vec<&str> = done["timeline"]
@@ -128,8 +172,16 @@ async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
         .collect();
     assert_eq!(
         kinds,
-        ["REPORTED", "ACCEPTED", "REFERRED_TO_MEDIATION", "FILED", "MEDIATION_RECORDED",
-         "CONFIRMATION_REQUESTED", "FILED", "RESOLVED"]
+        [
+            "REPORTED",
+            "ACCEPTED",
+            "REFERRED_TO_MEDIATION",
+            "FILED",
+            "MEDIATION_RECORDED",
+            "CONFIRMATION_REQUESTED",
+            "FILED",
+            "RESOLVED"
+        ]
     );
     // What 考核 reads: the share of disputes resolved before litigation.
     let (resolved, before): (i64, i64) = sqlx::query_as(
@@ -156,16 +208,41 @@ async fn an_agreement_refused_confirmation_goes_to_court_and_the_court_files_it(
         ", outcome: AGREEMENT, agreement: \"乙方按月息百分之五的高利偿还借款\"",
     )
     .await;
-    step(gateway, "requestJudicialConfirmation", "sd-refused-confirm", &event, "").await;
-    let refused = until(gateway, &event, |d| d["mediations"][0]["confirmation"] == "REFUSED").await;
-    let reason = refused["mediations"][0]["confirmationRefusal"].as_str().unwrap_or_default();
+    step(
+        gateway,
+        "requestJudicialConfirmation",
+        "sd-refused-confirm",
+        &event,
+        "",
+    )
+    .await;
+    let refused = until(gateway, &event, |d| {
+        d["mediations"][0]["confirmation"] == "REFUSED"
+    })
+    .await;
+    let reason = refused["mediations"][0]["confirmationRefusal"]
+        .as_str()
+        .unwrap_or_default();
     assert!(reason.contains("不予确认"), "{reason}");
     assert_eq!(entries(&refused, "REFUSED").len(), 1);
     assert!(entries(&refused, "REFUSED")[0]["detail"]["reason"].is_string());
 
-    let referred = step(gateway, "referToCourt", "sd-refused-court", &event, ", reason: \"调解协议未获司法确认\"").await;
-    assert_eq!(referred["data"]["referToCourt"]["event"]["tier"], "LITIGATION", "{referred:#}");
-    let filed = until(gateway, &event, |d| d["courtCase"]["caseNumber"].is_string()).await;
+    let referred = step(
+        gateway,
+        "referToCourt",
+        "sd-refused-court",
+        &event,
+        ", reason: \"调解协议未获司法确认\"",
+    )
+    .await;
+    assert_eq!(
+        referred["data"]["referToCourt"]["event"]["tier"], "LITIGATION",
+        "{referred:#}"
+    );
+    let filed = until(gateway, &event, |d| {
+        d["courtCase"]["caseNumber"].is_string()
+    })
+    .await;
     let case = &filed["departmentWrites"][2];
     assert_eq!(case["operation"], "file_case");
     assert_eq!(filed["courtCase"]["caseNumber"], case["caseNumber"]);
@@ -178,8 +255,18 @@ async fn an_agreement_refused_confirmation_goes_to_court_and_the_court_files_it(
         back_to_mediation["errors"][0]["extensions"]["currentState"], "LITIGATION",
         "{back_to_mediation:#}"
     );
-    let resolved = step(gateway, "resolveEvent", "sd-refused-resolve", &event, ", tier: LITIGATION").await;
-    assert_eq!(resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED", "{resolved:#}");
+    let resolved = step(
+        gateway,
+        "resolveEvent",
+        "sd-refused-resolve",
+        &event,
+        ", tier: LITIGATION",
+    )
+    .await;
+    assert_eq!(
+        resolved["data"]["resolveEvent"]["event"]["status"], "RESOLVED",
+        "{resolved:#}"
+    );
 }
 
 #[tokio::test]
@@ -188,21 +275,69 @@ async fn a_failed_mediation_goes_to_court_and_only_disputes_are_mediated() {
     let gateway = &federated.gateway;
     let event = accepted_event(gateway, "sd-failed").await;
     // Nothing to record before a referral, and no court while mediation is under way.
-    let early = step(gateway, "recordMediation", "sd-failed-early", &event, ", outcome: FAILED").await;
+    let early = step(
+        gateway,
+        "recordMediation",
+        "sd-failed-early",
+        &event,
+        ", outcome: FAILED",
+    )
+    .await;
     assert_eq!(first_error_code(&early), "INVALID_TRANSITION", "{early:#}");
     refer_to_mediation(gateway, "sd-failed-refer", &event).await;
-    let under_way = step(gateway, "referToCourt", "sd-failed-court-early", &event, ", reason: \"不愿调解\"").await;
-    assert_eq!(under_way["errors"][0]["extensions"]["currentState"], "REFERRED", "{under_way:#}");
-    let agreement_missing = step(gateway, "recordMediation", "sd-failed-empty", &event, ", outcome: AGREEMENT").await;
+    let under_way = step(
+        gateway,
+        "referToCourt",
+        "sd-failed-court-early",
+        &event,
+        ", reason: \"不愿调解\"",
+    )
+    .await;
+    assert_eq!(
+        under_way["errors"][0]["extensions"]["currentState"], "REFERRED",
+        "{under_way:#}"
+    );
+    let agreement_missing = step(
+        gateway,
+        "recordMediation",
+        "sd-failed-empty",
+        &event,
+        ", outcome: AGREEMENT",
+    )
+    .await;
     assert_eq!(first_error_code(&agreement_missing), "BAD_USER_INPUT");
-    step(gateway, "recordMediation", "sd-failed-record", &event, ", outcome: FAILED").await;
-    let court = step(gateway, "referToCourt", "sd-failed-court", &event, ", reason: \"调解不成\"").await;
-    assert_eq!(court["data"]["referToCourt"]["event"]["tier"], "LITIGATION", "{court:#}");
-    let filed = until(gateway, &event, |d| d["courtCase"]["caseNumber"].is_string()).await;
+    step(
+        gateway,
+        "recordMediation",
+        "sd-failed-record",
+        &event,
+        ", outcome: FAILED",
+    )
+    .await;
+    let court = step(
+        gateway,
+        "referToCourt",
+        "sd-failed-court",
+        &event,
+        ", reason: \"调解不成\"",
+    )
+    .await;
+    assert_eq!(
+        court["data"]["referToCourt"]["event"]["tier"], "LITIGATION",
+        "{court:#}"
+    );
+    let filed = until(gateway, &event, |d| {
+        d["courtCase"]["caseNumber"].is_string()
+    })
+    .await;
     let key_rows: i64 = {
-        let case = filed["departmentWrites"][1]["departmentId"].as_str().expect("an id");
+        let case = filed["departmentWrites"][1]["departmentId"]
+            .as_str()
+            .expect("an id");
         assert!(case.starts_with("LA220422"), "{case}");
-        filed["departmentWrites"].as_array().map_or(0, |w| w.len() as i64)
+        filed["departmentWrites"]
+            .as_array()
+            .map_or(0, |w| w.len() as i64)
     };
     assert_eq!(key_rows, 2);
 
@@ -234,7 +369,12 @@ async fn a_filing_sent_while_the_justice_bureau_is_down_is_filed_once_when_it_is
     .await;
     let write = &failing["departmentWrites"][0];
     assert_eq!(write["status"], "PENDING");
-    assert!(write["lastError"].as_str().is_some_and(|e| e.contains("503")), "{write}");
+    assert!(
+        write["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("503")),
+        "{write}"
+    );
     assert_eq!(failing["mediations"][0]["filing"], "PENDING");
     federated.clear_fault("220422-SF").await;
     let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
@@ -247,7 +387,9 @@ async fn a_filing_sent_while_the_justice_bureau_is_down_is_filed_once_when_it_is
 async fn a_gateway_restart_between_sending_and_the_answer_files_once() {
     let mut federated = Federated::spawn().await;
     // The bureau registers the case, then answers only after the gateway has gone.
-    federated.fault("220422-SF", json!({ "latency_ms": 4000 })).await;
+    federated
+        .fault("220422-SF", json!({ "latency_ms": 4000 }))
+        .await;
     let event = accepted_event(&federated.gateway, "sd-restart").await;
     refer_to_mediation(&federated.gateway, "sd-restart-refer", &event).await;
     for _ in 0..100 {
@@ -256,11 +398,25 @@ async fn a_gateway_restart_between_sending_and_the_answer_files_once() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1, "the case was registered");
+    assert_eq!(
+        federated.filed_cases("220422-SF").await.len(),
+        1,
+        "the case was registered"
+    );
     federated.restart().await;
     federated.clear_fault("220422-SF").await;
-    let filed = until(&federated.gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
-    assert!(filed["departmentWrites"][0]["attempts"].as_i64() >= Some(2), "{filed:#}");
+    let filed = until(&federated.gateway, &event, |d| {
+        d["mediations"][0]["filing"] == "FILED"
+    })
+    .await;
+    assert!(
+        filed["departmentWrites"][0]["attempts"].as_i64() >= Some(2),
+        "{filed:#}"
+    );
     assert_eq!(entries(&filed, "FILED").len(), 1);
-    assert_eq!(federated.filed_cases("220422-SF").await.len(), 1, "filed once, not twice");
+    assert_eq!(
+        federated.filed_cases("220422-SF").await.len(),
+        1,
+        "filed once, not twice"
+    );
 }

@@ -218,7 +218,8 @@ async fn an_event_goes_from_report_to_close_and_leaves_its_timeline() {
     assert_eq!(happy["event"]["satisfaction"], 5);
     let closed = mutate(&gateway, "closeEvent", ", eventId: $event", with("close-1")).await;
     assert_eq!(closed["event"]["status"], "CLOSED");
-    assert_eq!(closed["event"]["resolutionTier"], "MEDIATION");
+    // Never referred to mediation: resolved at the window.
+    assert_eq!(closed["event"]["resolutionTier"], "WINDOW");
 
     let entries = timeline(&gateway, &event).await;
     assert_eq!(

@@ -50,7 +50,7 @@ pub(super) fn check(
                 continue;
             }
         };
-        let status = operation.status.as_ref().and_then(|status| {
+        let status = operation.status.as_ref().map(|status| {
             let mut values = BTreeMap::new();
             for (theirs, ours) in &status.get_ref().values {
                 match ours.parse::<WriteState>() {
@@ -74,7 +74,7 @@ pub(super) fn check(
                     "a state maps to PENDING, so `poll` must say how to ask again",
                 );
             }
-            Some((FieldPath::parse(&status.get_ref().path), values))
+            (FieldPath::parse(&status.get_ref().path), values)
         });
         if let Some(poll) = &operation.poll {
             let needle = if kind == ConnectorKind::Sql {
@@ -139,19 +139,16 @@ fn rest(
     name: OperationName,
     raw: &OperationFile,
 ) -> Option<Send> {
-    for (field, present) in [
-        ("statement", raw.statement.is_some()),
-        ("answer", raw.answer.is_some()),
-        ("params", !raw.params.is_empty()),
-    ] {
-        if present {
-            problems.at(
-                None,
-                format!("{key}.{field}"),
-                "is for sql departments; a rest operation has `method`, `path` and `body`",
-            );
-        }
-    }
+    misplaced(
+        problems,
+        key,
+        &[
+            ("statement", raw.statement.is_some()),
+            ("answer", raw.answer.is_some()),
+            ("params", !raw.params.is_empty()),
+        ],
+        "is for sql departments; a rest operation has `method`, `path` and `body`",
+    );
     let method = match &raw.method {
         None => reqwest::Method::POST,
         Some(method) => match method.get_ref().to_ascii_uppercase().as_str() {
@@ -195,19 +192,16 @@ fn sql(
     name: OperationName,
     raw: &OperationFile,
 ) -> Option<Send> {
-    for (field, present) in [
-        ("method", raw.method.is_some()),
-        ("path", raw.path.is_some()),
-        ("body", !raw.body.is_empty()),
-    ] {
-        if present {
-            problems.at(
-                None,
-                format!("{key}.{field}"),
-                "is for rest departments; a sql operation has `statement`, `answer` and `params`",
-            );
-        }
-    }
+    misplaced(
+        problems,
+        key,
+        &[
+            ("method", raw.method.is_some()),
+            ("path", raw.path.is_some()),
+            ("body", !raw.body.is_empty()),
+        ],
+        "is for rest departments; a sql operation has `statement`, `answer` and `params`",
+    );
     let (Some(statement), Some(answer)) = (&raw.statement, &raw.answer) else {
         problems.at(
             None,
@@ -242,6 +236,15 @@ fn sql(
         answer: answer.get_ref().clone(),
         params,
     })
+}
+
+/// Reports each of `fields` that is present, which the operation's kind does not take.
+fn misplaced(problems: &mut Problems<'_>, key: &str, fields: &[(&str, bool)], reason: &str) {
+    for (field, present) in fields {
+        if *present {
+            problems.at(None, format!("{key}.{field}"), reason);
+        }
+    }
 }
 
 /// The `{name}` placeholders of a path template.

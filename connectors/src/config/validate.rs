@@ -577,6 +577,58 @@ rating = { path = "aqdj", values = { "1" = "A", "2" = "B" } }
     }
 
     #[test]
+    fn operations_are_checked_against_their_payload_and_the_kind() {
+        let good = format!(
+            "{GOOD}
+[operations.file_case]
+statement = \"INSERT INTO ajxx (ay, k) VALUES (:cause, :idempotency_key)\"
+answer = \"SELECT ajbs FROM ajxx WHERE k = :idempotency_key\"
+id = \"ajbs\"
+params = {{ cause = \"case.cause\" }}
+"
+        );
+        let config = check(&good).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(
+            config
+                .operations
+                .contains_key(&crate::operations::OperationName::FileCase)
+        );
+        let errors = refused(
+            &good
+                .replace("case.cause", "case.caus")
+                .replace("WHERE k = :idempotency_key", "WHERE k = :key")
+                .replace(
+                    "[operations.file_case]",
+                    "[operations.file_case]\npath = \"cases\"",
+                ),
+        );
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[0].contains("`operations.file_case.path`: is for rest departments"));
+        assert!(errors[1].contains("`case.caus` is not a field of file_case's payload"));
+        assert!(errors[2].contains("must use `:idempotency_key`"));
+        assert!(errors[3].contains("`:key` is not declared in `params`"));
+        let unknown = refused(&good.replace("operations.file_case", "operations.file_anything"));
+        assert!(
+            unknown[0].contains("unknown operation `file_anything`"),
+            "{unknown:?}"
+        );
+        let pending = refused(&format!(
+            "{good}status = {{ path = \"zt\", values = {{ \"0\" = \"PENDING\", \"9\" = \"DONE\" }} }}\n"
+        ));
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        assert!(
+            pending
+                .iter()
+                .any(|e| e.contains("`DONE` is not a write state"))
+        );
+        assert!(
+            pending
+                .iter()
+                .any(|e| e.contains("so `poll` must say how to ask again"))
+        );
+    }
+
+    #[test]
     fn sql_queries_must_be_one_read_only_select_with_ids() {
         let errors = refused(&GOOD.replace(
             "SELECT fwbh, jzjg FROM fw_jbxx WHERE fwbh IN ({ids})",

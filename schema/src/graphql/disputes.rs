@@ -8,7 +8,7 @@ use super::ids::{NodeType, decode_numeric};
 use super::resolve::{self, loaders, store_error};
 use super::workflow::{WorkflowPayload, actor, done, event_id, store};
 use crate::enums::{
-    ConfirmationStatus, FilingStatus, MediationKind, MediationStatus, WriteStatus,
+    ConfirmationStatus, FilingStatus, MediationKind, MediationOutcome, MediationStatus, WriteStatus,
 };
 use crate::error::ApiError;
 use crate::model::{Department, Event};
@@ -167,6 +167,10 @@ impl DisputeMutations {
     /// consumer) to a mediator (`mediatorId`) or a grid's 法官进网格 team
     /// (`teamGridCode`) of its county; give one. Its tier becomes MEDIATION and the
     /// county's justice bureau is asked to register the case (`Mediation.filing`).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the mediator is one of two arguments, beside the kind and the note"
+    )]
     async fn refer_to_mediation(
         &self,
         ctx: &Context<'_>,
@@ -209,7 +213,7 @@ impl DisputeMutations {
         ctx: &Context<'_>,
         idempotency_key: String,
         event_id: ID,
-        outcome: MediationStatus,
+        outcome: MediationOutcome,
         #[graphql(default)] agreement: String,
     ) -> Result<WorkflowPayload> {
         done(

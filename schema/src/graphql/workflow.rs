@@ -362,7 +362,10 @@ async fn decide(
 }
 
 /// The payload, having told this replica's signal hub to look for the new entries.
-pub(super) fn done(ctx: &Context<'_>, outcome: Result<Outcome, WorkflowError>) -> Result<WorkflowPayload> {
+pub(super) fn done(
+    ctx: &Context<'_>,
+    outcome: Result<Outcome, WorkflowError>,
+) -> Result<WorkflowPayload> {
     if let Ok(hub) = ctx.data::<std::sync::Arc<crate::workflow::SignalHub>>() {
         hub.poke();
     }

@@ -16,7 +16,9 @@ use super::records::{Addressee, Outcome};
 use super::timeline::{Entry, append};
 use super::writes::{DepartmentSystem, queue_write};
 use crate::access::{Actor, Operation};
-use crate::enums::{ConfirmationStatus, MediationKind, MediationStatus, TimelineKind};
+use crate::enums::{
+    ConfirmationStatus, MediationKind, MediationOutcome, MediationStatus, TimelineKind,
+};
 use crate::store::Store;
 use connectors::operations::OperationName;
 
@@ -122,22 +124,14 @@ impl Store {
         key: &str,
         actor: &Actor,
         event_id: i64,
-        outcome: MediationStatus,
+        outcome: MediationOutcome,
         agreement: &str,
     ) -> Result<Outcome, WorkflowError> {
         let agreement = agreement.trim();
-        match outcome {
-            MediationStatus::Referred => {
-                return Err(WorkflowError::BadInput(
-                    "the outcome is AGREEMENT, PARTIAL or FAILED".to_owned(),
-                ));
-            }
-            MediationStatus::Agreement | MediationStatus::Partial if agreement.is_empty() => {
-                return Err(WorkflowError::BadInput(
-                    "an agreement needs its text (协议内容)".to_owned(),
-                ));
-            }
-            _ => {}
+        if outcome != MediationOutcome::Failed && agreement.is_empty() {
+            return Err(WorkflowError::BadInput(
+                "an agreement needs its text (协议内容)".to_owned(),
+            ));
         }
         let step = Step {
             operation: Operation::RecordMediation,
@@ -145,7 +139,10 @@ impl Store {
             kind: TimelineKind::MediationRecorded,
             request: json!({ "event": event_id, "outcome": outcome.as_str(), "agreement": agreement }),
             detail: json!({ "outcome": outcome.as_str(), "agreement": agreement }),
-            effect: Effect::Record { outcome, agreement },
+            effect: Effect::Record {
+                outcome: outcome.into(),
+                agreement,
+            },
         };
         self.dispute_change(key, actor, event_id, step).await
     }
@@ -238,7 +235,11 @@ impl Store {
             Effect::Record { .. } | Effect::RequestConfirmation => EventAction::Mediate,
         };
         let next = machine::event(locked.status, event_action)?;
-        let tier = machine::dispute(locked.tier, latest.as_ref().map(LatestMediation::state), action)?;
+        let tier = machine::dispute(
+            locked.tier,
+            latest.as_ref().map(LatestMediation::state),
+            action,
+        )?;
         let (write, mediation_id) = match effect {
             Effect::Mediate { kind, mediator } => {
                 check_mediator(&mut change, &locked, mediator).await?;
@@ -366,12 +367,14 @@ async fn check_mediator(
                 .fetch_optional(&mut *change.transaction)
                 .await?
         }
-        Addressee::Team(grid) => sqlx::query_scalar(
-            "SELECT left(code, 6) FROM jurisdictions WHERE code = $1 AND level = 'GRID'",
-        )
-        .bind(grid)
-        .fetch_optional(&mut *change.transaction)
-        .await?,
+        Addressee::Team(grid) => {
+            sqlx::query_scalar(
+                "SELECT left(code, 6) FROM jurisdictions WHERE code = $1 AND level = 'GRID'",
+            )
+            .bind(grid)
+            .fetch_optional(&mut *change.transaction)
+            .await?
+        }
         Addressee::Department(_) => None,
     };
     match county {

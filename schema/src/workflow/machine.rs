@@ -252,9 +252,8 @@ pub fn dispute(
         )
     };
     let under_way = latest.is_some_and(|m| m.status == M::Referred);
-    let before_court = latest.is_some_and(|m| {
-        matches!(m.confirmation, Some(C::Requested | C::Confirmed))
-    });
+    let before_court =
+        latest.is_some_and(|m| matches!(m.confirmation, Some(C::Requested | C::Confirmed)));
     match action {
         A::ReferToMediation | A::ReferToCourt if tier == ResolutionTier::Litigation => {
             Err(refuse("dispute", tier.as_str()))
@@ -431,37 +430,72 @@ mod tests {
         use DisputeAction as A;
         use MediationStatus as M;
         use ResolutionTier as T;
-        let state = |status, confirmation| Some(MediationState { status, confirmation });
-        assert_eq!(dispute(T::Window, None, A::ReferToMediation), Ok(T::Mediation));
+        let state = |status, confirmation| {
+            Some(MediationState {
+                status,
+                confirmation,
+            })
+        };
+        assert_eq!(
+            dispute(T::Window, None, A::ReferToMediation),
+            Ok(T::Mediation)
+        );
         assert_eq!(dispute(T::Window, None, A::ReferToCourt), Ok(T::Litigation));
         let under_way = state(M::Referred, None);
-        for action in [A::ReferToMediation, A::ReferToCourt, A::Resolve, A::RequestConfirmation] {
+        for action in [
+            A::ReferToMediation,
+            A::ReferToCourt,
+            A::Resolve,
+            A::RequestConfirmation,
+        ] {
             assert_eq!(
-                dispute(T::Mediation, under_way, action).err().map(|e| e.current),
+                dispute(T::Mediation, under_way, action)
+                    .err()
+                    .map(|e| e.current),
                 Some("REFERRED"),
                 "{action:?}"
             );
         }
-        assert_eq!(dispute(T::Mediation, under_way, A::RecordMediation), Ok(T::Mediation));
+        assert_eq!(
+            dispute(T::Mediation, under_way, A::RecordMediation),
+            Ok(T::Mediation)
+        );
         let agreed = state(M::Agreement, None);
         assert!(dispute(T::Mediation, agreed, A::RecordMediation).is_err());
-        assert_eq!(dispute(T::Mediation, agreed, A::RequestConfirmation), Ok(T::Mediation));
+        assert_eq!(
+            dispute(T::Mediation, agreed, A::RequestConfirmation),
+            Ok(T::Mediation)
+        );
         assert_eq!(dispute(T::Mediation, agreed, A::Resolve), Ok(T::Mediation));
         let asked = state(M::Agreement, Some(C::Requested));
         assert!(dispute(T::Mediation, asked, A::Resolve).is_err());
         assert!(dispute(T::Mediation, asked, A::RequestConfirmation).is_err());
         assert!(dispute(T::Mediation, asked, A::ReferToCourt).is_err());
         let refused = state(M::Agreement, Some(C::Refused));
-        assert_eq!(dispute(T::Mediation, refused, A::ReferToCourt), Ok(T::Litigation));
-        assert_eq!(dispute(T::Mediation, refused, A::ReferToMediation), Ok(T::Mediation));
+        assert_eq!(
+            dispute(T::Mediation, refused, A::ReferToCourt),
+            Ok(T::Litigation)
+        );
+        assert_eq!(
+            dispute(T::Mediation, refused, A::ReferToMediation),
+            Ok(T::Mediation)
+        );
         let failed = state(M::Failed, None);
-        assert_eq!(dispute(T::Mediation, failed, A::ReferToCourt), Ok(T::Litigation));
+        assert_eq!(
+            dispute(T::Mediation, failed, A::ReferToCourt),
+            Ok(T::Litigation)
+        );
         assert!(dispute(T::Mediation, failed, A::Resolve).is_err());
         assert_eq!(
-            dispute(T::Litigation, failed, A::ReferToMediation).err().map(|e| e.current),
+            dispute(T::Litigation, failed, A::ReferToMediation)
+                .err()
+                .map(|e| e.current),
             Some("LITIGATION")
         );
-        assert_eq!(dispute(T::Litigation, failed, A::Resolve), Ok(T::Litigation));
+        assert_eq!(
+            dispute(T::Litigation, failed, A::Resolve),
+            Ok(T::Litigation)
+        );
     }
 
     #[test]

@@ -48,10 +48,9 @@ mod timeline;
 mod writes;
 
 pub use crate::access::Actor;
+pub use disputes::Mediation;
 pub use error::WorkflowError;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
-pub use disputes::Mediation;
-pub use writes::{DepartmentWrite, DueWrite};
 pub use outbox::PublishError;
 pub use photos::{PhotoFile, photo_path};
 pub use queues::{
@@ -61,3 +60,4 @@ pub use records::{Addressee, Decision, NewEvent, Outcome, Summon, Summons, Timel
 pub use retention::Pruned;
 pub use signals::{SignalFilter, SignalHub};
 pub(crate) use timeline::record_reported;
+pub use writes::{DepartmentWrite, DueWrite};

@@ -16,8 +16,8 @@ pub mod render;
 mod server;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::future::IntoFuture;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;

@@ -134,7 +134,10 @@ pub fn router(state: AppState) -> Router {
         .route("/_sim/stats", get(stats).delete(reset_stats))
         .route("/_sim/filings/{department}", get(filed_cases))
         .merge(super::hotline::routes())
-        .route("/_t/{sandbox}/{department}/{collection}", get(batch).post(file))
+        .route(
+            "/_t/{sandbox}/{department}/{collection}",
+            get(batch).post(file),
+        )
         .route("/_t/{sandbox}/{department}/{collection}/{id}", get(single))
         .route("/{department}/{collection}", get(batch).post(file))
         .route("/{department}/{collection}/{id}", get(single))
@@ -263,13 +266,8 @@ async fn serve(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    match fault.effect() {
-        Effect::Hang => return std::future::pending::<Response>().await,
-        Effect::Fail(status) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return refuse(status, "系统繁忙，请稍后再试");
-        }
-        Effect::Answer => {}
+    if let Some(failed) = play(&fault).await {
+        return failed;
     }
     let records = served.records.get(&element);
     let filed = state.filings();
@@ -340,13 +338,8 @@ async fn file(
     if !authorised(&served.auth, &headers) {
         return refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
     }
-    match fault.effect() {
-        Effect::Hang => return std::future::pending::<Response>().await,
-        Effect::Fail(status) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return refuse(status, "系统繁忙，请稍后再试");
-        }
-        Effect::Answer => {}
+    if let Some(failed) = play(&fault).await {
+        return failed;
     }
     let Json(body) = match body {
         Ok(body) => body,
@@ -366,6 +359,18 @@ async fn file(
     }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     (status, Json(answer)).into_response()
+}
+
+/// What a fault does instead of answering: hang (never returns) or fail with a status.
+async fn play(fault: &Fault) -> Option<Response> {
+    match fault.effect() {
+        Effect::Hang => Some(std::future::pending::<Response>().await),
+        Effect::Fail(status) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Some(refuse(status, "系统繁忙，请稍后再试"))
+        }
+        Effect::Answer => None,
+    }
 }
 
 /// The same record with every value but the ids turned into a list: valid JSON, wrong types.
