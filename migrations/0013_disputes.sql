@@ -38,7 +38,7 @@ CREATE TABLE mediations (
 CREATE INDEX mediations_event_idx ON mediations (event_id, id);
 
 -- What the gateway asks department systems to do (file a mediation case, ask for
--- judicial confirmation, file a court case), written in the transaction of the change
+-- judicial confirmation, file a court case, register a petition), written in the transaction of the change
 -- that asks, then sent by whichever replica claims it, with the same idempotency key on
 -- every try, until the department answers FILED or REFUSED.
 CREATE TABLE department_writes (
@@ -47,7 +47,8 @@ CREATE TABLE department_writes (
     mediation_id    BIGINT REFERENCES mediations (id),
     department_code TEXT COLLATE "C" NOT NULL REFERENCES departments (code),
     operation       TEXT NOT NULL
-        CHECK (operation IN ('file_mediation', 'request_confirmation', 'file_case')),
+        CHECK (operation IN ('file_mediation', 'request_confirmation', 'file_case',
+                             'register_petition')),
     idempotency_key UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
     payload         JSONB NOT NULL,
     -- PENDING: not answered yet; AWAITING: taken in, the department decides later.

@@ -22,6 +22,8 @@ pub enum OperationName {
     RequestConfirmation,
     /// File a case with the court (立案).
     FileCase,
+    /// Register a letter or visit (信访件) with the petitions bureau.
+    RegisterPetition,
 }
 
 /// Paths every operation's payload has: the event.
@@ -54,10 +56,11 @@ const MEDIATION_FIELDS: &[&str] = &[
 const CASE_FIELDS: &[&str] = &["case.cause", "case.reason"];
 
 impl OperationName {
-    pub const ALL: [OperationName; 3] = [
+    pub const ALL: [OperationName; 4] = [
         Self::FileMediation,
         Self::RequestConfirmation,
         Self::FileCase,
+        Self::RegisterPetition,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl OperationName {
             Self::FileMediation => "file_mediation",
             Self::RequestConfirmation => "request_confirmation",
             Self::FileCase => "file_case",
+            Self::RegisterPetition => "register_petition",
         }
     }
 
@@ -73,6 +77,7 @@ impl OperationName {
         let groups: &[&[&str]] = match self {
             Self::FileMediation | Self::RequestConfirmation => &[EVENT_FIELDS, MEDIATION_FIELDS],
             Self::FileCase => &[EVENT_FIELDS, MEDIATION_FIELDS, CASE_FIELDS],
+            Self::RegisterPetition => &[EVENT_FIELDS],
         };
         path == "idempotency_key" || groups.iter().any(|fields| fields.contains(&path))
     }
@@ -81,7 +86,9 @@ impl OperationName {
     pub fn fields(self) -> Vec<&'static str> {
         let mut fields = vec!["idempotency_key"];
         fields.extend(EVENT_FIELDS);
-        fields.extend(MEDIATION_FIELDS);
+        if self != Self::RegisterPetition {
+            fields.extend(MEDIATION_FIELDS);
+        }
         if self == Self::FileCase {
             fields.extend(CASE_FIELDS);
         }

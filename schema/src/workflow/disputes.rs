@@ -260,7 +260,7 @@ impl Store {
                 .await?;
                 let write = queue_write(
                     &mut change,
-                    &locked,
+                    locked.county(),
                     event_id,
                     Some(id),
                     DepartmentSystem::Justice,
@@ -297,7 +297,7 @@ impl Store {
                     .await?;
                 let write = queue_write(
                     &mut change,
-                    &locked,
+                    locked.county(),
                     event_id,
                     id,
                     DepartmentSystem::Court,
@@ -312,7 +312,7 @@ impl Store {
                 let case = json!({ "cause": cause_of_action(locked.category), "reason": reason });
                 let write = queue_write(
                     &mut change,
-                    &locked,
+                    locked.county(),
                     event_id,
                     id,
                     DepartmentSystem::Court,

@@ -13,9 +13,11 @@ use super::machine::{self, EventAction, InvalidTransition};
 use super::photos::store_photos;
 use super::records::{Decision, NewEvent, Outcome};
 use super::timeline::{Entry, append};
+use super::writes::{DepartmentSystem, queue_write};
 use crate::access::{Actor, Operation};
-use crate::enums::{EventStatus, ResolutionTier, TimelineKind};
+use crate::enums::{EventChannel, EventStatus, ResolutionTier, TimelineKind};
 use crate::store::Store;
+use connectors::operations::OperationName;
 
 impl Store {
     /// Files a new event as REPORTED.
@@ -90,6 +92,31 @@ impl Store {
             .await
             .map_err(|e| foreign_key(e, "a party does not exist"))?;
         }
+        // A letter or a visit is a petition (信访件): the county's petitions bureau
+        // registers it.
+        let petition = match event.channel {
+            EventChannel::LetterVisit => {
+                let county = event.jurisdiction_code.get(..6).unwrap_or_default();
+                let system = DepartmentSystem::Petitions;
+                let operation = OperationName::RegisterPetition;
+                queue_write(
+                    &mut change,
+                    county,
+                    event_id,
+                    None,
+                    system,
+                    operation,
+                    json!({}),
+                )
+                .await?
+            }
+            _ => None,
+        };
+        let mut detail =
+            json!({ "channel": event.channel.as_str(), "urgency": event.urgency.as_str() });
+        if petition.is_some() {
+            detail["sentTo"] = json!(petition);
+        }
         append(
             &mut change,
             Entry {
@@ -100,7 +127,7 @@ impl Store {
                 jurisdiction: &event.jurisdiction_code,
                 before: None,
                 after: Some(EventStatus::Reported.as_str()),
-                detail: json!({ "channel": event.channel.as_str(), "urgency": event.urgency.as_str() }),
+                detail,
             },
         )
         .await?;

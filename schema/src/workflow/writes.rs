@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
-use super::change::{Change, Locked, WORKFLOW_LOCK};
+use super::change::{Change, WORKFLOW_LOCK};
 use super::error::WorkflowError;
 use super::timeline::{Entry, insert_entry};
 use crate::access::{Actor, Role};
@@ -25,6 +25,8 @@ pub(super) enum DepartmentSystem {
     Justice,
     /// 人民法院: confirms agreements, files cases.
     Court,
+    /// 信访局: registers letters and visits.
+    Petitions,
 }
 
 impl DepartmentSystem {
@@ -32,23 +34,24 @@ impl DepartmentSystem {
         match self {
             Self::Justice => "SF",
             Self::Court => "FY",
+            Self::Petitions => "XF",
         }
     }
 }
 
-/// Queues `operation` for the event's county's `system`, with the event (and mediation)
-/// as its payload plus `extra`. Returns the department's code, or `None` when the county
+/// Queues `operation` for the `system` of `county`, with the event (and mediation) as
+/// its payload plus `extra`. Returns the department's code, or `None` when the county
 /// has no such department.
 pub(super) async fn queue_write(
     change: &mut Change<'_>,
-    locked: &Locked,
+    county: &str,
     event_id: i64,
     mediation_id: Option<i64>,
     system: DepartmentSystem,
     operation: OperationName,
     extra: Value,
 ) -> Result<Option<String>, WorkflowError> {
-    let code = format!("{}-{}", locked.county(), system.abbreviation());
+    let code = format!("{county}-{}", system.abbreviation());
     let known: Option<String> = sqlx::query_scalar("SELECT code FROM departments WHERE code = $1")
         .bind(&code)
         .fetch_optional(&mut *change.transaction)
@@ -279,13 +282,17 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
             }
-            Some(OperationName::FileCase) | None => {}
+            Some(OperationName::FileCase | OperationName::RegisterPetition) | None => {}
         }
         // The department's record is the event's from now on (Event.mediationCase,
-        // Event.courtCase), unless it already names another event.
+        // Event.courtCase, Event.petition), unless it already names another event.
         let links = matches!(
             operation,
-            Some(OperationName::FileMediation | OperationName::FileCase)
+            Some(
+                OperationName::FileMediation
+                    | OperationName::FileCase
+                    | OperationName::RegisterPetition
+            )
         );
         if let (true, true, Some(source_id)) = (filed, links, &department_id) {
             sqlx::query(

@@ -1,5 +1,6 @@
 //! What the simulated departments do when the gateway writes to them: the justice bureau
-//! (司法局, `rest`) registers mediation cases; the court (人民法院, `sql`) numbers the
+//! (司法局, `rest`) registers mediation cases, the petitions bureau (信访局, `rest`)
+//! letters and visits; the court (人民法院, `sql`) numbers the
 //! cases filed into its database and decides applications for judicial confirmation
 //! after a while. Each dedupes on the gateway's idempotency key, as a real system must:
 //! the same key twice files once and answers the same.
@@ -23,57 +24,102 @@ const UNLAWFUL: &[&str] = &["高利", "赌债", "违反法律"];
 /// Words in a dispute no mediation committee takes: it is a crime.
 const CRIMINAL: &[&str] = &["刑事", "故意伤害", "诈骗"];
 
-/// The mediation cases one justice bureau registered through the gateway.
+/// What a rest department files when the gateway writes to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filing {
+    /// 人民调解案件, by a justice bureau (`POST …/mediations`).
+    Mediation,
+    /// 信访件, by a petitions bureau (`POST …/petitions`).
+    Petition,
+}
+
+impl Filing {
+    /// What `department` files under `collection`, if anything.
+    pub fn of(department: &str, collection: &str) -> Option<Self> {
+        match (department.rsplit('-').next()?, collection) {
+            ("SF", "mediations") => Some(Self::Mediation),
+            ("XF", "petitions") => Some(Self::Petition),
+            _ => None,
+        }
+    }
+}
+
+/// What one department filed through the gateway.
 #[derive(Default)]
 pub struct Registry {
     /// The answer given to each idempotency key.
     answers: HashMap<String, (u16, Value)>,
-    /// The cases, by id, as the bureau's lookup serves them.
+    /// The records, by id, as the department's lookup serves them.
     pub records: HashMap<String, Value>,
 }
 
 impl Registry {
-    /// Registers a mediation case from the gateway's body (once per key): the HTTP status
-    /// and body of the answer.
-    pub fn register(&mut self, department: &str, key: &str, body: &Value) -> (u16, Value) {
+    /// Files a record from the gateway's body, once per key: the HTTP status and body of
+    /// the answer (the first one's, for a key seen before).
+    pub fn file(
+        &mut self,
+        filing: Filing,
+        department: &str,
+        key: &str,
+        body: &Value,
+    ) -> (u16, Value) {
         if let Some(answer) = self.answers.get(key) {
             return answer.clone();
         }
         let text = |field: &str| body.get(field).and_then(Value::as_str).unwrap_or_default();
-        let answer = if CRIMINAL.iter().any(|word| text("jbqk").contains(word)) {
-            (
-                422,
-                json!({ "code": 422, "msg": "纠纷涉嫌刑事犯罪，不属于人民调解受理范围，请移送公安机关" }),
-            )
-        } else {
-            let county = department.split('-').next().unwrap_or_default();
-            let serial = self.records.len() + 1;
-            let today = Local::now().date_naive();
-            let id = format!("TJW{county}{serial:05}");
-            let record: NativeRecord = vec![
-                ("tjbh", Native::Text(id.clone())),
-                (
-                    "ah",
-                    Native::Text(format!(
-                        "（{}）{}调字第W{serial:03}号",
-                        today.year(),
-                        county_stem(county)
-                    )),
-                ),
-                ("jflx", Native::Text(text("jflx").to_owned())),
-                ("tjwyh", Native::Text(committee(text("tjwyh")))),
-                ("tjy", Native::Text(text("tjy").to_owned())),
-                ("dsr.sqr", Native::Text(text("sqr").to_owned())),
-                ("slrq", Native::Date(today)),
-                ("tjjg", Native::Text("3".to_owned())),
-                ("dcxy", Native::Text("N".to_owned())),
-                ("jarq", Native::Null),
-            ];
-            let style = style("SF");
-            let rendered = render::json_record(&record, style);
-            self.records.insert(id, rendered.clone());
-            (200, render::single_answer(rendered, style.envelope))
+        let county = department.split('-').next().unwrap_or_default();
+        let serial = self.records.len() + 1;
+        let today = Local::now().date_naive();
+        let (abbreviation, id, record): (&str, String, NativeRecord) = match filing {
+            Filing::Mediation if CRIMINAL.iter().any(|word| text("jbqk").contains(word)) => {
+                let refusal = json!({ "code": 422, "msg": "纠纷涉嫌刑事犯罪，不属于人民调解受理范围，请移送公安机关" });
+                self.answers.insert(key.to_owned(), (422, refusal.clone()));
+                return (422, refusal);
+            }
+            Filing::Mediation => {
+                let id = format!("TJW{county}{serial:05}");
+                let case_number = format!(
+                    "（{}）{}调字第W{serial:03}号",
+                    today.year(),
+                    county_stem(county)
+                );
+                let record = vec![
+                    ("tjbh", Native::Text(id.clone())),
+                    ("ah", Native::Text(case_number)),
+                    ("jflx", Native::Text(text("jflx").to_owned())),
+                    ("tjwyh", Native::Text(committee(text("tjwyh")))),
+                    ("tjy", Native::Text(text("tjy").to_owned())),
+                    ("dsr.sqr", Native::Text(text("sqr").to_owned())),
+                    ("slrq", Native::Date(today)),
+                    ("tjjg", Native::Text("3".to_owned())),
+                    ("dcxy", Native::Text("N".to_owned())),
+                    ("jarq", Native::Null),
+                ];
+                ("SF", id, record)
+            }
+            Filing::Petition => {
+                let id = format!("XFW{county}{:04}{serial:05}", today.year());
+                let record = vec![
+                    ("xfjbh", Native::Text(id.clone())),
+                    // Letters and visits come in through the window: 来访.
+                    ("xfxs", Native::Text("2".to_owned())),
+                    ("djrq", Native::Date(today)),
+                    ("xfsx.bt", Native::Text(text("bt").to_owned())),
+                    ("xfsx.fsd", Native::Text(text("fsd").to_owned())),
+                    ("xfr.xm", Native::Text(text("xfr").to_owned())),
+                    // Registered; not yet passed to a handling unit.
+                    ("cbdw", Native::Text("待分办".to_owned())),
+                    ("blzt", Native::Text("1".to_owned())),
+                    ("cfxf", Native::Int(0)),
+                    ("myd", Native::Null),
+                ];
+                ("XF", id, record)
+            }
         };
+        let style = style(abbreviation);
+        let rendered = render::json_record(&record, style);
+        self.records.insert(id, rendered.clone());
+        let answer = (200, render::single_answer(rendered, style.envelope));
         self.answers.insert(key.to_owned(), answer.clone());
         answer
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::faults::{Effect, Fault, Garbage};
-use super::filings::Registry;
+use super::filings::{Filing, Registry};
 use super::hotline::Hotlines;
 use super::render;
 use connectors::Element;
@@ -318,8 +318,9 @@ async fn filed_cases(
     Json(ids)
 }
 
-/// A write: a justice bureau registers a mediation case (`POST …/mediations`), deduped on
-/// the `Idempotency-Key` header. Faults play as on reads, except latency, which delays
+/// A write: a justice bureau registers a mediation case (`POST …/mediations`), a
+/// petitions bureau a letter or visit (`POST …/petitions`), deduped on the
+/// `Idempotency-Key` header. Faults play as on reads, except latency, which delays
 /// the answer after the case is registered (the answer lost on its way, not the case).
 async fn file(
     State(state): State<AppState>,
@@ -331,9 +332,9 @@ async fn file(
     let Some(served) = state.departments.get(&department) else {
         return refuse(StatusCode::NOT_FOUND, "no such department");
     };
-    if !department.ends_with("-SF") || param(&params, "collection") != "mediations" {
+    let Some(filing) = Filing::of(&department, &param(&params, "collection")) else {
         return refuse(StatusCode::NOT_FOUND, "this system takes no such filing");
-    }
+    };
     let fault = state.admit(&sandbox, &department, 1);
     if !authorised(&served.auth, &headers) {
         return refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
@@ -352,7 +353,7 @@ async fn file(
         .filings()
         .entry((sandbox, department.clone()))
         .or_default()
-        .register(&department, key, &body);
+        .file(filing, &department, key, &body);
     let delay = fault.delay();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
