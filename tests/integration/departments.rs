@@ -26,7 +26,7 @@ pub fn shipped_departments() -> PathBuf {
 
 /// The variables the shipped department configs need, pointed at the test servers:
 /// land and housing databases in PostgreSQL, court and tax databases in MariaDB.
-fn database_vars() -> BTreeMap<String, String> {
+pub(crate) fn database_vars() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("LOCAL_DEPARTMENT_DB_URL".to_owned(), postgres_server()),
         ("VERTICAL_DEPARTMENT_DB_URL".to_owned(), mariadb_server()),

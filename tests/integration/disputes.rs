@@ -470,3 +470,58 @@ async fn a_letter_or_visit_reported_through_the_api_is_registered_as_a_petition(
     assert_eq!(petition["status"], "受理");
     assert_eq!(federated.filed_cases("220422-XF").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_court_filing_sent_twice_with_one_key_is_filed_once() {
+    // The simulator has built the court's database (MariaDB here).
+    let _federated = Federated::spawn().await;
+    let vars = crate::departments::database_vars()
+        .into_iter()
+        .fold(connectors::config::Vars::empty(), |vars, (name, value)| {
+            vars.set(name, value)
+        });
+    let departments = connectors::config::Departments::load_dir(
+        &crate::departments::shipped_departments(),
+        None,
+        &vars,
+    )
+    .unwrap_or_else(|errors| panic!("{errors}"));
+    let config = departments.get("220422-FY").expect("the court").clone();
+    let endpoint = config.endpoint.replace("mariadb://", "mysql://");
+    let court = connectors::Department::new(config).expect("a connector");
+    let key = uuid_like();
+    let payload = json!({ "case": { "cause": "相邻关系纠纷", "reason": "调解不成" } });
+    let operation = connectors::operations::OperationName::FileCase;
+    let first = court.write(operation, &payload, &key).await.expect("filed");
+    // The answer was lost; the gateway sends the same filing again.
+    let again = court
+        .write(operation, &payload, &key)
+        .await
+        .expect("answered");
+    assert_eq!(first, again);
+    assert!(
+        first
+            .case_number
+            .as_deref()
+            .is_some_and(|n| n.contains("吉0422民初"))
+    );
+    let pool = sqlx::mysql::MySqlPoolOptions::new()
+        .max_connections(1)
+        .connect(&endpoint)
+        .await
+        .expect("the court's database");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ajxx WHERE gateway_key = ?")
+        .bind(&key)
+        .fetch_one(&pool)
+        .await
+        .expect("a count");
+    assert_eq!(rows, 1);
+}
+
+/// A key no earlier run used: the court's database outlives test runs.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("test-{}-{nanos}", std::process::id())
+}
