@@ -102,47 +102,9 @@ impl SqlClient {
         value: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<Value>, UpstreamError> {
         match self {
-            Self::Postgres(pool) => {
-                let mut transaction = pool.begin().await.map_err(failure)?;
-                let (sql, names) = positional(statement, true);
-                let done = bind_all(sqlx::query(&sql), &names, value)
-                    .execute(&mut *transaction)
-                    .await;
-                match done {
-                    Err(error) if duplicate(&error) => {
-                        transaction.rollback().await.map_err(failure)?;
-                        return self.read_one(answer, value).await;
-                    }
-                    done => done.map_err(failure)?,
-                };
-                let (sql, names) = positional(answer, true);
-                let row = bind_all(sqlx::query(&sql), &names, value)
-                    .fetch_optional(&mut *transaction)
-                    .await
-                    .map_err(failure)?;
-                transaction.commit().await.map_err(failure)?;
-                row.as_ref().map(pg_record).transpose()
-            }
+            Self::Postgres(pool) => write_on(pool, true, statement, answer, value, pg_record).await,
             Self::MySql(pool) => {
-                let mut transaction = pool.begin().await.map_err(failure)?;
-                let (sql, names) = positional(statement, false);
-                let done = bind_all(sqlx::query(&sql), &names, value)
-                    .execute(&mut *transaction)
-                    .await;
-                match done {
-                    Err(error) if duplicate(&error) => {
-                        transaction.rollback().await.map_err(failure)?;
-                        return self.read_one(answer, value).await;
-                    }
-                    done => done.map_err(failure)?,
-                };
-                let (sql, names) = positional(answer, false);
-                let row = bind_all(sqlx::query(&sql), &names, value)
-                    .fetch_optional(&mut *transaction)
-                    .await
-                    .map_err(failure)?;
-                transaction.commit().await.map_err(failure)?;
-                row.as_ref().map(mysql_record).transpose()
+                write_on(pool, false, statement, answer, value, mysql_record).await
             }
         }
     }
@@ -154,24 +116,70 @@ impl SqlClient {
         value: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Option<Value>, UpstreamError> {
         match self {
-            Self::Postgres(pool) => {
-                let (sql, names) = positional(query, true);
-                let row = bind_all(sqlx::query(&sql), &names, value)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(failure)?;
-                row.as_ref().map(pg_record).transpose()
-            }
-            Self::MySql(pool) => {
-                let (sql, names) = positional(query, false);
-                let row = bind_all(sqlx::query(&sql), &names, value)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(failure)?;
-                row.as_ref().map(mysql_record).transpose()
-            }
+            Self::Postgres(pool) => read_on(pool, true, query, value, pg_record).await,
+            Self::MySql(pool) => read_on(pool, false, query, value, mysql_record).await,
         }
     }
+}
+
+/// [`SqlClient::write`] on one kind of database (`postgres` says how parameters are
+/// written), its rows read by `record`.
+async fn write_on<DB>(
+    pool: &sqlx::Pool<DB>,
+    postgres: bool,
+    statement: &str,
+    answer: &str,
+    value: &(dyn Fn(&str) -> Option<String> + Sync),
+    record: fn(&DB::Row) -> Result<Value, UpstreamError>,
+) -> Result<Option<Value>, UpstreamError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let mut transaction = pool.begin().await.map_err(failure)?;
+    let (sql, names) = positional(statement, postgres);
+    let done = bind_all(sqlx::query::<DB>(&sql), &names, value)
+        .execute(&mut *transaction)
+        .await;
+    match done {
+        Err(error) if duplicate(&error) => {
+            transaction.rollback().await.map_err(failure)?;
+            return read_on(pool, postgres, answer, value, record).await;
+        }
+        done => done.map_err(failure)?,
+    };
+    let (sql, names) = positional(answer, postgres);
+    let row = bind_all(sqlx::query::<DB>(&sql), &names, value)
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(failure)?;
+    transaction.commit().await.map_err(failure)?;
+    row.as_ref().map(record).transpose()
+}
+
+/// [`SqlClient::read_one`] on one kind of database.
+async fn read_on<DB>(
+    pool: &sqlx::Pool<DB>,
+    postgres: bool,
+    query: &str,
+    value: &(dyn Fn(&str) -> Option<String> + Sync),
+    record: fn(&DB::Row) -> Result<Value, UpstreamError>,
+) -> Result<Option<Value>, UpstreamError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    let (sql, names) = positional(query, postgres);
+    let row = bind_all(sqlx::query::<DB>(&sql), &names, value)
+        .fetch_optional(pool)
+        .await
+        .map_err(failure)?;
+    row.as_ref().map(record).transpose()
 }
 
 fn bind_all<'q, DB: sqlx::Database>(

@@ -24,13 +24,13 @@ impl Department {
         key: &str,
     ) -> Result<WriteAnswer, DepartmentError> {
         let operation = self.declared(name)?;
-        let value = |path: &str| -> Option<String> {
-            if path == "idempotency_key" {
-                Some(key.to_owned())
-            } else {
-                payload_text(payload, path)
-            }
-        };
+        // The key is one more field of the payload, for bodies and statements alike.
+        let mut payload = payload.clone();
+        if let Value::Object(fields) = &mut payload {
+            fields.insert("idempotency_key".to_owned(), Value::from(key));
+        }
+        let payload = &payload;
+        let value = |path: &str| payload_text(payload, path);
         let answer = self
             .guard
             .once(|| async {
@@ -39,12 +39,8 @@ impl Department {
                         let path = fill_path(path, &value);
                         let mut fields = Map::new();
                         for (theirs, ours) in body {
-                            let found = if ours == "idempotency_key" {
-                                Some(Value::from(key))
-                            } else {
-                                crate::config::FieldPath::parse(ours).find(payload).cloned()
-                            };
-                            fields.insert(theirs.clone(), found.unwrap_or(Value::Null));
+                            let found = crate::config::FieldPath::parse(ours).find(payload);
+                            fields.insert(theirs.clone(), found.cloned().unwrap_or(Value::Null));
                         }
                         let reply = rest
                             .write(method.clone(), &path, &Value::Object(fields), key)

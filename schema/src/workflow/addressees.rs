@@ -24,28 +24,18 @@ pub(super) async fn on_team(
     Ok(member.is_some())
 }
 
-/// The loop's rules for whom a whistle summons: departments of the event's county or the
-/// city's, the teams of its county's grids, people serving in its county — each that
-/// exists, once per whistle, and none whose earlier summons is still open.
-pub(super) async fn check_summonable(
+/// Where an addressee is: its county, and whether it is a city-level unit; `None` when
+/// there is no such department, grid or person.
+pub(super) async fn county_of(
     change: &mut Change<'_>,
-    locked: &Locked,
-    summons: &[Summon],
-) -> Result<(), WorkflowError> {
-    let labels: Vec<String> = summons.iter().map(|s| s.addressee.label()).collect();
-    for (index, summon) in summons.iter().enumerate() {
-        let label = &labels[index];
-        if labels[..index].contains(label) {
-            return Err(WorkflowError::BadInput(format!(
-                "{label} is summoned twice by one whistle"
-            )));
-        }
-        // Where the addressee is: its county, whether a city-level unit, and a name.
-        let found: Option<(String, bool)> = match &summon.addressee {
+    addressee: &Addressee,
+) -> Result<Option<(String, bool)>, WorkflowError> {
+    let found =
+        match addressee {
             Addressee::Department(code) => {
                 sqlx::query_as(
                     "SELECT d.county_code, j.level = 'CITY' FROM departments d \
-                     JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = $1",
+                 JOIN jurisdictions j ON j.code = d.county_code WHERE d.code = $1",
                 )
                 .bind(code)
                 .fetch_optional(&mut *change.transaction)
@@ -64,7 +54,26 @@ pub(super) async fn check_summonable(
                     .await?
             }
         };
-        let Some((county, city)) = found else {
+    Ok(found)
+}
+
+/// The loop's rules for whom a whistle summons: departments of the event's county or the
+/// city's, the teams of its county's grids, people serving in its county — each that
+/// exists, once per whistle, and none whose earlier summons is still open.
+pub(super) async fn check_summonable(
+    change: &mut Change<'_>,
+    locked: &Locked,
+    summons: &[Summon],
+) -> Result<(), WorkflowError> {
+    let labels: Vec<String> = summons.iter().map(|s| s.addressee.label()).collect();
+    for (index, summon) in summons.iter().enumerate() {
+        let label = &labels[index];
+        if labels[..index].contains(label) {
+            return Err(WorkflowError::BadInput(format!(
+                "{label} is summoned twice by one whistle"
+            )));
+        }
+        let Some((county, city)) = county_of(change, &summon.addressee).await? else {
             let missing = match &summon.addressee {
                 Addressee::Department(code) => format!("no such department `{code}`"),
                 Addressee::Team(grid) => format!("`{grid}` is not a grid: no team"),

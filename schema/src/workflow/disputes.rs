@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::addressees::on_team;
+use super::addressees::{county_of, on_team};
 use super::change::{Begun, Change, Locked, Target, lock_event};
 use super::error::WorkflowError;
 use super::events::{EventExtra, set_event_status};
@@ -62,17 +62,7 @@ pub(super) async fn latest_mediation(
     .await?)
 }
 
-/// One step of a dispute, as [`Store::dispute_change`] runs it.
-struct Step<'a> {
-    operation: Operation,
-    action: DisputeAction,
-    kind: TimelineKind,
-    request: Value,
-    detail: Value,
-    /// What else the step does, once the rules allowed it.
-    effect: Effect<'a>,
-}
-
+/// One step of a dispute and what it does beyond the timeline, once the rules allow it.
 enum Effect<'a> {
     Mediate {
         kind: MediationKind,
@@ -86,6 +76,35 @@ enum Effect<'a> {
     ReferToCourt {
         reason: &'a str,
     },
+}
+
+impl Effect<'_> {
+    /// The operation (for the permission table and the key), the rule asked, and the
+    /// timeline entry recorded.
+    fn names(&self) -> (Operation, DisputeAction, TimelineKind) {
+        match self {
+            Self::Mediate { .. } => (
+                Operation::ReferToMediation,
+                DisputeAction::ReferToMediation,
+                TimelineKind::ReferredToMediation,
+            ),
+            Self::Record { .. } => (
+                Operation::RecordMediation,
+                DisputeAction::RecordMediation,
+                TimelineKind::MediationRecorded,
+            ),
+            Self::RequestConfirmation => (
+                Operation::RequestJudicialConfirmation,
+                DisputeAction::RequestConfirmation,
+                TimelineKind::ConfirmationRequested,
+            ),
+            Self::ReferToCourt { .. } => (
+                Operation::ReferToCourt,
+                DisputeAction::ReferToCourt,
+                TimelineKind::ReferredToCourt,
+            ),
+        }
+    }
 }
 
 impl Store {
@@ -106,15 +125,10 @@ impl Store {
                     .to_owned(),
             ));
         }
-        let step = Step {
-            operation: Operation::ReferToMediation,
-            action: DisputeAction::ReferToMediation,
-            kind: TimelineKind::ReferredToMediation,
-            request: json!({ "event": event_id, "kind": kind.as_str(), "mediator": mediator.label(), "note": note }),
-            detail: json!({ "kind": kind.as_str(), "mediator": mediator.label(), "note": note }),
-            effect: Effect::Mediate { kind, mediator },
-        };
-        self.dispute_change(key, actor, event_id, step).await
+        let detail = json!({ "kind": kind.as_str(), "mediator": mediator.label(), "note": note });
+        let effect = Effect::Mediate { kind, mediator };
+        self.dispute_change(key, actor, event_id, detail, effect)
+            .await
     }
 
     /// The outcome of the mediation under way: an agreement (its text), a partial one,
@@ -133,18 +147,13 @@ impl Store {
                 "an agreement needs its text (协议内容)".to_owned(),
             ));
         }
-        let step = Step {
-            operation: Operation::RecordMediation,
-            action: DisputeAction::RecordMediation,
-            kind: TimelineKind::MediationRecorded,
-            request: json!({ "event": event_id, "outcome": outcome.as_str(), "agreement": agreement }),
-            detail: json!({ "outcome": outcome.as_str(), "agreement": agreement }),
-            effect: Effect::Record {
-                outcome: outcome.into(),
-                agreement,
-            },
+        let detail = json!({ "outcome": outcome.as_str(), "agreement": agreement });
+        let effect = Effect::Record {
+            outcome: outcome.into(),
+            agreement,
         };
-        self.dispute_change(key, actor, event_id, step).await
+        self.dispute_change(key, actor, event_id, detail, effect)
+            .await
     }
 
     /// 司法确认: puts the latest mediation's agreement to the county court, which decides
@@ -155,15 +164,9 @@ impl Store {
         actor: &Actor,
         event_id: i64,
     ) -> Result<Outcome, WorkflowError> {
-        let step = Step {
-            operation: Operation::RequestJudicialConfirmation,
-            action: DisputeAction::RequestConfirmation,
-            kind: TimelineKind::ConfirmationRequested,
-            request: json!({ "event": event_id }),
-            detail: json!({}),
-            effect: Effect::RequestConfirmation,
-        };
-        self.dispute_change(key, actor, event_id, step).await
+        let effect = Effect::RequestConfirmation;
+        self.dispute_change(key, actor, event_id, json!({}), effect)
+            .await
     }
 
     /// 立案: refers a dispute to the county court, saying why mediation did not settle it.
@@ -180,15 +183,9 @@ impl Store {
                 "say why the dispute goes to court (mediation refused, failed, ...)".to_owned(),
             ));
         }
-        let step = Step {
-            operation: Operation::ReferToCourt,
-            action: DisputeAction::ReferToCourt,
-            kind: TimelineKind::ReferredToCourt,
-            request: json!({ "event": event_id, "reason": reason }),
-            detail: json!({ "reason": reason }),
-            effect: Effect::ReferToCourt { reason },
-        };
-        self.dispute_change(key, actor, event_id, step).await
+        let effect = Effect::ReferToCourt { reason };
+        self.dispute_change(key, actor, event_id, json!({ "reason": reason }), effect)
+            .await
     }
 
     async fn dispute_change(
@@ -196,16 +193,12 @@ impl Store {
         key: &str,
         actor: &Actor,
         event_id: i64,
-        step: Step<'_>,
+        mut detail: Value,
+        effect: Effect<'_>,
     ) -> Result<Outcome, WorkflowError> {
-        let Step {
-            operation,
-            action,
-            kind,
-            request,
-            mut detail,
-            effect,
-        } = step;
+        let (operation, action, kind) = effect.names();
+        // What the idempotency key is recorded with: the event and what is asked.
+        let request = json!({ "event": event_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(outcome) => return Ok(outcome),
             Begun::Fresh(change) => change,
@@ -360,24 +353,7 @@ async fn check_mediator(
     locked: &Locked,
     mediator: &Addressee,
 ) -> Result<(), WorkflowError> {
-    let county: Option<String> = match mediator {
-        Addressee::Staff(id) => {
-            sqlx::query_scalar("SELECT left(jurisdiction_code, 6) FROM staff WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *change.transaction)
-                .await?
-        }
-        Addressee::Team(grid) => {
-            sqlx::query_scalar(
-                "SELECT left(code, 6) FROM jurisdictions WHERE code = $1 AND level = 'GRID'",
-            )
-            .bind(grid)
-            .fetch_optional(&mut *change.transaction)
-            .await?
-        }
-        Addressee::Department(_) => None,
-    };
-    match county {
+    match county_of(change, mediator).await?.map(|(county, _)| county) {
         None => Err(WorkflowError::BadInput(format!(
             "no such mediator or team: {}",
             mediator.label()

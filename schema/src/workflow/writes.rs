@@ -228,6 +228,11 @@ impl Store {
             return Ok(updated.rows_affected() > 0);
         }
         let filed = answer.state == WriteState::Filed;
+        let (status, kind) = if filed {
+            (WriteStatus::Filed, TimelineKind::Filed)
+        } else {
+            (WriteStatus::Refused, TimelineKind::Refused)
+        };
         let mut transaction = self.executor().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(WORKFLOW_LOCK)
@@ -242,11 +247,7 @@ impl Store {
                (SELECT jurisdiction_code FROM events WHERE id = event_id)",
         )
         .bind(write.id)
-        .bind(if filed {
-            WriteStatus::Filed
-        } else {
-            WriteStatus::Refused
-        })
+        .bind(status)
         .bind(&answer.id)
         .bind(&answer.case_number)
         .bind(&answer.reason)
@@ -256,44 +257,33 @@ impl Store {
             return Ok(false);
         };
         let department_id = answer.id.clone().or_else(|| write.department_id.clone());
+        // What the answer settles: a mediation's filing or confirmation, or (a filing of
+        // the department's own record) the event's link to it, which Event.mediationCase,
+        // Event.courtCase and Event.petition read — unless it already names another event.
         let operation = write.operation.parse::<OperationName>().ok();
-        match operation {
-            Some(OperationName::FileMediation) => {
-                sqlx::query(
-                    "UPDATE mediations SET filing = $2, case_number = $3, filing_refusal = $4 \
-                     WHERE id = $1",
-                )
+        let on_mediation = match operation {
+            Some(OperationName::FileMediation) => Some((
+                "UPDATE mediations SET filing = $2, case_number = $3, filing_refusal = $4 \
+                 WHERE id = $1",
+                "FILED",
+            )),
+            Some(OperationName::RequestConfirmation) => Some((
+                "UPDATE mediations SET confirmation = $2, confirmation_case_number = $3, \
+                 confirmation_refusal = $4, confirmation_decided_at = now() WHERE id = $1",
+                "CONFIRMED",
+            )),
+            _ => None,
+        };
+        if let Some((update, done)) = on_mediation {
+            sqlx::query(update)
                 .bind(mediation_id)
-                .bind(if filed { "FILED" } else { "REFUSED" })
+                .bind(if filed { done } else { "REFUSED" })
                 .bind(&answer.case_number)
                 .bind(&answer.reason)
                 .execute(&mut *transaction)
                 .await?;
-            }
-            Some(OperationName::RequestConfirmation) => {
-                sqlx::query(
-                    "UPDATE mediations SET confirmation = $2, confirmation_case_number = $3, \
-                     confirmation_refusal = $4, confirmation_decided_at = now() WHERE id = $1",
-                )
-                .bind(mediation_id)
-                .bind(if filed { "CONFIRMED" } else { "REFUSED" })
-                .bind(&answer.case_number)
-                .bind(&answer.reason)
-                .execute(&mut *transaction)
-                .await?;
-            }
-            Some(OperationName::FileCase | OperationName::RegisterPetition) | None => {}
         }
-        // The department's record is the event's from now on (Event.mediationCase,
-        // Event.courtCase, Event.petition), unless it already names another event.
-        let links = matches!(
-            operation,
-            Some(
-                OperationName::FileMediation
-                    | OperationName::FileCase
-                    | OperationName::RegisterPetition
-            )
-        );
+        let links = operation.is_some_and(|o| o != OperationName::RequestConfirmation);
         if let (true, true, Some(source_id)) = (filed, links, &department_id) {
             sqlx::query(
                 "INSERT INTO event_links (event_id, department_code, source_id) \
@@ -307,31 +297,22 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         }
-        let detail = if filed {
-            json!({
-                "operation": write.operation,
-                "department": write.department_code,
-                "departmentId": department_id,
-                "caseNumber": answer.case_number,
-                "mediation": mediation_id,
-            })
+        let mut detail = json!({
+            "operation": write.operation,
+            "department": write.department_code,
+            "mediation": mediation_id,
+        });
+        if filed {
+            detail["departmentId"] = json!(department_id);
+            detail["caseNumber"] = json!(answer.case_number);
         } else {
-            json!({
-                "operation": write.operation,
-                "department": write.department_code,
-                "reason": answer.reason,
-                "mediation": mediation_id,
-            })
-        };
+            detail["reason"] = json!(answer.reason);
+        }
         let actor = Actor::system(&write.department_code, Role::System);
         let entry = Entry {
             event_id: write.event_id,
             summons_id: None,
-            kind: if filed {
-                TimelineKind::Filed
-            } else {
-                TimelineKind::Refused
-            },
+            kind,
             department: Some(&write.department_code),
             jurisdiction: &jurisdiction,
             before: None,
