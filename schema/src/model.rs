@@ -104,6 +104,8 @@ pub struct Event {
     pub tier: ResolutionTier,
     pub satisfaction: Option<i16>,
     pub reported_at: DateTime<Utc>,
+    /// When it was first accepted (受理).
+    pub accepted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub due_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,

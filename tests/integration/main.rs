@@ -13,6 +13,7 @@ mod fuzz;
 mod helpers;
 mod hotline;
 mod http_protocol;
+mod kaohe;
 mod layering;
 mod persisted;
 mod photos;

@@ -453,11 +453,13 @@ async fn departments_decline_or_ask_for_more_time() {
     .await;
     let data = gateway
         .query(
-            "query($id: ID!) { node(id: $id) { ... on Summons { status handlingDueAt extensionRequestedUntil } } }",
+            "query($id: ID!) { node(id: $id) { ... on Summons { status handlingDueAt extensionRequestedUntil extensions event { acceptedAt } } } }",
             json!({ "id": housing }),
         )
         .await;
     assert_eq!(data["node"]["handlingDueAt"], "2030-02-01T00:00:00+00:00");
+    assert_eq!(data["node"]["extensions"], 1, "counted for evaluation");
+    assert!(data["node"]["event"]["acceptedAt"].is_string(), "{data:#}");
     assert!(data["node"]["extensionRequestedUntil"].is_null());
     assert_eq!(
         kinds(&timeline(&gateway, &event).await),

@@ -1,6 +1,7 @@
 //! HTTP serving: the routes and the cross-cutting layers, in one ordered stack.
 
 mod error;
+mod export;
 mod feeds;
 mod graphiql;
 
@@ -94,6 +95,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/graphiql/{asset}", get(graphiql::asset))
         .route("/graphql", graphql)
         .route("/photos/{id}", get(photos::serve))
+        .route("/export/{file}", get(export::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(|| async {

@@ -6,7 +6,7 @@ use connectors::subtree_prefix;
 
 use crate::enums::*;
 use crate::error::ApiError;
-use crate::store::Condition;
+use crate::store::{Bound, Comparison, Condition};
 
 const MAX_SEARCH_CHARS: usize = 64;
 
@@ -175,6 +175,57 @@ pub struct EventFilter {
     pub reported_from: Option<DateTime<Utc>>,
     /// Reported before.
     pub reported_until: Option<DateTime<Utc>>,
+    /// At any of these tiers now (once resolved: the tier it was resolved at).
+    pub tiers: Option<Vec<ResolutionTier>>,
+    /// Revisited with at least this satisfaction (1 to 5).
+    pub satisfaction_at_least: Option<i32>,
+    /// Revisited with at most this satisfaction (1 to 5).
+    pub satisfaction_at_most: Option<i32>,
+    /// Resolved (its latest resolution) at or after.
+    pub resolved_from: Option<DateTime<Utc>>,
+    /// Resolved before.
+    pub resolved_until: Option<DateTime<Utc>>,
+    /// Closed at or after.
+    pub closed_from: Option<DateTime<Utc>>,
+    /// Closed before.
+    pub closed_until: Option<DateTime<Utc>>,
+    /// Handled at this level (a jurisdiction code): its grid's township unless handed
+    /// up or down.
+    pub handling_level: Option<String>,
+    /// Whether its own deadline (`dueAt`) passed while it was open (`overdueAt` set).
+    pub overdue: Option<bool>,
+}
+
+/// A time range on a constant column expression, checked like the report range.
+fn time_range(
+    column: &'static str,
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+) -> Result<Vec<Condition>, ApiError> {
+    if let (Some(from), Some(until)) = (from, until)
+        && from >= until
+    {
+        return Err(ApiError::bad_input("the time range ends before it starts"));
+    }
+    Ok(from
+        .map(|from| Condition::Compare(column, Comparison::AtLeast, Bound::Time(from)))
+        .into_iter()
+        .chain(until.map(|until| Condition::Compare(column, Comparison::Before, Bound::Time(until))))
+        .collect())
+}
+
+fn satisfaction(name: &str, value: Option<i32>, comparison: Comparison) -> Result<Option<Condition>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(value @ 1..=5) => Ok(Some(Condition::Compare(
+            "t.satisfaction",
+            comparison,
+            Bound::Int(i64::from(value)),
+        ))),
+        Some(value) => Err(ApiError::bad_input(format!(
+            "`{name}` is a satisfaction from 1 to 5, not {value}"
+        ))),
+    }
 }
 
 impl EventFilter {
@@ -191,6 +242,37 @@ impl EventFilter {
         conditions.extend(one_of("channel", &self.channels, EventChannel::as_str));
         conditions.extend(one_of("status", &self.statuses, EventStatus::as_str));
         conditions.extend(one_of("urgency", &self.urgencies, Urgency::as_str));
+        conditions.extend(one_of("tier", &self.tiers, ResolutionTier::as_str));
+        conditions.extend(satisfaction(
+            "satisfactionAtLeast",
+            self.satisfaction_at_least,
+            Comparison::AtLeast,
+        )?);
+        conditions.extend(satisfaction(
+            "satisfactionAtMost",
+            self.satisfaction_at_most,
+            Comparison::AtMost,
+        )?);
+        conditions.extend(time_range(
+            "t.resolved_at",
+            self.resolved_from,
+            self.resolved_until,
+        )?);
+        conditions.extend(time_range("t.closed_at", self.closed_from, self.closed_until)?);
+        if let Some(code) = &self.handling_level {
+            conditions.push(Condition::Compare(
+                "COALESCE(t.handling_code, left(t.jurisdiction_code, 9))",
+                Comparison::Equal,
+                Bound::Text(check_code(code)?.to_owned()),
+            ));
+        }
+        conditions.extend(self.overdue.map(|overdue| {
+            Condition::Holds(if overdue {
+                "t.overdue_at IS NOT NULL"
+            } else {
+                "t.overdue_at IS NULL"
+            })
+        }));
         Ok(conditions)
     }
 }

@@ -6,6 +6,7 @@ mod checks;
 mod connection;
 mod disputes;
 mod federated;
+mod figures;
 mod filters;
 mod ids;
 mod loaders;
@@ -27,6 +28,7 @@ use connectors::Federation;
 pub use audit::AuditTrail;
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
+pub use filters::EventFilter;
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders, RequestLoaders};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
@@ -83,7 +85,7 @@ impl Default for QueryLimits {
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .data(store)
         .data(federation)
         .limit_depth(limits.max_depth)

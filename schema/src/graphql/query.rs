@@ -20,7 +20,13 @@ use crate::store::{Condition, JurisdictionQuery, Key, relations};
 
 const MAX_NODES: usize = 100;
 
-pub struct QueryRoot;
+/// The query root: the five elements and the tree, and the figures.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(ElementQueries, super::figures::FigureQueries);
+
+#[derive(Default)]
+pub struct ElementQueries;
 
 async fn by_id<E: Loaded>(ctx: &Context<'_>, id: &ID, node_type: NodeType) -> Result<Option<E>> {
     let id = ids::decode_numeric(id, node_type)?;
@@ -55,8 +61,8 @@ async fn everywhere<E: super::connection::Counted + async_graphql::OutputType>(
     .await
 }
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl ElementQueries {
     /// Anything by its global id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Selected<Node>>> {
         let (node_type, key) = ids::decode(&id)?;

@@ -235,6 +235,11 @@ impl Summons {
     async fn urges(&self) -> i32 {
         self.urges
     }
+
+    /// Extensions granted (延期): each moved `handlingDueAt` later.
+    async fn extensions(&self) -> i32 {
+        self.extensions
+    }
 }
 
 /// What a grid worker's terminal sends.

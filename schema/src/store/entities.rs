@@ -55,7 +55,7 @@ impl Entity for Event {
     const TABLE: &'static str = "events";
     const COLUMNS: &'static str = "t.id, t.title, t.description, t.category, t.channel, \
         t.urgency, t.status, t.reporter_id, t.place_id, t.jurisdiction_code, t.resolution_tier, t.tier, \
-        t.satisfaction, t.reported_at, t.updated_at, t.due_at, t.resolved_at, t.closed_at, \
+        t.satisfaction, t.reported_at, t.accepted_at, t.updated_at, t.due_at, t.resolved_at, t.closed_at, \
         t.handling_code, t.photos, t.overdue_at, t.urges, t.reworks, t.assignee_id, \
         t.longitude, t.latitude";
     const NAME_COLUMN: &'static str = "title";

@@ -125,6 +125,37 @@ pub enum Condition {
     From(DateTime<Utc>),
     /// The entity's time column strictly before.
     Until(DateTime<Utc>),
+    /// A constant predicate on the row `t`.
+    Holds(&'static str),
+    /// A constant SQL expression on the row `t`, compared with a value.
+    Compare(&'static str, Comparison, Bound),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Comparison {
+    Equal,
+    AtLeast,
+    AtMost,
+    Before,
+}
+
+impl Comparison {
+    fn operator(self) -> &'static str {
+        match self {
+            Self::Equal => " = ",
+            Self::AtLeast => " >= ",
+            Self::AtMost => " <= ",
+            Self::Before => " < ",
+        }
+    }
+}
+
+/// The value a [`Condition::Compare`] binds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Bound {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
 }
 
 /// Keyset pagination on the id: `after`/`before` are ids, `limit` the page size.
@@ -258,6 +289,17 @@ pub(super) fn push_conditions<E: Entity>(
                 builder
                     .push(format_args!(" AND t.{} < ", E::TIME_COLUMN))
                     .push_bind(*time);
+            }
+            Condition::Holds(predicate) => {
+                builder.push(format_args!(" AND {predicate}"));
+            }
+            Condition::Compare(expression, comparison, bound) => {
+                builder.push(format_args!(" AND {expression}{}", comparison.operator()));
+                match bound {
+                    Bound::Int(value) => builder.push_bind(*value),
+                    Bound::Text(value) => builder.push_bind(value.clone()),
+                    Bound::Time(value) => builder.push_bind(*value),
+                };
             }
         }
     }

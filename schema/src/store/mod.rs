@@ -6,6 +6,8 @@
 
 mod audit;
 mod entities;
+mod export;
+mod figures;
 mod hotline;
 mod lists;
 mod lookups;
@@ -17,8 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::PgPool;
 
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
+pub use export::Dataset;
+pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
 pub use hotline::{HotlineLock, HotlineStatusChange, NewHotlineEvent};
-pub use lists::{Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations};
+pub use lists::{
+    Bound, Comparison, Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations,
+};
 pub use lookups::{CodePage, JurisdictionQuery};
 
 /// A table of the entity index (or the events table) that lists and lookups read.

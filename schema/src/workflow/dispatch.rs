@@ -314,7 +314,8 @@ impl Store {
                 Some(*until),
             ),
             SummonsExtra::Decided { granted: true } => (
-                ", handling_due_at = extension_until, extension_until = NULL, extension_reason = NULL",
+                ", handling_due_at = extension_until, extension_until = NULL, extension_reason = NULL, \
+                 extensions = extensions + 1",
                 None,
                 None,
             ),

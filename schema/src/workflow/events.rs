@@ -494,7 +494,14 @@ pub(super) async fn set_event_status(
         }
         EventExtra::Urged => ", urges = urges + 1",
     };
-    let sql = format!("UPDATE events SET status = $2, updated_at = now(){set} WHERE id = $1");
+    // The first acceptance starts the handling time evaluation reads (考核).
+    let accepted = if status == EventStatus::Accepted {
+        ", accepted_at = COALESCE(accepted_at, now())"
+    } else {
+        ""
+    };
+    let sql =
+        format!("UPDATE events SET status = $2, updated_at = now(){accepted}{set} WHERE id = $1");
     let query = sqlx::query(&sql).bind(event_id).bind(status);
     let query = match extra {
         EventExtra::None | EventExtra::Closed | EventExtra::Urged | EventExtra::Photos(_) => query,

@@ -56,12 +56,14 @@ pub struct Summons {
     /// Times the deadline watcher found it late, and times it was urged (催办).
     pub overdue_marks: i32,
     pub urges: i32,
+    /// Extensions granted (延期).
+    pub extensions: i32,
 }
 
 pub(super) const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, team_grid, staff_id, \
      status, report_in_due_at, \
      handling_due_at, reported_in_at, done_at, decline_reason, extension_until, extension_reason, feedback, \
-     overdue_marks, urges";
+     overdue_marks, urges, extensions";
 
 /// What a grid worker's terminal reports.
 #[derive(Debug, Clone)]

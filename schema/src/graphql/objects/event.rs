@@ -94,6 +94,11 @@ impl Event {
         self.reported_at
     }
 
+    /// When it was first accepted (受理); null until then, and for rejected events.
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.accepted_at
+    }
+
     async fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
     }
