@@ -63,8 +63,20 @@ async fn event(
         i32,
     ),
 ) -> i64 {
-    let (grid, category, channel, status, tier, reported, accepted, resolved, closed, overdue, satisfaction, reworks) =
-        row;
+    let (
+        grid,
+        category,
+        channel,
+        status,
+        tier,
+        reported,
+        accepted,
+        resolved,
+        closed,
+        overdue,
+        satisfaction,
+        reworks,
+    ) = row;
     let resolution_tier = resolved.map(|_| tier);
     sqlx::query_scalar(
         "INSERT INTO events (title, description, category, channel, urgency, status, \
@@ -223,12 +235,56 @@ async fn history(gateway: &TestGateway) -> History {
     )
     .await;
     let s = "2014-03-03T09:00:00+08:00";
-    summons(&mut db, e1, &a, "220422-SF", "DONE", s, Some("2014-03-02T11:00:00+08:00"), 0, 0).await;
+    summons(
+        &mut db,
+        e1,
+        &a,
+        "220422-SF",
+        "DONE",
+        s,
+        Some("2014-03-02T11:00:00+08:00"),
+        0,
+        0,
+    )
+    .await;
     let due = "2014-03-02T12:00:00+08:00";
-    summons(&mut db, e2, &a, "220422-SF", "DONE", due, Some("2014-03-02T15:00:00+08:00"), 1, 1).await;
+    summons(
+        &mut db,
+        e2,
+        &a,
+        "220422-SF",
+        "DONE",
+        due,
+        Some("2014-03-02T15:00:00+08:00"),
+        1,
+        1,
+    )
+    .await;
     summons(&mut db, e2, &a, "220422-GA", "DECLINED", due, None, 0, 0).await;
-    summons(&mut db, e3, &b, "220422-GA", "OVERDUE", "2014-03-10T08:00:00+08:00", None, 1, 0).await;
-    summons(&mut db, e5, &c, "220402-CG", "SUMMONED", "2099-01-01T00:00:00+08:00", None, 0, 0).await;
+    summons(
+        &mut db,
+        e3,
+        &b,
+        "220422-GA",
+        "OVERDUE",
+        "2014-03-10T08:00:00+08:00",
+        None,
+        1,
+        0,
+    )
+    .await;
+    summons(
+        &mut db,
+        e5,
+        &c,
+        "220402-CG",
+        "SUMMONED",
+        "2099-01-01T00:00:00+08:00",
+        None,
+        0,
+        0,
+    )
+    .await;
     History {
         township_a: a[..9].to_owned(),
         township_b: b[..9].to_owned(),
@@ -326,9 +382,11 @@ async fn every_grouping_of_a_hand_made_history() {
         .map(|g| g["township"]["code"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(keys, [&h.township_c, &h.township_a, &h.township_b]);
-    assert!(townships.iter().all(|g| g["township"]["name"]
-        .as_str()
-        .is_some_and(|n| !n.is_empty())));
+    assert!(townships.iter().all(|g| {
+        g["township"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    }));
     assert_eq!(counts(&townships[0]), [1, 1, 0, 0, 1, 1, 0, 0]);
     assert_eq!(counts(&townships[1]), [2, 2, 2, 2, 1, 3, 2, 1]);
     assert_eq!(counts(&townships[2]), [2, 1, 1, 0, 0, 1, 1, 0]);
@@ -391,7 +449,10 @@ async fn every_grouping_of_a_hand_made_history() {
         .iter()
         .map(|g| {
             (
-                g["department"]["code"].as_str().unwrap_or_default().to_owned(),
+                g["department"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 counts(g),
                 g["figures"]["declined"].as_i64().unwrap_or(-1),
                 g["figures"]["extensions"].as_i64().unwrap_or(-1),
@@ -533,7 +594,11 @@ async fn filters_narrow_figures_and_lists_alike() {
                 json!({ "f": list_filter }),
             )
             .await;
-        assert_eq!(data["events"]["totalCount"], json!(expected), "events {filter}");
+        assert_eq!(
+            data["events"]["totalCount"],
+            json!(expected),
+            "events {filter}"
+        );
     }
     let (_, body) = gateway
         .post(
@@ -576,15 +641,21 @@ async fn rankings_score_and_order_every_unit_in_scope() {
         .unwrap_or_default();
     // Every township of the county, and no other county's.
     assert!(ranking.len() > 2, "{body:#}");
-    assert!(
-        ranking
-            .iter()
-            .all(|u| u["unit"]["code"].as_str().is_some_and(|c| c.starts_with("220422")))
-    );
+    assert!(ranking.iter().all(|u| {
+        u["unit"]["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("220422"))
+    }));
     assert_eq!(ranking[0]["unit"]["code"], json!(h.township_a));
-    assert_eq!((ranking[0]["rank"].clone(), score(&ranking[0])), (json!(1), Some(75.0)));
+    assert_eq!(
+        (ranking[0]["rank"].clone(), score(&ranking[0])),
+        (json!(1), Some(75.0))
+    );
     assert_eq!(ranking[1]["unit"]["code"], json!(h.township_b));
-    assert_eq!((ranking[1]["rank"].clone(), score(&ranking[1])), (json!(2), Some(66.67)));
+    assert_eq!(
+        (ranking[1]["rank"].clone(), score(&ranking[1])),
+        (json!(2), Some(66.67))
+    );
     assert!(ranking[2..].iter().all(|u| u["rank"] == json!(3)
         && u["score"].is_null()
         && u["figures"]["events"] == json!(0)));
@@ -762,7 +833,10 @@ async fn exports_parse_and_match_the_graphql_rows() {
     assert_eq!(
         lines
             .iter()
-            .map(|l| (l["department_code"].clone(), l["reported_in_on_time"].clone()))
+            .map(|l| (
+                l["department_code"].clone(),
+                l["reported_in_on_time"].clone()
+            ))
             .collect::<Vec<_>>(),
         [
             (json!("220422-SF"), json!(true)),
@@ -804,7 +878,9 @@ async fn the_bi_role_reads_only_its_county_and_cannot_write() {
         .expect("its scope");
 
     let url = database_url(&gateway.database).replace("postgres@", &format!("{role}@"));
-    let mut bi = PgConnection::connect(&url).await.expect("the BI login connects");
+    let mut bi = PgConnection::connect(&url)
+        .await
+        .expect("the BI login connects");
     let count = |sql: &'static str| sqlx::query_scalar::<sqlx::Postgres, i64>(sql);
     let events: i64 = count("SELECT count(*) FROM bi.events WHERE reported_at >= '2014-03-01T00:00:00+08:00' AND reported_at < '2014-04-01T00:00:00+08:00'")
         .fetch_one(&mut bi)
@@ -848,8 +924,15 @@ async fn the_bi_role_reads_only_its_county_and_cannot_write() {
             .execute(&mut bi)
             .await
             .err()
-            .and_then(|e| e.as_database_error().and_then(|d| d.code().map(|c| c.into_owned())));
-        assert_eq!(error.as_deref(), Some("42501"), "{statement}: permission denied");
+            .and_then(|e| {
+                e.as_database_error()
+                    .and_then(|d| d.code().map(|c| c.into_owned()))
+            });
+        assert_eq!(
+            error.as_deref(),
+            Some("42501"),
+            "{statement}: permission denied"
+        );
     }
     bi.close().await.ok();
     // The gateway's own reads are not narrowed by the policies.

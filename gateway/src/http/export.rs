@@ -9,12 +9,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use schema::graphql::EventFilter;
+use futures_util::{StreamExt, stream};
 use schema::enums::{EventCategory, EventChannel, EventStatus, ResolutionTier, Urgency};
 use schema::error::ErrorCode;
+use schema::graphql::EventFilter;
 use schema::store::{Dataset, Dimension, FIGURE_COLUMNS, FigureQuery};
 use serde_json::Value;
-use futures_util::{StreamExt, stream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -348,7 +348,14 @@ mod tests {
     #[test]
     fn fields_with_separators_are_quoted() {
         let line = csv_line(
-            [Some("a"), None, Some("甲,乙"), Some("say \"hi\""), Some("x\ny")].into_iter(),
+            [
+                Some("a"),
+                None,
+                Some("甲,乙"),
+                Some("say \"hi\""),
+                Some("x\ny"),
+            ]
+            .into_iter(),
         );
         assert_eq!(line, "a,,\"甲,乙\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
     }
@@ -359,7 +366,10 @@ mod tests {
             file("events.csv"),
             Some((Table::Rows(Dataset::Events), Format::Csv))
         );
-        assert_eq!(file("figures.ndjson"), Some((Table::Figures, Format::Ndjson)));
+        assert_eq!(
+            file("figures.ndjson"),
+            Some((Table::Figures, Format::Ndjson))
+        );
         assert_eq!(file("persons.csv"), None);
         assert_eq!(file("events.xlsx"), None);
         let error = parameters(Some("categories=NEIGHBOR_DISPUTE,NOPE"), Table::Figures)
@@ -371,7 +381,9 @@ mod tests {
             .unwrap_or_default();
         assert!(error.contains("unknown parameter `groupBy`"), "{error}");
         let parsed = parameters(
-            Some("groupBy=TOWNSHIP,MONTH&bom=true&overdue=false&reportedFrom=2026-10-01T00:00:00%2B08:00"),
+            Some(
+                "groupBy=TOWNSHIP,MONTH&bom=true&overdue=false&reportedFrom=2026-10-01T00:00:00%2B08:00",
+            ),
             Table::Figures,
         );
         let parsed = parsed.ok();

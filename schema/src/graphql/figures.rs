@@ -94,7 +94,10 @@ impl Period {
         if self.from >= self.until {
             return Err(ApiError::bad_input("the period ends before it starts"));
         }
-        Ok(vec![Condition::From(self.from), Condition::Until(self.until)])
+        Ok(vec![
+            Condition::From(self.from),
+            Condition::Until(self.until),
+        ])
     }
 }
 

@@ -210,11 +210,17 @@ fn time_range(
     Ok(from
         .map(|from| Condition::Compare(column, Comparison::AtLeast, Bound::Time(from)))
         .into_iter()
-        .chain(until.map(|until| Condition::Compare(column, Comparison::Before, Bound::Time(until))))
+        .chain(
+            until.map(|until| Condition::Compare(column, Comparison::Before, Bound::Time(until))),
+        )
         .collect())
 }
 
-fn satisfaction(name: &str, value: Option<i32>, comparison: Comparison) -> Result<Option<Condition>, ApiError> {
+fn satisfaction(
+    name: &str,
+    value: Option<i32>,
+    comparison: Comparison,
+) -> Result<Option<Condition>, ApiError> {
     match value {
         None => Ok(None),
         Some(value @ 1..=5) => Ok(Some(Condition::Compare(
@@ -258,7 +264,11 @@ impl EventFilter {
             self.resolved_from,
             self.resolved_until,
         )?);
-        conditions.extend(time_range("t.closed_at", self.closed_from, self.closed_until)?);
+        conditions.extend(time_range(
+            "t.closed_at",
+            self.closed_from,
+            self.closed_until,
+        )?);
         if let Some(code) = &self.handling_level {
             conditions.push(Condition::Compare(
                 "COALESCE(t.handling_code, left(t.jurisdiction_code, 9))",

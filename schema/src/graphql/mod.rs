@@ -85,14 +85,18 @@ impl Default for QueryLimits {
 
 /// The schema over `store` (the platform's own data) and `federation` (the departments').
 pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimits) -> GovSchema {
-    let builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .data(store)
-        .data(federation)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .extension(checks::RequestChecks { limits })
-        .extension(order::SelectionOrder)
-        .extension(audit::AuditWriter);
+    let builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .data(store)
+    .data(federation)
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .extension(checks::RequestChecks { limits })
+    .extension(order::SelectionOrder)
+    .extension(audit::AuditWriter);
     if limits.introspection {
         builder.finish()
     } else {

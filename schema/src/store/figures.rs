@@ -243,7 +243,11 @@ impl Counts {
         counts
             .into_iter()
             .map(Value::from)
-            .chain(rates.into_iter().map(|rate| rate.map_or(Value::Null, Value::from)))
+            .chain(
+                rates
+                    .into_iter()
+                    .map(|rate| rate.map_or(Value::Null, Value::from)),
+            )
             .collect()
     }
 }
