@@ -4,11 +4,14 @@
 //! Each event is given a whole life (accepted, dispatched, perhaps returned or escalated,
 //! resolved, closed) drawn from its urgency and category; its status is how far that life
 //! had got when the window ends. Old events are therefore nearly all closed, recent ones
-//! spread over the open states, and every timestamp is consistent with the status.
+//! spread over the open states, and every timestamp is consistent with the status. The
+//! workflow history leading there ([`super::history`]) gives the event's columns, and is
+//! written to whistles, summonses and timeline after the events ([`super::workflow`]).
 
 use super::copy::{Sender, Stopped};
 use super::departments::{DEPARTMENT_TYPES, code, type_index};
 use super::event_text::{Subject, compose, respondent_kinds, usual_places};
+use super::history::{self, Counts, Life, Plan};
 use super::jurisdictions::{COUNTIES, Tree};
 use super::layout::allocate;
 use super::organizations::Organizations;
@@ -89,7 +92,7 @@ const HOURS: [u32; 24] = [
 ];
 
 /// Days allowed to handle an event.
-fn due_days(urgency: Urgency) -> i64 {
+pub(super) fn due_days(urgency: Urgency) -> i64 {
     match urgency {
         Urgency::Low => 15,
         Urgency::Normal => 7,
@@ -98,17 +101,15 @@ fn due_days(urgency: Urgency) -> i64 {
     }
 }
 
-/// Where an event stood when the window closed.
-struct Outcome {
-    status: EventStatus,
-    updated_at: i64,
-    resolved_at: Option<i64>,
-    closed_at: Option<i64>,
-    tier: Option<ResolutionTier>,
-    satisfaction: Option<i64>,
-}
-
-fn outcome(rng: &mut Rng, reported_at: i64, urgency: Urgency, category: EventCategory) -> Outcome {
+/// The stage times of an event's life, drawn from the events stream. Its workflow
+/// history ([`history`]) is drawn around them from a stream of its own, so that the
+/// history never shifts the draws of later events, their parties or links.
+pub(super) fn outcome(
+    rng: &mut Rng,
+    reported_at: i64,
+    urgency: Urgency,
+    category: EventCategory,
+) -> Plan {
     // Longest delays (minutes) to accept, dispatch and start work.
     let (accept, dispatch, start) = match urgency {
         Urgency::Critical => (30, 30, 120),
@@ -116,26 +117,40 @@ fn outcome(rng: &mut Rng, reported_at: i64, urgency: Urgency, category: EventCat
         Urgency::Normal => (1_440, 2_160, 4_320),
         Urgency::Low => (2_880, 2_880, 7_200),
     };
-    let mut stages = vec![(EventStatus::Reported, reported_at)];
     let mut t = reported_at;
-    let mut step = |rng: &mut Rng, status: EventStatus, low: i64, high: i64| {
+    let mut after = |rng: &mut Rng, low: i64, high: i64| {
         t += rng.range(low, high);
-        stages.push((status, t));
+        t
     };
-    step(rng, EventStatus::Accepted, 2 * MINUTE, accept * MINUTE);
+    let decided_at = after(rng, 2 * MINUTE, accept * MINUTE);
     let rejected = rng.per_mille(40);
     let tier = category.is_dispute().then(|| rng.pick_weighted(TIERS));
+    let mut plan = Plan {
+        reported_at,
+        decided_at,
+        rejected,
+        dispatched_at: decided_at,
+        returned: None,
+        in_progress_at: decided_at,
+        escalated: None,
+        resolved_at: decided_at,
+        closed_at: decided_at,
+        tier,
+        satisfaction: 5,
+    };
     if !rejected {
-        step(rng, EventStatus::Dispatched, 5 * MINUTE, dispatch * MINUTE);
+        plan.dispatched_at = after(rng, 5 * MINUTE, dispatch * MINUTE);
         if rng.percent(6) {
             // Sent back by a department that finds it is not theirs, then re-dispatched.
-            step(rng, EventStatus::Returned, HOUR, 2 * DAY);
-            step(rng, EventStatus::Dispatched, 2 * HOUR, 4 * DAY);
+            let returned = after(rng, HOUR, 2 * DAY);
+            let again = after(rng, 2 * HOUR, 4 * DAY);
+            plan.returned = Some((returned, again));
         }
-        step(rng, EventStatus::InProgress, 10 * MINUTE, start * MINUTE);
+        plan.in_progress_at = after(rng, 10 * MINUTE, start * MINUTE);
         if rng.percent(4) {
-            step(rng, EventStatus::Escalated, DAY, 7 * DAY);
-            step(rng, EventStatus::InProgress, 5 * DAY, 45 * DAY);
+            let escalated = after(rng, DAY, 7 * DAY);
+            let resumed = after(rng, 5 * DAY, 45 * DAY);
+            plan.escalated = Some((escalated, resumed));
         }
         let due = due_days(urgency) * DAY;
         let (low, high) = match tier {
@@ -150,47 +165,12 @@ fn outcome(rng: &mut Rng, reported_at: i64, urgency: Urgency, category: EventCat
         } else {
             0
         };
-        step(rng, EventStatus::Resolved, low + stalled, high + stalled);
+        plan.resolved_at = after(rng, low + stalled, high + stalled);
         // The closing call-back (回访) comes a little later.
-        step(rng, EventStatus::Closed, 2 * HOUR, 7 * DAY);
+        plan.closed_at = after(rng, 2 * HOUR, 7 * DAY);
     }
-    let satisfaction = rng.pick_weighted(SATISFACTION);
-    if rejected {
-        // Rejection replaces acceptance.
-        if let Some(last) = stages.last_mut() {
-            last.0 = EventStatus::Rejected;
-        }
-    }
-
-    let reached = stages
-        .iter()
-        .take_while(|(_, at)| *at < EVENTS_END)
-        .count()
-        .max(1);
-    let (status, updated_at) = stages[reached - 1];
-    let at = |wanted: EventStatus| {
-        stages[..reached]
-            .iter()
-            .find(|(s, _)| *s == wanted)
-            .map(|(_, at)| *at)
-    };
-    let settled = matches!(status, EventStatus::Resolved | EventStatus::Closed);
-    Outcome {
-        status,
-        updated_at,
-        resolved_at: if settled {
-            at(EventStatus::Resolved)
-        } else {
-            None
-        },
-        closed_at: if status == EventStatus::Closed {
-            at(EventStatus::Closed)
-        } else {
-            None
-        },
-        tier: if settled { tier } else { None },
-        satisfaction: (status == EventStatus::Closed).then_some(satisfaction),
-    }
+    plan.satisfaction = rng.pick_weighted(SATISFACTION);
+    plan
 }
 
 /// Report times, sorted so that ids follow them. Use grows over the two years (more
@@ -214,9 +194,18 @@ fn report_times(rng: &mut Rng, count: u64) -> Vec<i64> {
 /// A party of an event: (event, position, role, person, organization).
 pub type Party = (i64, i64, PartyRole, Option<i64>, Option<i64>);
 
+/// What writing the events leaves for the tables after them.
+pub struct Written {
+    pub parties: Vec<Party>,
+    pub links: Vec<EventLink>,
+    /// Event `i + 1` lived `lives[i]`.
+    pub lives: Vec<Life>,
+}
+
 pub const COLUMNS: &str = "id, title, description, category, channel, urgency, status, \
                            reporter_id, place_id, jurisdiction_code, resolution_tier, tier, \
-                           satisfaction, reported_at, updated_at, due_at, resolved_at, closed_at";
+                           satisfaction, reported_at, updated_at, due_at, resolved_at, closed_at, \
+                           accepted_at, reworks, overdue_at, handling_code, revisit_comment";
 
 pub fn write(
     out: &Sender,
@@ -226,7 +215,7 @@ pub fn write(
     persons: &Persons,
     organizations: &Organizations,
     total: u64,
-) -> Result<(Vec<Party>, Vec<EventLink>), Stopped> {
+) -> Result<Written, Stopped> {
     let mut rng = Rng::stream(seed, "event-times");
     let times = report_times(&mut rng, total);
     // Events fall on grids in proportion to their residents, in random order over time.
@@ -248,9 +237,12 @@ pub fn write(
         .collect();
 
     let mut rng = Rng::stream(seed, "events");
+    // One number per event, which its whole workflow history is drawn from.
+    let mut history_seeds = Rng::stream(seed, "history");
     let mut table = out.table("events", COLUMNS, total)?;
     let mut parties = Vec::with_capacity(total as usize * 2);
     let mut event_links = Vec::new();
+    let mut lives = Vec::with_capacity(total as usize);
     for (index, (&reported_at, &g)) in times.iter().zip(&grid_of_event).enumerate() {
         let id = index as i64 + 1;
         let grid = &tree.grids[g];
@@ -308,8 +300,25 @@ pub fn write(
             ),
         };
         let (title, description) = compose(&mut rng, category, grid.village, &subject);
-        let outcome = outcome(&mut rng, reported_at, urgency, category);
+        let plan = outcome(&mut rng, reported_at, urgency, category);
         let due_at = reported_at + due_days(urgency) * DAY;
+        let mut life = Life {
+            plan,
+            seed: history_seeds.next_u64(),
+            grid: g as u32,
+            category,
+            channel,
+            urgency,
+            due_at,
+            counts: Counts::default(),
+        };
+        let story = history::replay(&life);
+        life.counts = story.counts();
+        lives.push(life);
+        let state = story.event();
+        let settled = matches!(state.status, EventStatus::Resolved | EventStatus::Closed);
+        // Resolved at this tier, now or before a reopening.
+        let resolution_tier = state.resolution_tier;
 
         table
             .row()
@@ -319,20 +328,25 @@ pub fn write(
             .text(category.as_str())
             .text(channel.as_str())
             .text(urgency.as_str())
-            .text(outcome.status.as_str())
+            .text(state.status.as_str())
             .opt_int(reporter)
             .opt_int(place)
             .text(&grid.code)
-            .opt_text(outcome.tier.map(ResolutionTier::as_str))
-            .text(outcome.tier.unwrap_or(ResolutionTier::Window).as_str())
-            .opt_int(outcome.satisfaction)
+            .opt_text(resolution_tier.map(ResolutionTier::as_str))
+            .text(state.tier.as_str())
+            .opt_int(state.satisfaction)
             .timestamp(reported_at)
-            .timestamp(outcome.updated_at)
+            .timestamp(state.updated_at)
             .timestamp(due_at)
-            .opt_timestamp(outcome.resolved_at)
-            .opt_timestamp(outcome.closed_at);
+            .opt_timestamp(state.resolved_at.filter(|_| settled))
+            .opt_timestamp(state.closed_at)
+            .opt_timestamp(state.accepted_at)
+            .int(state.reworks)
+            .opt_timestamp(state.overdue_at)
+            .opt_text(state.escalated.then(|| &grid.code[..6]))
+            .opt_text(state.revisit_comment);
         table.end_row()?;
-        for kind in holders(id, channel, category, outcome.tier) {
+        for kind in holders(id, channel, category, resolution_tier) {
             event_links.push((id, grid.county, kind));
         }
 
@@ -378,7 +392,11 @@ pub fn write(
         }
     }
     table.finish()?;
-    Ok((parties, event_links))
+    Ok(Written {
+        parties,
+        links: event_links,
+        lives,
+    })
 }
 
 /// The organization an event is lodged against: the employer in a labour dispute, the
@@ -512,23 +530,43 @@ mod tests {
     #[test]
     fn outcomes_are_consistent_with_their_status() {
         let mut rng = Rng::new(11);
+        let mut seeds = Rng::new(12);
         let mut old_closed = 0;
         let mut old = 0;
         for i in 0..20_000 {
             let reported_at = EVENTS_START + (i * 3_163) % (EVENTS_END - EVENTS_START);
             let urgency = *rng.pick(Urgency::ALL);
             let category = *rng.pick(EventCategory::ALL);
-            let o = outcome(&mut rng, reported_at, urgency, category);
+            let plan = outcome(&mut rng, reported_at, urgency, category);
+            let life = Life {
+                plan,
+                seed: seeds.next_u64(),
+                grid: 0,
+                category,
+                channel: EventChannel::GridTerminal,
+                urgency,
+                due_at: reported_at + due_days(urgency) * DAY,
+                counts: Counts::default(),
+            };
+            let o = history::replay(&life).event();
             assert!(o.updated_at >= reported_at && o.updated_at < EVENTS_END);
             let settled = matches!(o.status, EventStatus::Resolved | EventStatus::Closed);
             assert_eq!(o.resolved_at.is_some(), settled);
             assert_eq!(o.closed_at.is_some(), o.status == EventStatus::Closed);
-            assert_eq!(o.satisfaction.is_some(), o.status == EventStatus::Closed);
+            if o.status == EventStatus::Closed {
+                assert!(o.satisfaction.is_some_and(|s| s >= 3));
+            }
             if let (Some(resolved), Some(closed)) = (o.resolved_at, o.closed_at) {
                 assert!(reported_at < resolved && resolved < closed && closed == o.updated_at);
             }
-            if o.tier.is_some() {
-                assert!(settled && category.is_dispute());
+            if o.resolution_tier.is_some() {
+                assert!(category.is_dispute() && (settled || o.reworks > 0));
+            }
+            // Without rework the plan's resolution and closing stand.
+            if o.reworks == 0 && o.status == EventStatus::Closed {
+                assert_eq!(o.resolved_at, Some(plan.resolved_at));
+                assert_eq!(o.closed_at, Some(plan.closed_at));
+                assert_eq!(o.satisfaction, Some(plan.satisfaction));
             }
             if reported_at < EVENTS_END - 60 * DAY {
                 old += 1;

@@ -9,7 +9,7 @@ use super::organizations::{self, Organizations};
 use super::persons::{self, Persons};
 use super::places::{self, Places};
 use super::rng::Rng;
-use super::{Scale, departments, events, staff, things};
+use super::{Scale, departments, events, staff, things, workflow};
 
 /// What the loader needs besides the rows.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +17,9 @@ pub struct Generated {
     pub grids: u64,
     pub max_entity_id: i64,
     pub max_event_id: i64,
+    pub max_whistle_id: i64,
+    pub max_summons_id: i64,
+    pub max_timeline_id: i64,
 }
 
 /// Relative numbers of residents (and places) per grid: a district's urban grid is
@@ -122,7 +125,11 @@ pub fn generate(out: &Sender, scale: Scale, seed: u64) -> Result<Generated, Stop
     links::write(out, &links, &facts)?;
     drop(links);
 
-    let (parties, event_links) = events::write(
+    let events::Written {
+        parties,
+        links: event_links,
+        lives,
+    } = events::write(
         out,
         seed,
         &tree,
@@ -132,11 +139,18 @@ pub fn generate(out: &Sender, scale: Scale, seed: u64) -> Result<Generated, Stop
         sizes.events,
     )?;
     events::write_parties(out, &parties)?;
+    drop(parties);
     events::write_links(out, &event_links)?;
+    drop(event_links);
+    // The events' workflow history, replayed from their lives.
+    let workflow = workflow::write(out, &tree, &lives)?;
 
     Ok(Generated {
         grids: tree.grids.len() as u64,
         max_entity_id,
         max_event_id: sizes.events as i64,
+        max_whistle_id: workflow.whistles,
+        max_summons_id: workflow.summonses,
+        max_timeline_id: workflow.timeline,
     })
 }

@@ -13,6 +13,7 @@ mod departments;
 mod event_text;
 mod events;
 mod generate;
+mod history;
 pub mod in_memory;
 mod jurisdictions;
 mod layout;
@@ -25,6 +26,7 @@ mod staff;
 mod things;
 mod time;
 mod vocabulary;
+mod workflow;
 
 use std::fmt;
 use std::str::FromStr;
@@ -112,6 +114,9 @@ pub struct SeedSummary {
     pub events: u64,
     pub entity_links: u64,
     pub event_links: u64,
+    pub whistles: u64,
+    pub summonses: u64,
+    pub timeline: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,7 +130,10 @@ pub enum SeedError {
 }
 
 /// The tables the seed fills, children before parents (the order TRUNCATE lists them).
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 16] = [
+    "timeline",
+    "summonses",
+    "whistles",
     "event_links",
     "event_parties",
     "events",
@@ -213,6 +221,18 @@ pub async fn seed(
         .bind(generated.max_event_id)
         .execute(&mut *tx)
         .await?;
+    for (table, max_id) in [
+        ("whistles", generated.max_whistle_id),
+        ("summonses", generated.max_summons_id),
+        ("timeline", generated.max_timeline_id),
+    ] {
+        // An empty table's sequence starts again at 1.
+        sqlx::query("SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST($2, 1), $2 > 0)")
+            .bind(table)
+            .bind(max_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     // Fresh statistics for sensible plans, and a visibility map so that counts over a
     // subtree are index-only scans. VACUUM cannot run inside the transaction.
@@ -232,6 +252,9 @@ pub async fn seed(
         events: loaded.rows("events"),
         entity_links: loaded.rows("entity_links"),
         event_links: loaded.rows("event_links"),
+        whistles: loaded.rows("whistles"),
+        summonses: loaded.rows("summonses"),
+        timeline: loaded.rows("timeline"),
     })
 }
 
