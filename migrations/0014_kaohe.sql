@@ -61,8 +61,9 @@ SELECT e.id,
        e.closed_at IS NOT NULL AS closed,
        e.overdue_at IS NOT NULL AS overdue,
        e.satisfaction IS NOT NULL AS revisited,
-       -- The revisit's own threshold: below 3 reopens the event.
-       COALESCE(e.satisfaction >= 3, false) AS satisfied,
+       -- 满意 (5) or 基本满意 (4); 一般 (3) is closed without rework but not satisfied,
+       -- and below 3 the revisit reopens the event.
+       COALESCE(e.satisfaction >= 4, false) AS satisfied,
        e.reworks > 0 AS reworked,
        (extract(epoch FROM e.resolved_at - e.reported_at) / 3600.0)::float8 AS handling_hours,
        (e.category IN ('NEIGHBOR_DISPUTE', 'FAMILY_DISPUTE', 'LABOR_DISPUTE',

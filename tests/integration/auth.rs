@@ -177,7 +177,13 @@ async fn websocket_clients_authenticate_in_connection_init() {
     assert_eq!(refused["payload"][0]["extensions"]["code"], "FORBIDDEN");
 
     // Its own county's are, including what it does itself.
-    subscribe(&mut socket, "own", "jurisdictionCode: \"220422\"").await;
+    let after = crate::subscriptions::from_now(&gateway).await;
+    subscribe(
+        &mut socket,
+        "own",
+        &format!("jurisdictionCode: \"220422\", {after}"),
+    )
+    .await;
     let grid = gateway.grid_of("220422").await;
     let (status, body, _) = post(
         &gateway,

@@ -443,6 +443,12 @@ async fn work_queues_list_by_deadline_batched_and_counted() {
         (sqlx::types::chrono::Utc::now() + Duration::from_secs((h * 3_600) as u64)).to_rfc3339()
     };
     let past = (sqlx::types::chrono::Utc::now() - Duration::from_secs(600)).to_rfc3339();
+    // A city with no dispatch history yet: the queues below hold exactly what this test
+    // puts in them.
+    sqlx::query("TRUNCATE whistles, summonses, timeline, outbox CASCADE")
+        .execute(&mut gateway.database().await)
+        .await
+        .expect("start without history");
     // Three events of one grid; the fire brigade summoned to each, due in 3 h, 1 h and
     // 10 min ago; the police to the second.
     let mut events = Vec::new();

@@ -103,6 +103,17 @@ pub(crate) async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
     .await;
 }
 
+/// `after: "<the timeline's last cursor>"`: a subscription given it receives everything
+/// that follows, however late the server gets to it (without a cursor it starts from
+/// whenever that is).
+pub(crate) async fn from_now(gateway: &TestGateway) -> String {
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM timeline")
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("the last cursor");
+    format!("after: \"{last}\"")
+}
+
 /// The next `n` signals of subscription `id`.
 pub(crate) async fn signals(socket: &mut Socket, id: &str, n: usize) -> Vec<Value> {
     let mut found = Vec::new();
@@ -172,7 +183,13 @@ async fn replicas(redis_url: Option<String>) -> (TestGateway, TestGateway) {
 async fn a_whistle_blown_on_one_replica_reaches_a_subscriber_on_the_other() {
     let (a, b) = replicas(None).await;
     let mut socket = initialised(&b).await;
-    subscribe(&mut socket, "fire", "departmentCode: \"220422-XJ\"").await;
+    let after = from_now(&b).await;
+    subscribe(
+        &mut socket,
+        "fire",
+        &format!("departmentCode: \"220422-XJ\", {after}"),
+    )
+    .await;
     let event = accepted_event(&a, "cross").await;
     whistle(&a, "cross-whistle", &event, "220422-XJ").await;
     let received = signals(&mut socket, "fire", 1).await;
@@ -185,7 +202,13 @@ async fn a_whistle_blown_on_one_replica_reaches_a_subscriber_on_the_other() {
 async fn a_subscriber_that_resumes_gets_exactly_what_it_missed_in_order() {
     let (a, b) = replicas(None).await;
     let mut socket = initialised(&b).await;
-    subscribe(&mut socket, "county", "jurisdictionCode: \"220422\"").await;
+    let after = from_now(&b).await;
+    subscribe(
+        &mut socket,
+        "county",
+        &format!("jurisdictionCode: \"220422\", {after}"),
+    )
+    .await;
     let event = accepted_event(&a, "resume").await;
     let first = signals(&mut socket, "county", 2).await;
     assert_eq!(
@@ -248,7 +271,13 @@ async fn redis_cut_mid_stream_loses_nothing() {
     let proxy = DatabaseProxy::start(redis).await;
     let (a, b) = replicas(Some(format!("redis://127.0.0.1:{}", proxy.port))).await;
     let mut socket = initialised(&b).await;
-    subscribe(&mut socket, "police", "departmentCode: \"220422-GA\"").await;
+    let after = from_now(&b).await;
+    subscribe(
+        &mut socket,
+        "police",
+        &format!("departmentCode: \"220422-GA\", {after}"),
+    )
+    .await;
     let event = accepted_event(&a, "cut").await;
     whistle(&a, "cut-1", &event, "220422-GA").await;
     assert_eq!(
@@ -508,4 +537,25 @@ async fn quiet_connections_are_pinged_and_vanished_clients_dropped() {
     })
     .await;
     assert_eq!(ended, Ok(true));
+}
+
+#[tokio::test]
+async fn without_a_cursor_signals_start_from_now() {
+    let gateway = TestGateway::spawn().await;
+    let seeded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM timeline WHERE department_code = '220422-GA'")
+            .fetch_one(&mut gateway.database().await)
+            .await
+            .expect("count the seeded history");
+    assert!(seeded > 0, "the seeded history has entries to skip");
+    let mut socket = initialised(&gateway).await;
+    subscribe(&mut socket, "now", "departmentCode: \"220422-GA\"").await;
+    // Nothing of the history arrives.
+    let quiet = tokio::time::timeout(Duration::from_millis(700), socket.next()).await;
+    assert!(quiet.is_err(), "{quiet:?}");
+    let event = accepted_event(&gateway, "now").await;
+    whistle(&gateway, "now-whistle", &event, "220422-GA").await;
+    let received = signals(&mut socket, "now", 1).await;
+    assert_eq!(received[0]["kind"], "WHISTLE");
+    assert_eq!(received[0]["event"]["id"], event);
 }

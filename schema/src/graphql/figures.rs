@@ -71,15 +71,6 @@ impl RankingLevel {
             Self::Grid => Dimension::Grid,
         }
     }
-
-    fn level(self) -> &'static str {
-        match self {
-            Self::County => "COUNTY",
-            Self::Township => "TOWNSHIP",
-            Self::Community => "COMMUNITY",
-            Self::Grid => "GRID",
-        }
-    }
 }
 
 /// The events evaluated: those reported in `[from, until)`.
@@ -138,7 +129,7 @@ impl Figures {
     async fn revisited(&self) -> i64 {
         self.0.revisited
     }
-    /// Whose latest revisit was satisfied (3 or more).
+    /// Whose latest revisit was satisfied (4 or 5).
     async fn satisfied(&self) -> i64 {
         self.0.satisfied
     }
@@ -418,7 +409,7 @@ impl FigureQueries {
         conditions.push(Condition::Within(prefix.clone()));
         let store = resolve::store(ctx)?;
         let units = store
-            .ranked_units(level.dimension(), level.level(), &prefix, None)
+            .ranked_units(level.dimension(), &prefix, None)
             .await
             .map_err(store_error)?;
         let rows = store
@@ -455,7 +446,7 @@ impl FigureQueries {
         conditions.push(Condition::Within(prefix.clone()));
         let store = resolve::store(ctx)?;
         let units = store
-            .ranked_units(Dimension::Department, "", &prefix, scope.summoned())
+            .ranked_units(Dimension::Department, &prefix, scope.summoned())
             .await
             .map_err(store_error)?;
         let rows = store

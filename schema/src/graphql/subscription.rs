@@ -20,21 +20,22 @@ fn hub<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SignalHub>> {
     })
 }
 
-fn cursor(after: Option<ID>) -> Result<i64> {
-    match after {
-        None => Ok(0),
-        Some(cursor) => cursor
-            .parse::<i64>()
-            .ok()
-            .filter(|c| *c >= 0)
-            .ok_or_else(|| ApiError::bad_input("`after` is not a timeline cursor").into()),
-    }
+fn cursor(after: Option<ID>) -> Result<Option<i64>> {
+    after
+        .map(|cursor| {
+            cursor
+                .parse::<i64>()
+                .ok()
+                .filter(|c| *c >= 0)
+                .ok_or_else(|| ApiError::bad_input("`after` is not a timeline cursor").into())
+        })
+        .transpose()
 }
 
 fn entries(
     hub: &Arc<SignalHub>,
     filter: SignalFilter,
-    after: i64,
+    after: Option<i64>,
 ) -> impl Stream<Item = Result<TimelineEntry>> + use<> {
     hub.follow(filter, after)
         .map(|entry| entry.map_err(store_error))
@@ -46,7 +47,8 @@ impl SubscriptionRoot {
     /// report-ins, overdue and supervision notices), or every entry of events in a
     /// jurisdiction subtree; both given, the entries meeting both. Always within the
     /// caller's jurisdiction (FORBIDDEN for a subtree outside it). `after`: the last
-    /// cursor seen (omit it to start from the beginning of the timeline).
+    /// cursor seen, to resume losing nothing; omitted, the signals start from now
+    /// (`after: "0"` replays the whole timeline).
     async fn dispatch_signals(
         &self,
         ctx: &Context<'_>,
@@ -100,7 +102,8 @@ impl SubscriptionRoot {
     ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
         let scope = resolve::scope(ctx)?;
         let id = decode_numeric(&event_id, NodeType::Event)?;
-        let after = cursor(after)?;
+        // An event's own timeline replays from its beginning unless told otherwise.
+        let after = cursor(after)?.or(Some(0));
         let hub = hub(ctx)?;
         // Visibility beyond the jurisdiction (a department's summonses) needs the event.
         if scope.summoned().is_some()

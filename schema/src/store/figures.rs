@@ -422,17 +422,22 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// The units a ranking lists: the jurisdictions of `level` in `prefix`'s subtree, or
-    /// the departments of the counties in it (only `department` when given), in code
-    /// order, with their names.
+    /// The units a ranking lists: the jurisdictions of the level `unit` names in
+    /// `prefix`'s subtree, or the departments of the counties in it (only `department`
+    /// when given), in code order, with their names.
     pub async fn ranked_units(
         &self,
         unit: Dimension,
-        level: &str,
         prefix: &str,
         department: Option<&str>,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut builder = QueryBuilder::<Postgres>::new("");
+        let level = match unit {
+            Dimension::County => "COUNTY",
+            Dimension::Township => "TOWNSHIP",
+            Dimension::Community => "COMMUNITY",
+            _ => "GRID",
+        };
         if unit == Dimension::Department {
             builder.push("SELECT code, name FROM departments WHERE TRUE");
             if let Some(department) = department {

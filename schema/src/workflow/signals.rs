@@ -147,25 +147,28 @@ impl SignalHub {
         }
     }
 
-    /// The entries matching `filter` after `after`, in order, then live, for as long as
-    /// the stream is polled. A store failure ends the stream with it.
+    /// The entries matching `filter` after `after` (no cursor: from now), in order, then
+    /// live, for as long as the stream is polled. A store failure ends the stream with it.
     pub fn follow(
         self: &Arc<Self>,
         filter: SignalFilter,
-        after: i64,
+        after: Option<i64>,
     ) -> impl Stream<Item = Result<TimelineEntry, StoreError>> + Send + use<> {
         // Subscribed before the replay: whatever is broadcast from now on is received,
         // and whatever was broadcast before is in the replay. A subscriber already at or
         // past the last entry broadcast has nothing to replay, and skips the query.
         let receiver = self.receiver(&filter);
         let broadcast = self.last.load(Ordering::Acquire);
+        // From now: from the last entry broadcast, or, before the hub has read where the
+        // timeline ends, from where it ends when the stream starts.
+        let last = after.unwrap_or(broadcast);
         let state = Follow {
             hub: Arc::clone(self),
             receiver,
             filter,
-            last: after,
+            last,
             buffer: VecDeque::new(),
-            replay: broadcast == UNKNOWN || after < broadcast,
+            replay: broadcast == UNKNOWN || last < broadcast,
             failed: false,
         };
         futures_util::stream::unfold(state, Follow::next)
@@ -191,6 +194,15 @@ impl Follow {
             if let Some(entry) = self.buffer.pop_front() {
                 self.last = entry.id;
                 return Some((Ok(entry), self));
+            }
+            if self.last == UNKNOWN {
+                match self.hub.store.last_timeline_id().await {
+                    Ok(last) => self.last = last,
+                    Err(error) => {
+                        self.failed = true;
+                        return Some((Err(error), self));
+                    }
+                }
             }
             if self.replay {
                 // Boxed: an idle subscriber's state then holds a pointer, not the query.
