@@ -14,45 +14,6 @@ use crate::store::{Condition, Counts, Dimension, FigureQuery, FigureRow};
 /// The most groups one `eventStats` answers; `/export/figures` has no such limit.
 pub const MAX_GROUPS: i64 = 10_000;
 
-/// What `eventStats` groups by.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(name = "StatsDimension")]
-pub enum StatsDimension {
-    County,
-    Township,
-    Community,
-    Grid,
-    /// The department summoned: an event counts once under each department it summoned,
-    /// and summons figures are that department's own.
-    Department,
-    Category,
-    Channel,
-    Tier,
-    /// The day it was reported (Beijing time).
-    Day,
-    /// The week it was reported, from Monday.
-    Week,
-    Month,
-}
-
-impl From<StatsDimension> for Dimension {
-    fn from(dimension: StatsDimension) -> Self {
-        match dimension {
-            StatsDimension::County => Self::County,
-            StatsDimension::Township => Self::Township,
-            StatsDimension::Community => Self::Community,
-            StatsDimension::Grid => Self::Grid,
-            StatsDimension::Department => Self::Department,
-            StatsDimension::Category => Self::Category,
-            StatsDimension::Channel => Self::Channel,
-            StatsDimension::Tier => Self::Tier,
-            StatsDimension::Day => Self::Day,
-            StatsDimension::Week => Self::Week,
-            StatsDimension::Month => Self::Month,
-        }
-    }
-}
-
 /// The level a jurisdiction ranking compares.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum RankingLevel {
@@ -364,10 +325,10 @@ impl FigureQueries {
         &self,
         ctx: &Context<'_>,
         filter: Option<EventFilter>,
-        #[graphql(default)] group_by: Vec<StatsDimension>,
+        #[graphql(default)] group_by: Vec<Dimension>,
     ) -> Result<Vec<StatsGroup>> {
         let mut dimensions: Vec<Dimension> = Vec::with_capacity(group_by.len());
-        for dimension in group_by.into_iter().map(Dimension::from) {
+        for dimension in group_by {
             if dimensions.contains(&dimension) {
                 return Err(ApiError::bad_input("`groupBy` names a dimension twice").into());
             }

@@ -10,22 +10,26 @@ use super::lists::{Condition, push_conditions};
 use super::{Store, StoreError};
 use crate::model::Event;
 
-/// What figures may be grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What figures may be grouped by (`groupBy` of `eventStats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
+#[graphql(name = "StatsDimension")]
 pub enum Dimension {
     County,
     Township,
     Community,
     Grid,
-    /// The department summoned: an event counts once for each department it summoned.
+    /// The department summoned: an event counts once under each department it summoned,
+    /// and summons figures are that department's own.
     Department,
     Category,
     Channel,
     /// The tier the event is at (once resolved, the one it was resolved at).
     Tier,
-    /// The day, week (from Monday) or month it was reported, in Beijing time.
+    /// The day it was reported (Beijing time).
     Day,
+    /// The week it was reported, from Monday.
     Week,
+    /// The month it was reported.
     Month,
 }
 
