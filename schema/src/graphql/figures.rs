@@ -244,7 +244,8 @@ impl StatsGroup {
 pub struct RankedUnit {
     /// 1 for the best score; equal scores share a rank; units without a score come last.
     pub rank: i32,
-    /// The composite score, 0 to 100 (docs/KAOHE.md); null without any rate to score.
+    /// The composite score, 0 to 100 (docs/KAOHE.md); null for a unit without work to
+    /// evaluate.
     pub score: Option<f64>,
     pub unit: Unit,
     pub figures: Figures,
@@ -258,12 +259,17 @@ enum Scored {
     Department,
 }
 
-/// The composite score: a weighted mean of the rates a unit has (docs/KAOHE.md).
+/// The composite score: a weighted mean of the rates a unit has (docs/KAOHE.md). A unit
+/// is scored on work it was given: a level, on events it accepted; a department, on
+/// summonses due to be answered (one that only declined is not scored).
 fn score(counts: &Counts, scored: Scored) -> Option<f64> {
-    let overdue = match scored {
-        Scored::Jurisdiction => counts.overdue_rate(),
-        Scored::Department => counts.summons_overdue_rate(),
+    let (work, overdue) = match scored {
+        Scored::Jurisdiction => (counts.accepted, counts.overdue_rate()),
+        Scored::Department => (counts.report_due, counts.summons_overdue_rate()),
     };
+    if work == 0 {
+        return None;
+    }
     let parts = [
         (0.25, counts.response_rate()),
         (0.25, counts.resolution_rate()),
@@ -441,5 +447,70 @@ fn narrowed(scope_prefix: &str, code: Option<&str>) -> Result<String, ApiError> 
             crate::error::ErrorCode::Forbidden,
             format!("`{code}` lies outside the jurisdiction you may read"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_is_scored_on_work_it_was_given() {
+        // Summoned twice, declined both: nothing to evaluate.
+        let declined = Counts {
+            events: 2,
+            accepted: 2,
+            resolved: 2,
+            summonses: 2,
+            declined: 2,
+            ..Counts::default()
+        };
+        assert_eq!(score(&declined, Scored::Department), None);
+        assert_eq!(score(&declined, Scored::Jurisdiction), Some(100.0));
+        // Half on time, all resolved, no revisit yet, none overdue, none reworked:
+        // (0.25 × 0.5 + 0.25 + 0.15 + 0.10) / 0.75.
+        let answered = Counts {
+            summonses: 2,
+            report_due: 2,
+            reported_in: 2,
+            reported_in_on_time: 1,
+            resolved_once: 2,
+            ..declined
+        };
+        assert_eq!(score(&answered, Scored::Department), Some(83.33));
+        let ranked = rank(
+            vec![
+                ("b".into(), "乙".into()),
+                ("a".into(), "甲".into()),
+                ("c".into(), "丙".into()),
+            ],
+            vec![
+                FigureRow {
+                    key: vec![crate::store::KeyValue {
+                        dimension: Dimension::Department,
+                        value: "b".into(),
+                        name: None,
+                    }],
+                    counts: answered.clone(),
+                },
+                FigureRow {
+                    key: vec![crate::store::KeyValue {
+                        dimension: Dimension::Department,
+                        value: "a".into(),
+                        name: None,
+                    }],
+                    counts: answered,
+                },
+            ],
+            Scored::Department,
+        );
+        let table: Vec<(&str, i32, Option<f64>)> = ranked
+            .iter()
+            .map(|u| (u.unit.code.as_str(), u.rank, u.score))
+            .collect();
+        assert_eq!(
+            table,
+            [("a", 1, Some(83.33)), ("b", 1, Some(83.33)), ("c", 3, None)]
+        );
     }
 }
