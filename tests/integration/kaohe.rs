@@ -306,7 +306,7 @@ async fn stats(gateway: &TestGateway, filter: Value, group_by: &[&str]) -> Vec<V
     filter["reportedUntil"] = json!(UNTIL);
     let query = format!(
         "query($filter: EventFilter, $groupBy: [StatsDimension!]) {{ eventStats(filter: $filter, groupBy: $groupBy) {{ \
-           county {{ code name }} township {{ code name }} grid {{ code }} department {{ code name }} \
+           county {{ code name }} township {{ code name }} community {{ code }} grid {{ code }} department {{ code name }} \
            category channel tier day week month figures {{ {FIGURES} }} }} }}"
     );
     let data = gateway
@@ -437,6 +437,16 @@ async fn every_grouping_of_a_hand_made_history() {
             ("220422".to_owned(), "2014-03-01".to_owned(), 4)
         ]
     );
+
+    let communities = stats(
+        &gateway,
+        json!({ "jurisdiction": h.township_a }),
+        &["COMMUNITY"],
+    )
+    .await;
+    assert_eq!(communities.len(), 1);
+    assert_eq!(communities[0]["community"]["code"], json!(h.grid_a[..12]));
+    assert_eq!(counts(&communities[0]), [2, 2, 2, 2, 1, 3, 2, 1]);
 
     let grids = stats(&gateway, json!({ "jurisdiction": h.township_a }), &["GRID"]).await;
     assert_eq!(grids.len(), 1);

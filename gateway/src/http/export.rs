@@ -13,7 +13,7 @@ use futures_util::{StreamExt, stream};
 use schema::enums::{EventCategory, EventChannel, EventStatus, ResolutionTier, Urgency};
 use schema::error::ErrorCode;
 use schema::graphql::EventFilter;
-use schema::store::{Dataset, Dimension, FIGURE_COLUMNS, FigureQuery};
+use schema::store::{Dataset, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -212,30 +212,7 @@ pub async fn serve(
                     .into_response();
                 }
             };
-            let mut columns = Vec::new();
-            for dimension in &parameters.group_by {
-                let name = dimension.name().to_lowercase();
-                columns.push(name.clone());
-                if dimension.has_names() {
-                    columns.push(format!("{name}_name"));
-                }
-            }
-            columns.extend(FIGURE_COLUMNS.iter().map(|c| (*c).to_owned()));
-            let records: Vec<Value> = figures
-                .into_iter()
-                .map(|row| {
-                    let mut record: Vec<Value> = Vec::with_capacity(columns.len());
-                    for key in row.key {
-                        let named = key.dimension.has_names();
-                        record.push(Value::String(key.value));
-                        if named {
-                            record.push(key.name.map_or(Value::Null, Value::String));
-                        }
-                    }
-                    record.extend(row.counts.record());
-                    Value::Array(record)
-                })
-                .collect();
+            let (columns, records) = figure_records(&parameters.group_by, figures);
             let (sender, receiver) = mpsc::channel(1);
             let _ = sender.try_send(records);
             let (finished, done) = oneshot::channel();
@@ -244,6 +221,36 @@ pub async fn serve(
         }
     };
     respond(&name, format, parameters.bom, columns, rows, done)
+}
+
+/// Figures as export rows: the key columns (and `<key>_name` for jurisdictions and
+/// departments), then every count and rate.
+fn figure_records(dimensions: &[Dimension], figures: Vec<FigureRow>) -> (Vec<String>, Vec<Value>) {
+    let mut columns = Vec::new();
+    for dimension in dimensions {
+        let name = dimension.name().to_lowercase();
+        columns.push(name.clone());
+        if dimension.has_names() {
+            columns.push(format!("{name}_name"));
+        }
+    }
+    columns.extend(FIGURE_COLUMNS.iter().map(|c| (*c).to_owned()));
+    let records = figures
+        .into_iter()
+        .map(|row| {
+            let mut record: Vec<Value> = Vec::with_capacity(columns.len());
+            for key in row.key {
+                let named = key.dimension.has_names();
+                record.push(Value::String(key.value));
+                if named {
+                    record.push(key.name.map_or(Value::Null, Value::String));
+                }
+            }
+            record.extend(row.counts.record());
+            Value::Array(record)
+        })
+        .collect();
+    (columns, records)
 }
 
 /// The body: a header line (CSV), then each batch of rows as it arrives. An export that
