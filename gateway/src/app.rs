@@ -121,6 +121,7 @@ impl Application {
             signals: signals.clone(),
             redis: redis.clone(),
             limits: config.limits.clone(),
+            exports: Arc::new(tokio::sync::Semaphore::new(config.limits.max_exports)),
             batch_window: config.dataloader.batch_window(),
             auth,
             feeds: Default::default(),

@@ -262,6 +262,9 @@ pub struct LimitsConfig {
     /// 1001 and SSE streams end at once, in-flight requests finish; past this the process
     /// exits whatever clients do.
     pub shutdown_grace_s: u64,
+    /// Exports (`/export/...`) streaming at once; each holds a database connection while
+    /// it runs, so the rest of the pool stays for queries. One more is refused (429).
+    pub max_exports: usize,
 }
 
 impl Default for LimitsConfig {
@@ -287,6 +290,7 @@ impl Default for LimitsConfig {
             ws_max_operations: 100,
             ws_keepalive_ms: 15_000,
             shutdown_grace_s: 10,
+            max_exports: 4,
         }
     }
 }
@@ -498,6 +502,7 @@ impl Config {
                 self.database.max_connections as u64,
             ),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
+            ("limits.max_exports", self.limits.max_exports as u64),
             ("limits.max_photo_bytes", self.limits.max_photo_bytes as u64),
             ("limits.max_depth", self.limits.max_depth as u64),
             ("limits.max_complexity", self.limits.max_complexity as u64),

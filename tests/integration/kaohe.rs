@@ -956,3 +956,50 @@ async fn the_bi_role_reads_only_its_county_and_cannot_write() {
         .await
         .expect("the role is dropped");
 }
+
+#[tokio::test]
+async fn exports_beyond_the_limit_are_refused_until_one_ends() {
+    let gateway = gateway_with(|config| config.limits.max_exports = 1).await;
+    let h = history(&gateway).await;
+    // A timeline far larger than the socket buffers: an export that is not read stays
+    // open.
+    sqlx::query(
+        "INSERT INTO timeline (event_id, kind, actor, actor_role, jurisdiction_code, at) \
+         SELECT $1, 'URGED', '督办', 'SUPERVISOR', $2, now() FROM generate_series(1, 150000)",
+    )
+    .bind(h.events[0])
+    .bind(&h.grid_a)
+    .execute(&mut gateway.database().await)
+    .await
+    .expect("a long timeline");
+    let admin = token("ADMIN", "220400", None);
+    let get = |path: &'static str| {
+        gateway
+            .client
+            .get(gateway.url(path))
+            .bearer_auth(&admin)
+            .send()
+    };
+    let first = get("/export/timeline.ndjson")
+        .await
+        .expect("the export starts");
+    assert_eq!(first.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = get("/export/events.csv").await.expect("an answer");
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(second.headers().contains_key("retry-after"));
+    let text = second.text().await.unwrap_or_default();
+    assert!(text.contains("limits.max_exports"), "{text}");
+
+    // The reader goes away: its export ends, and the next one runs.
+    drop(first);
+    let mut status = StatusCode::TOO_MANY_REQUESTS;
+    for _ in 0..50 {
+        status = get("/export/events.csv").await.expect("an answer").status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK);
+}

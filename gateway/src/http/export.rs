@@ -169,6 +169,17 @@ pub async fn serve(
     {
         return Refusal::rate_limited(wait).into_response();
     }
+    // Held until the export ends: each holds a database connection meanwhile.
+    let Ok(permit) = std::sync::Arc::clone(&state.exports).try_acquire_owned() else {
+        return Refusal::new(
+            ErrorCode::RateLimited,
+            format!(
+                "{} exports are running, the most at once (limits.max_exports); try again shortly",
+                state.limits.max_exports
+            ),
+        )
+        .into_response();
+    };
     let bad = |message: String| Refusal::new(ErrorCode::BadRequest, message).into_response();
     let parameters = match parameters(query.as_deref(), table) {
         Ok(parameters) => parameters,
@@ -187,6 +198,7 @@ pub async fn serve(
             let scope = caller.scope.clone();
             tokio::spawn(async move {
                 let result = store.export(&scope, dataset, &conditions, sender).await;
+                drop(permit);
                 if let Err(error) = &result {
                     tracing::warn!(%error, "an export stopped");
                 }
@@ -212,6 +224,7 @@ pub async fn serve(
                     .into_response();
                 }
             };
+            drop(permit);
             let (columns, records) = figure_records(&parameters.group_by, figures);
             let (sender, receiver) = mpsc::channel(1);
             let _ = sender.try_send(records);

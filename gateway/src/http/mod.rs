@@ -55,6 +55,8 @@ pub struct Shared {
     pub persisted: persisted::PersistedDocuments,
     /// Per-principal rate limits, when configured.
     pub limiter: Option<crate::rate_limit::RateLimiter>,
+    /// Permits for exports streaming at once (`limits.max_exports`).
+    pub exports: Arc<tokio::sync::Semaphore>,
     /// Turns true when the server begins to shut down: long-lived streams end then.
     pub stopping: tokio::sync::watch::Receiver<bool>,
 }
