@@ -30,6 +30,11 @@ use crate::database;
 /// it may reach the hotline's index a little late.
 const OVERLAP: TimeDelta = TimeDelta::minutes(5);
 
+/// Searches one pull may make while halving windows the hotline answered in full: a
+/// server that ignores the dates answers every window in full, and is reported instead
+/// of searched second by second.
+const MAX_SEARCHES: usize = 512;
+
 /// Statuses pushed per round at most; the rest go next round.
 const PUSH_BATCH: i64 = 500;
 
@@ -107,6 +112,8 @@ pub struct Pulled {
     pub until: DateTime<Utc>,
     /// Open requests the hotline listed.
     pub seen: usize,
+    /// Searches it took: more than one when the hotline's page cap cut answers short.
+    pub searches: usize,
     /// Of those, requests that already had their event.
     pub known: usize,
     pub created: Vec<Created>,
@@ -126,6 +133,11 @@ pub struct Pushed {
 pub enum SyncError {
     #[error("pulling service requests failed: {0}")]
     Pull(#[source] Open311Error),
+    #[error(
+        "the hotline answered {searches} searches in full (open311.max_results = {max_results}) \
+         however narrow the window; does it honour start_date and end_date?"
+    )]
+    Unpageable { searches: usize, max_results: usize },
     #[error("pushing the status of {service_request_id} failed: {source}")]
     Push {
         service_request_id: String,
@@ -211,19 +223,12 @@ impl HotlineSync {
             Some(cursor) => cursor - OVERLAP,
             None => until - TimeDelta::from_std(settings.lookback).unwrap_or(TimeDelta::days(30)),
         };
-        let requests = self
-            .hotline
-            .requests(&RequestQuery {
-                start: Some(since),
-                end: Some(until),
-                status: Some(RequestStatus::Open),
-            })
-            .await
-            .map_err(SyncError::Pull)?;
+        let (requests, searches) = self.search(since, until, settings.max_results).await?;
         let mut pulled = Pulled {
             since,
             until,
             seen: requests.len(),
+            searches,
             ..Pulled::default()
         };
         let ids: Vec<String> = requests
@@ -277,6 +282,58 @@ impl HotlineSync {
         }
         self.store.advance_hotline_cursor(system, until).await?;
         Ok(pulled)
+    }
+
+    /// Every open request updated in `[since, until]`, and the searches it took. An
+    /// answer as long as the hotline's page cap may have been cut short: that window is
+    /// searched again as two halves, until every answer is whole. The cursor moves past
+    /// `until` only once all of it was read (a failure leaves it for the next round).
+    async fn search(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        max_results: usize,
+    ) -> Result<(Vec<ServiceRequest>, usize), SyncError> {
+        let mut windows = vec![(since, until)];
+        let mut found = Vec::new();
+        let mut searches = 0;
+        while let Some((start, end)) = windows.pop() {
+            if searches == MAX_SEARCHES {
+                return Err(SyncError::Unpageable {
+                    searches,
+                    max_results,
+                });
+            }
+            searches += 1;
+            let page = self
+                .hotline
+                .requests(&RequestQuery {
+                    start: Some(start),
+                    end: Some(end),
+                    status: Some(RequestStatus::Open),
+                })
+                .await
+                .map_err(SyncError::Pull)?;
+            let span = end - start;
+            if page.len() >= max_results {
+                if span > TimeDelta::seconds(1) {
+                    // Ends are inclusive: a request at the middle comes twice, and is
+                    // known the second time.
+                    let middle = start + span / 2;
+                    windows.push((middle, end));
+                    windows.push((start, middle));
+                    continue;
+                }
+                tracing::warn!(
+                    system = %self.hotline.code(),
+                    %start,
+                    max_results,
+                    "a one-second window answered in full: requests beyond the cap may be missed"
+                );
+            }
+            found.extend(page);
+        }
+        Ok((found, searches))
     }
 
     fn event_of(
@@ -447,10 +504,11 @@ impl fmt::Display for RoundReport {
         match &self.pulled {
             Some(pulled) => write!(
                 f,
-                "{} open requests updated {} – {}: {} new events, {} already known, {} skipped",
+                "{} open requests updated {} – {} ({} searches): {} new events, {} already known, {} skipped",
                 pulled.seen,
                 pulled.since.format("%Y-%m-%d %H:%M:%S UTC"),
                 pulled.until.format("%Y-%m-%d %H:%M:%S UTC"),
+                pulled.searches,
                 pulled.created.len(),
                 pulled.known,
                 pulled.skipped.len()

@@ -32,10 +32,18 @@ static NEXT_SANDBOX: AtomicU32 = AtomicU32::new(0);
 /// fresh copy of the seeded database.
 struct Fixture {
     sync: HotlineSync,
+    /// The hotline's config, to build syncs that see it otherwise.
+    config: connectors::config::DepartmentConfig,
     pool: PgPool,
     simulator: String,
     sandbox: String,
     http: reqwest::Client,
+}
+
+fn sync(config: connectors::config::DepartmentConfig, pool: &PgPool) -> HotlineSync {
+    let department = Arc::new(Department::new(config).expect("the hotline's client builds"));
+    let hotline = Arc::new(Hotline::new(department).expect("the hotline is an open311 system"));
+    HotlineSync::new(hotline, schema::Store::new(pool.clone()))
 }
 
 impl Fixture {
@@ -58,14 +66,13 @@ impl Fixture {
             .get(HOTLINE)
             .cloned()
             .expect("the hotline's config ships with the departments");
-        let department = Arc::new(Department::new(config).expect("the hotline's client builds"));
-        let hotline = Arc::new(Hotline::new(department).expect("the hotline is an open311 system"));
         let database = seeded_database().await;
         let pool = PgPool::connect(&database_url(&database))
             .await
             .expect("connect test database");
         Self {
-            sync: HotlineSync::new(hotline, schema::Store::new(pool.clone())),
+            sync: sync(config.clone(), &pool),
+            config,
             pool,
             simulator,
             sandbox,
@@ -75,6 +82,16 @@ impl Fixture {
 
     async fn round(&self) -> RoundReport {
         self.sync.round().await
+    }
+
+    /// A sync of the same hotline and database, configured to expect at most
+    /// `max_results` requests to a search.
+    fn capped(&self, max_results: usize) -> HotlineSync {
+        let mut config = self.config.clone();
+        if let Some(settings) = config.open311.as_mut() {
+            settings.max_results = max_results;
+        }
+        sync(config, &self.pool)
     }
 
     /// What the hotline itself lists as open, asked directly.
@@ -429,4 +446,62 @@ async fn serving_pulls_the_hotline_in_the_background() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(federated.requests_to(HOTLINE).await >= 1);
+}
+
+#[tokio::test]
+async fn a_hotline_that_caps_its_answers_loses_no_request() {
+    let fixture = Fixture::new().await;
+    let listed = fixture.open_requests().await;
+    assert!(listed.len() >= 20, "{}", listed.len());
+    // The hotline answers at most three requests to any search, without saying so; the
+    // config says it does.
+    fixture.fault(json!({ "max_results": 3 })).await;
+    assert_eq!(fixture.open_requests().await.len(), 3, "the cap bites");
+    let sync = fixture.capped(3);
+
+    let report = sync.round().await;
+    assert!(report.is_ok(), "{report}");
+    let pulled = report.pulled.as_ref().expect("a pull");
+    assert!(pulled.searches > listed.len() / 3, "{report}");
+    let events = fixture.events().await;
+    let skipped: Vec<&str> = pulled
+        .skipped
+        .iter()
+        .map(|s| s.service_request_id.as_str())
+        .collect();
+    for request in &listed {
+        let id = request["service_request_id"].as_str().unwrap_or_default();
+        assert!(
+            events.contains_key(id) || skipped.contains(&id),
+            "{id} was lost: {report}"
+        );
+    }
+    assert_eq!(events.len() + skipped.len(), listed.len(), "{report}");
+
+    // Answers that never come whole however narrow the window (here every search of a
+    // request is "full") stop the pull after a bounded number of searches: reported, and
+    // the cursor stays where it was.
+    fixture.clear_faults().await;
+    let cursor = || async {
+        sqlx::query_scalar::<_, DateTime<Utc>>("SELECT pulled_until FROM hotline_cursors")
+            .fetch_one(&fixture.pool)
+            .await
+            .expect("the cursor")
+    };
+    let before = cursor().await;
+    sqlx::query("UPDATE hotline_cursors SET pulled_until = pulled_until - interval '30 days'")
+        .execute(&fixture.pool)
+        .await
+        .expect("rewind the cursor");
+    let rewound = cursor().await;
+    assert!(rewound < before);
+    let report = fixture.capped(1).round().await;
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| matches!(e, SyncError::Unpageable { .. })),
+        "{report}"
+    );
+    assert_eq!(cursor().await, rewound);
 }

@@ -7,6 +7,7 @@
 //! jurisdiction_field = "zone_code"
 //! poll_interval_s = 60
 //! lookback_days = 30
+//! max_results = 1000
 //!
 //! [open311.services]
 //! "101" = "NEIGHBOR_DISPUTE"
@@ -38,6 +39,10 @@ pub struct Open311File {
     pub poll_interval_s: Option<Spanned<u64>>,
     /// How far back the first pull looks, in days (Open311 searches span at most 90).
     pub lookback_days: Option<Spanned<u64>>,
+    /// The most requests the system answers to one search (its page cap; GeoReport v2
+    /// servers commonly stop at 1,000): a search answered this many is asked again in
+    /// halves.
+    pub max_results: Option<Spanned<u64>>,
     /// The system's `service_code` → our event category.
     pub services: BTreeMap<Spanned<String>, Spanned<String>>,
     /// Our event status → the Open311 status (`open` or `closed`) the system shows.
@@ -48,6 +53,8 @@ const DEFAULT_POLL_INTERVAL_S: u64 = 60;
 const DEFAULT_LOOKBACK_DAYS: u64 = 30;
 const MAX_POLL_INTERVAL_S: u64 = 86_400;
 const MAX_LOOKBACK_DAYS: u64 = 90;
+const DEFAULT_MAX_RESULTS: u64 = 1_000;
+const MAX_MAX_RESULTS: u64 = 100_000;
 
 /// An open311 system's settings, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +66,8 @@ pub struct Open311 {
     pub statuses: BTreeMap<String, RequestStatus>,
     pub poll_interval: Duration,
     pub lookback: Duration,
+    /// The most requests one search answers.
+    pub max_results: usize,
 }
 
 impl Open311 {
@@ -126,6 +135,13 @@ pub(super) fn check(
         "open311.lookback_days",
         DEFAULT_LOOKBACK_DAYS,
         MAX_LOOKBACK_DAYS,
+    );
+    let max_results = bounded(
+        problems,
+        section.max_results.as_ref(),
+        "open311.max_results",
+        DEFAULT_MAX_RESULTS,
+        MAX_MAX_RESULTS,
     );
 
     if section.services.is_empty() {
@@ -212,6 +228,7 @@ pub(super) fn check(
         statuses,
         poll_interval: Duration::from_secs(poll_interval_s),
         lookback: Duration::from_secs(lookback_days * 86_400),
+        max_results: max_results as usize,
     })
 }
 
@@ -296,6 +313,17 @@ CLOSED = "closed"
         );
         assert_eq!(open311.map(|o| o.poll_interval.as_secs()), Some(30));
         assert_eq!(open311.map(|o| o.lookback.as_secs()), Some(30 * 86_400));
+        assert_eq!(open311.map(|o| o.max_results), Some(1_000));
+        let capped = HOTLINE.replace(
+            "poll_interval_s = 30",
+            "poll_interval_s = 30
+max_results = 0",
+        );
+        let errors = check(&capped).err().unwrap_or_default();
+        assert!(
+            errors.iter().any(|e| e.key == "open311.max_results"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct Fault {
     pub hang: bool,
     /// Answers are not what the department's API promises.
     pub garbage: Option<Garbage>,
+    /// Lists answer at most this many items, the rest left out without a word (a
+    /// server's page cap).
+    pub max_results: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -633,6 +633,7 @@ async fn list_requests(
                 && (statuses.is_empty() || statuses.contains(&request.status))
                 && (services.is_empty() || services.contains(&request.service_code.as_str()))
         })
+        .take(fault.max_results.unwrap_or(usize::MAX))
         .collect();
     answer(serde_json::json!(found), &fault)
 }
