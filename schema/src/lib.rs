@@ -6,6 +6,7 @@ pub mod access;
 pub mod enums;
 pub mod error;
 pub mod graphql;
+pub mod identifiers;
 pub mod model;
 pub mod store;
 pub mod workflow;
