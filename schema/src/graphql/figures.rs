@@ -345,7 +345,7 @@ impl FigureQueries {
             conditions: conditions(&filter)?,
             limit: MAX_GROUPS,
         };
-        let mut rows = resolve::store(ctx)?
+        let rows = resolve::store(ctx)?
             .figures(resolve::scope(ctx)?, &query)
             .await
             .map_err(store_error)?;
@@ -356,7 +356,6 @@ impl FigureQueries {
             ))
             .into());
         }
-        rows.truncate(MAX_GROUPS as usize);
         Ok(rows.into_iter().map(StatsGroup).collect())
     }
 
