@@ -42,14 +42,14 @@ pub struct Period {
 }
 
 impl Period {
+    /// The conditions of the event filter reporting in the period.
     fn conditions(self) -> Result<Vec<Condition>, ApiError> {
-        if self.from >= self.until {
-            return Err(ApiError::bad_input("the period ends before it starts"));
+        EventFilter {
+            reported_from: Some(self.from),
+            reported_until: Some(self.until),
+            ..EventFilter::default()
         }
-        Ok(vec![
-            Condition::From(self.from),
-            Condition::Until(self.until),
-        ])
+        .conditions()
     }
 }
 

@@ -8,6 +8,7 @@ use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 
 use super::lists::{Condition, push_conditions};
 use super::{Store, StoreError};
+use crate::enums::JurisdictionLevel;
 use crate::model::Event;
 
 /// What figures may be grouped by (`groupBy` of `eventStats`).
@@ -90,6 +91,17 @@ impl Dimension {
         }
     }
 
+    /// The level of the jurisdictions it groups by, if it groups by jurisdiction.
+    pub fn level(self) -> Option<JurisdictionLevel> {
+        match self {
+            Self::County => Some(JurisdictionLevel::County),
+            Self::Township => Some(JurisdictionLevel::Township),
+            Self::Community => Some(JurisdictionLevel::Community),
+            Self::Grid => Some(JurisdictionLevel::Grid),
+            _ => None,
+        }
+    }
+
     /// Whether its keys have names (jurisdictions and departments).
     pub fn has_names(self) -> bool {
         self.names().is_some()
@@ -98,9 +110,8 @@ impl Dimension {
     /// The table a key's name is read from, if it has one.
     fn names(self) -> Option<&'static str> {
         match self {
-            Self::County | Self::Township | Self::Community | Self::Grid => Some("jurisdictions"),
             Self::Department => Some("departments"),
-            _ => None,
+            _ => self.level().map(|_| "jurisdictions"),
         }
     }
 }
@@ -280,54 +291,72 @@ pub struct FigureQuery {
     pub limit: i64,
 }
 
-const EVENT_COUNTS: &str = "count(*) AS events, \
-    count(*) FILTER (WHERE t.accepted) AS accepted, \
-    count(*) FILTER (WHERE t.resolved) AS resolved, \
-    count(*) FILTER (WHERE t.resolved_once) AS resolved_once, \
-    count(*) FILTER (WHERE t.closed) AS closed, \
-    count(*) FILTER (WHERE t.overdue) AS overdue, \
-    count(*) FILTER (WHERE t.revisited) AS revisited, \
-    count(*) FILTER (WHERE t.satisfied) AS satisfied, \
-    count(*) FILTER (WHERE t.reworked) AS reworked, \
-    count(*) FILTER (WHERE t.dispute_resolved) AS disputes_resolved, \
-    count(*) FILTER (WHERE t.resolved_before_litigation) AS resolved_before_litigation, \
-    avg(t.handling_hours) FILTER (WHERE t.resolved) AS handling_hours_mean, \
-    percentile_cont(0.9) WITHIN GROUP (ORDER BY t.handling_hours) \
-        FILTER (WHERE t.resolved) AS handling_hours_p90";
-
-const SUMMONS_COUNTS: &str = "count(*) AS summonses, \
-    count(*) FILTER (WHERE d.report_due) AS report_due, \
-    count(*) FILTER (WHERE d.reported_in) AS reported_in, \
-    count(*) FILTER (WHERE d.reported_in_on_time) AS reported_in_on_time, \
-    count(*) FILTER (WHERE d.declined) AS declined, \
-    count(*) FILTER (WHERE d.overdue) AS overdue_summonses, \
-    COALESCE(sum(d.extensions), 0)::bigint AS extensions";
-
-const EVENT_COLUMNS: [&str; 13] = [
-    "events",
-    "accepted",
-    "resolved",
-    "resolved_once",
-    "closed",
-    "overdue",
-    "revisited",
-    "satisfied",
-    "reworked",
-    "disputes_resolved",
-    "resolved_before_litigation",
-    "handling_hours_mean",
-    "handling_hours_p90",
+/// Each event figure: its column and its aggregate over the rows `t` of `bi.events`.
+const EVENT_COUNTS: [(&str, &str); 13] = [
+    ("events", "count(*)"),
+    ("accepted", "count(*) FILTER (WHERE t.accepted)"),
+    ("resolved", "count(*) FILTER (WHERE t.resolved)"),
+    ("resolved_once", "count(*) FILTER (WHERE t.resolved_once)"),
+    ("closed", "count(*) FILTER (WHERE t.closed)"),
+    ("overdue", "count(*) FILTER (WHERE t.overdue)"),
+    ("revisited", "count(*) FILTER (WHERE t.revisited)"),
+    ("satisfied", "count(*) FILTER (WHERE t.satisfied)"),
+    ("reworked", "count(*) FILTER (WHERE t.reworked)"),
+    (
+        "disputes_resolved",
+        "count(*) FILTER (WHERE t.dispute_resolved)",
+    ),
+    (
+        "resolved_before_litigation",
+        "count(*) FILTER (WHERE t.resolved_before_litigation)",
+    ),
+    (
+        "handling_hours_mean",
+        "avg(t.handling_hours) FILTER (WHERE t.resolved)",
+    ),
+    (
+        "handling_hours_p90",
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY t.handling_hours) FILTER (WHERE t.resolved)",
+    ),
 ];
 
-const SUMMONS_COLUMNS: [&str; 7] = [
-    "summonses",
-    "report_due",
-    "reported_in",
-    "reported_in_on_time",
-    "declined",
-    "overdue_summonses",
-    "extensions",
+/// Each summons figure: its column and its aggregate over the rows `d` of `bi.summonses`.
+const SUMMONS_COUNTS: [(&str, &str); 7] = [
+    ("summonses", "count(*)"),
+    ("report_due", "count(*) FILTER (WHERE d.report_due)"),
+    ("reported_in", "count(*) FILTER (WHERE d.reported_in)"),
+    (
+        "reported_in_on_time",
+        "count(*) FILTER (WHERE d.reported_in_on_time)",
+    ),
+    ("declined", "count(*) FILTER (WHERE d.declined)"),
+    ("overdue_summonses", "count(*) FILTER (WHERE d.overdue)"),
+    ("extensions", "COALESCE(sum(d.extensions), 0)::bigint"),
 ];
+
+/// `aggregate AS column, ...`
+fn aggregates(figures: &[(&str, &str)]) -> String {
+    figures
+        .iter()
+        .map(|(column, aggregate)| format!("{aggregate} AS {column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The final select of each figure: a group that one side lacks counts 0 there, but has
+/// no mean (NULL).
+fn joined(side: &str, figures: &[(&str, &str)]) -> Vec<String> {
+    figures
+        .iter()
+        .map(|(column, aggregate)| {
+            if aggregate.starts_with("count") || aggregate.starts_with("COALESCE") {
+                format!("COALESCE({side}.{column}, 0) AS {column}")
+            } else {
+                format!("{side}.{column}")
+            }
+        })
+        .collect()
+}
 
 impl Store {
     /// One statement: the event counts and the summons counts of each group, joined on
@@ -353,7 +382,8 @@ impl Store {
         let department = scope.summoned().map(str::to_owned);
 
         let mut builder = QueryBuilder::<Postgres>::new(format!(
-            "WITH ev AS (SELECT {select_keys}{EVENT_COUNTS} FROM bi.events t"
+            "WITH ev AS (SELECT {select_keys}{} FROM bi.events t",
+            aggregates(&EVENT_COUNTS)
         ));
         if by_department {
             builder.push(
@@ -370,8 +400,9 @@ impl Store {
         builder.push(" WHERE TRUE");
         push_conditions::<Event>(&mut builder, scope, &[], &query.conditions);
         builder.push(format_args!(
-            "{group_by}), su AS (SELECT {select_keys}{SUMMONS_COUNTS} \
-             FROM bi.summonses d JOIN bi.events t ON t.id = d.event_id WHERE TRUE"
+            "{group_by}), su AS (SELECT {select_keys}{} \
+             FROM bi.summonses d JOIN bi.events t ON t.id = d.event_id WHERE TRUE",
+            aggregates(&SUMMONS_COUNTS)
         ));
         if by_department {
             builder.push(" AND d.department_code IS NOT NULL");
@@ -393,18 +424,9 @@ impl Store {
                 None => builder.push(format_args!("NULL::text AS {key}_name, ")),
             };
         }
-        for column in EVENT_COLUMNS {
-            if column.starts_with("handling_hours") {
-                builder.push(format_args!("ev.{column}, "));
-            } else {
-                builder.push(format_args!("COALESCE(ev.{column}, 0) AS {column}, "));
-            }
-        }
-        let summons_columns: Vec<String> = SUMMONS_COLUMNS
-            .iter()
-            .map(|column| format!("COALESCE(su.{column}, 0) AS {column}"))
-            .collect();
-        builder.push(summons_columns.join(", "));
+        let mut figures = joined("ev", &EVENT_COUNTS);
+        figures.extend(joined("su", &SUMMONS_COUNTS));
+        builder.push(figures.join(", "));
         let on = if keys.is_empty() {
             "TRUE".to_owned()
         } else {
@@ -427,8 +449,8 @@ impl Store {
     }
 
     /// The units a ranking lists: the jurisdictions of the level `unit` names in
-    /// `prefix`'s subtree, or the departments of the counties in it (only `department`
-    /// when given), in code order, with their names.
+    /// `prefix`'s subtree, or else the departments of the counties in it (only
+    /// `department` when given), in code order, with their names.
     pub async fn ranked_units(
         &self,
         unit: Dimension,
@@ -436,13 +458,15 @@ impl Store {
         department: Option<&str>,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut builder = QueryBuilder::<Postgres>::new("");
-        let level = match unit {
-            Dimension::County => "COUNTY",
-            Dimension::Township => "TOWNSHIP",
-            Dimension::Community => "COMMUNITY",
-            _ => "GRID",
-        };
-        if unit == Dimension::Department {
+        if let Some(level) = unit.level() {
+            builder
+                .push("SELECT code, name FROM jurisdictions WHERE level = ")
+                .push_bind(level.as_str())
+                .push(" AND code >= ")
+                .push_bind(prefix.to_owned())
+                .push(" AND code < ")
+                .push_bind(format!("{prefix}~"));
+        } else {
             builder.push("SELECT code, name FROM departments WHERE TRUE");
             if let Some(department) = department {
                 builder
@@ -459,14 +483,6 @@ impl Store {
                 .push(" OR starts_with(")
                 .push_bind(prefix.to_owned())
                 .push(", county_code))");
-        } else {
-            builder
-                .push("SELECT code, name FROM jurisdictions WHERE level = ")
-                .push_bind(level.to_owned())
-                .push(" AND code >= ")
-                .push_bind(prefix.to_owned())
-                .push(" AND code < ")
-                .push_bind(format!("{prefix}~"));
         }
         builder.push(" ORDER BY code");
         let rows = builder.build().fetch_all(self.executor()).await?;
