@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure PostgreSQL (127.0.0.1:5432), Redis (127.0.0.1:6379) and MariaDB
+# Makes sure PostgreSQL (127.0.0.1:5432) with PostGIS, Redis (127.0.0.1:6379) and MariaDB
 # (127.0.0.1:3306, where the tests put the court and tax departments' databases) answer,
-# starting the local servers when they are down. Used by CI and usable on any developer machine that
+# starting the local servers when they are down and installing PostGIS (Debian's
+# postgresql-<major>-postgis-3) when the server lacks it. Used by CI and usable on any developer machine that
 # runs them as Debian packages.
 set -euo pipefail
 
@@ -25,6 +26,19 @@ if ! eval "$postgres_up" >/dev/null 2>&1; then
   wait_for PostgreSQL "$postgres_up"
 fi
 
+postgis_available() {
+  [ "$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'" 2>/dev/null)" = 1 ]
+}
+if ! postgis_available; then
+  major=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc "SHOW server_version_num" | cut -c1-2)
+  echo "installing PostGIS for PostgreSQL $major"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "postgresql-$major-postgis-3" >/dev/null ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends "postgresql-$major-postgis-3" >/dev/null; }
+  postgis_available || { echo "PostGIS is not available to PostgreSQL $major" >&2; exit 1; }
+fi
+
 if ! eval "$redis_up" >/dev/null 2>&1; then
   echo "starting Redis"
   mkdir -p /var/lib/redis /var/log/redis
@@ -39,4 +53,4 @@ if ! eval "$mariadb_up" >/dev/null 2>&1; then
   wait_for MariaDB "$mariadb_up"
 fi
 
-echo "PostgreSQL, Redis and MariaDB are up"
+echo "PostgreSQL (with PostGIS), Redis and MariaDB are up"

@@ -15,6 +15,7 @@ mod hotline;
 mod http_protocol;
 mod kaohe;
 mod layering;
+mod map;
 mod persisted;
 mod photos;
 mod queries;

@@ -3,6 +3,10 @@
 //! `EventFilter` fields as query parameters, and the rows streamed from the database as
 //! they come (memory stays flat whatever the size). `bom=true` starts a CSV with a byte
 //! order mark, which Excel needs to read UTF-8.
+//!
+//! For map clients (Leaflet, OpenLayers, QGIS): `events.geojson` is the events export as a
+//! GeoJSON FeatureCollection of points, and `boundaries.geojson?jurisdiction=&level=` the
+//! polygons of one level's jurisdictions in a subtree.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -10,10 +14,12 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
-use schema::enums::{EventCategory, EventChannel, EventStatus, ResolutionTier, Urgency};
+use schema::enums::{
+    EventCategory, EventChannel, EventStatus, JurisdictionLevel, ResolutionTier, Urgency,
+};
 use schema::error::ErrorCode;
-use schema::graphql::EventFilter;
-use schema::store::{Dataset, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow};
+use schema::graphql::{Circle, EventFilter};
+use schema::store::{BoundaryQuery, Dataset, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
@@ -27,12 +33,14 @@ use super::graphql::unauthenticated;
 enum Table {
     Rows(Dataset),
     Figures,
+    Boundaries,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     Csv,
     Ndjson,
+    GeoJson,
 }
 
 impl Format {
@@ -40,6 +48,7 @@ impl Format {
         match self {
             Self::Csv => "text/csv; charset=utf-8",
             Self::Ndjson => "application/x-ndjson",
+            Self::GeoJson => "application/geo+json",
         }
     }
 }
@@ -51,14 +60,22 @@ fn file(name: &str) -> Option<(Table, Format)> {
         "summonses" => Table::Rows(Dataset::Summonses),
         "timeline" => Table::Rows(Dataset::Timeline),
         "figures" => Table::Figures,
+        "boundaries" => Table::Boundaries,
         _ => return None,
     };
     let format = match extension {
         "csv" => Format::Csv,
         "ndjson" => Format::Ndjson,
+        "geojson" => Format::GeoJson,
         _ => return None,
     };
-    Some((table, format))
+    // Maps draw events and boundaries; tables are everything but boundaries.
+    let exported = match (table, format) {
+        (Table::Boundaries, format) => format == Format::GeoJson,
+        (Table::Rows(Dataset::Events), _) => true,
+        (_, format) => format != Format::GeoJson,
+    };
+    exported.then_some((table, format))
 }
 
 /// The query parameters: the `EventFilter` fields (lists comma-separated), `groupBy`
@@ -67,6 +84,8 @@ struct Parameters {
     filter: EventFilter,
     group_by: Vec<Dimension>,
     bom: bool,
+    /// The level of the boundaries drawn (grids unless told).
+    level: JurisdictionLevel,
 }
 
 fn list<T>(name: &str, value: &str, parse: fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
@@ -100,14 +119,39 @@ fn number(name: &str, value: &str) -> Result<i32, String> {
         .map_err(|_| format!("`{name}` is a whole number, not `{value}`"))
 }
 
+/// `near=<longitude>,<latitude>,<radius in metres>`.
+fn circle(name: &str, value: &str) -> Result<Circle, String> {
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let wrong = || format!("`{name}` is longitude,latitude,radius in metres, not `{value}`");
+    let [longitude, latitude, radius] = parts.as_slice() else {
+        return Err(wrong());
+    };
+    Ok(Circle {
+        longitude: longitude.parse().map_err(|_| wrong())?,
+        latitude: latitude.parse().map_err(|_| wrong())?,
+        radius_m: radius.parse().map_err(|_| wrong())?,
+    })
+}
+
 fn parameters(query: Option<&str>, table: Table) -> Result<Parameters, String> {
     let mut filter = EventFilter::default();
     let mut group_by = Vec::new();
     let mut bom = false;
+    let mut level = JurisdictionLevel::Grid;
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let value = value.as_ref();
         match name.as_ref() {
             "jurisdiction" => filter.jurisdiction = Some(value.to_owned()),
+            "level" if table == Table::Boundaries => {
+                level = JurisdictionLevel::parse(value).ok_or_else(|| {
+                    format!("`level` is COUNTY, TOWNSHIP, COMMUNITY or GRID, not `{value}`")
+                })?;
+            }
+            other if table == Table::Boundaries => {
+                return Err(format!(
+                    "unknown parameter `{other}` (boundaries take `jurisdiction` and `level`)"
+                ));
+            }
             "titleStartsWith" => filter.title_starts_with = Some(value.to_owned()),
             "titleContains" => filter.title_contains = Some(value.to_owned()),
             "categories" => filter.categories = Some(list(&name, value, EventCategory::parse)?),
@@ -125,6 +169,8 @@ fn parameters(query: Option<&str>, table: Table) -> Result<Parameters, String> {
             "satisfactionAtMost" => filter.satisfaction_at_most = Some(number(&name, value)?),
             "handlingLevel" => filter.handling_level = Some(value.to_owned()),
             "overdue" => filter.overdue = Some(flag(&name, value)?),
+            "open" => filter.open = Some(flag(&name, value)?),
+            "near" => filter.near = Some(circle(&name, value)?),
             "groupBy" if table == Table::Figures => {
                 for dimension in list(&name, value, Dimension::parse)? {
                     if group_by.contains(&dimension) {
@@ -141,6 +187,7 @@ fn parameters(query: Option<&str>, table: Table) -> Result<Parameters, String> {
         filter,
         group_by,
         bom,
+        level,
     })
 }
 
@@ -156,7 +203,8 @@ pub async fn serve(
     let Some((table, format)) = file(&name) else {
         return Refusal::new(
             ErrorCode::NotFound,
-            "exports are events, summonses, timeline or figures, as .csv or .ndjson",
+            "exports are events, summonses, timeline or figures, as .csv or .ndjson, and \
+             events or boundaries as .geojson",
         )
         .into_response();
     };
@@ -191,13 +239,45 @@ pub async fn serve(
     };
 
     let (columns, rows, done) = match table {
+        Table::Boundaries => {
+            let query = BoundaryQuery {
+                jurisdiction: parameters.filter.jurisdiction.clone().unwrap_or_default(),
+                level: parameters.level,
+            };
+            let result = state.store.boundaries(&caller.scope, &query).await;
+            drop(permit);
+            return match result {
+                Ok(collection) => (
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static(Format::GeoJson.content_type()),
+                        ),
+                        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                    ],
+                    collection,
+                )
+                    .into_response(),
+                Err(error) => {
+                    tracing::warn!(%error, "boundaries for an export failed");
+                    Refusal::new(
+                        ErrorCode::DatabaseUnavailable,
+                        "the boundaries cannot be read right now",
+                    )
+                    .into_response()
+                }
+            };
+        }
         Table::Rows(dataset) => {
             let (sender, receiver) = mpsc::channel(4);
             let (finished, done) = oneshot::channel();
             let store = state.store.clone();
             let scope = caller.scope.clone();
             tokio::spawn(async move {
-                let result = store.export(&scope, dataset, &conditions, sender).await;
+                let geometry = format == Format::GeoJson;
+                let result = store
+                    .export(&scope, dataset, &conditions, geometry, sender)
+                    .await;
                 drop(permit);
                 if let Err(error) = &result {
                     tracing::warn!(%error, "an export stopped");
@@ -278,16 +358,30 @@ fn respond(
     done: oneshot::Receiver<bool>,
 ) -> Response {
     let mut head = String::new();
-    if format == Format::Csv {
-        if bom {
-            head.push('\u{FEFF}');
+    match format {
+        Format::Csv => {
+            if bom {
+                head.push('\u{FEFF}');
+            }
+            head.push_str(&csv_line(columns.iter().map(|c| Some(c.as_str()))));
         }
-        head.push_str(&csv_line(columns.iter().map(|c| Some(c.as_str()))));
+        Format::GeoJson => head.push_str(r#"{"type":"FeatureCollection","features":["#),
+        Format::Ndjson => {}
     }
-    let batches = ReceiverStream::new(rows).map(move |batch| Ok(render(format, &columns, batch)));
+    let tail = if format == Format::GeoJson {
+        "]}\n"
+    } else {
+        ""
+    };
+    let mut first = true;
+    let batches = ReceiverStream::new(rows).map(move |batch| {
+        let bytes = render(format, &columns, batch, first);
+        first = false;
+        Ok(bytes)
+    });
     let end = stream::once(async move {
         match done.await {
-            Ok(true) => Ok(Bytes::new()),
+            Ok(true) => Ok(Bytes::from_static(tail.as_bytes())),
             _ => Err(std::io::Error::other("the export stopped before its end")),
         }
     });
@@ -310,12 +404,32 @@ fn respond(
         .into_response()
 }
 
-/// A batch of rows (JSON arrays in column order) as CSV lines or NDJSON objects.
-fn render(format: Format, columns: &[String], batch: Vec<Value>) -> Bytes {
+/// A batch of rows (JSON arrays in column order) as CSV lines, NDJSON objects or GeoJSON
+/// features (the geometry last in each row), the first batch's first feature without a
+/// leading comma.
+fn render(format: Format, columns: &[String], batch: Vec<Value>, first: bool) -> Bytes {
     let mut out = String::with_capacity(batch.len() * 256);
-    for row in batch {
-        let Value::Array(values) = row else { continue };
+    for (index, row) in batch.into_iter().enumerate() {
+        let Value::Array(mut values) = row else {
+            continue;
+        };
         match format {
+            Format::GeoJson => {
+                let geometry = values.pop().unwrap_or(Value::Null);
+                let id = values.first().cloned().unwrap_or(Value::Null);
+                let properties: serde_json::Map<String, Value> =
+                    columns.iter().cloned().zip(values).collect();
+                let feature = serde_json::json!({
+                    "type": "Feature",
+                    "id": id,
+                    "geometry": geometry,
+                    "properties": properties,
+                });
+                if !(first && index == 0) {
+                    out.push(',');
+                }
+                out.push_str(&feature.to_string());
+            }
             Format::Csv => {
                 let cells: Vec<Option<String>> = values.iter().map(cell).collect();
                 out.push_str(&csv_line(cells.iter().map(Option::as_deref)));

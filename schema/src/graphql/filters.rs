@@ -6,7 +6,7 @@ use connectors::subtree_prefix;
 
 use crate::enums::*;
 use crate::error::ApiError;
-use crate::store::{Bound, Comparison, Condition};
+use crate::store::{Bound, Centre, Comparison, Condition, MAX_RADIUS_M, Point};
 
 const MAX_SEARCH_CHARS: usize = 64;
 
@@ -21,6 +21,42 @@ pub fn check_code(code: &str) -> Result<&str, ApiError> {
             "`{code}` is not a jurisdiction code (6, 9, 12 or 15 digits, e.g. 220402)"
         )))
     }
+}
+
+/// A circle on the map: within `radiusM` metres of a point (degrees, WGS 84).
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct Circle {
+    pub longitude: f64,
+    pub latitude: f64,
+    /// 1 to 100,000 metres.
+    pub radius_m: i32,
+}
+
+impl Circle {
+    /// The distance condition around this circle's centre.
+    pub fn condition(&self) -> Result<Condition, ApiError> {
+        let centre = Point::new(self.longitude, self.latitude).map_err(ApiError::bad_input)?;
+        Ok(Condition::Near(
+            Centre::Point(centre),
+            radius(self.radius_m)?,
+        ))
+    }
+}
+
+/// A radius in metres, checked.
+pub fn radius(radius_m: i32) -> Result<i64, ApiError> {
+    let radius = i64::from(radius_m);
+    if (1..=MAX_RADIUS_M).contains(&radius) {
+        Ok(radius)
+    } else {
+        Err(ApiError::bad_input(format!(
+            "`radiusM` is 1 to {MAX_RADIUS_M} metres, not {radius_m}"
+        )))
+    }
+}
+
+fn near(circle: &Option<Circle>) -> Result<Option<Condition>, ApiError> {
+    circle.as_ref().map(Circle::condition).transpose()
 }
 
 /// The parts every filter shares.
@@ -127,6 +163,8 @@ macro_rules! kind_filter {
             pub registered_from: Option<DateTime<Utc>>,
             /// Registered in the index before.
             pub registered_until: Option<DateTime<Utc>>,
+            /// Located within this circle (a thing or an organization: at its place).
+            pub near: Option<Circle>,
         }
 
         impl $name {
@@ -140,6 +178,7 @@ macro_rules! kind_filter {
                 }
                 .conditions()?;
                 conditions.extend(one_of("kind", &self.kinds, <$kind>::as_str));
+                conditions.extend(near(&self.near)?);
                 Ok(conditions)
             }
         }
@@ -194,6 +233,11 @@ pub struct EventFilter {
     pub handling_level: Option<String>,
     /// Whether its own deadline (`dueAt`) passed while it was open (`overdueAt` set).
     pub overdue: Option<bool>,
+    /// Still open (not resolved, closed or rejected), or not.
+    pub open: Option<bool>,
+    /// Located within this circle: where its reporter was when the terminal said, else
+    /// at its place.
+    pub near: Option<Circle>,
 }
 
 /// A time range on a constant column expression, checked like the report range.
@@ -283,6 +327,14 @@ impl EventFilter {
                 "t.overdue_at IS NULL"
             })
         }));
+        conditions.extend(self.open.map(|open| {
+            Condition::Holds(if open {
+                "t.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED')"
+            } else {
+                "t.status IN ('RESOLVED', 'CLOSED', 'REJECTED')"
+            })
+        }));
+        conditions.extend(near(&self.near)?);
         Ok(conditions)
     }
 }

@@ -28,7 +28,7 @@ use connectors::Federation;
 pub use audit::AuditTrail;
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
-pub use filters::EventFilter;
+pub use filters::{Circle, EventFilter};
 pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders, RequestLoaders};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;

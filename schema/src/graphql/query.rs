@@ -16,7 +16,7 @@ use super::selected::Selected;
 use crate::enums::JurisdictionLevel;
 use crate::error::ApiError;
 use crate::model::{Department, Event, Jurisdiction, Organization, Person, Place, Thing};
-use crate::store::{Condition, JurisdictionQuery, Key, relations};
+use crate::store::{Condition, JurisdictionQuery, Key, Point, relations};
 
 const MAX_NODES: usize = 100;
 
@@ -120,6 +120,24 @@ impl ElementQueries {
     /// A jurisdiction by its administrative code, e.g. 220402 (龙山区).
     async fn jurisdiction(&self, ctx: &Context<'_>, code: String) -> Result<Option<Jurisdiction>> {
         resolve::jurisdiction(ctx, check_code(&code)?).await
+    }
+
+    /// The grid a point lies in (degrees, WGS 84), if it lies in the city and in the
+    /// caller's jurisdiction. A point on the edge between two grids lies in both; the one
+    /// with the lower code is answered. Its `parent` and `ancestors` are the community,
+    /// township and county the point is in.
+    async fn at(
+        &self,
+        ctx: &Context<'_>,
+        longitude: f64,
+        latitude: f64,
+    ) -> Result<Option<Jurisdiction>> {
+        let point = Point::new(longitude, latitude).map_err(ApiError::bad_input)?;
+        let grid = store(ctx)?.grid_at(point).await.map_err(store_error)?;
+        match grid {
+            Some(code) => resolve::jurisdiction(ctx, &code).await,
+            None => Ok(None),
+        }
     }
 
     /// Jurisdictions ordered by code, optionally of one level or below one parent.

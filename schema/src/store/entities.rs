@@ -1,9 +1,10 @@
 //! Where each entity type lives in the database.
 
-use super::Entity;
+use super::{Entity, Position};
 use crate::model::{Event, Organization, Person, Place, Thing};
 
 impl Entity for Person {
+    const POSITION: Position = Position::AtPlace("residence_place_id");
     const TABLE: &'static str = "persons";
     const COLUMNS: &'static str = "t.id, t.name, t.gender, t.birth_date, t.id_number, t.phone, \
         t.residence_place_id, t.jurisdiction_code, t.created_at";
@@ -16,6 +17,7 @@ impl Entity for Person {
 }
 
 impl Entity for Place {
+    const POSITION: Position = Position::Own;
     const TABLE: &'static str = "places";
     const COLUMNS: &'static str = "t.id, t.name, t.kind, t.address, t.jurisdiction_code, \
         t.longitude, t.latitude, t.created_at";
@@ -28,6 +30,7 @@ impl Entity for Place {
 }
 
 impl Entity for Thing {
+    const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "things";
     const COLUMNS: &'static str =
         "t.id, t.name, t.kind, t.identifier, t.place_id, t.jurisdiction_code, t.created_at";
@@ -40,6 +43,7 @@ impl Entity for Thing {
 }
 
 impl Entity for Organization {
+    const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "organizations";
     const COLUMNS: &'static str =
         "t.id, t.name, t.kind, t.credit_code, t.place_id, t.jurisdiction_code, t.created_at";
@@ -52,6 +56,7 @@ impl Entity for Organization {
 }
 
 impl Entity for Event {
+    const POSITION: Position = Position::OwnOrPlace;
     const TABLE: &'static str = "events";
     const COLUMNS: &'static str = "t.id, t.title, t.description, t.category, t.channel, \
         t.urgency, t.status, t.reporter_id, t.place_id, t.jurisdiction_code, t.resolution_tier, t.tier, \

@@ -8,6 +8,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use tokio::sync::mpsc;
 
 use super::lists::{Condition, push_conditions};
+use super::map::event_geometry;
 use super::{Store, StoreError};
 use crate::model::Event;
 
@@ -115,21 +116,26 @@ const BATCH: usize = 500;
 
 impl Store {
     /// Sends the rows of `dataset` for the events the conditions select, each a JSON array
-    /// of [`Dataset::columns`], in batches to `rows` as they arrive from the database.
+    /// of [`Dataset::columns`], in batches to `rows` as they arrive from the database;
+    /// with `geometry`, each row ends with its event's position as a GeoJSON geometry.
     /// Stops early, without error, when the receiver is dropped (the client went away).
     pub async fn export(
         &self,
         scope: &Scope,
         dataset: Dataset,
         conditions: &[Condition],
+        geometry: bool,
         rows: mpsc::Sender<Vec<Value>>,
     ) -> Result<(), StoreError> {
         let alias = dataset.alias();
-        let columns: Vec<String> = dataset
+        let mut columns: Vec<String> = dataset
             .columns()
             .iter()
             .map(|column| format!("{alias}.{column}"))
             .collect();
+        if geometry {
+            columns.push(event_geometry());
+        }
         let mut builder = QueryBuilder::<Postgres>::new(format!(
             "SELECT json_build_array({})::text FROM {} WHERE TRUE",
             columns.join(", "),

@@ -11,6 +11,7 @@ use connectors::Scope;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
+use super::map::{Centre, push_near};
 use super::{Entity, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -100,6 +101,8 @@ pub mod relations {
     pub const EVENTS_OF_PERSON: Relation = id(
         "(t.reporter_id = k.key OR t.id IN (SELECT p.event_id FROM event_parties p WHERE p.person_id = k.key))",
     );
+    /// Events other than the key (events near it: the distance is a condition).
+    pub const OTHER_EVENTS: Relation = id("t.id <> k.key");
     pub const EVENTS_OF_ORGANIZATION: Relation =
         id("t.id IN (SELECT p.event_id FROM event_parties p WHERE p.organization_id = k.key)");
 }
@@ -129,6 +132,8 @@ pub enum Condition {
     Holds(&'static str),
     /// A constant SQL expression on the row `t`, compared with a value.
     Compare(&'static str, Comparison, Bound),
+    /// The entity's position (see [`Entity::POSITION`]) within so many metres of a centre.
+    Near(Centre, i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -300,6 +305,9 @@ pub(super) fn push_conditions<E: Entity>(
                     Bound::Text(value) => builder.push_bind(value.clone()),
                     Bound::Time(value) => builder.push_bind(*value),
                 };
+            }
+            Condition::Near(centre, radius_m) => {
+                push_near(builder, E::POSITION, *centre, *radius_m);
             }
         }
     }

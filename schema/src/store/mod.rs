@@ -11,6 +11,7 @@ mod figures;
 mod hotline;
 mod lists;
 mod lookups;
+mod map;
 mod staff;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use lists::{
     Bound, Comparison, Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations,
 };
 pub use lookups::{CodePage, JurisdictionQuery};
+pub use map::{BoundaryQuery, Centre, MAX_RADIUS_M, Point, Position};
 
 /// A table of the entity index (or the events table) that lists and lookups read.
 pub trait Entity:
@@ -40,6 +42,8 @@ pub trait Entity:
     const TIME_COLUMN: &'static str;
     /// Whether a scope bound to a department's summonses narrows this table (events).
     const SUMMONED: bool = false;
+    /// Where a row is on the map.
+    const POSITION: Position;
 
     fn id(&self) -> i64;
 }

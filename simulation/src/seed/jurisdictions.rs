@@ -1,10 +1,14 @@
 //! The administrative tree of Liaoyuan: the city, its two districts and two counties,
 //! the 47 real townships, then synthetic communities/villages and exactly 1,246 grids.
 //!
+//! Each county is a fixed rectangle of the city's map, cut into its townships, each
+//! township into its communities and each community into its grids ([`boundaries`]).
+//!
 //! The tree is drawn from a fixed seed, not the caller's: codes and names of the map stay
 //! the same for every seed (so documentation, tests and bookmarks can name them), and only
 //! the population living on it varies.
 
+use super::boundaries::{Rect, tile};
 use super::copy::{Sender, Stopped};
 use super::layout::allocate;
 use super::rng::Rng;
@@ -13,6 +17,13 @@ use schema::enums::{JurisdictionKind, JurisdictionLevel};
 
 pub const CITY_CODE: &str = "220400";
 pub const CITY_NAME: &str = "辽源市";
+/// The city's map, which its counties tile.
+pub const CITY_BOUNDS: Rect = Rect {
+    west: 124.70,
+    south: 42.45,
+    east: 125.85,
+    north: 43.15,
+};
 /// The number of grids (网格) the city is divided into.
 pub const GRID_TOTAL: u64 = 1_246;
 
@@ -24,9 +35,8 @@ pub struct County {
     /// The name without 区/县, as in 辽源市生态环境局东辽分局.
     pub stem: &'static str,
     pub kind: JurisdictionKind,
-    /// Where its seat is (degrees east, north).
-    pub longitude: f64,
-    pub latitude: f64,
+    /// Its part of the city's map: the four rectangles tile the city's.
+    pub bounds: Rect,
 }
 
 pub const COUNTIES: [County; 4] = [
@@ -35,32 +45,48 @@ pub const COUNTIES: [County; 4] = [
         name: "龙山区",
         stem: "龙山",
         kind: JurisdictionKind::District,
-        longitude: 125.136,
-        latitude: 42.902,
+        bounds: Rect {
+            west: 125.08,
+            south: 42.45,
+            east: 125.22,
+            north: 42.91,
+        },
     },
     County {
         code: "220403",
         name: "西安区",
         stem: "西安",
         kind: JurisdictionKind::District,
-        longitude: 125.149,
-        latitude: 42.927,
+        bounds: Rect {
+            west: 125.08,
+            south: 42.91,
+            east: 125.22,
+            north: 43.15,
+        },
     },
     County {
         code: "220421",
         name: "东丰县",
         stem: "东丰",
         kind: JurisdictionKind::County,
-        longitude: 125.531,
-        latitude: 42.677,
+        bounds: Rect {
+            west: 125.22,
+            south: 42.45,
+            east: 125.85,
+            north: 43.15,
+        },
     },
     County {
         code: "220422",
         name: "东辽县",
         stem: "东辽",
         kind: JurisdictionKind::County,
-        longitude: 124.991,
-        latitude: 42.926,
+        bounds: Rect {
+            west: 124.70,
+            south: 42.45,
+            east: 125.08,
+            north: 43.15,
+        },
     },
 ];
 
@@ -103,6 +129,7 @@ pub struct Node {
     pub kind: JurisdictionKind,
     pub parent: Option<String>,
     pub depth: i16,
+    pub bounds: Rect,
 }
 
 /// A grid, with what the entity generators need to know about where it is.
@@ -122,8 +149,8 @@ pub struct Grid {
     pub number: u32,
     /// 吉林省辽源市<county><township><community>
     pub address: String,
-    pub longitude: f64,
-    pub latitude: f64,
+    /// Its part of its community's map; the positions of its places lie inside.
+    pub bounds: Rect,
 }
 
 impl Grid {
@@ -154,8 +181,6 @@ struct Community {
     township: usize,
     village: bool,
     core: bool,
-    longitude: f64,
-    latitude: f64,
 }
 
 fn jitter(rng: &mut Rng, spread: f64) -> f64 {
@@ -165,14 +190,6 @@ fn jitter(rng: &mut Rng, spread: f64) -> f64 {
 pub fn build() -> Tree {
     let mut rng = Rng::stream(TREE_SEED, "jurisdictions");
     let townships = townships();
-    let mut nodes = vec![Node {
-        code: CITY_CODE.to_owned(),
-        name: CITY_NAME.to_owned(),
-        level: JurisdictionLevel::City,
-        kind: JurisdictionKind::City,
-        parent: None,
-        depth: 0,
-    }];
 
     // Townships are numbered within their county in file order.
     let mut township_codes = Vec::with_capacity(townships.len());
@@ -187,16 +204,13 @@ pub fn build() -> Tree {
     }
 
     let mut communities = Vec::new();
-    let mut township_centres = Vec::with_capacity(townships.len());
     for (t, township) in townships.iter().enumerate() {
         let county = &COUNTIES[township.county];
         let urban = township.kind == JurisdictionKind::Street;
+        // Draws of an earlier layout by centres, kept so that every later draw (and so
+        // every name and count of the tree) stays the same.
         let (spread_lon, spread_lat) = if urban { (0.025, 0.02) } else { (0.22, 0.15) };
-        let centre = (
-            county.longitude + jitter(&mut rng, spread_lon),
-            county.latitude + jitter(&mut rng, spread_lat),
-        );
-        township_centres.push(centre);
+        let _ = (jitter(&mut rng, spread_lon), jitter(&mut rng, spread_lat));
         let count = rng.range(6, 12) as usize;
         let names = if urban {
             COMMUNITY_NAMES
@@ -214,9 +228,8 @@ pub fn build() -> Tree {
                 township: t,
                 village: !urban,
                 core: urban && county.kind == JurisdictionKind::District,
-                longitude: centre.0 + jitter(&mut rng, spread),
-                latitude: centre.1 + jitter(&mut rng, spread),
             });
+            let _ = (jitter(&mut rng, spread), jitter(&mut rng, spread));
         }
     }
 
@@ -231,6 +244,41 @@ pub fn build() -> Tree {
         .collect();
     let grid_counts = allocate(GRID_TOTAL, &weights, 1);
 
+    // Streets are a town's size or smaller; a township's communities and a community's
+    // grids share it equally.
+    let township_weights: Vec<f64> = townships
+        .iter()
+        .map(|t| {
+            if t.kind == JurisdictionKind::Street {
+                1.0
+            } else {
+                4.0
+            }
+        })
+        .collect();
+    let mut township_bounds = Vec::with_capacity(townships.len());
+    for (c, county) in COUNTIES.iter().enumerate() {
+        let members: Vec<f64> = (0..townships.len())
+            .filter(|&t| townships[t].county == c)
+            .map(|t| township_weights[t])
+            .collect();
+        township_bounds.extend(tile(county.bounds, &members));
+    }
+    let mut community_bounds = Vec::with_capacity(communities.len());
+    for (t, bounds) in township_bounds.iter().enumerate() {
+        let members = communities.iter().filter(|c| c.township == t).count();
+        community_bounds.extend(tile(*bounds, &vec![1.0; members]));
+    }
+
+    let mut nodes = vec![Node {
+        code: CITY_CODE.to_owned(),
+        name: CITY_NAME.to_owned(),
+        level: JurisdictionLevel::City,
+        kind: JurisdictionKind::City,
+        parent: None,
+        depth: 0,
+        bounds: CITY_BOUNDS,
+    }];
     let mut grids = Vec::with_capacity(GRID_TOTAL as usize);
     let mut next_community = 0;
     for (t, township) in townships.iter().enumerate() {
@@ -243,6 +291,7 @@ pub fn build() -> Tree {
                 kind: county.kind,
                 parent: Some(CITY_CODE.to_owned()),
                 depth: 1,
+                bounds: county.bounds,
             });
         }
         nodes.push(Node {
@@ -252,6 +301,7 @@ pub fn build() -> Tree {
             kind: township.kind,
             parent: Some(county.code.to_owned()),
             depth: 2,
+            bounds: township_bounds[t],
         });
         while next_community < communities.len() && communities[next_community].township == t {
             let community = &communities[next_community];
@@ -266,9 +316,13 @@ pub fn build() -> Tree {
                 },
                 parent: Some(township_codes[t].clone()),
                 depth: 3,
+                bounds: community_bounds[next_community],
             });
+            let count = grid_counts[next_community] as usize;
             let spread = if community.village { 0.008 } else { 0.002 };
-            for number in 1..=grid_counts[next_community] as u32 {
+            let grid_bounds = tile(community_bounds[next_community], &vec![1.0; count]);
+            for (number, bounds) in (1..=count as u32).zip(grid_bounds) {
+                let _ = (jitter(&mut rng, spread), jitter(&mut rng, spread));
                 let grid = Grid {
                     code: format!("{}{number:03}", community.code),
                     county: township.county,
@@ -281,8 +335,7 @@ pub fn build() -> Tree {
                         "吉林省{CITY_NAME}{}{}{}",
                         county.name, township.name, community.name
                     ),
-                    longitude: community.longitude + jitter(&mut rng, spread),
-                    latitude: community.latitude + jitter(&mut rng, spread),
+                    bounds,
                 };
                 nodes.push(Node {
                     code: grid.code.clone(),
@@ -291,6 +344,7 @@ pub fn build() -> Tree {
                     kind: JurisdictionKind::Grid,
                     parent: Some(community.code.clone()),
                     depth: 4,
+                    bounds,
                 });
                 grids.push(grid);
             }
@@ -300,7 +354,7 @@ pub fn build() -> Tree {
     Tree { nodes, grids }
 }
 
-pub const COLUMNS: &str = "code, name, level, kind, parent_code, prefix, depth";
+pub const COLUMNS: &str = "code, name, level, kind, parent_code, prefix, depth, boundary";
 
 pub fn write(out: &Sender, tree: &Tree) -> Result<u64, Stopped> {
     let mut table = out.table("jurisdictions", COLUMNS, tree.nodes.len() as u64)?;
@@ -313,7 +367,8 @@ pub fn write(out: &Sender, tree: &Tree) -> Result<u64, Stopped> {
             .text(node.kind.as_str())
             .opt_text(node.parent.as_deref())
             .text(connectors::subtree_prefix(&node.code))
-            .int(i64::from(node.depth));
+            .int(i64::from(node.depth))
+            .text(&node.bounds.ewkt());
         table.end_row()?;
     }
     table.finish()
@@ -363,6 +418,39 @@ mod tests {
         assert_eq!(tree.nodes[1].code, "220402");
         assert_eq!(tree.nodes[2].code, "220402001");
         assert_eq!(tree.nodes[2].name, "南康街道");
+    }
+
+    #[test]
+    fn every_level_tiles_its_parent() {
+        let tree = build();
+        let by_code: std::collections::HashMap<&str, &Node> =
+            tree.nodes.iter().map(|n| (n.code.as_str(), n)).collect();
+        let area = |r: &Rect| (r.east - r.west) * (r.north - r.south);
+        let mut children_area: std::collections::HashMap<&str, f64> = Default::default();
+        for node in &tree.nodes {
+            let Some(parent) = node.parent.as_deref() else {
+                continue;
+            };
+            let outer = by_code[parent].bounds;
+            let inner = node.bounds;
+            assert!(
+                inner.west >= outer.west
+                    && inner.east <= outer.east
+                    && inner.south >= outer.south
+                    && inner.north <= outer.north,
+                "{} lies outside {parent}",
+                node.code
+            );
+            *children_area.entry(parent).or_default() += area(&inner);
+        }
+        for (parent, covered) in children_area {
+            let whole = area(&by_code[parent].bounds);
+            assert!((covered - whole).abs() < 1e-9 * whole.max(1.0), "{parent}");
+        }
+        for grid in &tree.grids {
+            let (x, y) = grid.bounds.at(0.5, 0.5);
+            assert!((124.0..126.0).contains(&x) && (42.0..44.0).contains(&y));
+        }
     }
 
     #[test]

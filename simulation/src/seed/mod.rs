@@ -7,6 +7,7 @@
 //! clock. Rows are loaded with COPY in one transaction, so a failed seed leaves the
 //! database as it was.
 
+mod boundaries;
 mod codes;
 mod copy;
 mod departments;

@@ -337,7 +337,6 @@ pub fn write(
     let mut counters = Counters::default();
     for (g, grid) in grids.iter().enumerate() {
         let mut naming = GridNames::new(&mut rng, grid);
-        let spread = if grid.village { 0.006 } else { 0.0025 };
         for (i, id) in ranges.grid(g).enumerate() {
             // Every grid's first place is a home, so its residents have somewhere to live.
             let kind = if i == 0 {
@@ -348,8 +347,9 @@ pub fn write(
                 rng.pick_weighted(URBAN_KINDS)
             };
             let (name, address) = naming.place(&mut rng, kind, &mut counters);
-            let longitude = grid.longitude + (rng.unit() * 2.0 - 1.0) * spread;
-            let latitude = grid.latitude + (rng.unit() * 2.0 - 1.0) * spread;
+            // Inside the grid, clear of its edges.
+            let (x, y) = (rng.unit(), rng.unit());
+            let (longitude, latitude) = grid.bounds.at(0.05 + 0.9 * x, 0.05 + 0.9 * y);
             let created_at = rng.range(ENTITIES_START, EVENTS_START - 1);
             table
                 .row()

@@ -3,10 +3,13 @@ use async_graphql::{Context, ID, Object, Result, Union};
 use chrono::{DateTime, Utc};
 
 use crate::enums::*;
+use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
 use crate::graphql::federated;
+use crate::graphql::filters::{EventFilter, conditions, radius};
 use crate::graphql::ids::{NodeType, encode};
 use crate::graphql::resolve::{self, loaders, store_error};
 use crate::model::{Event, EventParty, Jurisdiction, Organization, Person, Place};
+use crate::store::{Centre, Condition, Key, relations};
 
 /// 事: a citizen's request, a dispute or a grid event, and where it stands.
 #[Object]
@@ -247,6 +250,41 @@ impl Event {
             .await
             .map_err(resolve::store_error)?
             .unwrap_or_default())
+    }
+
+    /// Other events within `radiusM` metres of this one (by where each is: see
+    /// `EventFilter.near`), ordered by id; none when this event has no position.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a radius, a filter and Relay's four paging arguments"
+    )]
+    async fn nearby(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 500)] radius_m: i32,
+        filter: Option<EventFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<EntityConnection<Event>> {
+        let mut conditions = conditions(&filter)?;
+        conditions.push(Condition::Near(Centre::ParentEvent, radius(radius_m)?));
+        let paging = Paging {
+            first,
+            after,
+            last,
+            before,
+        };
+        entity_connection(
+            ctx,
+            relations::OTHER_EVENTS,
+            Key::Id(self.id),
+            conditions,
+            paging,
+        )
+        .await
     }
 }
 
