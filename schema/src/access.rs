@@ -93,10 +93,24 @@ pub enum Operation {
     RequestJudicialConfirmation,
     ReferToCourt,
     ReadAuditLog,
+    /// 网格员信息采集: elements of the index created and updated in the grid.
+    CreatePerson,
+    CreatePlace,
+    CreateThing,
+    CreateOrganization,
+    UpdatePerson,
+    UpdatePlace,
+    UpdateThing,
+    UpdateOrganization,
+    /// A person's membership of an organization.
+    AddMember,
+    RemoveMember,
+    /// A duplicate merged into the element it duplicates.
+    MergeElements,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 23] = [
+    pub const ALL: [Operation; 34] = [
         Self::ReportEvent,
         Self::AcceptEvent,
         Self::RejectEvent,
@@ -120,6 +134,17 @@ impl Operation {
         Self::RequestJudicialConfirmation,
         Self::ReferToCourt,
         Self::ReadAuditLog,
+        Self::CreatePerson,
+        Self::CreatePlace,
+        Self::CreateThing,
+        Self::CreateOrganization,
+        Self::UpdatePerson,
+        Self::UpdatePlace,
+        Self::UpdateThing,
+        Self::UpdateOrganization,
+        Self::AddMember,
+        Self::RemoveMember,
+        Self::MergeElements,
     ];
 
     /// The GraphQL field that runs it (also the name idempotency keys record).
@@ -148,7 +173,36 @@ impl Operation {
             Self::RequestJudicialConfirmation => "requestJudicialConfirmation",
             Self::ReferToCourt => "referToCourt",
             Self::ReadAuditLog => "auditLog",
+            Self::CreatePerson => "createPerson",
+            Self::CreatePlace => "createPlace",
+            Self::CreateThing => "createThing",
+            Self::CreateOrganization => "createOrganization",
+            Self::UpdatePerson => "updatePerson",
+            Self::UpdatePlace => "updatePlace",
+            Self::UpdateThing => "updateThing",
+            Self::UpdateOrganization => "updateOrganization",
+            Self::AddMember => "addMember",
+            Self::RemoveMember => "removeMember",
+            Self::MergeElements => "mergeElements",
         }
+    }
+
+    /// Whether it writes the index of elements (collection in the grid).
+    pub fn collects(self) -> bool {
+        matches!(
+            self,
+            Self::CreatePerson
+                | Self::CreatePlace
+                | Self::CreateThing
+                | Self::CreateOrganization
+                | Self::UpdatePerson
+                | Self::UpdatePlace
+                | Self::UpdateThing
+                | Self::UpdateOrganization
+                | Self::AddMember
+                | Self::RemoveMember
+                | Self::MergeElements
+        )
     }
 }
 
@@ -177,6 +231,10 @@ pub fn permission(role: Role, operation: Operation) -> Option<Reach> {
         (Role::Anonymous | Role::System | Role::Hotline, Op::ReadAuditLog) => None,
         (Role::Anonymous | Role::System | Role::Hotline, _) => Some(Reach::Jurisdiction),
         (Role::GridWorker, Op::ReportEvent | Op::Revisit | Op::AddEventPhotos) => {
+            Some(Reach::Jurisdiction)
+        }
+        // Grid workers collect in their grids; window staff register what citizens bring.
+        (Role::GridWorker | Role::Dispatcher, operation) if operation.collects() => {
             Some(Reach::Jurisdiction)
         }
         // Window staff file what citizens bring in person.

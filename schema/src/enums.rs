@@ -508,3 +508,43 @@ text_enum!(
         Refused => "REFUSED",
     }
 );
+
+text_enum!(
+    /// The four elements of the index a grid worker collects (events have their own
+    /// workflow).
+    ElementType {
+        Person => "PERSON",
+        Place => "PLACE",
+        Thing => "THING",
+        Organization => "ORGANIZATION",
+    }
+);
+
+text_enum!(
+    /// What a change did to an element.
+    ElementChangeKind {
+        Created => "CREATED",
+        Updated => "UPDATED",
+        /// A person joined an organization (on both their histories).
+        MemberAdded => "MEMBER_ADDED",
+        MemberRemoved => "MEMBER_REMOVED",
+        /// A duplicate merged into this element: its links, events and relations follow.
+        Merged => "MERGED",
+        /// This element was a duplicate, merged into another; it exists no more.
+        MergedInto => "MERGED_INTO",
+    }
+);
+
+text_enum!(
+    /// Why an element is taken for a duplicate of one being collected.
+    DuplicateReason {
+        /// The same 居民身份证号码: never created twice.
+        SameIdNumber => "SAME_ID_NUMBER",
+        /// The same 统一社会信用代码: never created twice.
+        SameCreditCode => "SAME_CREDIT_CODE",
+        /// A thing of the same kind with the same registration or serial number.
+        SameIdentifier => "SAME_IDENTIFIER",
+        /// A near-identical name and address (or home, or place).
+        SimilarNameAndAddress => "SIMILAR_NAME_AND_ADDRESS",
+    }
+);

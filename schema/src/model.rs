@@ -70,6 +70,8 @@ pub struct Thing {
     pub kind: ThingKind,
     pub identifier: String,
     pub place_id: Option<i64>,
+    /// Who owns it: a person or an organization.
+    pub owner_id: Option<i64>,
     pub jurisdiction_code: String,
     pub created_at: DateTime<Utc>,
 }

@@ -348,15 +348,70 @@ async fn prepared(gateway: &TestGateway, operation: &str) -> (String, Value) {
             )
         }
         "auditLog" => ("{ auditLog { totalCount } }".to_owned(), json!({})),
+        "createPlace" => (
+            "mutation($k: String!, $g: String!, $n: String!) { createPlace(idempotencyKey: $k,
+               input: { name: $n, kind: SHOP, address: \"东辽县建设路8号\", gridCode: $g }) { replayed } }"
+                .to_owned(),
+            json!({ "k": key(), "g": GRID, "n": format!("便民店{}", key()) }),
+        ),
+        "updatePlace" => (
+            "mutation($k: String!, $p: ID!, $n: String!) { updatePlace(idempotencyKey: $k, id: $p,
+               input: { name: $n }) { replayed } }"
+                .to_owned(),
+            json!({ "k": key(), "p": element_in_grid(gateway, "places").await, "n": key() }),
+        ),
+        "addMember" => (
+            "mutation($k: String!, $o: ID!, $p: ID!) { addMember(idempotencyKey: $k,
+               organizationId: $o, personId: $p, role: EMPLOYEE) { replayed } }"
+                .to_owned(),
+            json!({ "k": key(), "o": element_in_grid(gateway, "organizations").await,
+                    "p": element_in_grid(gateway, "persons").await }),
+        ),
+        "mergeElements" => (
+            "mutation($k: String!, $a: ID!, $b: ID!) { mergeElements(idempotencyKey: $k,
+               keepId: $a, duplicateId: $b) { replayed } }"
+                .to_owned(),
+            json!({ "k": key(), "a": element_in_grid(gateway, "places").await,
+                    "b": element_in_grid(gateway, "places").await }),
+        ),
         other => panic!("no cell for {other}"),
     }
 }
 
+/// A new element of the index in `GRID`, written directly: its global id.
+async fn element_in_grid(gateway: &TestGateway, table: &str) -> String {
+    let insert = match table {
+        "places" => {
+            "INSERT INTO places (name, kind, address, jurisdiction_code) \
+             VALUES ('权限测试点', 'SHOP', '建设路8号', $1) RETURNING id"
+        }
+        "organizations" => {
+            "INSERT INTO organizations (name, kind, credit_code, jurisdiction_code) \
+             VALUES ('权限测试商行', 'INDIVIDUAL_BUSINESS', md5(random()::text), $1) RETURNING id"
+        }
+        _ => {
+            "INSERT INTO persons (name, gender, birth_date, id_number, jurisdiction_code) \
+             VALUES ('权限测试', 'MALE', '1990-01-01', md5(random()::text), $1) RETURNING id"
+        }
+    };
+    let id: i64 = sqlx::query_scalar(insert)
+        .bind(GRID)
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("an element");
+    let type_name = match table {
+        "places" => "Place",
+        "organizations" => "Organization",
+        _ => "Person",
+    };
+    crate::departments::global_id(type_name, id)
+}
+
 /// Rows a refused change must not have written.
-async fn written(gateway: &TestGateway) -> (i64, i64, i64) {
+async fn written(gateway: &TestGateway) -> (i64, i64, i64, i64) {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM timeline), (SELECT count(*) FROM idempotency_keys),
-                (SELECT count(*) FROM events)",
+                (SELECT count(*) FROM events), (SELECT count(*) FROM element_history)",
     )
     .fetch_one(&mut gateway.database().await)
     .await
@@ -381,7 +436,7 @@ async fn every_cell_of_the_permission_table_is_enforced() {
     // docs/ACCESS.md, as a table: the roles allowed each operation.
     // DEPARTMENT_STAFF may record a mediation addressed to them (or a team they are on):
     // this one is the grid team's (see the_mediating_team_records_the_outcome_…).
-    let table: [(&str, &[&str]); 22] = [
+    let table: [(&str, &[&str]); 26] = [
         ("reportEvent", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
         ("acceptEvent", &["DISPATCHER", "ADMIN"]),
         ("rejectEvent", &["DISPATCHER", "ADMIN"]),
@@ -404,6 +459,10 @@ async fn every_cell_of_the_permission_table_is_enforced() {
         ("requestJudicialConfirmation", &["DISPATCHER", "ADMIN"]),
         ("referToCourt", &["DISPATCHER", "ADMIN"]),
         ("auditLog", &["ADMIN"]),
+        ("createPlace", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
+        ("updatePlace", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
+        ("addMember", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
+        ("mergeElements", &["GRID_WORKER", "DISPATCHER", "ADMIN"]),
     ];
     let mut checked = 0;
     for (operation, allowed) in table {
@@ -430,7 +489,7 @@ async fn every_cell_of_the_permission_table_is_enforced() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 132);
+    assert_eq!(checked, 156);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod batching;
 mod closing_the_loop;
+mod collection;
 mod conformance;
 mod departments;
 mod disputes;

@@ -3,6 +3,7 @@
 
 mod audit;
 mod checks;
+mod collection;
 mod connection;
 mod disputes;
 mod federated;

@@ -22,7 +22,7 @@ use crate::workflow::{
 };
 
 /// A workflow failure as the client sees it.
-fn workflow_error(error: WorkflowError) -> async_graphql::Error {
+pub(super) fn workflow_error(error: WorkflowError) -> async_graphql::Error {
     match error {
         WorkflowError::Invalid(invalid) => {
             let current = invalid.current;
@@ -326,7 +326,11 @@ pub struct SummonsInput {
 /// The workflow's changes: one root, its fields from each part of the workflow.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(LoopMutations, super::disputes::DisputeMutations);
+pub struct MutationRoot(
+    LoopMutations,
+    super::disputes::DisputeMutations,
+    super::collection::CollectionMutations,
+);
 
 #[derive(Default)]
 pub struct LoopMutations;

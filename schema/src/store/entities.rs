@@ -32,8 +32,7 @@ impl Entity for Place {
 impl Entity for Thing {
     const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "things";
-    const COLUMNS: &'static str =
-        "t.id, t.name, t.kind, t.identifier, t.place_id, t.jurisdiction_code, t.created_at";
+    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.identifier, t.place_id, t.owner_id, t.jurisdiction_code, t.created_at";
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 

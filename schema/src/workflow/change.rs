@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
 use super::error::WorkflowError;
-use super::idempotency;
+use super::idempotency::{self, Seen, Subject};
 use super::records::{Addressee, Outcome, TimelineEntry};
 use crate::access::{Actor, Operation, Reach};
 use crate::enums::{EventCategory, EventStatus, ResolutionTier, Urgency};
@@ -131,7 +131,8 @@ impl Change<'_> {
 }
 
 pub(super) enum Begun<'a> {
-    Replay(Outcome),
+    /// The key was seen with the same operation and arguments: what that change did.
+    Replay(Seen),
     Fresh(Change<'a>),
 }
 
@@ -166,42 +167,72 @@ impl Store {
             }));
         };
         transaction.rollback().await?;
-        Ok(Begun::Replay(Outcome {
-            event_id: seen.event_id,
+        Ok(Begun::Replay(seen))
+    }
+
+    /// The first result of a workflow change whose key was seen again.
+    pub(super) async fn replay(&self, seen: Seen) -> Result<Outcome, WorkflowError> {
+        let Subject::Event(event_id) = seen.subject else {
+            return Err(WorkflowError::BadInput(
+                "this idempotency key was used for a change to an element".to_owned(),
+            ));
+        };
+        Ok(Outcome {
+            event_id,
             entries: self
                 .timeline_range(seen.first_entry, seen.last_entry)
                 .await?,
             replayed: true,
-        }))
+        })
     }
 
-    /// Commits a change that passed its permission check, recording its key.
+    /// Commits a workflow change that passed its permission check, recording its key
+    /// with the timeline entries it appended.
     pub(super) async fn finish(
         &self,
-        mut change: Change<'_>,
+        change: Change<'_>,
         key: &str,
         operation: Operation,
         request: &Value,
         event_id: i64,
     ) -> Result<Outcome, WorkflowError> {
+        let (first, last) = match (change.entries.first(), change.entries.last()) {
+            (Some(first), Some(last)) => (first.id, last.id),
+            _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
+        };
+        let seen = Seen {
+            subject: Subject::Event(event_id),
+            first_entry: first,
+            last_entry: last,
+        };
+        let entries = self.commit(change, key, operation, request, seen).await?;
+        Ok(Outcome {
+            event_id,
+            entries,
+            replayed: false,
+        })
+    }
+
+    /// Commits a change that passed its permission check, recording its key with what it
+    /// acted on and appended; returns the timeline entries it appended (none for an
+    /// element's change).
+    pub(super) async fn commit(
+        &self,
+        mut change: Change<'_>,
+        key: &str,
+        operation: Operation,
+        request: &Value,
+        seen: Seen,
+    ) -> Result<Vec<TimelineEntry>, WorkflowError> {
         if !change.authorized {
             tracing::error!(
                 operation = operation.name(),
-                "a workflow change reached commit without its permission check"
+                "a change reached commit without its permission check"
             );
             return Err(WorkflowError::Forbidden(
                 "this change was not checked against the permission table".to_owned(),
             ));
         }
-        let (first, last) = match (change.entries.first(), change.entries.last()) {
-            (Some(first), Some(last)) => (first.id, last.id),
-            _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
-        };
-        let seen = idempotency::Seen {
-            event_id,
-            first_entry: first,
-            last_entry: last,
-        };
         idempotency::record(
             &mut change.transaction,
             change.actor,
@@ -212,11 +243,7 @@ impl Store {
         )
         .await?;
         change.transaction.commit().await?;
-        Ok(Outcome {
-            event_id,
-            entries: change.entries,
-            replayed: false,
-        })
+        Ok(change.entries)
     }
 }
 

@@ -45,7 +45,7 @@ impl Store {
             })).collect::<Vec<_>>(),
         });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Replay(seen) => return self.replay(seen).await,
             Begun::Fresh(change) => change,
         };
         let locked = lock_event(&mut change, event_id).await?;
@@ -259,7 +259,7 @@ impl Store {
         } = step;
         let request = json!({ "summons": summons_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Replay(seen) => return self.replay(seen).await,
             Begun::Fresh(change) => change,
         };
         let summons: Option<Summons> = sqlx::query_as(&format!(

@@ -200,7 +200,7 @@ impl Store {
         // What the idempotency key is recorded with: the event and what is asked.
         let request = json!({ "event": event_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Replay(seen) => return self.replay(seen).await,
             Begun::Fresh(change) => change,
         };
         let locked = lock_event(&mut change, event_id).await?;

@@ -43,7 +43,7 @@ impl Store {
             "position": event.position,
         });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Replay(seen) => return self.replay(seen).await,
             Begun::Fresh(change) => change,
         };
         let grid: Option<String> =
@@ -152,7 +152,7 @@ impl Store {
         } = step;
         let request = json!({ "event": event_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
-            Begun::Replay(outcome) => return Ok(outcome),
+            Begun::Replay(seen) => return self.replay(seen).await,
             Begun::Fresh(change) => change,
         };
         let locked = lock_event(&mut change, event_id).await?;

@@ -7,11 +7,28 @@ use sqlx::{Postgres, Transaction};
 use super::error::WorkflowError;
 use crate::access::{Actor, Operation};
 
-/// A key seen before: what it was used for and the entries that change appended.
+/// A key seen before: what its change acted on and the rows it appended (timeline
+/// entries for an event, history rows for an element).
 pub(super) struct Seen {
-    pub event_id: i64,
+    pub subject: Subject,
     pub first_entry: i64,
     pub last_entry: i64,
+}
+
+/// What a change acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Subject {
+    Event(i64),
+    Element(i64),
+}
+
+impl Subject {
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            Self::Event(id) => (Some(id), None),
+            Self::Element(id) => (None, Some(id)),
+        }
+    }
 }
 
 /// Checks the key's form.
@@ -33,15 +50,16 @@ pub(super) async fn lookup(
     operation: Operation,
     request: &Value,
 ) -> Result<Option<Seen>, WorkflowError> {
-    let seen: Option<(String, Value, i64, i64, i64)> = sqlx::query_as(
-        "SELECT operation, request, event_id, first_entry, last_entry FROM idempotency_keys \
-         WHERE principal = $1 AND key = $2",
+    #[expect(clippy::type_complexity, reason = "one row of the keys table")]
+    let seen: Option<(String, Value, Option<i64>, Option<i64>, i64, i64)> = sqlx::query_as(
+        "SELECT operation, request, event_id, entity_id, first_entry, last_entry \
+         FROM idempotency_keys WHERE principal = $1 AND key = $2",
     )
     .bind(&actor.subject)
     .bind(key)
     .fetch_optional(&mut **transaction)
     .await?;
-    let Some((used_for, first_request, event_id, first_entry, last_entry)) = seen else {
+    let Some((used_for, first_request, event_id, entity_id, first_entry, last_entry)) = seen else {
         return Ok(None);
     };
     if used_for != operation.name() || &first_request != request {
@@ -51,8 +69,17 @@ pub(super) async fn lookup(
             used_for,
         });
     }
+    let subject = match (event_id, entity_id) {
+        (Some(event), _) => Subject::Event(event),
+        (None, Some(entity)) => Subject::Element(entity),
+        (None, None) => {
+            return Err(WorkflowError::BadInput(format!(
+                "key `{key}` names nothing"
+            )));
+        }
+    };
     Ok(Some(Seen {
-        event_id,
+        subject,
         first_entry,
         last_entry,
     }))
@@ -67,15 +94,17 @@ pub(super) async fn record(
     request: &Value,
     seen: Seen,
 ) -> Result<(), WorkflowError> {
+    let (event_id, entity_id) = seen.subject.columns();
     sqlx::query(
-        "INSERT INTO idempotency_keys (principal, key, operation, request, event_id, first_entry, last_entry) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO idempotency_keys (principal, key, operation, request, event_id, entity_id, \
+           first_entry, last_entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&actor.subject)
     .bind(key)
     .bind(operation.name())
     .bind(request)
-    .bind(seen.event_id)
+    .bind(event_id)
+    .bind(entity_id)
     .bind(seen.first_entry)
     .bind(seen.last_entry)
     .execute(&mut **transaction)

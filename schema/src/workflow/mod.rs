@@ -22,6 +22,10 @@
 //! - `deadlines`: how long each step may take, and the watcher marking overdue (督办);
 //! - `records`: the types read and written; `reads`: timelines and summonses, scoped;
 //!   `queues`: work queues by deadline (a department's summonses, a level's events);
+//! - `collection`: 网格员信息采集 — persons, places, things and organizations created
+//!   and updated in the grid, memberships; `duplicates`: what is taken for one before
+//!   anything is written; `merge`: a duplicate merged into the element it duplicates;
+//!   `history`: every change to an element, before → after;
 //! - `photos`: photos uploaded with a report, checked, stored and read back;
 //! - `outbox`: publishing the outbox to the signal channel; `signals`: the hub that
 //!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
@@ -29,14 +33,18 @@
 
 mod addressees;
 mod change;
+mod collection;
 mod deadlines;
 mod dispatch;
 mod disputes;
+mod duplicates;
 mod error;
 mod events;
 mod handling;
+mod history;
 mod idempotency;
 pub mod machine;
+mod merge;
 mod outbox;
 mod photos;
 mod queues;
@@ -48,8 +56,11 @@ mod timeline;
 mod writes;
 
 pub use crate::access::Actor;
+pub use collection::{Collected, Draft};
 pub use disputes::Mediation;
+pub use duplicates::Candidate;
 pub use error::WorkflowError;
+pub use history::ElementChange;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use outbox::PublishError;
 pub use photos::{PhotoFile, photo_path};

@@ -35,6 +35,17 @@ impl Organization {
         self.created_at
     }
 
+    /// Every change to it, oldest first, after `after` (a cursor): who, when, from which
+    /// source, each field before → after.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<crate::workflow::ElementChange>> {
+        crate::graphql::collection::history(ctx, self.id, after, first).await
+    }
+
     /// Where it is based.
     async fn place(&self, ctx: &Context<'_>) -> Result<Option<Place>> {
         resolve::entity(ctx, self.place_id).await

@@ -106,6 +106,17 @@ impl Person {
         self.created_at
     }
 
+    /// Every change to it, oldest first, after `after` (a cursor): who, when, from which
+    /// source, each field before → after.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<crate::workflow::ElementChange>> {
+        crate::graphql::collection::history(ctx, self.id, after, first).await
+    }
+
     /// The jurisdiction the person is filed under (usually a grid).
     async fn jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
         resolve::jurisdiction(ctx, &self.jurisdiction_code).await

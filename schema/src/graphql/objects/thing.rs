@@ -32,6 +32,30 @@ impl Thing {
         self.created_at
     }
 
+    /// Every change to it, oldest first, after `after` (a cursor): who, when, from which
+    /// source, each field before → after.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<crate::workflow::ElementChange>> {
+        crate::graphql::collection::history(ctx, self.id, after, first).await
+    }
+
+    /// Who owns it: a person or an organization.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<super::event::Party>> {
+        let Some(id) = self.owner_id else {
+            return Ok(None);
+        };
+        if let Some(person) = resolve::entity::<crate::model::Person>(ctx, Some(id)).await? {
+            return Ok(Some(super::event::Party::Person(person)));
+        }
+        Ok(resolve::entity::<crate::model::Organization>(ctx, Some(id))
+            .await?
+            .map(super::event::Party::Organization))
+    }
+
     /// Where it is installed or kept.
     async fn place(&self, ctx: &Context<'_>) -> Result<Option<Place>> {
         resolve::entity(ctx, self.place_id).await
