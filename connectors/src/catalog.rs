@@ -111,3 +111,73 @@ impl Catalog {
         self.types.values().copied()
     }
 }
+
+const fn spec(name: &'static str, value: ValueType, personal: bool) -> FieldSpec {
+    FieldSpec {
+        name,
+        value,
+        personal,
+    }
+}
+
+/// The index's own fields of each element, as a department's change feed fills them
+/// (`[feed.map]`): the columns of the five-element index, not federated fields.
+pub static INDEX_FIELDS: [FederatedType; 4] = [
+    FederatedType {
+        element: Element::Person,
+        field: "index",
+        type_name: "Person",
+        fields: &[
+            spec("name", ValueType::Text, false),
+            spec("gender", ValueType::Enum(&["MALE", "FEMALE"]), false),
+            spec("birth_date", ValueType::Date, false),
+            spec("id_number", ValueType::Text, true),
+            spec("phone", ValueType::Text, true),
+            spec("jurisdiction_code", ValueType::Text, false),
+        ],
+    },
+    FederatedType {
+        element: Element::Place,
+        field: "index",
+        type_name: "Place",
+        fields: &[
+            spec("name", ValueType::Text, false),
+            // One of the GraphQL enum's names; the store refuses others.
+            spec("kind", ValueType::Text, false),
+            spec("address", ValueType::Text, false),
+            spec("longitude", ValueType::Decimal, false),
+            spec("latitude", ValueType::Decimal, false),
+            spec("jurisdiction_code", ValueType::Text, false),
+        ],
+    },
+    FederatedType {
+        element: Element::Thing,
+        field: "index",
+        type_name: "Thing",
+        fields: &[
+            spec("name", ValueType::Text, false),
+            // One of the GraphQL enum's names; the store refuses others.
+            spec("kind", ValueType::Text, false),
+            spec("identifier", ValueType::Text, false),
+            spec("jurisdiction_code", ValueType::Text, false),
+        ],
+    },
+    FederatedType {
+        element: Element::Organization,
+        field: "index",
+        type_name: "Organization",
+        fields: &[
+            spec("name", ValueType::Text, false),
+            // One of the GraphQL enum's names; the store refuses others.
+            spec("kind", ValueType::Text, false),
+            spec("credit_code", ValueType::Text, false),
+            spec("deregistered_on", ValueType::Date, false),
+            spec("jurisdiction_code", ValueType::Text, false),
+        ],
+    },
+];
+
+/// The index fields of `element`; `None` for events, which feeds do not write.
+pub fn index_fields(element: Element) -> Option<&'static FederatedType> {
+    INDEX_FIELDS.iter().find(|t| t.element == element)
+}

@@ -113,6 +113,13 @@ impl RestClient {
     }
 
     /// GETs a JSON answer; `None` for 404.
+    /// GETs `path` (relative to the endpoint) and reads its JSON answer; a 404 is an
+    /// answer of `null`.
+    pub async fn read(&self, path: &str) -> Result<Value, UpstreamError> {
+        let url = format!("{}/{}", self.endpoint, path.trim_start_matches('/'));
+        Ok(self.get(&url).await?.unwrap_or(Value::Null))
+    }
+
     async fn get(&self, url: &str) -> Result<Option<Value>, UpstreamError> {
         send_json(self.http.get(url), &self.auth).await
     }

@@ -122,6 +122,34 @@ impl SqlClient {
     }
 }
 
+impl SqlClient {
+    /// Every row of a SELECT with `:name` parameters.
+    pub async fn read_all(
+        &self,
+        query: &str,
+        value: &(dyn Fn(&str) -> Option<String> + Sync),
+    ) -> Result<Vec<Value>, UpstreamError> {
+        match self {
+            Self::Postgres(pool) => {
+                let (sql, names) = positional(query, true);
+                let rows = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(failure)?;
+                rows.iter().map(pg_record).collect()
+            }
+            Self::MySql(pool) => {
+                let (sql, names) = positional(query, false);
+                let rows = bind_all(sqlx::query(&sql), &names, value)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(failure)?;
+                rows.iter().map(mysql_record).collect()
+            }
+        }
+    }
+}
+
 /// [`SqlClient::write`] on one kind of database (`postgres` says how parameters are
 /// written), its rows read by `record`.
 async fn write_on<DB>(

@@ -52,6 +52,8 @@ pub struct Application {
     store: Store,
     /// The open311 systems (the 12345 hotline) synced in the background while serving.
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
+    /// The departments' change feeds, pulled into the index while serving.
+    feeds: Vec<Arc<crate::feeds::FeedSync>>,
     deadline_check: std::time::Duration,
     workflow: crate::config::WorkflowConfig,
     writeback: crate::config::WritebackConfig,
@@ -109,6 +111,7 @@ impl Application {
         let jobs = Store::new(pool.clone());
         let signals = schema::workflow::SignalHub::new(jobs.clone());
         let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
+        let feeds = crate::feeds::syncs(federation.departments(), &jobs);
         let store = Store::new(pool);
         let state = AppState::new(Shared {
             schema: build_schema(
@@ -166,6 +169,7 @@ impl Application {
             router: router(state, config),
             store,
             hotlines,
+            feeds,
             deadline_check: config.workflow.deadline_check(),
             workflow: config.workflow.clone(),
             writeback: config.writeback.clone(),
@@ -200,7 +204,9 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
         // Stops with the server, when dropped.
-        let _hotline_job = crate::hotline::HotlineJob::start(&self.hotlines);
+        let mut _syncs = crate::periodic::Periodic::new();
+        crate::hotline::schedule(&self.hotlines, &mut _syncs);
+        crate::feeds::schedule(&self.feeds, &mut _syncs);
         let _deadlines =
             crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
         let _writeback = crate::writeback::WriteBack::start(

@@ -11,7 +11,6 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use connectors::open311::{RequestQuery, RequestStatus, ServiceRequest};
@@ -19,8 +18,6 @@ use connectors::{ConnectorKind, Department, Hotline, Open311BuildError, Open311E
 use schema::enums::{EventCategory, EventStatus};
 use schema::store::NewHotlineEvent;
 use schema::{Store, StoreError};
-use tokio::task::JoinHandle;
-use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{StartError, load_departments};
 use crate::config::Config;
@@ -190,7 +187,7 @@ impl HotlineSync {
             pushed: Vec::new(),
             errors: Vec::new(),
         };
-        let lock = match self.store.try_lock_hotline(&system).await {
+        let lock = match self.store.try_lock_sync(&system).await {
             Ok(Some(lock)) => lock,
             Ok(None) => {
                 report.busy = true;
@@ -219,8 +216,13 @@ impl HotlineSync {
         let system = self.hotline.code();
         let settings = self.hotline.settings();
         let until = Utc::now();
-        let since = match self.store.hotline_cursor(system).await? {
-            Some(cursor) => cursor - OVERLAP,
+        let cursor = self.store.sync_cursor(system).await?;
+        let pulled_until = cursor
+            .as_deref()
+            .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
+            .map(|time| time.with_timezone(&Utc));
+        let since = match pulled_until {
+            Some(pulled_until) => pulled_until - OVERLAP,
             None => until - TimeDelta::from_std(settings.lookback).unwrap_or(TimeDelta::days(30)),
         };
         let (requests, searches) = self.search(since, until, settings.max_results).await?;
@@ -280,7 +282,14 @@ impl HotlineSync {
                 None => pulled.known += 1,
             }
         }
-        self.store.advance_hotline_cursor(system, until).await?;
+        // Never back, should a pull that began earlier end later.
+        let until = pulled_until.map_or(until, |pulled| pulled.max(until));
+        self.store
+            .set_sync_cursor(
+                system,
+                &until.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            )
+            .await?;
         Ok(pulled)
     }
 
@@ -552,55 +561,17 @@ impl fmt::Display for RoundReport {
     }
 }
 
-/// The background job: one task per system, stopped when dropped.
-pub struct HotlineJob {
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl HotlineJob {
-    /// Starts a round every `poll_interval_s` for each system, the first one interval
-    /// after start; `None` when there is no system to sync.
-    pub fn start(syncs: &[Arc<HotlineSync>]) -> Option<Self> {
-        if syncs.is_empty() {
-            return None;
-        }
-        let tasks = syncs
-            .iter()
-            .map(|sync| tokio::spawn(run(sync.clone())))
-            .collect();
-        Some(Self { tasks })
-    }
-}
-
-impl Drop for HotlineJob {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-async fn run(sync: Arc<HotlineSync>) {
-    let system = sync.hotline().code().to_owned();
-    let period = sync
-        .hotline()
-        .settings()
-        .poll_interval
-        .max(Duration::from_secs(1));
-    tracing::info!(system = %system, every_s = period.as_secs(), "hotline sync started");
-    let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        // A round of its own task: should it panic, the next round still comes.
-        let round = tokio::spawn({
+/// Schedules a round every `poll_interval_s` for each system.
+pub fn schedule(syncs: &[Arc<HotlineSync>], periodic: &mut crate::periodic::Periodic) {
+    for sync in syncs {
+        let system = sync.hotline().code().to_owned();
+        let period = sync.hotline().settings().poll_interval;
+        tracing::info!(system = %system, every_s = period.as_secs(), "hotline sync started");
+        let sync = sync.clone();
+        periodic.every(system, period, move || {
             let sync = sync.clone();
-            async move { sync.round().await }
+            async move { log_round(&sync.round().await) }
         });
-        match round.await {
-            Ok(report) => log_round(&report),
-            Err(error) => tracing::error!(system = %system, %error, "hotline sync round failed"),
-        }
     }
 }
 

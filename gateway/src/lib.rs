@@ -1,5 +1,5 @@
 //! The gateway process: configuration, HTTP serving, database set-up, background jobs
-//! (the 12345 hotline sync). Thin glue over the `schema` crate (the GraphQL schema and
+//! (the 12345 hotline sync, the departments' change feeds). Thin glue over the `schema` crate (the GraphQL schema and
 //! store) and the `connectors` crate.
 //!
 //! With the `simulation` feature (on by default, off in a production build), `seeding`
@@ -12,8 +12,10 @@ pub mod database;
 mod deadlines;
 #[cfg(feature = "simulation")]
 pub mod demo;
+pub mod feeds;
 pub mod hotline;
 mod http;
+mod periodic;
 pub mod rate_limit;
 mod retention;
 #[cfg(feature = "simulation")]

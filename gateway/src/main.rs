@@ -55,6 +55,9 @@ enum Command {
     /// Pull the 12345 hotline's new service requests into events and push the status of
     /// its events back, once (what `serve` does every poll interval), and print what was done.
     HotlineSync,
+    /// Pull each department's change feed into the index once (what `serve` does every
+    /// feed interval), and print what was done.
+    FeedSync,
     /// Mint a token with the configured HS256 secret (auth.jwt_secret or
     /// GATEWAY_JWT_SECRET); the token alone is printed on the last line.
     Token {
@@ -179,6 +182,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let failed = reports.iter().filter(|r| !r.is_ok()).count();
             if failed > 0 {
                 anyhow::bail!("{failed} open311 system(s) not fully synced; see the errors above");
+            }
+            Ok(())
+        }
+        Command::FeedSync => {
+            let reports = gateway::feeds::sync_once(&config).await?;
+            if reports.is_empty() {
+                println!("no department declares a [feed]: nothing to sync");
+            }
+            for report in &reports {
+                println!("{report}");
+            }
+            let failed = reports.iter().filter(|r| !r.is_ok()).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} feed(s) not fully synced; see the errors above");
             }
             Ok(())
         }

@@ -296,6 +296,35 @@ impl Federated {
             .map_or(0, |(requests, _)| *requests)
     }
 
+    /// Appends changes to a department's feed in this sandbox.
+    pub async fn append_changes(&self, department: &str, changes: Value) {
+        let response = self
+            .http
+            .post(format!(
+                "{}/_sim/changes/{department}?sandbox={}",
+                self.simulator, self.sandbox
+            ))
+            .json(&changes)
+            .send()
+            .await
+            .expect("the simulator answers");
+        assert!(response.status().is_success(), "changes {changes} refused");
+    }
+
+    /// One round of every department feed, as `gateway feed-sync` runs it (waiting its
+    /// turn should a background round hold a feed).
+    pub async fn feed_sync(&self) -> Vec<gateway::feeds::FeedReport> {
+        loop {
+            let reports = gateway::feeds::sync_once(&self.config)
+                .await
+                .unwrap_or_else(|e| panic!("feed-sync starts: {e}"));
+            if reports.iter().all(|r| !r.busy) {
+                return reports;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Injects a fault into one department of this sandbox.
     pub async fn fault(&self, department: &str, fault: Value) {
         let response = self

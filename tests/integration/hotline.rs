@@ -299,7 +299,7 @@ async fn open_hotline_requests_become_events_once() {
     assert_eq!(again.pulled.map(|p| p.created.len()), Some(0));
 
     // Even asked for everything again, no request makes a second event.
-    sqlx::query("DELETE FROM hotline_cursors")
+    sqlx::query("DELETE FROM sync_cursors")
         .execute(&fixture.pool)
         .await
         .expect("forget the cursor");
@@ -483,16 +483,19 @@ async fn a_hotline_that_caps_its_answers_loses_no_request() {
     // the cursor stays where it was.
     fixture.clear_faults().await;
     let cursor = || async {
-        sqlx::query_scalar::<_, DateTime<Utc>>("SELECT pulled_until FROM hotline_cursors")
+        sqlx::query_scalar::<_, DateTime<Utc>>("SELECT cursor::timestamptz FROM sync_cursors")
             .fetch_one(&fixture.pool)
             .await
             .expect("the cursor")
     };
     let before = cursor().await;
-    sqlx::query("UPDATE hotline_cursors SET pulled_until = pulled_until - interval '30 days'")
-        .execute(&fixture.pool)
-        .await
-        .expect("rewind the cursor");
+    sqlx::query(
+        "UPDATE sync_cursors SET cursor = to_char((cursor::timestamptz - interval '30 days') \
+         AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .execute(&fixture.pool)
+    .await
+    .expect("rewind the cursor");
     let rewound = cursor().await;
     assert!(rewound < before);
     let report = fixture.capped(1).round().await;

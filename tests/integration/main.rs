@@ -10,6 +10,7 @@ mod conformance;
 mod departments;
 mod disputes;
 mod federation;
+mod feeds;
 mod fuzz;
 mod helpers;
 mod hotline;

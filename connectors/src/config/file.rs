@@ -32,6 +32,8 @@ pub struct DepartmentFile {
     /// What the gateway may ask the system to do, by operation (`file_mediation`, ...).
     #[serde(default)]
     pub operations: BTreeMap<Spanned<String>, OperationFile>,
+    /// Its change feed into the five-element index.
+    pub feed: Option<Spanned<super::feed::FeedFile>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 //! `gateway check-config`). Every problem is reported with its file, line, key and reason.
 
 mod error;
+mod feed;
 mod file;
 mod open311;
 mod operations;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use feed::{Feed, FeedSource};
 pub use open311::Open311;
 pub use vars::{VarError, Vars};
 
@@ -40,6 +42,8 @@ pub struct DepartmentConfig {
     pub open311: Option<Open311>,
     /// What the gateway may ask the system to do.
     pub operations: BTreeMap<OperationName, Operation>,
+    /// Its change feed into the five-element index, when it has one.
+    pub feed: Option<Feed>,
     /// The file it came from.
     pub file: PathBuf,
 }

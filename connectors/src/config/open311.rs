@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::validate::Problems;
+use super::validate::{Problems, bounded};
 use crate::ConnectorKind;
 use crate::catalog::Catalog;
 use crate::open311::RequestStatus;
@@ -233,28 +233,6 @@ pub(super) fn check(
 }
 
 /// A whole number from 1 to `max`, or `default` when not given.
-fn bounded(
-    problems: &mut Problems<'_>,
-    raw: Option<&Spanned<u64>>,
-    key: &str,
-    default: u64,
-    max: u64,
-) -> u64 {
-    let Some(raw) = raw else {
-        return default;
-    };
-    let value = *raw.get_ref();
-    if value == 0 || value > max {
-        problems.at(
-            Some(raw.span()),
-            key,
-            format!("must be from 1 to {max}, not {value}"),
-        );
-        return default;
-    }
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;

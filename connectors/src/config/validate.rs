@@ -11,7 +11,7 @@ use super::file::{AuthFile, DepartmentFile, LimitsFile, LookupFile, MappingFile,
 use super::{
     Auth, ConfigError, DepartmentConfig, FieldMapping, FieldPath, Limits, Lookup, Provision, Vars,
 };
-use crate::catalog::{Catalog, ValueType};
+use crate::catalog::{Catalog, FederatedType, ValueType};
 use crate::resilience::{BreakerConfig, GuardConfig, RetryPolicy};
 use crate::{ConnectorKind, Element};
 
@@ -102,6 +102,7 @@ pub fn department(
     };
     let open311 = super::open311::check(&mut problems, raw.kind, raw.open311.as_ref(), catalog);
     let operations = super::operations::check(&mut problems, raw.kind, &raw.operations);
+    let feed = super::feed::check(&mut problems, raw.kind, raw.feed.as_ref());
 
     if !problems.found.is_empty() {
         return Err(problems.found);
@@ -118,6 +119,7 @@ pub fn department(
         provides,
         open311,
         operations,
+        feed,
         file: file.to_owned(),
     })
 }
@@ -394,67 +396,7 @@ fn provisions(
                 ),
             );
         }
-        let mut fields = Vec::new();
-        for (ours, mapping) in &provides.map {
-            let map_key = format!("{key}.map.{}", ours.get_ref());
-            let Some(spec) = federated.field_spec(ours.get_ref()) else {
-                let known: Vec<&str> = federated.fields.iter().map(|f| f.name).collect();
-                problems.at(
-                    Some(ours.span()),
-                    map_key,
-                    format!(
-                        "{} has no field `{}` (it has: {})",
-                        federated.type_name,
-                        ours.get_ref(),
-                        known.join(", ")
-                    ),
-                );
-                continue;
-            };
-            let span = Some(mapping.span());
-            let (path, values, date_format) = match mapping.get_ref() {
-                MappingFile::Path(path) => (path.clone(), None, None),
-                MappingFile::Detailed(detail) => (
-                    detail.path.clone(),
-                    detail.values.clone(),
-                    detail.date.clone(),
-                ),
-            };
-            if path.trim().is_empty() {
-                problems.at(
-                    span.clone(),
-                    map_key.clone(),
-                    "the department's field path is empty",
-                );
-            }
-            if date_format.is_some() && spec.value != ValueType::Date {
-                problems.at(
-                    span.clone(),
-                    map_key.clone(),
-                    format!(
-                        "`date` applies to date fields; `{}` is {}",
-                        spec.name, spec.value
-                    ),
-                );
-            }
-            if let (Some(values), ValueType::Enum(names)) = (&values, spec.value) {
-                for target in values.values() {
-                    if !names.contains(&target.as_str()) {
-                        problems.at(
-                            span.clone(),
-                            map_key.clone(),
-                            format!("`{target}` is not {}", spec.value),
-                        );
-                    }
-                }
-            }
-            fields.push(FieldMapping {
-                spec,
-                path: FieldPath::parse(&path),
-                values,
-                date_format,
-            });
-        }
+        let fields = field_mappings(problems, &key, federated, &provides.map);
         provisions.push(Provision {
             federated,
             precedence: provides.precedence.unwrap_or(0),
@@ -462,6 +404,100 @@ fn provisions(
         });
     }
     provisions
+}
+
+/// The mappings of a `map` table (our field ← the department's path, with codes and
+/// date formats) onto the fields of `federated`, each checked.
+pub(super) fn field_mappings(
+    problems: &mut Problems<'_>,
+    key: &str,
+    federated: &'static FederatedType,
+    map: &BTreeMap<Spanned<String>, Spanned<MappingFile>>,
+) -> Vec<FieldMapping> {
+    let mut fields = Vec::new();
+    for (ours, mapping) in map {
+        let map_key = format!("{key}.map.{}", ours.get_ref());
+        let Some(spec) = federated.field_spec(ours.get_ref()) else {
+            let known: Vec<&str> = federated.fields.iter().map(|f| f.name).collect();
+            problems.at(
+                Some(ours.span()),
+                map_key,
+                format!(
+                    "{} has no field `{}` (it has: {})",
+                    federated.type_name,
+                    ours.get_ref(),
+                    known.join(", ")
+                ),
+            );
+            continue;
+        };
+        let span = Some(mapping.span());
+        let (path, values, date_format) = match mapping.get_ref() {
+            MappingFile::Path(path) => (path.clone(), None, None),
+            MappingFile::Detailed(detail) => (
+                detail.path.clone(),
+                detail.values.clone(),
+                detail.date.clone(),
+            ),
+        };
+        if path.trim().is_empty() {
+            problems.at(
+                span.clone(),
+                map_key.clone(),
+                "the department's field path is empty",
+            );
+        }
+        if date_format.is_some() && spec.value != ValueType::Date {
+            problems.at(
+                span.clone(),
+                map_key.clone(),
+                format!(
+                    "`date` applies to date fields; `{}` is {}",
+                    spec.name, spec.value
+                ),
+            );
+        }
+        if let (Some(values), ValueType::Enum(names)) = (&values, spec.value) {
+            for target in values.values() {
+                if !names.contains(&target.as_str()) {
+                    problems.at(
+                        span.clone(),
+                        map_key.clone(),
+                        format!("`{target}` is not {}", spec.value),
+                    );
+                }
+            }
+        }
+        fields.push(FieldMapping {
+            spec,
+            path: FieldPath::parse(&path),
+            values,
+            date_format,
+        });
+    }
+    fields
+}
+
+pub(super) fn bounded(
+    problems: &mut Problems<'_>,
+    raw: Option<&Spanned<u64>>,
+    key: &str,
+    default: u64,
+    max: u64,
+) -> u64 {
+    let Some(raw) = raw else {
+        return default;
+    };
+    let value = *raw.get_ref();
+    if value == 0 || value > max {
+        problems.at(
+            Some(raw.span()),
+            key,
+            format!("must be from 1 to {max}, not {value}"),
+        );
+        return default;
+    }
+    value
 }
 
 /// Two departments of one county filling the same federated field must say which one

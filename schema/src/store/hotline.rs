@@ -1,13 +1,11 @@
 //! The 12345 hotline's side of the store: events made from its service requests, which
-//! request each came from, what the hotline was last told of its status, and up to when
-//! requests have been pulled. The sync itself (`gateway`'s hotline job) calls these.
+//! request each came from, and what the hotline was last told of its status. Up to when
+//! requests have been pulled is the system's sync cursor (see `sync`). The sync itself
+//! (`gateway`'s hotline job) calls these.
 //!
 //! These run for the platform itself, not for a caller: they take no scope.
 
-use std::sync::atomic::Ordering;
-
 use chrono::{DateTime, Utc};
-use sqlx::{Postgres, Transaction};
 
 use super::{Store, StoreError};
 use crate::enums::{EventCategory, EventChannel, EventStatus, Urgency};
@@ -37,66 +35,7 @@ pub struct HotlineStatusChange {
     pub pushed_status: EventStatus,
 }
 
-/// Held while one replica syncs a system; dropping it (or [`HotlineLock::release`])
-/// lets the next one in.
-pub struct HotlineLock {
-    transaction: Transaction<'static, Postgres>,
-}
-
-impl HotlineLock {
-    pub async fn release(self) -> Result<(), StoreError> {
-        self.transaction.rollback().await?;
-        Ok(())
-    }
-}
-
 impl Store {
-    /// Counts a statement sent on a transaction rather than through [`Store::executor`].
-    fn count_statement(&self) {
-        self.statements.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The system's sync lock, or `None` when another replica (or a `hotline-sync` run)
-    /// holds it. A transaction-scoped advisory lock: it cannot outlive its holder.
-    pub async fn try_lock_hotline(&self, system: &str) -> Result<Option<HotlineLock>, StoreError> {
-        let mut transaction = self.executor().begin().await?;
-        self.count_statement();
-        let locked: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-                .bind(format!("hotline-sync:{system}"))
-                .fetch_one(&mut *transaction)
-                .await?;
-        Ok(locked.then_some(HotlineLock { transaction }))
-    }
-
-    /// Up to when the system's requests have been pulled.
-    pub async fn hotline_cursor(&self, system: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT pulled_until FROM hotline_cursors WHERE system_code = $1")
-                .bind(system)
-                .fetch_optional(self.executor())
-                .await?,
-        )
-    }
-
-    /// Moves the cursor forward (never back, should two pulls overlap).
-    pub async fn advance_hotline_cursor(
-        &self,
-        system: &str,
-        until: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO hotline_cursors (system_code, pulled_until) VALUES ($1, $2) \
-             ON CONFLICT (system_code) DO UPDATE \
-             SET pulled_until = greatest(hotline_cursors.pulled_until, EXCLUDED.pulled_until)",
-        )
-        .bind(system)
-        .bind(until)
-        .execute(self.executor())
-        .await?;
-        Ok(())
-    }
-
     /// Which of `ids` already have their event.
     pub async fn known_hotline_requests(
         &self,

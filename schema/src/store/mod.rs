@@ -13,6 +13,7 @@ mod lists;
 mod lookups;
 mod map;
 mod staff;
+mod sync;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +23,14 @@ use sqlx::PgPool;
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
 pub use export::Dataset;
 pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
-pub use hotline::{HotlineLock, HotlineStatusChange, NewHotlineEvent};
+pub use hotline::{HotlineStatusChange, NewHotlineEvent};
 pub use lists::{
     Bound, Comparison, Condition, Key, KeyType, ListQuery, Page, PageArgs, Relation, relations,
 };
 pub use lookups::{CodePage, JurisdictionQuery};
 pub use map::{BoundaryQuery, Centre, MAX_RADIUS_M, Point, Position};
+pub use sync::SyncLock;
+pub(crate) use sync::set_cursor;
 
 /// A table of the entity index (or the events table) that lists and lookups read.
 pub trait Entity:

@@ -106,6 +106,7 @@ impl Stored for ElementType {
                 "kind",
                 "credit_code",
                 "place_id",
+                "deregistered_on",
                 "jurisdiction_code",
             ],
         }

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use connectors::Scope;
 use serde_json::{Map, Value, json};
-use sqlx::{Postgres, Transaction};
 
 use crate::access::Actor;
 use crate::enums::{ElementChangeKind, ElementType};
@@ -61,7 +60,7 @@ pub(super) fn difference(before: &Value, after: &Value, fields: &[&str]) -> Valu
 }
 
 pub(super) async fn append(
-    transaction: &mut Transaction<'static, Postgres>,
+    connection: &mut sqlx::PgConnection,
     actor: &Actor,
     change: Change<'_>,
 ) -> Result<ElementChange, sqlx::Error> {
@@ -80,7 +79,7 @@ pub(super) async fn append(
     .bind(&actor.department)
     .bind(change.changes)
     .bind(change.detail)
-    .fetch_one(&mut **transaction)
+    .fetch_one(connection)
     .await
 }
 

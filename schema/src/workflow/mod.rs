@@ -25,7 +25,8 @@
 //! - `collection`: 网格员信息采集 — persons, places, things and organizations created
 //!   and updated in the grid, memberships; `duplicates`: what is taken for one before
 //!   anything is written; `merge`: a duplicate merged into the element it duplicates;
-//!   `history`: every change to an element, before → after;
+//!   `history`: every change to an element, before → after; `feeds`: a page of a
+//!   department's change feed applied, with its cursor;
 //! - `photos`: photos uploaded with a report, checked, stored and read back;
 //! - `outbox`: publishing the outbox to the signal channel; `signals`: the hub that
 //!   fans signals out to subscribers; `retention`: pruning what is kept for a while;
@@ -40,6 +41,7 @@ mod disputes;
 mod duplicates;
 mod error;
 mod events;
+mod feeds;
 mod handling;
 mod history;
 mod idempotency;
@@ -60,6 +62,7 @@ pub use collection::{Collected, Draft};
 pub use disputes::Mediation;
 pub use duplicates::Candidate;
 pub use error::WorkflowError;
+pub use feeds::FeedApplied;
 pub use history::ElementChange;
 pub use machine::{EventAction, InvalidTransition, SummonsAction};
 pub use outbox::PublishError;

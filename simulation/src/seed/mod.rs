@@ -8,7 +8,7 @@
 //! database as it was.
 
 mod boundaries;
-mod codes;
+pub(crate) mod codes;
 mod copy;
 mod departments;
 mod event_text;

@@ -135,6 +135,20 @@ pub fn data_set(options: SeedOptions) -> DataSet {
     in_memory::data_set(options, WANTED)
 }
 
+/// The codes of the grids of a county, in code order.
+pub fn grids(data: &DataSet, county: &str) -> Vec<String> {
+    let jurisdictions = data.table("jurisdictions");
+    let (code, level) = (jurisdictions.column("code"), jurisdictions.column("level"));
+    jurisdictions
+        .rows()
+        .iter()
+        .filter(|row| level.of(row) == Some("GRID"))
+        .filter_map(|row| code.of(row))
+        .filter(|code| code.starts_with(county))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A table's rows by id.
 type ById<'a> = HashMap<i64, &'a [Option<String>]>;
 

@@ -4,6 +4,7 @@
 //! the seed's data set (generated again in memory, never read from the gateway's
 //! tables) so that ids line up and the same seed gives the same answers.
 
+mod changes;
 mod databases;
 mod dice;
 mod faults;
@@ -58,6 +59,10 @@ pub enum SimulatorError {
     },
 }
 
+/// How often the population registers register a change of their own (outside any
+/// sandbox).
+const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A simulator serving in the background.
 pub struct Simulator {
     pub address: SocketAddr,
@@ -95,8 +100,23 @@ impl Simulator {
         let mut behind_proxy: HashMap<String, HashMap<String, String>> = HashMap::new();
         let mut open311 = Vec::new();
         let mut courts = Vec::new();
+        let mut registers = Vec::new();
         for config in departments.iter() {
             let facts = by_department.remove(&config.code).unwrap_or_default();
+            if config.kind == ConnectorKind::Rest
+                && config
+                    .feed
+                    .as_ref()
+                    .is_some_and(|f| f.element == Element::Person)
+            {
+                let grids = index::grids(&data, &config.county);
+                registers.push(changes::register(
+                    &config.code,
+                    &config.county,
+                    &facts,
+                    grids,
+                ));
+            }
             match config.kind {
                 ConnectorKind::Rest => {
                     let department = rest_department(config, &facts);
@@ -149,6 +169,7 @@ impl Simulator {
             .flat_map(|databases| databases.values().cloned())
             .collect();
         let shared = Arc::new(server::Shared::new(served, proxied).with_hotlines(hotlines));
+        let generator = changes::generate(shared.changes.clone(), registers, CHANGES_EVERY);
         let mut proxied = Vec::new();
         for (server, databases) in behind_proxy {
             let proxy = start_proxy(&server, databases.clone(), shared.clone())
@@ -171,6 +192,7 @@ impl Simulator {
                     }
                 }
                 () = filings::court_clerks(courts) => {}
+                () = generator => {}
             }
         });
         Ok(Self {

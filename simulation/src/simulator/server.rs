@@ -54,6 +54,8 @@ pub struct Shared {
     control: Mutex<Control>,
     /// Mediation cases registered through the gateway, by (sandbox, department).
     filings: Mutex<HashMap<(String, String), Registry>>,
+    /// The change feeds of departments with one.
+    pub changes: Arc<super::changes::ChangeLogs>,
 }
 
 impl Shared {
@@ -64,6 +66,7 @@ impl Shared {
             hotlines: Hotlines::default(),
             control: Mutex::new(Control::default()),
             filings: Mutex::new(HashMap::new()),
+            changes: Arc::default(),
         }
     }
 
@@ -133,6 +136,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_sim/stats", get(stats).delete(reset_stats))
         .route("/_sim/filings/{department}", get(filed_cases))
+        .route(
+            "/_sim/changes/{department}",
+            axum::routing::post(append_change),
+        )
+        .route("/_t/{sandbox}/{department}/changes", get(changes_page))
+        .route("/{department}/changes", get(changes_page))
         .merge(super::hotline::routes())
         .route(
             "/_t/{sandbox}/{department}/{collection}",
@@ -316,6 +325,70 @@ async fn filed_cases(
         .unwrap_or_default();
     ids.sort();
     Json(ids)
+}
+
+#[derive(Deserialize)]
+struct ChangesQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// A page of a department's change feed: `{"code": 0, "data": [...], "next": "<n>"}`.
+async fn changes_page(
+    State(state): State<AppState>,
+    Path(params): Params,
+    Query(query): Query<ChangesQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let (sandbox, department) = (param(&params, "sandbox"), param(&params, "department"));
+    let Some(served) = state.departments.get(&department) else {
+        return refuse(StatusCode::NOT_FOUND, "no such department");
+    };
+    let Ok(after) = query.after.as_deref().unwrap_or("0").parse::<u64>() else {
+        return refuse(StatusCode::BAD_REQUEST, "after is a change number");
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
+    let fault = state.admit(&sandbox, &department, limit);
+    if !authorised(&served.auth, &headers) {
+        return refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
+    }
+    let delay = fault.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(failed) = play(&fault).await {
+        return failed;
+    }
+    let (page, next) = state.changes.page(&sandbox, &department, after, limit);
+    Json(serde_json::json!({ "code": 0, "data": page, "next": next.to_string() })).into_response()
+}
+
+/// Appends a change (or a list of them) to a department's feed.
+async fn append_change(
+    State(state): State<AppState>,
+    Path(department): Path<String>,
+    Query(query): Query<SandboxQuery>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(body) => body,
+        Err(rejection) => return refuse(StatusCode::BAD_REQUEST, &rejection.body_text()),
+    };
+    if !state.departments.contains_key(&department) {
+        return refuse(StatusCode::NOT_FOUND, "no such rest department");
+    }
+    let changes = match body {
+        Value::Array(changes) => changes,
+        change => vec![change],
+    };
+    if changes.iter().any(|c| !c.is_object()) {
+        return refuse(StatusCode::BAD_REQUEST, "a change is a JSON object");
+    }
+    let numbers: Vec<u64> = changes
+        .into_iter()
+        .map(|change| state.changes.append(&query.sandbox, &department, change))
+        .collect();
+    Json(numbers).into_response()
 }
 
 /// A write: a justice bureau registers a mediation case (`POST …/mediations`), a

@@ -1,0 +1,78 @@
+//! What every pull from a department system shares (a change feed, the 12345 hotline):
+//! a lock that lets one replica at a time sync a source, and the source's cursor.
+//!
+//! These run for the platform itself, not for a caller: they take no scope.
+
+use std::sync::atomic::Ordering;
+
+use sqlx::{Postgres, Transaction};
+
+use super::{Store, StoreError};
+
+/// Held while one replica syncs a source; dropping it (or [`SyncLock::release`]) lets
+/// the next one in.
+pub struct SyncLock {
+    transaction: Transaction<'static, Postgres>,
+}
+
+impl SyncLock {
+    pub async fn release(self) -> Result<(), StoreError> {
+        self.transaction.rollback().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Counts a statement sent on a transaction rather than through [`Store::executor`].
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The source's sync lock, or `None` when another replica (or a one-off run) holds
+    /// it. A transaction-scoped advisory lock: it cannot outlive its holder.
+    pub async fn try_lock_sync(&self, source: &str) -> Result<Option<SyncLock>, StoreError> {
+        let mut transaction = self.executor().begin().await?;
+        self.count_statement();
+        let locked: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("sync:{source}"))
+                .fetch_one(&mut *transaction)
+                .await?;
+        Ok(locked.then_some(SyncLock { transaction }))
+    }
+
+    /// Up to where the source has been read.
+    pub async fn sync_cursor(&self, source: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE source = $1")
+                .bind(source)
+                .fetch_optional(self.executor())
+                .await?,
+        )
+    }
+
+    /// Moves the source's cursor.
+    pub async fn set_sync_cursor(&self, source: &str, cursor: &str) -> Result<(), StoreError> {
+        let mut connection = self.executor().acquire().await?;
+        set_cursor(&mut connection, source, cursor).await?;
+        Ok(())
+    }
+}
+
+/// Moves a source's cursor on `connection` (a transaction's, to move it with what was
+/// read).
+pub(crate) async fn set_cursor(
+    connection: &mut sqlx::PgConnection,
+    source: &str,
+    cursor: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sync_cursors (source, cursor) VALUES ($1, $2) \
+         ON CONFLICT (source) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()",
+    )
+    .bind(source)
+    .bind(cursor)
+    .execute(connection)
+    .await?;
+    Ok(())
+}
