@@ -11,8 +11,8 @@ use crate::department::{Client, Department, DepartmentError};
 use crate::mapping::{normalise, record_id};
 use crate::upstream::UpstreamError;
 
-/// One change: the department's id of the record, and the index fields it fills (a
-/// field the department left out is absent; one it emptied is null).
+/// One change: the department's id of the record, and the index fields it sets (those
+/// it left out or gave as null are absent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedChange {
     pub source_id: String,
@@ -138,14 +138,9 @@ impl Department {
                 Some(Value::Object(values)) => values.clone(),
                 _ => Map::new(),
             };
-            // A field the change does not carry is left as it is; one it carries as
-            // null is emptied.
-            values.retain(|name, _| {
-                feed.fields
-                    .iter()
-                    .find(|m| m.spec.name == name)
-                    .is_some_and(|m| m.path.find(record).is_some())
-            });
+            // A field the change does not carry (absent, or null as a change table's
+            // untouched columns are) is left as it is.
+            values.retain(|_, value| !value.is_null());
             changes.push(FeedChange { source_id, values });
         }
         Ok(FeedPage { changes, next })

@@ -264,3 +264,59 @@ async fn the_register_decides_who_a_person_is_and_the_grid_keeps_what_it_collect
     assert_eq!(changes["name"]["after"], json!(name));
     assert!(changes.get("phone").is_none(), "{changes}");
 }
+
+#[tokio::test]
+async fn a_sql_department_s_change_table_feeds_the_index_too() {
+    use sqlx::Connection;
+    const ZJ: &str = "220402-ZJ";
+    let federated = Federated::spawn().await;
+    let mut db = federated.gateway.database().await;
+    let (source, place): (String, i64) = sqlx::query_as(
+        "SELECT source_id, entity_id FROM entity_links WHERE department_code = $1 ORDER BY entity_id LIMIT 1",
+    )
+    .bind(ZJ)
+    .fetch_one(&mut db)
+    .await
+    .expect("a building the bureau holds");
+    // The bureau's own database, shared by every test process: start after what is there.
+    let mut bureau = PgConnection::connect(&format!(
+        "{}/gov_sim_220402_zj",
+        crate::helpers::postgres_server()
+    ))
+    .await
+    .expect("the bureau's database");
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(bgxh), 0) FROM fw_bg")
+        .fetch_one(&mut bureau)
+        .await
+        .expect("its change table");
+    sqlx::query("INSERT INTO sync_cursors (source, cursor) VALUES ($1, $2)")
+        .bind(ZJ)
+        .bind(last.to_string())
+        .execute(&mut db)
+        .await
+        .expect("the feed caught up");
+    sqlx::query("INSERT INTO fw_bg (fwbh, mc, dz) VALUES ($1, '向阳小区7号楼（改建）', '龙山区向阳路7号')")
+        .bind(&source)
+        .execute(&mut bureau)
+        .await
+        .expect("a change");
+
+    let reports = federated.feed_sync().await;
+    let zj = report(&reports, ZJ);
+    assert!(zj.is_ok() && zj.applied.updated >= 1, "{zj}");
+    let (name, address): (String, String) =
+        sqlx::query_as("SELECT name, address FROM places WHERE id = $1")
+            .bind(place)
+            .fetch_one(&mut db)
+            .await
+            .expect("the place");
+    assert_eq!((name.as_str(), address.as_str()), ("向阳小区7号楼（改建）", "龙山区向阳路7号"));
+    let source_of_change: String = sqlx::query_scalar(
+        "SELECT source FROM element_history WHERE entity_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(place)
+    .fetch_one(&mut db)
+    .await
+    .expect("on the history");
+    assert_eq!(source_of_change, ZJ);
+}

@@ -415,3 +415,24 @@ async fn boundaries_and_open_events_as_geojson() {
         assert_eq!(got, status, "{path}: {text}");
     }
 }
+
+#[tokio::test]
+async fn the_seeded_grids_tile_their_townships_and_hold_their_places() {
+    let gateway = TestGateway::spawn().await;
+    let mut db = gateway.database().await;
+    let (outside, overlapping, unequal): (i64, i64, i64) = sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM places p JOIN jurisdictions g ON g.code = p.jurisdiction_code \
+             WHERE NOT ST_Covers(g.boundary, p.position::geometry)), \
+           (SELECT count(*) FROM jurisdictions a JOIN jurisdictions b \
+              ON a.level = 'GRID' AND b.level = 'GRID' AND a.code < b.code \
+             AND a.boundary && b.boundary AND ST_Relate(a.boundary, b.boundary, 'T********')), \
+           (SELECT count(*) FROM jurisdictions t WHERE t.level = 'TOWNSHIP' AND abs(ST_Area(t.boundary) - \
+              (SELECT sum(ST_Area(g.boundary)) FROM jurisdictions g \
+                WHERE g.level = 'GRID' AND left(g.code, 9) = t.code)) > 1e-9)",
+    )
+    .fetch_one(&mut db)
+    .await
+    .expect("the checks");
+    assert_eq!((outside, overlapping, unequal), (0, 0, 0));
+}

@@ -4,6 +4,9 @@
 //! `POST /_sim/changes/<code>?sandbox=<s>`. Outside any sandbox, a generator registers
 //! births and changed phone numbers as time goes by, so that the demo shows them
 //! arriving.
+//!
+//! A `sql` housing bureau with a feed keeps its changes to the building register in a
+//! change table of its own database, `fw_bg`, numbered by `bgxh`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -146,6 +149,20 @@ pub fn register(
             .collect(),
         grids,
     }
+}
+
+/// The housing bureau's change table of the building register (房屋变更), empty at first.
+pub fn building_changes(mysql: bool) -> String {
+    let sequence = if mysql {
+        "BIGINT AUTO_INCREMENT PRIMARY KEY"
+    } else {
+        "BIGSERIAL PRIMARY KEY"
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS fw_bg (bgxh {sequence}, fwbh VARCHAR(64) NOT NULL, \
+         mc VARCHAR(200), dz VARCHAR(400), jd DOUBLE PRECISION, wd DOUBLE PRECISION, \
+         wgbm VARCHAR(15), bgsj TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
 }
 
 #[cfg(test)]
