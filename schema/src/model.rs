@@ -83,6 +83,8 @@ pub struct Organization {
     pub kind: OrganizationKind,
     pub credit_code: String,
     pub place_id: Option<i64>,
+    /// Struck off the register (注销), as market supervision's feed says.
+    pub deregistered_on: Option<NaiveDate>,
     pub jurisdiction_code: String,
     pub created_at: DateTime<Utc>,
 }

@@ -35,6 +35,11 @@ impl Organization {
         self.created_at
     }
 
+    /// When it was struck off the register (注销), if it was.
+    async fn deregistered_on(&self) -> Option<chrono::NaiveDate> {
+        self.deregistered_on
+    }
+
     /// Every change to it, oldest first, after `after` (a cursor): who, when, from which
     /// source, each field before → after.
     async fn history(
