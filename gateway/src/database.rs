@@ -89,6 +89,16 @@ pub async fn create_if_missing(config: &Config) -> Result<bool, DatabaseError> {
     Ok(!exists)
 }
 
+/// The store of a one-off job (`hotline-sync`, `feed-sync`), with migrations applied
+/// first as `serve` would.
+pub async fn job_store(config: &Config) -> Result<schema::Store, DatabaseError> {
+    let pool = pool(config, Purpose::Serving)?;
+    if config.database.migrate_on_start {
+        migrate(&pool, config).await?;
+    }
+    Ok(schema::Store::new(pool))
+}
+
 pub async fn migrate(pool: &PgPool, config: &Config) -> Result<(), DatabaseError> {
     schema::MIGRATOR.run(pool).await.map_err(|e| match e {
         sqlx::migrate::MigrateError::Execute(source) if is_connection_error(&source) => {

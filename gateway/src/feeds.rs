@@ -235,11 +235,7 @@ pub async fn sync_once(config: &Config) -> Result<Vec<FeedReport>, StartError> {
     if with_feeds.is_empty() {
         return Ok(Vec::new());
     }
-    let pool = database::pool(config, database::Purpose::Serving)?;
-    if config.database.migrate_on_start {
-        database::migrate(&pool, config).await?;
-    }
-    let store = Store::new(pool);
+    let store = database::job_store(config).await?;
     let mut reports = Vec::new();
     for sync in syncs(&with_feeds, &store) {
         reports.push(sync.round().await);

@@ -295,11 +295,13 @@ async fn a_sql_department_s_change_table_feeds_the_index_too() {
         .execute(&mut db)
         .await
         .expect("the feed caught up");
-    sqlx::query("INSERT INTO fw_bg (fwbh, mc, dz) VALUES ($1, '向阳小区7号楼（改建）', '龙山区向阳路7号')")
-        .bind(&source)
-        .execute(&mut bureau)
-        .await
-        .expect("a change");
+    sqlx::query(
+        "INSERT INTO fw_bg (fwbh, mc, dz) VALUES ($1, '向阳小区7号楼（改建）', '龙山区向阳路7号')",
+    )
+    .bind(&source)
+    .execute(&mut bureau)
+    .await
+    .expect("a change");
 
     let reports = federated.feed_sync().await;
     let zj = report(&reports, ZJ);
@@ -310,7 +312,10 @@ async fn a_sql_department_s_change_table_feeds_the_index_too() {
             .fetch_one(&mut db)
             .await
             .expect("the place");
-    assert_eq!((name.as_str(), address.as_str()), ("向阳小区7号楼（改建）", "龙山区向阳路7号"));
+    assert_eq!(
+        (name.as_str(), address.as_str()),
+        ("向阳小区7号楼（改建）", "龙山区向阳路7号")
+    );
     let source_of_change: String = sqlx::query_scalar(
         "SELECT source FROM element_history WHERE entity_id = $1 ORDER BY id DESC LIMIT 1",
     )

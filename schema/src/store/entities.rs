@@ -44,8 +44,7 @@ impl Entity for Thing {
 impl Entity for Organization {
     const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "organizations";
-    const COLUMNS: &'static str =
-        "t.id, t.name, t.kind, t.credit_code, t.place_id, t.deregistered_on, t.jurisdiction_code, t.created_at";
+    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.credit_code, t.place_id, t.deregistered_on, t.jurisdiction_code, t.created_at";
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 

@@ -9,6 +9,7 @@
 //! county or township than its grid's.
 
 use serde_json::{Map, Value, json};
+use sqlx::PgConnection;
 
 use super::change::{Begun, Change, Target};
 use super::duplicates::{self, Candidate};
@@ -150,7 +151,7 @@ impl Stored for ElementType {
 
 /// The writable columns of a row, so that nothing else is parsed back into the table's
 /// record type.
-pub(super) fn project(row: &Value, columns: &[&str]) -> Value {
+fn project(row: &Value, columns: &[&str]) -> Value {
     Value::Object(
         columns
             .iter()
@@ -350,21 +351,7 @@ impl Store {
             return Ok(Collected::unchanged(element, None, blocking));
         }
 
-        let columns: Vec<&str> = element
-            .columns()
-            .iter()
-            .copied()
-            .filter(|c| !row[*c].is_null())
-            .collect();
-        let list = columns.join(", ");
-        let (id, after): (i64, Value) = sqlx::query_as(&format!(
-            "INSERT INTO {table} AS t ({list}) SELECT {list} FROM jsonb_populate_record(NULL::{table}, $1) \
-             RETURNING t.id, to_jsonb(t)",
-            table = element.table()
-        ))
-        .bind(project(&row, element.columns()))
-        .fetch_one(&mut *change.transaction)
-        .await?;
+        let (id, after) = insert_row(&mut change.transaction, element, &row).await?;
         let entry = history::append(
             &mut change.transaction,
             actor,
@@ -435,16 +422,7 @@ impl Store {
             }
         }
 
-        let list = changed.join(", ");
-        let after: Value = sqlx::query_scalar(&format!(
-            "UPDATE {table} t SET ({list}) = (SELECT {list} FROM jsonb_populate_record(NULL::{table}, $2)) \
-             WHERE id = $1 RETURNING to_jsonb(t)",
-            table = element.table()
-        ))
-        .bind(id)
-        .bind(project(&row, element.columns()))
-        .fetch_one(&mut *change.transaction)
-        .await?;
+        let after = update_row(&mut change.transaction, element, id, &changed, &row).await?;
         let entry = history::append(
             &mut change.transaction,
             actor,
@@ -628,6 +606,50 @@ impl Store {
             replayed: true,
         })
     }
+}
+
+/// Inserts an element from a row of its columns (those not null), returning its id and
+/// the row as written.
+pub(super) async fn insert_row(
+    connection: &mut PgConnection,
+    element: ElementType,
+    row: &Value,
+) -> Result<(i64, Value), sqlx::Error> {
+    let columns: Vec<&str> = element
+        .columns()
+        .iter()
+        .copied()
+        .filter(|c| !row[*c].is_null())
+        .collect();
+    let list = columns.join(", ");
+    sqlx::query_as(&format!(
+        "INSERT INTO {table} AS t ({list}) SELECT {list} FROM jsonb_populate_record(NULL::{table}, $1) \
+         RETURNING t.id, to_jsonb(t)",
+        table = element.table()
+    ))
+    .bind(project(row, element.columns()))
+    .fetch_one(connection)
+    .await
+}
+
+/// Sets `columns` of element `id` from `row`, returning the row as written.
+pub(super) async fn update_row(
+    connection: &mut PgConnection,
+    element: ElementType,
+    id: i64,
+    columns: &[&str],
+    row: &Value,
+) -> Result<Value, sqlx::Error> {
+    let list = columns.join(", ");
+    sqlx::query_scalar(&format!(
+        "UPDATE {table} t SET ({list}) = (SELECT {list} FROM jsonb_populate_record(NULL::{table}, $2)) \
+         WHERE id = $1 RETURNING to_jsonb(t)",
+        table = element.table()
+    ))
+    .bind(id)
+    .bind(project(row, element.columns()))
+    .fetch_one(connection)
+    .await
 }
 
 /// Locks an element's row for the change, as JSON; one the actor cannot see is not found.

@@ -20,7 +20,7 @@ use connectors::FeedChange;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::collection::{Stored, project};
+use super::collection::{Stored, insert_row, update_row};
 use super::history::{self, GRID_SOURCE, difference};
 use crate::access::{Actor, Role};
 use crate::enums::{ElementChangeKind, ElementType, OrganizationKind, PlaceKind, ThingKind};
@@ -283,15 +283,7 @@ async fn apply(
     if changed.is_empty() {
         return Ok(Outcome::Unchanged { kept: kept.len() });
     }
-    let list = changed.join(", ");
-    let after: Value = sqlx::query_scalar(&format!(
-        "UPDATE {table} t SET ({list}) = (SELECT {list} FROM jsonb_populate_record(NULL::{table}, $2)) \
-         WHERE id = $1 RETURNING to_jsonb(t)"
-    ))
-    .bind(id)
-    .bind(project(&row, element.columns()))
-    .fetch_one(&mut *transaction)
-    .await?;
+    let after = update_row(transaction, element, id, &changed, &row).await?;
     let grid = after["jurisdiction_code"]
         .as_str()
         .unwrap_or_default()
@@ -333,21 +325,7 @@ async fn create(
         )));
     }
     let row = Value::Object(change.values.clone());
-    let columns: Vec<&str> = element
-        .columns()
-        .iter()
-        .copied()
-        .filter(|c| change.values.contains_key(*c))
-        .collect();
-    let list = columns.join(", ");
-    let (id, after): (i64, Value) = sqlx::query_as(&format!(
-        "INSERT INTO {table} AS t ({list}) SELECT {list} FROM jsonb_populate_record(NULL::{table}, $1) \
-         RETURNING t.id, to_jsonb(t)",
-        table = element.table()
-    ))
-    .bind(project(&row, element.columns()))
-    .fetch_one(&mut *transaction)
-    .await?;
+    let (id, after) = insert_row(transaction, element, &row).await?;
     sqlx::query(
         "INSERT INTO entity_links (entity_id, department_code, source_id) VALUES ($1, $2, $3)",
     )

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::change::{Begun, Target};
-use super::collection::{Collected, Stored, lock_element, project};
+use super::collection::{Collected, Stored, lock_element, update_row};
 use super::error::WorkflowError;
 use super::history::{self, GRID_SOURCE};
 use crate::access::{Actor, Operation};
@@ -159,16 +159,7 @@ impl Store {
             .collect();
         let mut changes = Map::new();
         if !filled.is_empty() {
-            let list = filled.join(", ");
-            sqlx::query(&format!(
-                "UPDATE {table} t SET ({list}) = (SELECT {list} FROM jsonb_populate_record(NULL::{table}, $2)) \
-                 WHERE id = $1",
-                table = element.table()
-            ))
-            .bind(keep)
-            .bind(project(&gone, element.columns()))
-            .execute(&mut *change.transaction)
-            .await?;
+            update_row(&mut change.transaction, element, keep, &filled, &gone).await?;
             for column in &filled {
                 changes.insert(
                     (*column).to_owned(),

@@ -136,12 +136,15 @@ impl Simulator {
                     databases_built += usize::from(built);
                     if config.feed.is_some() && config.abbreviation() == "ZJ" {
                         let mysql = databases::is_mysql(&config.endpoint);
-                        databases::run_script(&config.endpoint, &[changes::building_changes(mysql)])
-                            .await
-                            .map_err(|source| SimulatorError::Database {
-                                department: config.code.clone(),
-                                source,
-                            })?;
+                        databases::run_script(
+                            &config.endpoint,
+                            &[changes::building_changes(mysql)],
+                        )
+                        .await
+                        .map_err(|source| SimulatorError::Database {
+                            department: config.code.clone(),
+                            source,
+                        })?;
                     }
                     if config.abbreviation() == "FY" {
                         let mysql = databases::is_mysql(&config.endpoint);
