@@ -158,12 +158,18 @@ pub async fn is_empty(pool: &PgPool) -> Result<bool, sqlx::Error> {
         .await
 }
 
-/// Empties every seeded table and restarts the id sequences.
+/// What was written about the seeded rows since, emptied with them: element histories,
+/// rejected feed changes, and how far each department's feed had been read.
+const WRITTEN_SINCE: [&str; 3] = ["element_history", "feed_rejects", "sync_cursors"];
+
+/// Empties every seeded table (and what was written about its rows since) and restarts
+/// the id sequences.
 pub async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(&format!(
-        "TRUNCATE {} RESTART IDENTITY CASCADE",
-        TABLES.join(", ")
+        "TRUNCATE {}, {} RESTART IDENTITY CASCADE",
+        TABLES.join(", "),
+        WRITTEN_SINCE.join(", ")
     ))
     .execute(&mut *tx)
     .await?;
