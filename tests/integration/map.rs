@@ -172,7 +172,7 @@ fn names(connection: &Value) -> Vec<String> {
 async fn places_things_and_events_within_a_distance() {
     let gateway = TestGateway::spawn().await;
     let f = fixture(&gateway).await;
-    let within = |radius: i64| json!({ "near": { "longitude": CENTRE.0, "latitude": CENTRE.1, "radiusM": radius } });
+    let within = |radius: i64| json!({ "within": { "longitude": CENTRE.0, "latitude": CENTRE.1, "radiusM": radius } });
     let query = "query($p: PlaceFilter, $t: ThingFilter, $e: EventFilter) {
         places(filter: $p) { nodes { name } }
         things(filter: $t) { nodes { name } }
@@ -362,7 +362,7 @@ async fn boundaries_and_open_events_as_geojson() {
     let (_, _, text) = get(
         &gateway,
         &city,
-        "/export/events.geojson?open=false&titleStartsWith=%E6%B5%8B%E8%B7%9D&near=124.9,42.9,10",
+        "/export/events.geojson?open=false&titleStartsWith=%E6%B5%8B%E8%B7%9D&within=124.9,42.9,10",
     )
     .await;
     let resolved = collection(&text);
@@ -401,11 +401,11 @@ async fn boundaries_and_open_events_as_geojson() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            "/export/events.geojson?near=125,42",
+            "/export/events.geojson?within=125,42",
             StatusCode::BAD_REQUEST,
         ),
         (
-            "/export/events.geojson?near=125,42,0",
+            "/export/events.geojson?within=125,42,0",
             StatusCode::BAD_REQUEST,
         ),
         ("/export/summonses.geojson", StatusCode::NOT_FOUND),

@@ -119,7 +119,7 @@ fn number(name: &str, value: &str) -> Result<i32, String> {
         .map_err(|_| format!("`{name}` is a whole number, not `{value}`"))
 }
 
-/// `near=<longitude>,<latitude>,<radius in metres>`.
+/// `within=<longitude>,<latitude>,<radius in metres>`.
 fn circle(name: &str, value: &str) -> Result<Circle, String> {
     let parts: Vec<&str> = value.split(',').map(str::trim).collect();
     let wrong = || format!("`{name}` is longitude,latitude,radius in metres, not `{value}`");
@@ -170,7 +170,7 @@ fn parameters(query: Option<&str>, table: Table) -> Result<Parameters, String> {
             "handlingLevel" => filter.handling_level = Some(value.to_owned()),
             "overdue" => filter.overdue = Some(flag(&name, value)?),
             "open" => filter.open = Some(flag(&name, value)?),
-            "near" => filter.near = Some(circle(&name, value)?),
+            "within" => filter.within = Some(circle(&name, value)?),
             "groupBy" if table == Table::Figures => {
                 for dimension in list(&name, value, Dimension::parse)? {
                     if group_by.contains(&dimension) {

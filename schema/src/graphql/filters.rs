@@ -55,7 +55,7 @@ pub fn radius(radius_m: i32) -> Result<i64, ApiError> {
     }
 }
 
-fn near(circle: &Option<Circle>) -> Result<Option<Condition>, ApiError> {
+fn within(circle: &Option<Circle>) -> Result<Option<Condition>, ApiError> {
     circle.as_ref().map(Circle::condition).transpose()
 }
 
@@ -164,7 +164,7 @@ macro_rules! kind_filter {
             /// Registered in the index before.
             pub registered_until: Option<DateTime<Utc>>,
             /// Located within this circle (a thing or an organization: at its place).
-            pub near: Option<Circle>,
+            pub within: Option<Circle>,
         }
 
         impl $name {
@@ -178,7 +178,7 @@ macro_rules! kind_filter {
                 }
                 .conditions()?;
                 conditions.extend(one_of("kind", &self.kinds, <$kind>::as_str));
-                conditions.extend(near(&self.near)?);
+                conditions.extend(within(&self.within)?);
                 Ok(conditions)
             }
         }
@@ -237,7 +237,7 @@ pub struct EventFilter {
     pub open: Option<bool>,
     /// Located within this circle: where its reporter was when the terminal said, else
     /// at its place.
-    pub near: Option<Circle>,
+    pub within: Option<Circle>,
 }
 
 /// A time range on a constant column expression, checked like the report range.
@@ -334,7 +334,7 @@ impl EventFilter {
                 "t.status IN ('RESOLVED', 'CLOSED', 'REJECTED')"
             })
         }));
-        conditions.extend(near(&self.near)?);
+        conditions.extend(within(&self.within)?);
         Ok(conditions)
     }
 }

@@ -253,7 +253,7 @@ impl Event {
     }
 
     /// Other events within `radiusM` metres of this one (by where each is: see
-    /// `EventFilter.near`), ordered by id; none when this event has no position.
+    /// `EventFilter.within`), ordered by id; none when this event has no position.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[expect(
         clippy::too_many_arguments,
