@@ -1,7 +1,9 @@
-//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: PostgreSQL and,
-//! when configured, Redis answer within a second). Readiness also lists the department
-//! systems whose circuits are open; they do not make the gateway unready, since it
-//! answers without them.
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the gateway can
+//! serve, which is PostgreSQL answering within a second). Redis and the department
+//! systems are reported, not required: without Redis the gateway serves with its cache
+//! skipped and signals found by polling, and without a department it answers with that
+//! department's fields null and an error; either makes it `degraded`, still ready (200),
+//! so that an orchestrator keeps the replica in service through a Redis restart.
 
 use std::time::Duration;
 
@@ -40,7 +42,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         )
     };
     let (postgres, redis) = tokio::join!(postgres, redis);
-    let ready = postgres.is_ok() && redis.as_ref().is_none_or(Result::is_ok);
+    let ready = postgres.is_ok();
     let describe = |check: &Result<(), String>| match check {
         Ok(()) => json!({ "status": "ok" }),
         Err(reason) => json!({ "status": "unavailable", "reason": reason }),
@@ -55,11 +57,26 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
                 }
                 (count + 1, open)
             });
+    let degraded = redis.as_ref().is_some_and(Result::is_err) || !open.is_empty();
+    let status = match (ready, degraded) {
+        (false, _) => "unavailable",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
+    let redis = match &redis {
+        None => json!({ "status": "disabled" }),
+        Some(Ok(())) => json!({ "status": "ok" }),
+        Some(Err(reason)) => json!({
+            "status": "degraded",
+            "reason": reason,
+            "effect": "department answers are not cached and signals are found by polling",
+        }),
+    };
     let body = json!({
-        "status": if ready { "ready" } else { "unavailable" },
+        "status": status,
         "checks": {
             "postgres": describe(&postgres),
-            "redis": redis.as_ref().map_or(json!({ "status": "disabled" }), describe),
+            "redis": redis,
         },
         "departments": { "configured": configured, "circuits_open": open },
     });
@@ -70,6 +87,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     };
     if !ready {
         tracing::warn!(%body, "not ready");
+    } else if degraded {
+        tracing::debug!(%body, "ready, degraded");
     }
     (status, axum::Json(body)).into_response()
 }
