@@ -215,6 +215,14 @@ impl Department {
                 None => ask.push(id.clone()),
             }
         }
+        if cache.is_some() {
+            let code = self.config.code.clone();
+            let hits = (ids.len() - ask.len()) as u64;
+            metrics::counter!("gateway_department_cache_lookups_total", "department" => code.clone(), "result" => "hit")
+                .increment(hits);
+            metrics::counter!("gateway_department_cache_lookups_total", "department" => code, "result" => "miss")
+                .increment(ask.len() as u64);
+        }
         if ask.is_empty() {
             return out;
         }
@@ -236,7 +244,11 @@ impl Department {
                 Err(error) => {
                     for id in chunk {
                         let slot = match stale.remove(&id) {
-                            Some(entry) => Ok(fetched(entry, true, true)),
+                            Some(entry) => {
+                                metrics::counter!("gateway_department_stale_answers_total", "department" => self.config.code.clone())
+                                    .increment(1);
+                                Ok(fetched(entry, true, true))
+                            }
                             None => Err(error.clone()),
                         };
                         out.insert(id, slot);
@@ -268,6 +280,7 @@ impl Department {
             None => return vec![(ids.to_vec(), Ok(HashMap::new()))],
         };
         let calls = ids.chunks(chunk_size).map(|chunk| async move {
+            let started = std::time::Instant::now();
             let answer = self
                 .guard
                 .read(
@@ -276,6 +289,7 @@ impl Department {
                 )
                 .await
                 .map_err(|error| self.failure(error));
+            self.observe(started, answer.as_ref().err());
             (chunk.to_vec(), answer)
         });
         join_all(calls).await
@@ -325,6 +339,20 @@ impl Department {
             }
         }
         Ok(records)
+    }
+
+    /// Counts a call (retries included) and how long it took, by outcome.
+    pub(crate) fn observe(&self, started: std::time::Instant, error: Option<&DepartmentError>) {
+        let outcome = match error.map(|e| e.failure) {
+            None => "ok",
+            Some(Failure::Unavailable) => "unavailable",
+            Some(Failure::BadResponse) => "bad_response",
+        };
+        let code = self.config.code.clone();
+        metrics::counter!("gateway_department_calls_total", "department" => code.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("gateway_department_call_duration_seconds", "department" => code)
+            .record(started.elapsed().as_secs_f64());
     }
 
     pub(crate) fn failure(&self, error: CallError<UpstreamError>) -> DepartmentError {

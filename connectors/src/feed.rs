@@ -49,10 +49,14 @@ impl Department {
                 next: None,
             });
         };
-        self.guard
+        let started = std::time::Instant::now();
+        let page = self
+            .guard
             .read(|| self.page(feed, cursor), UpstreamError::retryable)
             .await
-            .map_err(|error| self.failure(error))
+            .map_err(|error| self.failure(error));
+        self.observe(started, page.as_ref().err());
+        page
     }
 
     async fn page(&self, feed: &Feed, cursor: &str) -> Result<FeedPage, UpstreamError> {

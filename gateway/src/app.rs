@@ -107,6 +107,9 @@ impl Application {
             departments = departments.len(),
             "department connectors ready"
         );
+        // Metrics recorded from now on show at /metrics.
+        crate::metrics::handle();
+        crate::metrics::keep_operation_names(config.limits.metrics_operation_names);
         // Background jobs' statements are counted apart from the requests'.
         let jobs = Store::new(pool.clone());
         let signals = schema::workflow::SignalHub::new(jobs.clone());

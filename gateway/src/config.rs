@@ -265,6 +265,9 @@ pub struct LimitsConfig {
     /// Exports (`/export/...`) streaming at once; each holds a database connection while
     /// it runs, so the rest of the pool stays for queries. One more is refused (429).
     pub max_exports: usize,
+    /// Distinct operation names `/metrics` labels requests with; later names are
+    /// counted as `other`, so that clients cannot blow up the set of series.
+    pub metrics_operation_names: usize,
 }
 
 impl Default for LimitsConfig {
@@ -291,6 +294,7 @@ impl Default for LimitsConfig {
             ws_keepalive_ms: 15_000,
             shutdown_grace_s: 10,
             max_exports: 4,
+            metrics_operation_names: crate::metrics::MAX_OPERATION_NAMES,
         }
     }
 }
@@ -503,6 +507,10 @@ impl Config {
             ),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
             ("limits.max_exports", self.limits.max_exports as u64),
+            (
+                "limits.metrics_operation_names",
+                self.limits.metrics_operation_names as u64,
+            ),
             ("limits.max_photo_bytes", self.limits.max_photo_bytes as u64),
             ("limits.max_depth", self.limits.max_depth as u64),
             ("limits.max_complexity", self.limits.max_complexity as u64),

@@ -52,10 +52,13 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<usize, schema::StoreError>>,
 {
+    metrics::counter!("gateway_deadline_checks_total", "what" => what).increment(1);
     loop {
         match mark().await {
             Ok(0) => break,
             Ok(marked) => {
+                metrics::counter!("gateway_overdue_marks_total", "what" => what)
+                    .increment(marked as u64);
                 tracing::info!(marked, what, "past their deadlines: marked overdue");
                 if (marked as i64) < BATCH {
                     break;

@@ -210,6 +210,23 @@ pub fn schedule(syncs: &[Arc<FeedSync>], periodic: &mut Periodic) {
 
 fn log_round(report: &FeedReport) {
     let a = &report.applied;
+    let department = report.department.clone();
+    let outcome = match (report.busy, report.is_ok()) {
+        (true, _) => "busy",
+        (false, true) => "ok",
+        (false, false) => "failed",
+    };
+    metrics::counter!("gateway_feed_rounds_total", "department" => department.clone(), "outcome" => outcome)
+        .increment(1);
+    for (what, count) in [
+        ("created", a.created),
+        ("updated", a.updated),
+        ("kept_from_grid", a.kept),
+        ("rejected", a.rejected.len()),
+    ] {
+        metrics::counter!("gateway_feed_changes_total", "department" => department.clone(), "result" => what)
+            .increment(count as u64);
+    }
     if report.busy {
         tracing::debug!(department = %report.department, "feed skipped: another replica holds it");
     } else if !report.is_ok() {

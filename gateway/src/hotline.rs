@@ -575,6 +575,21 @@ fn log_round(report: &RoundReport) {
     let created = report.pulled.as_ref().map_or(0, |p| p.created.len());
     let skipped = report.pulled.as_ref().map_or(0, |p| p.skipped.len());
     let pushed = report.pushed.len();
+    let outcome = match (report.busy, report.is_ok()) {
+        (true, _) => "busy",
+        (false, true) => "ok",
+        (false, false) => "failed",
+    };
+    metrics::counter!("gateway_hotline_rounds_total", "system" => report.system.clone(), "outcome" => outcome)
+        .increment(1);
+    for (what, count) in [
+        ("created", created),
+        ("skipped", skipped),
+        ("pushed", pushed),
+    ] {
+        metrics::counter!("gateway_hotline_requests_total", "system" => report.system.clone(), "result" => what)
+            .increment(count as u64);
+    }
     if report.busy {
         tracing::debug!(system = %report.system, "hotline sync skipped: another replica holds it");
     } else if report.is_ok() {

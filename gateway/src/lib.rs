@@ -15,6 +15,7 @@ pub mod demo;
 pub mod feeds;
 pub mod hotline;
 mod http;
+pub mod metrics;
 mod periodic;
 pub mod rate_limit;
 mod retention;

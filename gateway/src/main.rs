@@ -116,12 +116,16 @@ fn parse_ttl(text: &str) -> Result<i64, String> {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .init();
+    // Logs as text, or as one JSON object per line with GATEWAY_LOG_FORMAT=json; each
+    // line within a request carries its `request_id`.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var("GATEWAY_LOG_FORMAT").is_ok_and(|format| format == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     let outcome = Config::load(cli.config.as_deref(), |key| std::env::var(key).ok())
         .map_err(anyhow::Error::from)

@@ -131,6 +131,11 @@ pub fn test_config(database: &str) -> Config {
             required: false,
             ..Default::default()
         },
+        limits: gateway::config::LimitsConfig {
+            // Every test's operation names keep their label in the shared recorder.
+            metrics_operation_names: 100_000,
+            ..Default::default()
+        },
         ..Config::default()
     }
 }

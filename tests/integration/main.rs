@@ -18,6 +18,7 @@ mod http_protocol;
 mod kaohe;
 mod layering;
 mod map;
+mod metrics;
 mod persisted;
 mod photos;
 mod queries;

@@ -22,6 +22,7 @@ use super::AppState;
 use super::error::{Refusal, json_response, status_for};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::auth::AuthError;
+use crate::metrics::Outcome;
 use schema::workflow::Actor;
 
 /// A request as the client sent it, over either method.
@@ -40,11 +41,15 @@ pub(super) struct GraphqlRequest {
     pub(super) uploads: Vec<async_graphql::UploadValue>,
 }
 
-/// A request ready for the schema: what it runs, for whom until when, and its type.
+/// A request ready for the schema: what it runs, for whom until when, its type, and the
+/// store it reads through (which counts its statements).
 struct Ready {
     request: Request,
     expires: Option<i64>,
     operation: OperationType,
+    /// The operation's name, from the request or the document.
+    name: Option<String>,
+    store: schema::Store,
 }
 
 /// Resolves a request's document (persisted or sent), checks it for the method, and
@@ -64,12 +69,15 @@ async fn ready(
     if let Some(document) = persisted.await? {
         request.query = Some(document);
     }
-    let operation = check(&request, method, streaming)?;
-    let (request, expires) = prepare(state, headers, request).await?;
+    let (operation, name) = check(&request, method, streaming)?;
+    let store = state.store.for_request();
+    let (request, expires) = prepare(state, &store, headers, request).await?;
     Ok(Ready {
         request,
         expires,
         operation,
+        name,
+        store,
     })
 }
 
@@ -134,6 +142,7 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
         request: graphql,
         expires,
         operation,
+        ..
     } = match ready(state, headers, request, Method::Post, true).await {
         Ok(ready) => ready,
         Err(refusal) => return refusal.answered_as(MediaType::Json).into_response(),
@@ -160,9 +169,12 @@ async fn event_stream(state: &AppState, headers: &HeaderMap, request: GraphqlReq
             () = shared.stopped() => {}
         }
     };
+    // Counted open while the stream lives.
+    let open = crate::metrics::Open::new("gateway_sse_streams_open");
     let results = results
         .take_until(until)
-        .map(|response| {
+        .map(move |response| {
+            let _counted = &open;
             let data = serde_json::to_string(&response).unwrap_or_default();
             Ok::<_, std::convert::Infallible>(Event::default().event("next").data(data))
         })
@@ -290,7 +302,7 @@ fn check(
     request: &GraphqlRequest,
     method: Method,
     streaming: bool,
-) -> Result<OperationType, Refusal> {
+) -> Result<(OperationType, Option<String>), Refusal> {
     let query = request
         .query
         .as_deref()
@@ -304,7 +316,7 @@ fn check(
             "`variables` must be a JSON object",
         ));
     }
-    let operation = operation_type(query, request.operation_name.as_deref())?;
+    let (operation, name) = operation_type(query, request.operation_name.as_deref())?;
     if operation == OperationType::Subscription && !streaming {
         return Err(Refusal::new(
             ErrorCode::BadRequest,
@@ -318,28 +330,28 @@ fn check(
             "POST",
         ));
     }
-    Ok(operation)
+    Ok((operation, name))
 }
 
-/// The type of the operation a document runs: it parses, and `operation_name` names one
-/// of its operations (or it holds only one).
+/// The type and name of the operation a document runs: it parses, and `operation_name`
+/// names one of its operations (or it holds only one).
 pub(super) fn operation_type(
     query: &str,
     operation_name: Option<&str>,
-) -> Result<OperationType, Refusal> {
+) -> Result<(OperationType, Option<String>), Refusal> {
     let document = parse_query(query)
         .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
     let name = operation_name.filter(|n| !n.is_empty());
     let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), None) => Some(operation.node.ty),
+        (DocumentOperations::Single(operation), None) => Some((operation.node.ty, None)),
         (DocumentOperations::Single(_), Some(_)) => None,
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| operation.node.ty)
-        }
+        (DocumentOperations::Multiple(operations), Some(name)) => operations
+            .get(name)
+            .map(|operation| (operation.node.ty, Some(name.to_owned()))),
         (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
+            .iter()
             .next()
-            .map(|operation| operation.node.ty),
+            .map(|(name, operation)| (operation.node.ty, Some(name.to_string()))),
         (DocumentOperations::Multiple(_), None) => {
             return Err(Refusal::new(
                 ErrorCode::UnknownOperation,
@@ -362,6 +374,7 @@ pub(super) fn operation_type(
 /// The request for the schema, and when the caller's token expires.
 async fn prepare(
     state: &AppState,
+    store: &schema::Store,
     headers: &HeaderMap,
     request: GraphqlRequest,
 ) -> Result<(Request, Option<i64>), Refusal> {
@@ -379,6 +392,7 @@ async fn prepare(
     let expires = caller.expires_at;
     let mut prepared = prepare_for(
         state,
+        store,
         caller,
         request_id(headers),
         request.query.unwrap_or_default(),
@@ -406,6 +420,7 @@ pub(super) fn request_id(headers: &HeaderMap) -> Option<String> {
 /// in clear, and the signal hub.
 pub(super) fn prepare_for(
     state: &AppState,
+    store: &schema::Store,
     caller: Actor,
     request_id: Option<String>,
     query: String,
@@ -419,13 +434,14 @@ pub(super) fn prepare_for(
     let mut graphql = Request::new(query)
         .variables(variables)
         .data(RequestLoaders::new(
-            &state.store,
+            store,
             &state.federation,
             caller.scope.clone(),
             state.batch_window,
         ))
         .data(caller)
         .data(AuditTrail::new(request_id))
+        .data(store.clone())
         .data(state.signals.clone());
     if let Some(name) = operation_name.filter(|n| !n.is_empty()) {
         graphql = graphql.operation_name(name);
@@ -440,14 +456,31 @@ async fn execute(
     method: Method,
     media: MediaType,
 ) -> Response {
-    let graphql = match ready(state, headers, request, method, false).await {
-        Ok(ready) => ready.request,
-        Err(refusal) => return refusal.answered_as(media).into_response(),
+    let started = std::time::Instant::now();
+    let record = |name: Option<&str>, outcome, store: Option<&schema::Store>| {
+        crate::metrics::graphql_request(
+            name,
+            "http",
+            outcome,
+            started.elapsed(),
+            store.map_or(0, schema::Store::request_statements),
+        );
     };
+    let asked = request.operation_name.clone();
+    let ready = match ready(state, headers, request, method, false).await {
+        Ok(ready) => ready,
+        Err(refusal) => {
+            record(asked.as_deref(), Outcome::Refused, None);
+            return refusal.answered_as(media).into_response();
+        }
+    };
+    let (name, store) = (ready.name, ready.store);
 
-    let Some(response) = within_limit(state, state.schema.execute(graphql)).await else {
+    let Some(response) = within_limit(state, state.schema.execute(ready.request)).await else {
+        record(name.as_deref(), Outcome::Timeout, Some(&store));
         return timed_out(state).answered_as(media).into_response();
     };
+    record(name.as_deref(), Outcome::of(&response), Some(&store));
 
     // No data and no error from a resolver: the request failed before it ran.
     let request_error = response.data == async_graphql::Value::Null
@@ -473,10 +506,14 @@ async fn execute(
         StatusCode::OK
     };
     if !response.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&response.errors).unwrap_or_default(),
-        );
+        let mut errors = serde_json::to_value(&response.errors).unwrap_or_default();
+        // Each error names the request, as the logs and audit rows do.
+        if let (Some(id), serde_json::Value::Array(list)) = (request_id(headers), &mut errors) {
+            for error in list {
+                error["extensions"]["requestId"] = serde_json::Value::String(id.clone());
+            }
+        }
+        body.insert("errors".into(), errors);
     }
     json_response(http_status, media, &serde_json::Value::Object(body))
 }

@@ -100,6 +100,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/export/{file}", get(export::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::serve))
         .fallback(|| async {
             Refusal::new(
                 ErrorCode::NotFound,
@@ -113,7 +114,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("handler panicked");
@@ -122,6 +123,21 @@ pub fn router(state: AppState, config: &Config) -> Router {
                 .layer(axum::middleware::from_fn(plain_options))
                 .layer(cors(&config.cors_allowed_origins)),
         )
+}
+
+/// The span every log line of a request is written in: its method, path and id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        request_id = id,
+    )
 }
 
 /// GET /graphql: a WebSocket upgrade for subscriptions, else a query over GET.

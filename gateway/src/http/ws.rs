@@ -82,6 +82,7 @@ pub async fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .max_message_size(state.limits.max_body_bytes)
         .on_upgrade(move |socket| async move {
+            let _open = crate::metrics::Open::new("gateway_websocket_connections_open");
             if let Some(protocol) = protocol {
                 Session::new(state, authorization, request_id, protocol)
                     .run(socket)
@@ -422,7 +423,7 @@ impl Session {
     fn execute(&self, caller: Actor, id: String, operation: Operation) -> Messages {
         let subscription =
             super::graphql::operation_type(&operation.query, operation.operation_name.as_deref())
-                .is_ok_and(|kind| kind == OperationType::Subscription);
+                .is_ok_and(|(kind, _)| kind == OperationType::Subscription);
         let key = subscription.then(|| FeedKey {
             caller: caller.clone(),
             query: operation.query.clone(),
@@ -436,6 +437,7 @@ impl Session {
         let start = || {
             let request = super::graphql::prepare_for(
                 &self.state,
+                &self.state.store.for_request(),
                 caller,
                 self.request_id.clone(),
                 operation.query,
@@ -459,13 +461,22 @@ impl Session {
         };
         let id = serde_json::to_string(&id).unwrap_or_default();
         let next = self.protocol.result();
+        // Counted open while the operation's stream lives.
+        let open = crate::metrics::Open::new(if subscription {
+            "gateway_subscriptions_open"
+        } else {
+            "gateway_websocket_operations_open"
+        });
         reader
             .into_stream()
-            .map(move |read| match read {
-                Read::Output(Output::Next(payload)) => framed(&id, next, Some(&payload)),
-                Read::Output(Output::Failed(errors)) => framed(&id, "error", Some(&errors)),
-                Read::Output(Output::Complete) => framed(&id, "complete", None),
-                Read::Lagged => framed(&id, "error", Some(&lagged())),
+            .map(move |read| {
+                let _counted = &open;
+                match read {
+                    Read::Output(Output::Next(payload)) => framed(&id, next, Some(&payload)),
+                    Read::Output(Output::Failed(errors)) => framed(&id, "error", Some(&errors)),
+                    Read::Output(Output::Complete) => framed(&id, "complete", None),
+                    Read::Lagged => framed(&id, "error", Some(&lagged())),
+                }
             })
             .boxed()
     }

@@ -99,6 +99,8 @@ impl From<sqlx::Error> for StoreError {
 pub struct Store {
     pool: PgPool,
     statements: Arc<AtomicU64>,
+    /// The statements of one request, when this is a request's store.
+    request: Option<Arc<AtomicU64>>,
 }
 
 impl Store {
@@ -106,18 +108,44 @@ impl Store {
         Self {
             pool,
             statements: Arc::new(AtomicU64::new(0)),
+            request: None,
+        }
+    }
+
+    /// The same store for one request: its statements count in this store's total and
+    /// in [`Store::request_statements`].
+    pub fn for_request(&self) -> Self {
+        Self {
+            request: Some(Arc::new(AtomicU64::new(0))),
+            ..self.clone()
         }
     }
 
     /// The pool, for one statement: each call counts one.
     pub(crate) fn executor(&self) -> &PgPool {
-        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.count_statement();
         &self.pool
+    }
+
+    /// Counts a statement (one sent on a transaction rather than through
+    /// [`Store::executor`] too).
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        if let Some(request) = &self.request {
+            request.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// How many statements this store has sent since it was created.
     pub fn statements_executed(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// How many statements this request's store has sent (0 for a store of no request).
+    pub fn request_statements(&self) -> u64 {
+        self.request
+            .as_ref()
+            .map_or(0, |request| request.load(Ordering::Relaxed))
     }
 
     /// One round trip, for readiness checks.

@@ -3,8 +3,6 @@
 //!
 //! These run for the platform itself, not for a caller: they take no scope.
 
-use std::sync::atomic::Ordering;
-
 use sqlx::{Postgres, Transaction};
 
 use super::{Store, StoreError};
@@ -23,11 +21,6 @@ impl SyncLock {
 }
 
 impl Store {
-    /// Counts a statement sent on a transaction rather than through [`Store::executor`].
-    pub(crate) fn count_statement(&self) {
-        self.statements.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// The source's sync lock, or `None` when another replica (or a one-off run) holds
     /// it. A transaction-scoped advisory lock: it cannot outlive its holder.
     pub async fn try_lock_sync(&self, source: &str) -> Result<Option<SyncLock>, StoreError> {

@@ -39,6 +39,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Entries waiting to be published, and how long the oldest has waited (seconds; 0
+    /// when none waits).
+    pub async fn outbox_backlog(&self) -> Result<(i64, f64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT count(*), COALESCE(extract(epoch FROM now() - min(t.at)), 0)::float8 \
+             FROM outbox o JOIN timeline t ON t.id = o.timeline_id WHERE o.published_at IS NULL",
+        )
+        .fetch_one(self.executor())
+        .await?)
+    }
+}
+
 /// Why outbox entries were not published; they stay in the outbox for the next try.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError<E> {
