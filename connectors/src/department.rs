@@ -11,6 +11,7 @@ use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, join_all};
 use serde_json::Value;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::cache::{Cache, Entry};
 use crate::config::{DepartmentConfig, Lookup};
@@ -167,16 +168,21 @@ impl Department {
             // The fetch runs on its own task, so that a request that goes away does not
             // cancel it for the others waiting on the same ids.
             let this = Arc::clone(self);
-            tokio::spawn(async move {
-                let ids: Vec<String> = claimed.iter().map(|(id, _)| id.clone()).collect();
-                let mut found = this.resolve(cache.as_deref(), element, &ids).await;
-                let mut in_flight = this.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-                for (id, sender) in claimed {
-                    in_flight.remove(&(element, id.clone()));
-                    let slot = found.remove(&id).unwrap_or(Ok(None));
-                    let _ = sender.send(slot);
+            // In the span of the request that started it.
+            let span = tracing::Span::current();
+            tokio::spawn(
+                async move {
+                    let ids: Vec<String> = claimed.iter().map(|(id, _)| id.clone()).collect();
+                    let mut found = this.resolve(cache.as_deref(), element, &ids).await;
+                    let mut in_flight = this.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                    for (id, sender) in claimed {
+                        in_flight.remove(&(element, id.clone()));
+                        let slot = found.remove(&id).unwrap_or(Ok(None));
+                        let _ = sender.send(slot);
+                    }
                 }
-            });
+                .instrument(span),
+            );
         }
         let ids: Vec<String> = waits.iter().map(|(id, _)| id.clone()).collect();
         let slots = join_all(waits.into_iter().map(|(_, pending)| pending)).await;
@@ -279,18 +285,31 @@ impl Department {
             Some(lookup) => (lookup, self.config.limits.max_batch.max(1)),
             None => return vec![(ids.to_vec(), Ok(HashMap::new()))],
         };
-        let calls = ids.chunks(chunk_size).map(|chunk| async move {
-            let started = std::time::Instant::now();
-            let answer = self
-                .guard
-                .read(
-                    || self.call(element, lookup, chunk),
-                    UpstreamError::retryable,
-                )
-                .await
-                .map_err(|error| self.failure(error));
-            self.observe(started, answer.as_ref().err());
-            (chunk.to_vec(), answer)
+        let calls = ids.chunks(chunk_size).map(|chunk| {
+            // The request's span is the parent: the call's log lines carry its id.
+            let span = tracing::info_span!(
+                "department_call",
+                department = %self.config.code,
+                element = element.as_str(),
+                ids = chunk.len(),
+            );
+            async move {
+                let started = std::time::Instant::now();
+                let answer = self
+                    .guard
+                    .read(
+                        || self.call(element, lookup, chunk),
+                        UpstreamError::retryable,
+                    )
+                    .await
+                    .map_err(|error| self.failure(error));
+                self.observe(started, answer.as_ref().err());
+                if let Err(error) = &answer {
+                    tracing::debug!(%error, "a department call failed");
+                }
+                (chunk.to_vec(), answer)
+            }
+            .instrument(span)
         });
         join_all(calls).await
     }
