@@ -9,6 +9,7 @@ mod collection;
 mod conformance;
 mod departments;
 mod disputes;
+mod docker;
 mod federation;
 mod feeds;
 mod fuzz;
