@@ -169,4 +169,25 @@ async fn a_request_s_id_is_echoed_and_named_in_its_errors() {
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert!(!made.is_empty());
     assert_eq!(body["errors"][0]["extensions"]["requestId"], made.as_str());
+
+    // A request refused before it runs names its id too.
+    let response = gateway
+        .client
+        .post(gateway.url("/graphql"))
+        .header("x-request-id", "probe-43")
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": "{ person(" }))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED",
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"], "probe-43",
+        "{body}"
+    );
 }

@@ -137,8 +137,13 @@ impl IntoResponse for Refusal {
 }
 
 /// The GraphQL `errors` list of one error with its code.
+/// One error, with the code and the id of the request it answers.
 pub fn errors(code: ErrorCode, message: &str) -> serde_json::Value {
-    json!([{ "message": message, "extensions": { "code": code.as_str() } }])
+    let mut error = json!({ "message": message, "extensions": { "code": code.as_str() } });
+    if let Some(id) = super::request_id() {
+        error["extensions"]["requestId"] = json!(id);
+    }
+    json!([error])
 }
 
 pub fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {

@@ -508,7 +508,7 @@ async fn execute(
     if !response.errors.is_empty() {
         let mut errors = serde_json::to_value(&response.errors).unwrap_or_default();
         // Each error names the request, as the logs and audit rows do.
-        if let (Some(id), serde_json::Value::Array(list)) = (request_id(headers), &mut errors) {
+        if let (Some(id), serde_json::Value::Array(list)) = (super::request_id(), &mut errors) {
             for error in list {
                 error["extensions"]["requestId"] = serde_json::Value::String(id.clone());
             }

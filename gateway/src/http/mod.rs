@@ -120,6 +120,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
                     tracing::error!("handler panicked");
                     Refusal::new(ErrorCode::Internal, "internal error").into_response()
                 }))
+                .layer(axum::middleware::from_fn(with_request_id))
                 .layer(axum::middleware::from_fn(plain_options))
                 .layer(cors(&config.cors_allowed_origins)),
         )
@@ -154,6 +155,33 @@ async fn get_or_upgrade(
         Ok(upgrade) => ws::upgrade(state, headers, upgrade).await,
         Err(_) => graphql::get(state, headers, query).await,
     }
+}
+
+tokio::task_local! {
+    /// The id of the request being answered (`X-Request-Id`, made up when absent).
+    static REQUEST_ID: String;
+}
+
+/// Answers the request with its id at hand, for the errors that name it.
+async fn with_request_id(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(request)).await
+}
+
+/// The id of the request this task answers, if it answers one.
+pub(crate) fn request_id() -> Option<String> {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|id| !id.is_empty())
 }
 
 /// An OPTIONS request that is not a CORS preflight (no `Access-Control-Request-Method`)
