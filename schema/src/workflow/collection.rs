@@ -160,11 +160,24 @@ fn project(row: &Value, columns: &[&str]) -> Value {
     )
 }
 
-fn code(row: &Value) -> String {
+pub(super) fn code(row: &Value) -> String {
     row["jurisdiction_code"]
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Whether `code` is a grid's.
+pub(super) async fn is_grid(
+    connection: &mut PgConnection,
+    code: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jurisdictions WHERE code = $1 AND level = 'GRID')",
+    )
+    .bind(code)
+    .fetch_one(connection)
+    .await
 }
 
 /// The grid of a place the actor sees, or "no such place".
@@ -261,13 +274,7 @@ impl Store {
                 }
             },
         };
-        let is_grid: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM jurisdictions WHERE code = $1 AND level = 'GRID')",
-        )
-        .bind(&grid)
-        .fetch_one(&mut *change.transaction)
-        .await?;
-        if !is_grid {
+        if !is_grid(&mut change.transaction, &grid).await? {
             return Err(WorkflowError::BadInput(format!(
                 "`{grid}` is not a grid's code"
             )));

@@ -20,7 +20,7 @@ use connectors::FeedChange;
 use serde_json::{Map, Value, json};
 use sqlx::PgConnection;
 
-use super::collection::{Stored, insert_row, update_row};
+use super::collection::{Stored, code, insert_row, is_grid, update_row};
 use super::history::{self, GRID_SOURCE, difference};
 use crate::access::{Actor, Role};
 use crate::enums::{ElementChangeKind, ElementType, OrganizationKind, PlaceKind, ThingKind};
@@ -85,13 +85,7 @@ async fn unfit(
         }
     }
     if let Some(grid) = values.get("jurisdiction_code").and_then(Value::as_str) {
-        let is_grid: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM jurisdictions WHERE code = $1 AND level = 'GRID')",
-        )
-        .bind(grid)
-        .fetch_one(&mut *transaction)
-        .await?;
-        if !is_grid {
+        if !is_grid(transaction, grid).await? {
             return Ok(Some(format!("`{grid}` is not a grid's code")));
         }
     }
@@ -225,15 +219,7 @@ async fn apply(
                     .fetch_optional(&mut *transaction)
                     .await?;
             if let Some(id) = found {
-                sqlx::query(
-                    "INSERT INTO entity_links (entity_id, department_code, source_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT (entity_id, department_code) DO UPDATE SET source_id = EXCLUDED.source_id",
-                )
-                .bind(id)
-                .bind(department)
-                .bind(&change.source_id)
-                .execute(&mut *transaction)
-                .await?;
+                link(transaction, id, department, &change.source_id).await?;
             }
             found
         }
@@ -284,10 +270,7 @@ async fn apply(
         return Ok(Outcome::Unchanged { kept: kept.len() });
     }
     let after = update_row(transaction, element, id, &changed, &row).await?;
-    let grid = after["jurisdiction_code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let grid = code(&after);
     history::append(
         &mut *transaction,
         actor,
@@ -303,6 +286,25 @@ async fn apply(
     )
     .await?;
     Ok(Outcome::Updated { kept: kept.len() })
+}
+
+/// Links an element to the department's record of it (replacing an older link).
+async fn link(
+    transaction: &mut PgConnection,
+    id: i64,
+    department: &str,
+    source_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO entity_links (entity_id, department_code, source_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (entity_id, department_code) DO UPDATE SET source_id = EXCLUDED.source_id",
+    )
+    .bind(id)
+    .bind(department)
+    .bind(source_id)
+    .execute(transaction)
+    .await?;
+    Ok(())
 }
 
 async fn create(
@@ -326,18 +328,8 @@ async fn create(
     }
     let row = Value::Object(change.values.clone());
     let (id, after) = insert_row(transaction, element, &row).await?;
-    sqlx::query(
-        "INSERT INTO entity_links (entity_id, department_code, source_id) VALUES ($1, $2, $3)",
-    )
-    .bind(id)
-    .bind(department)
-    .bind(&change.source_id)
-    .execute(&mut *transaction)
-    .await?;
-    let grid = after["jurisdiction_code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    link(transaction, id, department, &change.source_id).await?;
+    let grid = code(&after);
     history::append(
         &mut *transaction,
         actor,

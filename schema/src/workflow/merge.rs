@@ -8,7 +8,7 @@
 use serde_json::{Map, Value, json};
 
 use super::change::{Begun, Target};
-use super::collection::{Collected, Stored, lock_element, update_row};
+use super::collection::{Collected, Stored, code, lock_element, update_row};
 use super::error::WorkflowError;
 use super::history::{self, GRID_SOURCE};
 use crate::access::{Actor, Operation};
@@ -108,14 +108,7 @@ impl Store {
         } else {
             (second_row, first_row)
         };
-        let grid = kept["jurisdiction_code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let gone_grid = gone["jurisdiction_code"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let (grid, gone_grid) = (code(&kept), code(&gone));
         change.authorize(Target::Grid(&grid))?;
         change.authorize(Target::Grid(&gone_grid))?;
 
