@@ -84,10 +84,10 @@ async fn unfit(
             )));
         }
     }
-    if let Some(grid) = values.get("jurisdiction_code").and_then(Value::as_str) {
-        if !is_grid(transaction, grid).await? {
-            return Ok(Some(format!("`{grid}` is not a grid's code")));
-        }
+    if let Some(grid) = values.get("jurisdiction_code").and_then(Value::as_str)
+        && !is_grid(transaction, grid).await?
+    {
+        return Ok(Some(format!("`{grid}` is not a grid's code")));
     }
     Ok(None)
 }
