@@ -132,6 +132,7 @@ impl Application {
             auth,
             feeds: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),
+            board: crate::http::board_page(&tokens),
             persisted: crate::http::persisted::PersistedDocuments::new(
                 &config.persisted,
                 redis.clone(),

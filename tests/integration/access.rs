@@ -1180,3 +1180,98 @@ async fn the_mediating_team_records_the_outcome_and_other_staff_may_not() {
         "{recorded}"
     );
 }
+
+#[tokio::test]
+async fn the_viewer_is_the_principal_its_token_names() {
+    let gateway = gateway().await;
+    let staff = token("DEPARTMENT_STAFF", "220422", Some(DEPARTMENT));
+    let query = "{ viewer { name role jurisdiction { code name level } department { code }
+                            purpose expiresAt } }";
+    let body = call(&gateway, &staff, Some("回访核实"), query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let viewer = &body["data"]["viewer"];
+    assert_eq!(viewer["name"], "DEPARTMENT_STAFF-220422");
+    assert_eq!(viewer["role"], "DEPARTMENT_STAFF");
+    assert_eq!(
+        viewer["jurisdiction"],
+        json!({ "code": "220422", "name": "东辽县", "level": "COUNTY" })
+    );
+    assert_eq!(viewer["department"]["code"], DEPARTMENT);
+    assert_eq!(viewer["purpose"], "回访核实");
+    assert!(
+        viewer["expiresAt"]
+            .as_str()
+            .is_some_and(|at| at.starts_with("20"))
+    );
+    let worker = token("GRID_WORKER", GRID, None);
+    let body = call(&gateway, &worker, None, query, json!({})).await;
+    assert_eq!(body["data"]["viewer"]["jurisdiction"]["level"], "GRID");
+    assert_eq!(body["data"]["viewer"]["department"], Value::Null);
+    assert_eq!(body["data"]["viewer"]["purpose"], Value::Null);
+}
+
+#[tokio::test]
+async fn recent_signals_are_the_latest_the_subscription_would_carry_in_the_callers_scope() {
+    let gateway = gateway().await;
+    let (_, _) = summoned(&gateway, &[DEPARTMENT]).await;
+    let (_, _) = summoned(&gateway, &["220422-GA"]).await;
+    let recent = "query($j: String, $d: String, $n: Int!) {
+        recentSignals(jurisdictionCode: $j, departmentCode: $d, last: $n) {
+          cursor kind department { code } event { title } } }";
+    let dispatcher = token("DISPATCHER", TOWNSHIP, None);
+    let body = call(
+        &gateway,
+        &dispatcher,
+        None,
+        recent,
+        json!({ "j": TOWNSHIP, "n": 3 }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let entries = body["data"]["recentSignals"].as_array().expect("a list");
+    // The second event's report, acceptance and whistle: oldest first, the newest last.
+    let kinds: Vec<&str> = entries.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["REPORTED", "ACCEPTED", "WHISTLE"], "{body}");
+    let cursors: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e["cursor"].as_str()?.parse().ok())
+        .collect();
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
+    let newest: i64 = sqlx::query_scalar("SELECT max(id) FROM timeline")
+        .fetch_one(&mut gateway.database().await)
+        .await
+        .expect("the newest entry");
+    assert_eq!(cursors.last(), Some(&newest));
+    assert_eq!(entries[2]["department"]["code"], "220422-GA");
+
+    // A department's staff see their own department's entries only.
+    let staff = token("DEPARTMENT_STAFF", "220422", Some(DEPARTMENT));
+    let body = call(
+        &gateway,
+        &staff,
+        None,
+        recent,
+        json!({ "j": "220422", "n": 5 }),
+    )
+    .await;
+    let entries = body["data"]["recentSignals"].as_array().expect("a list");
+    assert!(!entries.is_empty(), "{body}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["department"]["code"] == DEPARTMENT),
+        "{body}"
+    );
+
+    // Outside the caller's jurisdiction, without a filter, or too many: refused.
+    let refusals = [
+        (json!({ "j": "220421", "n": 5 }), "FORBIDDEN"),
+        (json!({ "n": 5 }), "BAD_USER_INPUT"),
+        (json!({ "j": TOWNSHIP, "n": 101 }), "BAD_USER_INPUT"),
+        (json!({ "j": TOWNSHIP, "n": -1 }), "BAD_USER_INPUT"),
+    ];
+    for (variables, code) in refusals {
+        let body = call(&gateway, &dispatcher, None, recent, variables.clone()).await;
+        assert_eq!(first_error_code(&body), code, "{variables}: {body}");
+    }
+}

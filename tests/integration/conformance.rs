@@ -6,14 +6,12 @@
 //! whistle. Needs Node 20 with npm, and Python 3 with venv; the packages are pinned
 //! (`package-lock.json`, `requirements.txt`) and installed here from the registries.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
+use std::path::PathBuf;
 use tokio::sync::OnceCell;
 
-use crate::helpers::{TestGateway, seeded_database, test_config};
+use crate::helpers::{TestGateway, run_in, seeded_database, succeeded, test_config};
 
 const SECRET: &str = "conformance-test-secret-of-thirty-two-bytes";
 
@@ -23,28 +21,8 @@ fn folder() -> PathBuf {
 
 static INSTALLED: OnceCell<()> = OnceCell::const_new();
 
-/// Runs `program` with `args` in the conformance folder, off the runtime's threads (the
-/// gateway under test runs on them); its output, or a panic saying what is missing.
 async fn run(program: &str, args: Vec<String>, needs: &'static str) -> std::process::Output {
-    let program = program.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Command::new(&program)
-            .args(&args)
-            .current_dir(folder())
-            .output()
-    })
-    .await
-    .expect("the command runs")
-    .unwrap_or_else(|error| panic!("{needs} is needed for these tests: {error}"))
-}
-
-fn succeeded(output: &std::process::Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_in(folder(), program, args, needs).await
 }
 
 /// The clients' packages, once per test process: `npm ci` (the lock file's exact

@@ -296,3 +296,33 @@ impl DatabaseProxy {
         self.cut.store(false, Ordering::SeqCst);
     }
 }
+
+/// Runs `program` with `args` in `folder`, off the runtime's threads (the gateway under
+/// test runs on them); its output, or a panic saying what is missing.
+pub async fn run_in(
+    folder: std::path::PathBuf,
+    program: &str,
+    args: Vec<String>,
+    needs: &'static str,
+) -> std::process::Output {
+    let program = program.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&program)
+            .args(&args)
+            .current_dir(folder)
+            .output()
+    })
+    .await
+    .expect("the command runs")
+    .unwrap_or_else(|error| panic!("{needs} is needed for these tests: {error}"))
+}
+
+/// Panics with the output of a command that failed.
+pub fn succeeded(output: &std::process::Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

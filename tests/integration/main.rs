@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod batching;
+mod board;
 mod closing_the_loop;
 mod collection;
 mod conformance;

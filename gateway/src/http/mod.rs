@@ -1,11 +1,15 @@
 //! HTTP serving: the routes and the cross-cutting layers, in one ordered stack.
 
+mod assets;
+mod board;
 mod error;
 mod export;
 mod feeds;
 mod graphiql;
 
-pub use graphiql::{RoleToken, page as graphiql_page};
+pub use assets::RoleToken;
+pub use board::page as board_page;
+pub use graphiql::page as graphiql_page;
 pub use protocol_refusals::RefusingListener;
 mod graphql;
 mod health;
@@ -51,6 +55,8 @@ pub struct Shared {
     pub feeds: Arc<feeds::Feeds>,
     /// The GraphiQL page, rendered once.
     pub graphiql: String,
+    /// The dispatch board's page, rendered once.
+    pub board: String,
     /// Automatic persisted queries and trusted documents.
     pub persisted: persisted::PersistedDocuments,
     /// Per-principal rate limits, when configured.
@@ -95,6 +101,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
     Router::new()
         .route("/", get(graphiql::serve))
         .route("/graphiql/{asset}", get(graphiql::asset))
+        .route("/board", get(board::serve))
+        .route("/board/{asset}", get(board::asset))
         .route("/graphql", graphql)
         .route("/photos/{id}", get(photos::serve))
         .route("/export/{file}", get(export::serve))

@@ -23,7 +23,11 @@ const MAX_NODES: usize = 100;
 /// The query root: the five elements and the tree, and the figures.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(ElementQueries, super::figures::FigureQueries);
+pub struct QueryRoot(
+    ElementQueries,
+    super::figures::FigureQueries,
+    super::subscription::SignalQueries,
+);
 
 #[derive(Default)]
 pub struct ElementQueries;
@@ -115,6 +119,12 @@ impl ElementQueries {
         }
         let lookups = ids.into_iter().map(|id| self.node(ctx, id));
         futures_util::future::try_join_all(lookups).await
+    }
+
+    /// Who the request runs as: its name, role, jurisdiction and department, as its
+    /// token says. A page signed in with a token reads its own scope here.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        Ok(Viewer(super::workflow::actor(ctx)?.clone()))
     }
 
     /// A jurisdiction by its administrative code, e.g. 220402 (龙山区).
@@ -404,5 +414,51 @@ impl ElementQueries {
             },
         )
         .await
+    }
+}
+
+/// The caller of a request, as its token names it.
+pub struct Viewer(crate::access::Actor);
+
+#[Object]
+impl Viewer {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// GRID_WORKER, DISPATCHER, DEPARTMENT_STAFF, SUPERVISOR, ANALYST or ADMIN
+    /// (ANONYMOUS while authentication is off).
+    async fn role(&self) -> &'static str {
+        self.0.role.as_str()
+    }
+
+    /// The jurisdiction the caller acts in: everything it reads lies in its subtree.
+    /// Null for a city-wide caller without one.
+    async fn jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
+        if self.0.jurisdiction.is_empty() {
+            return Ok(None);
+        }
+        resolve::jurisdiction(ctx, &self.0.jurisdiction).await
+    }
+
+    /// The department the caller works for, if any.
+    async fn department(&self, ctx: &Context<'_>) -> Result<Option<Department>> {
+        match &self.0.department {
+            Some(code) => resolve::department(ctx, code).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The purpose the request states (`X-Purpose`): personal data the role may see is
+    /// read in clear under one.
+    async fn purpose(&self) -> Option<&str> {
+        self.0.purpose.as_deref()
+    }
+
+    /// When the caller's token expires.
+    async fn expires_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.0
+            .expires_at
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
     }
 }

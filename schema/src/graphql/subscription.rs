@@ -1,6 +1,7 @@
 //! Live signals of the workflow: a department's or a jurisdiction's dispatch signals, and
 //! one event's timeline. Each starts after the cursor given (replaying what was missed
-//! from PostgreSQL), then follows live, in order, with no gaps and no duplicates.
+//! from PostgreSQL), then follows live, in order, with no gaps and no duplicates. Also
+//! the query for the latest signals, which a board opens with before it follows.
 
 use std::sync::Arc;
 
@@ -56,39 +57,7 @@ impl SubscriptionRoot {
         jurisdiction_code: Option<String>,
         after: Option<ID>,
     ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
-        if department_code.is_none() && jurisdiction_code.is_none() {
-            return Err(
-                ApiError::bad_input("give a departmentCode, a jurisdictionCode, or both").into(),
-            );
-        }
-        let scope = resolve::scope(ctx)?;
-        // A department's staff follow their own department's signals.
-        let department_code = match (scope.summoned(), department_code) {
-            (Some(own), Some(asked)) if own != asked => {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "a department's staff follow their own department's signals",
-                )
-                .extend());
-            }
-            (Some(own), _) => Some(own.to_owned()),
-            (None, asked) => asked,
-        };
-        let requested = jurisdiction_code
-            .as_deref()
-            .map_or("", connectors::subtree_prefix);
-        let prefix = scope.narrow(requested).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Forbidden,
-                "that jurisdiction is outside the caller's own",
-            )
-            .extend()
-        })?;
-        let filter = SignalFilter {
-            event_id: None,
-            department_code,
-            jurisdiction_prefix: Some(prefix.to_owned()).filter(|p| !p.is_empty()),
-        };
+        let filter = signal_filter(ctx, department_code, jurisdiction_code)?;
         Ok(entries(hub(ctx)?, filter, cursor(after)?))
     }
 
@@ -119,5 +88,77 @@ impl SubscriptionRoot {
             jurisdiction_prefix: Some(scope.prefix().to_owned()).filter(|p| !p.is_empty()),
         };
         Ok(entries(hub, filter, after).right_stream())
+    }
+}
+
+/// The entries `dispatchSignals` carries for these arguments, in the caller's scope.
+fn signal_filter(
+    ctx: &Context<'_>,
+    department_code: Option<String>,
+    jurisdiction_code: Option<String>,
+) -> Result<SignalFilter> {
+    if department_code.is_none() && jurisdiction_code.is_none() {
+        return Err(
+            ApiError::bad_input("give a departmentCode, a jurisdictionCode, or both").into(),
+        );
+    }
+    let scope = resolve::scope(ctx)?;
+    // A department's staff follow their own department's signals.
+    let department_code = match (scope.summoned(), department_code) {
+        (Some(own), Some(asked)) if own != asked => {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "a department's staff follow their own department's signals",
+            )
+            .extend());
+        }
+        (Some(own), _) => Some(own.to_owned()),
+        (None, asked) => asked,
+    };
+    let requested = jurisdiction_code
+        .as_deref()
+        .map_or("", connectors::subtree_prefix);
+    let prefix = scope.narrow(requested).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Forbidden,
+            "that jurisdiction is outside the caller's own",
+        )
+        .extend()
+    })?;
+    Ok(SignalFilter {
+        event_id: None,
+        department_code,
+        jurisdiction_prefix: Some(prefix.to_owned()).filter(|p| !p.is_empty()),
+    })
+}
+
+/// The most recent dispatch signals, for a screen that opens with them and then follows.
+#[derive(Default)]
+pub struct SignalQueries;
+
+const MAX_RECENT: i32 = 100;
+
+#[async_graphql::Object]
+impl SignalQueries {
+    /// The latest `last` (at most 100) entries `dispatchSignals` would have carried for
+    /// these arguments, oldest first: a board shows them on opening and subscribes
+    /// `after` the last one's cursor, missing nothing in between.
+    async fn recent_signals(
+        &self,
+        ctx: &Context<'_>,
+        department_code: Option<String>,
+        jurisdiction_code: Option<String>,
+        #[graphql(default = 20)] last: i32,
+    ) -> Result<Vec<TimelineEntry>> {
+        if !(0..=MAX_RECENT).contains(&last) {
+            return Err(
+                ApiError::bad_input(format!("`last` is 0 to {MAX_RECENT}, not {last}")).into(),
+            );
+        }
+        let filter = signal_filter(ctx, department_code, jurisdiction_code)?;
+        resolve::store(ctx)?
+            .latest_timeline(&filter, i64::from(last))
+            .await
+            .map_err(store_error)
     }
 }

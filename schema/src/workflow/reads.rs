@@ -60,20 +60,32 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE id > $1 \
-               AND ($2::bigint IS NULL OR event_id = $2) \
-               AND ($3::text IS NULL OR department_code = $3) \
-               AND ($4::text IS NULL OR (jurisdiction_code >= $4 AND jurisdiction_code < $4 || '~')) \
+        let sql = format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND id > $4 \
              ORDER BY id LIMIT $5"
-        ))
-        .bind(after)
-        .bind(filter.event_id)
-        .bind(filter.department_code.as_deref())
-        .bind(filter.jurisdiction_prefix.as_deref())
-        .bind(limit)
-        .fetch_all(self.executor())
-        .await?)
+        );
+        Ok(signal_query(&sql, filter)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.executor())
+            .await?)
+    }
+
+    /// The latest `limit` entries matching `filter`, oldest first.
+    pub async fn latest_timeline(
+        &self,
+        filter: &super::signals::SignalFilter,
+        limit: i64,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} ORDER BY id DESC LIMIT $4"
+        );
+        let mut entries = signal_query(&sql, filter)
+            .bind(limit)
+            .fetch_all(self.executor())
+            .await?;
+        entries.reverse();
+        Ok(entries)
     }
 
     /// The summonses of events the scope sees, by event.
@@ -110,6 +122,23 @@ impl Store {
         .fetch_all(self.executor())
         .await?)
     }
+}
+
+/// SQL true for the timeline rows a signal filter matches, given as `$1` (the event),
+/// `$2` (the department) and `$3` (the jurisdiction prefix): see [`signal_query`].
+const SIGNAL_MATCH: &str = "($1::bigint IS NULL OR event_id = $1) \
+     AND ($2::text IS NULL OR department_code = $2) \
+     AND ($3::text IS NULL OR (jurisdiction_code >= $3 AND jurisdiction_code < $3 || '~'))";
+
+/// `sql` (which reads [`SIGNAL_MATCH`]) with the filter bound to its first parameters.
+fn signal_query<'q>(
+    sql: &'q str,
+    filter: &'q super::signals::SignalFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, TimelineEntry, sqlx::postgres::PgArguments> {
+    sqlx::query_as(sql)
+        .bind(filter.event_id)
+        .bind(filter.department_code.as_deref())
+        .bind(filter.jurisdiction_prefix.as_deref())
 }
 
 /// SQL true when the event whose id is `column` is visible to a scope given as the
