@@ -22,6 +22,7 @@ mod retention;
 #[cfg(feature = "simulation")]
 pub mod seeding;
 mod signals;
+pub mod telemetry;
 mod writeback;
 
 pub use app::{Application, StartError, load_departments, shutdown_signal};

@@ -116,16 +116,13 @@ fn parse_ttl(text: &str) -> Result<i64, String> {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    // Logs as text, or as one JSON object per line with GATEWAY_LOG_FORMAT=json; each
-    // line within a request carries its `request_id`.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter);
-    if std::env::var("GATEWAY_LOG_FORMAT").is_ok_and(|format| format == "json") {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
+    let _telemetry = match gateway::telemetry::init() {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("error: the OTLP exporter cannot be built: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let cli = Cli::parse();
     let outcome = Config::load(cli.config.as_deref(), |key| std::env::var(key).ok())
         .map_err(anyhow::Error::from)
@@ -256,5 +253,6 @@ async fn run_app(app: Application) -> anyhow::Result<()> {
     let address = app.address();
     println!("GraphiQL:  http://{address}/");
     println!("GraphQL:   http://{address}/graphql");
+    println!("Board:     http://{address}/board");
     app.run(shutdown_signal()).await.context("serving failed")
 }

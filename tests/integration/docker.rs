@@ -111,6 +111,14 @@ fn the_proxy_sends_to_both_replicas_and_keeps_metrics_inside() {
     }
     assert!(nginx.contains("proxy_set_header Upgrade $http_upgrade;"));
     assert!(nginx.contains("proxy_set_header Connection $connection_upgrade;"));
+    assert!(nginx.contains("proxy_set_header X-Request-Id $request_id_out;"));
+    // Everything but /metrics reaches the replicas: GraphiQL, /graphql and its
+    // WebSocket, the exports and the board.
+    let locations: Vec<&str> = nginx
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("location "))
+        .collect();
+    assert_eq!(locations, ["= /metrics {", "/ {"]);
     let metrics = nginx
         .split("location = /metrics")
         .nth(1)

@@ -191,3 +191,35 @@ async fn a_request_s_id_is_echoed_and_named_in_its_errors() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_websocket_s_errors_name_the_upgrade_s_request_id() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    let gateway = TestGateway::spawn().await;
+    let mut request = format!("ws://{}/graphql", gateway.address)
+        .into_client_request()
+        .expect("a WebSocket request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    headers.insert("x-request-id", HeaderValue::from_static("probe-ws-7"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the upgrade is accepted");
+    crate::subscriptions::init(&mut socket, json!({})).await;
+    crate::subscriptions::send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { nope }" } }),
+    )
+    .await;
+    let error = crate::subscriptions::receive(&mut socket).await;
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(
+        error["payload"][0]["extensions"]["requestId"], "probe-ws-7",
+        "{error}"
+    );
+}

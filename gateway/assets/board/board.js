@@ -455,7 +455,7 @@ function renderSummonses() {
       { class: late ? 'late' : null, 'data-summons': summons.id },
       h('td', {}, who),
       h('td', {}, summons.event ? summons.event.title : ''),
-      h('td', {}, SUMMONS_STATUS[summons.status] || summons.status),
+      h('td', { class: 'state' }, SUMMONS_STATUS[summons.status] || summons.status),
       h('td', { class: 'due', title: dayAndTime(due) }, left < 0 ? `${phase}超期 ${span(left)}` : `${phase}剩 ${span(left)}`),
     );
   });

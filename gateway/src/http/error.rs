@@ -146,6 +146,26 @@ pub fn errors(code: ErrorCode, message: &str) -> serde_json::Value {
     json!([error])
 }
 
+/// A GraphQL `errors` list (JSON text) with each error naming the request it answers. An
+/// operation's failure is shared by the identical subscriptions that joined it, so each
+/// connection names its own request as it sends the failure on.
+pub fn named(errors: &str) -> String {
+    let Some(id) = super::request_id() else {
+        return errors.to_owned();
+    };
+    match serde_json::from_str::<serde_json::Value>(errors) {
+        Ok(serde_json::Value::Array(mut list)) => {
+            for error in &mut list {
+                if error.is_object() {
+                    error["extensions"]["requestId"] = json!(id);
+                }
+            }
+            serde_json::Value::Array(list).to_string()
+        }
+        _ => errors.to_owned(),
+    }
+}
+
 pub fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     (

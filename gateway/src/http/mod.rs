@@ -181,7 +181,12 @@ async fn with_request_id(
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    REQUEST_ID.scope(id, next.run(request)).await
+    with_id(id, next.run(request)).await
+}
+
+/// Runs `work` with `id` as the request id its errors name.
+pub(crate) async fn with_id<F: std::future::Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
 }
 
 /// The id of the request this task answers, if it answers one.

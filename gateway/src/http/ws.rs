@@ -24,7 +24,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior, Sleep};
 use tokio_stream::StreamMap;
 
 use super::AppState;
-use super::error::errors;
+use super::error::{errors, named};
 use super::feeds::{BACKLOG, FeedKey, Feeds, Output, Read};
 use schema::workflow::Actor;
 
@@ -84,9 +84,11 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             let _open = crate::metrics::Open::new("gateway_websocket_connections_open");
             if let Some(protocol) = protocol {
-                Session::new(state, authorization, request_id, protocol)
-                    .run(socket)
-                    .await;
+                // The upgrade's id names the connection's errors and log lines.
+                let id = request_id.clone().unwrap_or_default();
+                let span = tracing::info_span!("websocket", request_id = %id);
+                let session = Session::new(state, authorization, request_id, protocol).run(socket);
+                super::with_id(id, tracing::Instrument::instrument(session, span)).await;
             } else {
                 close(
                     socket,
@@ -473,7 +475,9 @@ impl Session {
                 let _counted = &open;
                 match read {
                     Read::Output(Output::Next(payload)) => framed(&id, next, Some(&payload)),
-                    Read::Output(Output::Failed(errors)) => framed(&id, "error", Some(&errors)),
+                    Read::Output(Output::Failed(errors)) => {
+                        framed(&id, "error", Some(&named(&errors)))
+                    }
                     Read::Output(Output::Complete) => framed(&id, "complete", None),
                     Read::Lagged => framed(&id, "error", Some(&lagged())),
                 }

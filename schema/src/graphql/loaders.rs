@@ -28,7 +28,30 @@ pub type LoadError = Arc<StoreError>;
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
 
 fn batched<T: Send + Sync + 'static>(loader: T, window: Duration) -> DataLoader<T> {
-    DataLoader::new(loader, tokio::spawn).delay(window)
+    // Each batch runs in a span of its own under the request's, named for its loader.
+    let name = short_type_name(std::any::type_name::<T>());
+    let spawn = move |batch| {
+        let span = tracing::info_span!("batch", loader = %name);
+        tokio::spawn(tracing::Instrument::instrument(batch, span))
+    };
+    DataLoader::new(loader, spawn).delay(window)
+}
+
+/// A type's name without its module paths: `ById<Person>`.
+fn short_type_name(full: &str) -> String {
+    let mut short = String::with_capacity(full.len());
+    let mut segment = String::new();
+    for c in full.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            short.push_str(segment.rsplit("::").next().unwrap_or_default());
+            segment.clear();
+            short.push(c);
+        }
+    }
+    short.push_str(segment.rsplit("::").next().unwrap_or_default());
+    short
 }
 
 /// Entities by id, within the scope.
@@ -655,3 +678,21 @@ macro_rules! loaded {
 }
 
 loaded!(Person => persons, Place => places, Thing => things, Organization => organizations, Event => events);
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn batch_spans_name_their_loader_without_module_paths() {
+        assert_eq!(
+            short_type_name("schema::graphql::loaders::ById<schema::model::Person>"),
+            "ById<Person>"
+        );
+        assert_eq!(
+            short_type_name("a::Queues<b::c::SummonsQueue>"),
+            "Queues<SummonsQueue>"
+        );
+        assert_eq!(short_type_name("Plain"), "Plain");
+    }
+}
