@@ -2,8 +2,9 @@
 # Makes sure PostgreSQL (127.0.0.1:5432) with PostGIS, Redis (127.0.0.1:6379) and MariaDB
 # (127.0.0.1:3306, where the tests put the court and tax departments' databases) answer,
 # starting the local servers when they are down and installing PostGIS (Debian's
-# postgresql-<major>-postgis-3) when the server lacks it; and Debian's Chromium with CJK fonts,
-# which the dispatch board's test drives headless. Used by CI and usable on any developer
+# postgresql-<major>-postgis-3) when the server lacks it; and Debian's Chromium with CJK fonts
+# and nginx, with which the dispatch board is tested (headless, behind the trial stack's
+# proxy configuration). Used by CI and usable on any developer
 # machine that runs them as Debian packages.
 set -euo pipefail
 
@@ -54,11 +55,14 @@ if ! eval "$mariadb_up" >/dev/null 2>&1; then
   wait_for MariaDB "$mariadb_up"
 fi
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-  echo "installing Chromium and CJK fonts for the board's test"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1 ||
+  ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  echo "installing Chromium, CJK fonts and nginx for the board's test"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends chromium fonts-noto-cjk >/dev/null ||
-    { apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium fonts-noto-cjk >/dev/null; }
+  packages="chromium fonts-noto-cjk nginx-light"
+  # shellcheck disable=SC2086
+  apt-get install -y --no-install-recommends $packages >/dev/null ||
+    { apt-get update >/dev/null && apt-get install -y --no-install-recommends $packages >/dev/null; }
 fi
 
-echo "PostgreSQL (with PostGIS), Redis and MariaDB are up; Chromium is installed"
+echo "PostgreSQL (with PostGIS), Redis and MariaDB are up; Chromium and nginx are installed"

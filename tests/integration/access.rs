@@ -73,11 +73,18 @@ async fn gateway() -> TestGateway {
 
 pub(crate) async fn gateway_with(adjust: impl FnOnce(&mut gateway::Config)) -> TestGateway {
     let database = seeded_database().await;
-    let mut config = test_config(&database);
-    config.auth.jwt_secret = gateway::auth::SigningSecret(SECRET.to_owned());
-    config.auth.required = true;
+    let mut config = authenticated(&database);
     adjust(&mut config);
     TestGateway::spawn_with(config, database).await
+}
+
+/// The tests' configuration for `database`, with callers authenticated by this module's
+/// tokens.
+pub(crate) fn authenticated(database: &str) -> gateway::Config {
+    let mut config = test_config(database);
+    config.auth.jwt_secret = gateway::auth::SigningSecret(SECRET.to_owned());
+    config.auth.required = true;
+    config
 }
 
 /// POSTs as `token`, with a purpose when given; returns the body.
