@@ -109,13 +109,23 @@ async fn the_board_behind_the_shipped_proxy_follows_whistles_live_and_resumes_af
         ("/board/board.css", "text/css"),
         ("/", "text/html"),
     ] {
-        let response = client.get(proxy.url(path)).send().await.unwrap();
+        let response = client
+            .get(proxy.url(path))
+            .send()
+            .await
+            .expect("the proxy answers");
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let content_type = response.headers()["content-type"].to_str().unwrap();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .expect("a content type");
         assert!(content_type.starts_with(kind), "{path}: {content_type}");
     }
     for path in ["/board/app.js", "/metrics"] {
-        let response = client.get(proxy.url(path)).send().await.unwrap();
+        let response = client
+            .get(proxy.url(path))
+            .send()
+            .await
+            .expect("the proxy answers");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
     // A client's request id passes through the proxy.
@@ -124,7 +134,7 @@ async fn the_board_behind_the_shipped_proxy_follows_whistles_live_and_resumes_af
         .header("x-request-id", "through-nginx-1")
         .send()
         .await
-        .unwrap();
+        .expect("the proxy answers");
     assert_eq!(response.headers()["x-request-id"], "through-nginx-1");
 
     let board = token("DISPATCHER", "220422", None);
