@@ -37,6 +37,9 @@ pub struct Fetched {
 pub enum Failure {
     /// Down, slow, refusing, or its circuit is open.
     Unavailable,
+    /// Not called: the gateway already has as many calls to it in flight as its cap
+    /// allows, and none finished in time. Not the department's failure.
+    Busy,
     /// It answered something we cannot read.
     BadResponse,
 }
@@ -366,6 +369,7 @@ impl Department {
             None => "ok",
             Some(Failure::Unavailable) => "unavailable",
             Some(Failure::BadResponse) => "bad_response",
+            Some(Failure::Busy) => "busy",
         };
         let code = self.config.code.clone();
         metrics::counter!("gateway_department_calls_total", "department" => code.clone(), "outcome" => outcome)
@@ -381,6 +385,13 @@ impl Department {
                 format!(
                     "not called: it failed repeatedly and is given a rest (next try in {} ms)",
                     retry_after.as_millis()
+                ),
+            ),
+            CallError::Saturated { waited, in_flight } => (
+                Failure::Busy,
+                format!(
+                    "not called: {in_flight} calls to it are in flight and none finished within {} ms",
+                    waited.as_millis()
                 ),
             ),
             CallError::Timeout(limit) => (

@@ -148,6 +148,13 @@ pub enum Open311Error {
         system: String,
         retry_after: Duration,
     },
+    /// Too many calls to the system in flight: it was not called.
+    #[error("{system}: not called, {in_flight} calls to it in flight and none finished within {} ms", waited.as_millis())]
+    Saturated {
+        system: String,
+        waited: Duration,
+        in_flight: usize,
+    },
     #[error("{system}: no answer within {} ms", limit.as_millis())]
     Timeout { system: String, limit: Duration },
     #[error("{system}: {source}")]
@@ -163,7 +170,7 @@ impl Open311Error {
     /// refused or answered with something unreadable, which concerns that call alone.
     pub fn transient(&self) -> bool {
         match self {
-            Self::CircuitOpen { .. } | Self::Timeout { .. } => true,
+            Self::CircuitOpen { .. } | Self::Saturated { .. } | Self::Timeout { .. } => true,
             Self::Upstream { source, .. } => source.retryable(),
         }
     }
@@ -343,6 +350,11 @@ impl Hotline {
                 CallError::CircuitOpen { retry_after } => Open311Error::CircuitOpen {
                     system,
                     retry_after,
+                },
+                CallError::Saturated { waited, in_flight } => Open311Error::Saturated {
+                    system,
+                    waited,
+                    in_flight,
                 },
                 CallError::Timeout(limit) => Open311Error::Timeout { system, limit },
                 CallError::Upstream(source) => Open311Error::Upstream { system, source },

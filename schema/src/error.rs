@@ -65,6 +65,10 @@ pub enum ErrorCode {
     /// A department system is down, slow, refusing calls, or its circuit is open; the
     /// error's `department` extension names it. Other fields are unaffected.
     DepartmentUnavailable,
+    /// Too many calls to a department are in flight from this gateway for one more to
+    /// wait its turn: the department was not called (nor blamed); retry shortly.
+    /// `department` names it.
+    DepartmentBusy,
     /// A department system answered something that cannot be read (bad JSON, wrong
     /// types); `department` names it.
     DepartmentBadResponse,
@@ -73,7 +77,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 29] = [
         Self::BadRequest,
         Self::NotFound,
         Self::PayloadTooLarge,
@@ -100,6 +104,7 @@ impl ErrorCode {
         Self::IdempotencyKeyReused,
         Self::InvalidTransition,
         Self::DepartmentUnavailable,
+        Self::DepartmentBusy,
         Self::DepartmentBadResponse,
         Self::Internal,
     ];
@@ -136,6 +141,7 @@ impl ErrorCode {
             Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::DepartmentUnavailable => "DEPARTMENT_UNAVAILABLE",
+            Self::DepartmentBusy => "DEPARTMENT_BUSY",
             Self::DepartmentBadResponse => "DEPARTMENT_BAD_RESPONSE",
             Self::Internal => "INTERNAL",
         }

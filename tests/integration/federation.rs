@@ -626,6 +626,65 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
 }
 
 #[tokio::test]
+async fn a_saturated_department_is_busy_not_failed_and_its_circuit_stays_closed() {
+    // One call at a time, 300 ms each; a call waits at most 100 ms for its turn. Three
+    // failures would open the circuit.
+    let federated = with_police_limits(&[
+        ("max_concurrency", "1"),
+        ("queue_timeout_ms", "100"),
+        ("timeout_ms", "1000"),
+        ("retry_attempts", "1"),
+        ("breaker_failures", "3"),
+    ])
+    .await;
+    let gateway = &federated.gateway;
+    let people: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT entity_id FROM entity_links WHERE department_code = '220422-GA' \
+         ORDER BY entity_id LIMIT 12",
+    )
+    .fetch_all(&mut gateway.database().await)
+    .await
+    .expect("people on the police register");
+    federated
+        .fault("220422-GA", json!({ "latency_ms": 300 }))
+        .await;
+    // Twelve different people at once: twelve calls (nothing to coalesce, no cache),
+    // of which the cap lets one run while the rest wait their turn.
+    let answers = join_all(
+        people
+            .iter()
+            .map(|id| gateway.post(PERSON, json!({ "id": global_id("Person", id) }))),
+    )
+    .await;
+    let mut codes = BTreeMap::<String, usize>::new();
+    for (status, body) in &answers {
+        assert_eq!(status.as_u16(), 200, "{body:#}");
+        assert!(body["data"]["person"]["name"].is_string(), "{body:#}");
+        let code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("answered");
+        *codes.entry(code.to_owned()).or_default() += 1;
+        if code == "DEPARTMENT_BUSY" {
+            assert_eq!(body["errors"][0]["extensions"]["department"], "220422-GA");
+            assert!(body["data"]["person"]["householdRegistration"].is_null());
+        }
+    }
+    let answered = codes.get("answered").copied().unwrap_or_default();
+    let busy = codes.get("DEPARTMENT_BUSY").copied().unwrap_or_default();
+    assert!(answered >= 1 && busy >= 3, "{codes:?}");
+    assert_eq!(answered + busy, people.len(), "nothing else: {codes:?}");
+    // Only the calls that ran reached the department; the busy ones were never sent.
+    assert_eq!(federated.requests_to("220422-GA").await, answered as u64);
+    // The department never failed: its circuit is closed and it still answers.
+    let ready = readiness(gateway).await;
+    assert_eq!(ready["departments"]["circuits_open"], json!([]), "{ready}");
+    let data = gateway
+        .query(PERSON, json!({ "id": global_id("Person", people[0]) }))
+        .await;
+    assert!(data["person"]["householdRegistration"]["name"].is_string());
+}
+
+#[tokio::test]
 async fn a_failing_database_department_leaves_the_other_sources_of_a_field() {
     // 龙山区's housing database, used by no other test: faults on databases are not
     // sandboxed.

@@ -85,9 +85,11 @@ pub enum AuthFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsFile {
-    /// The limit on one attempt, in milliseconds.
+    /// The limit on one attempt, in milliseconds, from the moment it holds a slot.
     pub timeout_ms: u64,
     pub max_concurrency: usize,
+    /// How long a call may wait for a slot under `max_concurrency`, in milliseconds.
+    pub queue_timeout_ms: u64,
     /// The most ids one call may ask for; larger batches are split.
     pub max_batch: usize,
     /// How long a fetched record is served from the cache without asking again.
@@ -108,6 +110,7 @@ impl Default for LimitsFile {
         Self {
             timeout_ms: 1_000,
             max_concurrency: 16,
+            queue_timeout_ms: 1_000,
             max_batch: 100,
             cache_ttl_s: 300,
             stale_if_error_s: 86_400,

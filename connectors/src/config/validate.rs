@@ -196,6 +196,7 @@ fn limits(problems: &mut Problems<'_>, raw: &LimitsFile) -> Limits {
     for (key, value) in [
         ("limits.timeout_ms", raw.timeout_ms),
         ("limits.max_concurrency", raw.max_concurrency as u64),
+        ("limits.queue_timeout_ms", raw.queue_timeout_ms),
         ("limits.max_batch", raw.max_batch as u64),
         ("limits.retry_attempts", u64::from(raw.retry_attempts)),
         ("limits.breaker_failures", u64::from(raw.breaker_failures)),
@@ -207,6 +208,7 @@ fn limits(problems: &mut Problems<'_>, raw: &LimitsFile) -> Limits {
     Limits {
         guard: GuardConfig {
             timeout: Duration::from_millis(raw.timeout_ms),
+            queue_timeout: Duration::from_millis(raw.queue_timeout_ms),
             retry: RetryPolicy {
                 max_attempts: raw.retry_attempts,
                 base_delay: Duration::from_millis(raw.retry_base_delay_ms),

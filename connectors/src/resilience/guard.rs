@@ -1,6 +1,11 @@
-//! One department's protection, wrapped around each call: wait for a slot under the
-//! concurrency cap, pass the breaker, run the call under the time limit, and retry reads
-//! that failed for a reason worth retrying.
+//! One department's protection, wrapped around each call: wait (a bounded time) for a
+//! slot under the concurrency cap, pass the breaker, run the call under the time limit,
+//! and retry reads that failed for a reason worth retrying.
+//!
+//! Waiting for a slot is the gateway's own saturation, not the department's failure: it
+//! has its own limit (`queue_timeout`) and error (`Saturated`), is not retried, and never
+//! counts against the breaker, whose permit is taken only once a slot is held. The
+//! attempt's time limit starts then too.
 
 use std::future::Future;
 use std::time::Duration;
@@ -12,8 +17,10 @@ use super::retry::RetryPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GuardConfig {
-    /// The limit on one attempt, waiting for a slot included.
+    /// The limit on one attempt, from the moment it holds a slot.
     pub timeout: Duration,
+    /// How long a call may wait for a slot under the cap before it is refused.
+    pub queue_timeout: Duration,
     pub retry: RetryPolicy,
     pub breaker: BreakerConfig,
     /// Calls in flight at once; further calls wait for a slot.
@@ -24,6 +31,7 @@ impl Default for GuardConfig {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(2),
+            queue_timeout: Duration::from_secs(1),
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
             max_concurrency: 16,
@@ -37,6 +45,10 @@ pub enum CallError<E> {
     /// The breaker is open: the department was not called.
     #[error("the circuit is open; retry after {retry_after:?}")]
     CircuitOpen { retry_after: Duration },
+    /// No slot under the concurrency cap came free in time: the gateway has too many
+    /// calls to this department in flight. The department was not called.
+    #[error("{in_flight} calls in flight; none finished within {waited:?}")]
+    Saturated { waited: Duration, in_flight: usize },
     /// The last attempt did not finish in time.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
@@ -79,7 +91,7 @@ impl Guard {
         loop {
             let outcome = self.attempt(&mut call).await;
             let worth_retrying = match &outcome {
-                Ok(_) | Err(CallError::CircuitOpen { .. }) => false,
+                Ok(_) | Err(CallError::CircuitOpen { .. } | CallError::Saturated { .. }) => false,
                 Err(CallError::Timeout(_)) => true,
                 Err(CallError::Upstream(error)) => retryable(error),
             };
@@ -105,18 +117,22 @@ impl Guard {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        // The semaphore is never closed, so acquiring only waits.
+        let Ok(Ok(_slot)) =
+            tokio::time::timeout(self.config.queue_timeout, self.slots.acquire()).await
+        else {
+            return Err(CallError::Saturated {
+                waited: self.config.queue_timeout,
+                in_flight: self.config.max_concurrency.max(1),
+            });
+        };
         let permit = self
             .breaker
             .acquire()
             .map_err(|rejected| CallError::CircuitOpen {
                 retry_after: rejected.retry_after,
             })?;
-        let limited = async {
-            // The semaphore is never closed, so acquiring only waits.
-            let _slot = self.slots.acquire().await;
-            call().await
-        };
-        match tokio::time::timeout(self.config.timeout, limited).await {
+        match tokio::time::timeout(self.config.timeout, call()).await {
             Ok(Ok(value)) => {
                 permit.success();
                 Ok(value)
@@ -150,6 +166,7 @@ mod tests {
     fn guard(max_attempts: u32) -> Guard {
         Guard::new(GuardConfig {
             timeout: Duration::from_millis(100),
+            queue_timeout: Duration::from_millis(200),
             retry: RetryPolicy {
                 max_attempts,
                 base_delay: Duration::from_millis(10),
@@ -275,5 +292,62 @@ mod tests {
             assert!(call.await.unwrap_or(false));
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    /// Calls that each take `each` under a guard of cap 2, `calls` of them at once: how
+    /// many answered, and how many were refused as saturated.
+    async fn load(guard: &Arc<Guard>, calls: usize, each: Duration) -> (usize, usize) {
+        let tasks: Vec<_> = (0..calls)
+            .map(|_| {
+                let guard = guard.clone();
+                tokio::spawn(async move {
+                    guard
+                        .read(
+                            || async {
+                                tokio::time::sleep(each).await;
+                                Ok::<_, Failure>(())
+                            },
+                            transient,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let (mut answered, mut saturated) = (0, 0);
+        for task in tasks {
+            match task.await {
+                Ok(Ok(())) => answered += 1,
+                Ok(Err(CallError::Saturated { waited, in_flight })) => {
+                    assert_eq!((waited, in_flight), (Duration::from_millis(200), 2));
+                    saturated += 1;
+                }
+                other => panic!("neither an answer nor saturation: {other:?}"),
+            }
+        }
+        (answered, saturated)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_a_slot_is_not_the_department_s_failure() {
+        let guard = Arc::new(guard(3));
+        // 60 calls of 90 ms each at a cap of 2: slots free every 90 ms, so within the
+        // 200 ms a call may wait, the first 2 run at once and 4 more get a slot; none
+        // of them hits the 100 ms time limit, which starts only once a slot is held.
+        let (answered, saturated) = load(&guard, 60, Duration::from_millis(90)).await;
+        assert_eq!((answered, saturated), (6, 54));
+        // Saturated over and over, the department never failed: the circuit stays closed.
+        assert_eq!(guard.breaker().state(), BreakerState::Closed);
+        for _ in 0..5 {
+            let (answered, _) = load(&guard, 60, Duration::from_millis(90)).await;
+            assert_eq!(answered, 6);
+        }
+        assert_eq!(guard.breaker().state(), BreakerState::Closed);
+        // And a department that does fail still opens it.
+        for _ in 0..5 {
+            let _ = guard
+                .read(|| async { Err::<(), _>(Failure::Permanent) }, transient)
+                .await;
+        }
+        assert_eq!(guard.breaker().state(), BreakerState::Open);
     }
 }

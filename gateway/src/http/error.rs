@@ -38,6 +38,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         ErrorCode::DepartmentUnavailable | ErrorCode::DepartmentBadResponse => {
             StatusCode::BAD_GATEWAY
         }
+        ErrorCode::DepartmentBusy => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -230,6 +230,7 @@ fn add_error(ctx: &Context<'_>, error: &DepartmentError) {
 fn department_error(error: &DepartmentError) -> async_graphql::Error {
     let code = match error.failure {
         Failure::Unavailable => ErrorCode::DepartmentUnavailable,
+        Failure::Busy => ErrorCode::DepartmentBusy,
         Failure::BadResponse => ErrorCode::DepartmentBadResponse,
     };
     tracing::warn!(department = %error.department, reason = %error.message, "department call failed");
