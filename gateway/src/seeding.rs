@@ -1,6 +1,7 @@
 //! `gateway seed`: the simulated city's data set loaded into the gateway's database,
 //! with a progress bar.
 
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -41,14 +42,32 @@ pub async fn seed_command(config: &Config, command: SeedCommand) -> anyhow::Resu
     run(&pool, &command.options).await
 }
 
-/// Seeds an empty database, showing progress.
+/// Seeds an empty database, showing progress: bars on a terminal, else a line when
+/// each table starts and at each quarter of it (for logs and CI).
 pub async fn run(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<()> {
     let started = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
     let bar: Mutex<Option<(&'static str, ProgressBar)>> = Mutex::new(None);
+    let lines: Mutex<Option<(&'static str, u64)>> = Mutex::new(None);
     let style = ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos:>9}/{len:9} {elapsed}")
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ");
     let progress = |p: Progress| {
+        if !terminal {
+            let Ok(mut last) = lines.lock() else { return };
+            let quarter = (p.done * 4).checked_div(p.total).unwrap_or(4).min(4);
+            if last.is_none_or(|(table, shown)| table != p.table || quarter > shown) {
+                eprintln!(
+                    "seeding {:<22} {:>9}/{:<9} {:>5.1} s",
+                    p.table,
+                    p.done,
+                    p.total,
+                    started.elapsed().as_secs_f64()
+                );
+                *last = Some((p.table, quarter));
+            }
+            return;
+        }
         let Ok(mut current) = bar.lock() else { return };
         if current.as_ref().is_none_or(|(table, _)| *table != p.table) {
             if let Some((_, done)) = current.take() {
