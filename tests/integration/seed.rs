@@ -73,57 +73,6 @@ async fn seeding_refuses_a_database_that_holds_data_until_reset() {
         .expect("seed after reset");
 }
 
-/// Every index and constraint of the database, as PostgreSQL would recreate it.
-async fn structure(pool: &PgPool) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' \
-         UNION ALL \
-         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) \
-           FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
-         ORDER BY 1",
-    )
-    .fetch_all(pool)
-    .await
-    .expect("read the indexes and constraints")
-}
-
-#[tokio::test]
-async fn the_seed_leaves_every_index_and_key_as_the_migrations_made_them() {
-    // The seed drops the seeded tables' secondary indexes and foreign keys for the load
-    // and makes them again after it.
-    let (_, pool) = migrated_database().await;
-    let migrated = structure(&pool).await;
-    assert!(
-        migrated.iter().any(|d| d.contains("FOREIGN KEY")),
-        "{migrated:?}"
-    );
-    assert!(
-        migrated.iter().any(|d| d.contains("USING gist")),
-        "{migrated:?}"
-    );
-    let steps = std::sync::Mutex::new(Vec::new());
-    seed::seed(&pool, &SeedOptions::default(), &|p| {
-        if p.table == "indexes and keys"
-            && let Ok(mut steps) = steps.lock()
-        {
-            steps.push((p.done, p.total));
-        }
-    })
-    .await
-    .expect("seed");
-    assert_eq!(structure(&pool).await, migrated);
-    // Each index and key was reported as it was made.
-    let steps = steps.into_inner().unwrap_or_default();
-    let total = steps.last().map(|(_, total)| *total).unwrap_or_default();
-    assert!(total > 10, "{steps:?}");
-    assert_eq!(steps.len() as u64, total + 1, "{steps:?}");
-    // A foreign key made again is enforced again.
-    let orphan = sqlx::query("INSERT INTO event_parties (event_id, position, role, person_id) VALUES (-1, 0, 'APPLICANT', -1)")
-        .execute(&pool)
-        .await;
-    assert!(orphan.is_err(), "an orphan party was stored");
-}
-
 #[tokio::test]
 async fn every_grid_has_its_one_plus_four_team_in_liaoyuans_numbers() {
     let database = seeded_database().await;

@@ -158,92 +158,6 @@ pub async fn is_empty(pool: &PgPool) -> Result<bool, sqlx::Error> {
         .await
 }
 
-/// The secondary indexes and foreign keys of the seeded tables, dropped for the load and
-/// made again after it. Primary keys and unique constraints stay: they are what the
-/// foreign keys of other tables point at.
-struct Deferred {
-    /// `CREATE INDEX` statements.
-    indexes: Vec<String>,
-    /// (table, constraint, definition).
-    foreign_keys: Vec<(String, String, String)>,
-}
-
-impl Deferred {
-    async fn take(tx: &mut sqlx::PgConnection) -> Result<Self, sqlx::Error> {
-        let tables: Vec<String> = TABLES.iter().map(|t| (*t).to_owned()).collect();
-        let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
-               FROM pg_index i \
-              WHERE i.indrelid = ANY($1::text[]::regclass[]) \
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) \
-              ORDER BY 1",
-        )
-        .bind(&tables)
-        .fetch_all(&mut *tx)
-        .await?;
-        let foreign_keys: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) \
-               FROM pg_constraint \
-              WHERE contype = 'f' AND conrelid = ANY($1::text[]::regclass[]) \
-              ORDER BY 1, 2",
-        )
-        .bind(&tables)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (table, name, _) in &foreign_keys {
-            sqlx::query(&format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\""))
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (name, _) in &indexes {
-            sqlx::query(&format!("DROP INDEX {name}"))
-                .execute(&mut *tx)
-                .await?;
-        }
-        Ok(Self {
-            indexes: indexes
-                .into_iter()
-                .map(|(_, definition)| definition)
-                .collect(),
-            foreign_keys,
-        })
-    }
-
-    /// Builds the indexes and checks the foreign keys over the loaded rows, reporting
-    /// each as a step of progress.
-    async fn restore(
-        self,
-        tx: &mut sqlx::PgConnection,
-        progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
-            .execute(&mut *tx)
-            .await?;
-        let total = (self.indexes.len() + self.foreign_keys.len()) as u64;
-        let step = |done: usize| {
-            progress(Progress {
-                table: "indexes and keys",
-                done: done as u64,
-                total,
-            });
-        };
-        step(0);
-        for (done, index) in self.indexes.iter().enumerate() {
-            sqlx::query(index).execute(&mut *tx).await?;
-            step(done + 1);
-        }
-        for (done, (table, name, definition)) in self.foreign_keys.iter().enumerate() {
-            sqlx::query(&format!(
-                "ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {definition}"
-            ))
-            .execute(&mut *tx)
-            .await?;
-            step(self.indexes.len() + done + 1);
-        }
-        Ok(())
-    }
-}
-
 /// What was written about the seeded rows since, emptied with them: element histories,
 /// rejected feed changes, and how far each department's feed had been read.
 const WRITTEN_SINCE: [&str; 3] = ["element_history", "feed_rejects", "sync_cursors"];
@@ -289,11 +203,6 @@ pub async fn seed(
         return Err(SeedError::NotEmpty);
     }
 
-    // Loading into bare tables and building their indexes and checking their foreign
-    // keys once at the end is several times faster than maintaining them row by row.
-    // All in this transaction: should anything fail, they are back as they were.
-    let deferred = Deferred::take(&mut tx).await?;
-
     // A few chunks in flight: the generator runs ahead of the server, within ~4 MiB.
     let (sender, receiver) = mpsc::channel(4);
     let SeedOptions { scale, seed } = *options;
@@ -310,8 +219,6 @@ pub async fn seed(
             )));
         }
     };
-
-    deferred.restore(&mut tx, progress).await?;
 
     sqlx::query("SELECT setval('entity_id_seq', $1)")
         .bind(generated.max_entity_id)
