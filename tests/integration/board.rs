@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::access::{authenticated, token};
-use crate::helpers::{TestGateway, run_in, seeded_database, succeeded};
+use crate::helpers::{TestGateway, content_type, run_in, seeded_database, succeeded};
 
 fn folder() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/board"))
@@ -115,9 +115,7 @@ async fn the_board_behind_the_shipped_proxy_follows_whistles_live_and_resumes_af
             .await
             .expect("the proxy answers");
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let content_type = response.headers()["content-type"]
-            .to_str()
-            .expect("a content type");
+        let content_type = content_type(&response);
         assert!(content_type.starts_with(kind), "{path}: {content_type}");
     }
     for path in ["/board/app.js", "/metrics"] {

@@ -3,19 +3,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestGateway, first_error_code, seeded_database, test_config};
+use crate::helpers::{TestGateway, content_type, first_error_code, seeded_database, test_config};
 
 const SMALL_QUERY: &str = "{ jurisdiction(code: \"220402\") { name } }";
 
 async fn send(request: reqwest::RequestBuilder) -> (StatusCode, String, Value) {
     let response = request.send().await.expect("the gateway answers");
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = content_type(&response);
     let body = response.json().await.unwrap_or(Value::Null);
     (status, content_type, body)
 }
@@ -547,12 +542,7 @@ async fn graphiql_needs_no_internet_access_its_assets_come_from_the_gateway() {
             .await
             .expect("answers");
         assert_eq!(response.status(), StatusCode::OK, "{source}");
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let content_type = content_type(&response);
         assert!(
             content_type.starts_with("text/javascript") || content_type.starts_with("text/css"),
             "{content_type}"

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 
 use crate::access::{gateway_with, token};
-use crate::helpers::{TestGateway, first_error_code};
+use crate::helpers::{TestGateway, content_type, first_error_code};
 
 const CENTRE: (f64, f64) = (125.5, 42.8);
 const EAST_303_M: (f64, f64) = (125.5037, 42.8);
@@ -228,12 +228,7 @@ async fn get(gateway: &TestGateway, token: &str, path: &str) -> (StatusCode, Str
         .await
         .expect("the gateway answers");
     let status = response.status();
-    let kind = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let kind = content_type(&response);
     (status, kind, response.text().await.unwrap_or_default())
 }
 

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::departments::{Federated, global_id};
-use crate::helpers::TestGateway;
+use crate::helpers::{TestGateway, content_type};
 
 /// The samples of a scrape: `name{labels}` → value, as Prometheus text has them.
 async fn scrape(gateway: &TestGateway) -> BTreeMap<String, f64> {
@@ -18,12 +18,7 @@ async fn scrape(gateway: &TestGateway) -> BTreeMap<String, f64> {
         .await
         .expect("the gateway answers");
     assert_eq!(response.status(), StatusCode::OK);
-    let kind = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let kind = content_type(&response);
     assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
     let text = response.text().await.unwrap_or_default();
     text.lines()

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{DatabaseProxy, TestGateway, seeded_database, test_config};
+use crate::helpers::{DatabaseProxy, TestGateway, content_type, seeded_database, test_config};
 
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -398,13 +398,7 @@ async fn server_sent_events_serve_clients_without_websocket() {
         .await
         .expect("the gateway answers");
     assert_eq!(response.status().as_u16(), 200);
-    assert!(
-        response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"))
-    );
+    assert!(content_type(&response).starts_with("text/event-stream"));
     let mut text = String::new();
     let mut kinds = Vec::new();
     while kinds.len() < 2 {

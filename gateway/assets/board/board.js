@@ -251,7 +251,9 @@ async function open() {
   clearPanels();
   await loadRecent();
   connect();
-  await Promise.all([refresh(), drawBoundaries()]);
+  // The boundaries first: the refresh puts the open events on them.
+  await drawBoundaries();
+  await refresh();
   board.timers.push(setInterval(refresh, REFRESH_MS));
   board.timers.push(setInterval(renderSummonses, 10000));
 }
@@ -288,13 +290,18 @@ async function loadRecent() {
   board.cursor = resume || board.cursor || '0';
 }
 
+// Whom a summons is addressed to: a department, a grid's team or one person.
+function addressee(department, summons) {
+  return (
+    (department && department.name) ||
+    (summons && summons.team && summons.team.grid && `${summons.team.grid.name}网格团队`) ||
+    (summons && summons.staff && summons.staff.name) ||
+    ''
+  );
+}
+
 function describe(entry) {
-  const summons = entry.summons || {};
-  const who =
-    (entry.department && entry.department.name) ||
-    (summons.team && summons.team.grid && `${summons.team.grid.name}网格团队`) ||
-    (summons.staff && summons.staff.name) ||
-    '';
+  const who = addressee(entry.department, entry.summons);
   const note = entry.detail && (entry.detail.note || entry.detail.reason || entry.detail.text);
   return { who, note };
 }
@@ -444,11 +451,7 @@ function renderSummonses() {
     const due = deadline(summons);
     const left = due - now;
     const late = summons.status === 'OVERDUE' || left < 0;
-    const who =
-      (summons.department && summons.department.name) ||
-      (summons.team && summons.team.grid && `${summons.team.grid.name}网格团队`) ||
-      (summons.staff && summons.staff.name) ||
-      '';
+    const who = addressee(summons.department, summons);
     const phase = summons.reportedInAt ? '办结' : '报到';
     return h(
       'tr',
@@ -588,7 +591,6 @@ async function drawBoundaries() {
   map.layer = svg('g', { id: 'map-events' });
   chart.replaceChildren(...paths, ...labels, map.layer);
   $('map-note').textContent = `${shapes.length} 个${{ TOWNSHIP: '街乡', COMMUNITY: '社区（村）', GRID: '网格' }[level]}`;
-  await drawEvents();
 }
 
 async function drawEvents() {

@@ -137,31 +137,32 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// The GraphQL `errors` list of one error with its code.
-/// One error, with the code and the id of the request it answers.
-pub fn errors(code: ErrorCode, message: &str) -> serde_json::Value {
-    let mut error = json!({ "message": message, "extensions": { "code": code.as_str() } });
-    if let Some(id) = super::request_id() {
+/// Names the request in each error of a GraphQL `errors` list, as the logs and audit
+/// rows do (`extensions.requestId`).
+pub fn name_request(errors: &mut serde_json::Value) {
+    let (Some(id), serde_json::Value::Array(list)) = (super::request_id(), errors) else {
+        return;
+    };
+    for error in list.iter_mut().filter(|error| error.is_object()) {
         error["extensions"]["requestId"] = json!(id);
     }
-    json!([error])
+}
+
+/// The GraphQL `errors` list of one error, with its code and the request's id.
+pub fn errors(code: ErrorCode, message: &str) -> serde_json::Value {
+    let mut list = json!([{ "message": message, "extensions": { "code": code.as_str() } }]);
+    name_request(&mut list);
+    list
 }
 
 /// A GraphQL `errors` list (JSON text) with each error naming the request it answers. An
 /// operation's failure is shared by the identical subscriptions that joined it, so each
 /// connection names its own request as it sends the failure on.
 pub fn named(errors: &str) -> String {
-    let Some(id) = super::request_id() else {
-        return errors.to_owned();
-    };
     match serde_json::from_str::<serde_json::Value>(errors) {
-        Ok(serde_json::Value::Array(mut list)) => {
-            for error in &mut list {
-                if error.is_object() {
-                    error["extensions"]["requestId"] = json!(id);
-                }
-            }
-            serde_json::Value::Array(list).to_string()
+        Ok(mut list) if list.is_array() => {
+            name_request(&mut list);
+            list.to_string()
         }
         _ => errors.to_owned(),
     }

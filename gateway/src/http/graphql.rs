@@ -19,7 +19,7 @@ use schema::{AuditTrail, RequestLoaders};
 use serde::Deserialize;
 
 use super::AppState;
-use super::error::{Refusal, json_response, status_for};
+use super::error::{Refusal, json_response, name_request, status_for};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::auth::AuthError;
 use crate::metrics::Outcome;
@@ -507,12 +507,7 @@ async fn execute(
     };
     if !response.errors.is_empty() {
         let mut errors = serde_json::to_value(&response.errors).unwrap_or_default();
-        // Each error names the request, as the logs and audit rows do.
-        if let (Some(id), serde_json::Value::Array(list)) = (super::request_id(), &mut errors) {
-            for error in list {
-                error["extensions"]["requestId"] = serde_json::Value::String(id.clone());
-            }
-        }
+        name_request(&mut errors);
         body.insert("errors".into(), errors);
     }
     json_response(http_status, media, &serde_json::Value::Object(body))

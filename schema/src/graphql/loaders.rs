@@ -28,30 +28,34 @@ pub type LoadError = Arc<StoreError>;
 pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
 
 fn batched<T: Send + Sync + 'static>(loader: T, window: Duration) -> DataLoader<T> {
-    // Each batch runs in a span of its own under the request's, named for its loader.
-    let name = short_type_name(std::any::type_name::<T>());
-    let spawn = move |batch| {
-        let span = tracing::info_span!("batch", loader = %name);
+    // Each batch runs in a span of its own under the request's, named for its loader
+    // (written out only when a subscriber records the span).
+    let spawn = |batch| {
+        let span = tracing::info_span!("batch", loader = %ShortName(std::any::type_name::<T>()));
         tokio::spawn(tracing::Instrument::instrument(batch, span))
     };
     DataLoader::new(loader, spawn).delay(window)
 }
 
 /// A type's name without its module paths: `ById<Person>`.
-fn short_type_name(full: &str) -> String {
-    let mut short = String::with_capacity(full.len());
-    let mut segment = String::new();
-    for c in full.chars() {
-        if c.is_alphanumeric() || c == '_' || c == ':' {
-            segment.push(c);
-        } else {
-            short.push_str(segment.rsplit("::").next().unwrap_or_default());
-            segment.clear();
-            short.push(c);
+struct ShortName(&'static str);
+
+impl std::fmt::Display for ShortName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
+            let (path, tail) = rest.split_at(at);
+            let mut chars = tail.chars();
+            let separator = chars.next().unwrap_or_default();
+            write!(
+                f,
+                "{}{separator}",
+                path.rsplit("::").next().unwrap_or_default()
+            )?;
+            rest = chars.as_str();
         }
+        f.write_str(rest.rsplit("::").next().unwrap_or_default())
     }
-    short.push_str(segment.rsplit("::").next().unwrap_or_default());
-    short
 }
 
 /// Entities by id, within the scope.
@@ -681,7 +685,11 @@ loaded!(Person => persons, Place => places, Thing => things, Organization => org
 
 #[cfg(test)]
 mod tests {
-    use super::short_type_name;
+    use super::ShortName;
+
+    fn short_type_name(full: &'static str) -> String {
+        ShortName(full).to_string()
+    }
 
     #[test]
     fn batch_spans_name_their_loader_without_module_paths() {
