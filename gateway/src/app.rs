@@ -128,7 +128,6 @@ impl Application {
             redis: redis.clone(),
             limits: config.limits.clone(),
             exports: Arc::new(tokio::sync::Semaphore::new(config.limits.max_exports)),
-            batch_window: config.dataloader.batch_window(),
             auth,
             feeds: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),

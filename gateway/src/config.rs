@@ -22,7 +22,6 @@ pub struct Config {
     pub redis_url: Secret,
     pub database: DatabaseConfig,
     pub limits: LimitsConfig,
-    pub dataloader: DataloaderConfig,
     pub departments: DepartmentsConfig,
     pub workflow: WorkflowConfig,
     /// Sending what department systems are asked to do (the write outbox).
@@ -43,7 +42,6 @@ impl Default for Config {
             redis_url: Secret("redis://127.0.0.1:6379".into()),
             database: DatabaseConfig::default(),
             limits: LimitsConfig::default(),
-            dataloader: DataloaderConfig::default(),
             departments: DepartmentsConfig::default(),
             workflow: WorkflowConfig::default(),
             writeback: WritebackConfig::default(),
@@ -191,28 +189,6 @@ impl DepartmentsConfig {
             connectors::config::Vars::from_env(),
             |vars, (name, value)| vars.set(name.clone(), value.clone()),
         )
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DataloaderConfig {
-    /// How long each DataLoader gathers keys before it queries: longer batches more
-    /// reliably under load, at that much latency per level of a query.
-    pub batch_window_ms: u64,
-}
-
-impl Default for DataloaderConfig {
-    fn default() -> Self {
-        Self {
-            batch_window_ms: schema::DEFAULT_BATCH_WINDOW.as_millis() as u64,
-        }
-    }
-}
-
-impl DataloaderConfig {
-    pub fn batch_window(&self) -> Duration {
-        Duration::from_millis(self.batch_window_ms)
     }
 }
 
@@ -642,10 +618,6 @@ mod tests {
         assert_eq!(
             format!("{:?}", example.limits),
             format!("{:?}", default.limits)
-        );
-        assert_eq!(
-            format!("{:?}", example.dataloader),
-            format!("{:?}", default.dataloader)
         );
         assert_eq!(format!("{:?}", example.auth), format!("{:?}", default.auth));
     }

@@ -12,8 +12,7 @@ pub mod store;
 pub mod workflow;
 
 pub use graphql::{
-    AuditTrail, DEFAULT_BATCH_WINDOW, GovSchema, Loaders, QueryLimits, RequestLoaders,
-    build_schema, catalog,
+    AuditTrail, GovSchema, Loaders, QueryLimits, RequestLoaders, build_schema, catalog,
 };
 pub use store::{Store, StoreError};
 

@@ -2,15 +2,14 @@
 
 use serde_json::json;
 
-use crate::helpers::{TestGateway, seeded_database, test_config};
+use futures_util::future::join_all;
 
-/// A gateway whose loaders gather keys long enough that a busy test machine cannot split
-/// a level's batch: these tests count statements, not milliseconds.
-async fn patient_gateway() -> TestGateway {
-    let database = seeded_database().await;
-    let mut config = test_config(&database);
-    config.dataloader.batch_window_ms = 50;
-    TestGateway::spawn_with(config, database).await
+use crate::helpers::TestGateway;
+
+/// A gateway with the shipped settings: a level's keys are gathered by the query's
+/// shape, so the counts below hold whatever the timing.
+async fn gateway() -> TestGateway {
+    TestGateway::spawn().await
 }
 
 const EVENTS_WITH_RELATIONS: &str = "query($n: Int!) { events(first: $n) { totalCount nodes {
@@ -23,19 +22,25 @@ const EVENTS_WITH_RELATIONS: &str = "query($n: Int!) { events(first: $n) { total
       ... on Person { name grid { name } }
       ... on Organization { name place { name } } } } } } }";
 
-/// The statements one query cost, and the number of events it returned.
+/// The statements a query cost on average when eight run at once, and the number of
+/// events each returned.
 async fn cost(gateway: &TestGateway, n: i64) -> (u64, usize) {
+    const AT_ONCE: u64 = 8;
     let before = gateway.statements();
-    let data = gateway
-        .query(EVENTS_WITH_RELATIONS, json!({ "n": n }))
-        .await;
-    let returned = data["events"]["nodes"].as_array().map_or(0, Vec::len);
-    (gateway.statements() - before, returned)
+    let answers =
+        join_all((0..AT_ONCE).map(|_| gateway.query(EVENTS_WITH_RELATIONS, json!({ "n": n }))))
+            .await;
+    let returned = answers
+        .iter()
+        .map(|data| data["events"]["nodes"].as_array().map_or(0, Vec::len))
+        .min()
+        .unwrap_or_default();
+    ((gateway.statements() - before) / AT_ONCE, returned)
 }
 
 #[tokio::test]
 async fn a_page_of_events_with_their_relations_costs_the_same_sql_for_10_or_100_events() {
-    let gateway = patient_gateway().await;
+    let gateway = gateway().await;
     let (small, ten) = cost(&gateway, 10).await;
     let (large, hundred) = cost(&gateway, 100).await;
     assert_eq!((ten, hundred), (10, 100));
@@ -51,7 +56,7 @@ async fn a_page_of_events_with_their_relations_costs_the_same_sql_for_10_or_100_
 
 #[tokio::test]
 async fn nested_connections_are_batched_across_parents() {
-    let gateway = patient_gateway().await;
+    let gateway = gateway().await;
     let query = "query($n: Int!) { jurisdictions(level: TOWNSHIP, first: $n) { nodes {
         persons(first: 3) { totalCount nodes { name events(first: 2) { totalCount nodes { title } } } } } } }";
     let before = gateway.statements();
@@ -74,7 +79,7 @@ async fn nested_connections_are_batched_across_parents() {
 
 #[tokio::test]
 async fn node_lookups_of_many_ids_cost_one_statement_per_type() {
-    let gateway = patient_gateway().await;
+    let gateway = gateway().await;
     let data = gateway
         .query(
             "{ persons(first: 60) { nodes { id } } events(first: 60) { nodes { id } } }",

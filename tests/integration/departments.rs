@@ -147,11 +147,10 @@ pub struct Federated {
     http: reqwest::Client,
 }
 
-/// Options of a federated gateway: the departments folder, the batch window, and Redis
-/// (the test server unless said otherwise).
+/// Options of a federated gateway: the departments folder and Redis (the test server
+/// unless said otherwise).
 pub struct Setup {
     pub departments: PathBuf,
-    pub batch_window_ms: u64,
     pub redis_url: Option<String>,
     /// An HS256 secret: callers then need tokens (otherwise they are anonymous).
     pub jwt_secret: Option<String>,
@@ -163,7 +162,6 @@ impl Default for Setup {
     fn default() -> Self {
         Self {
             departments: shipped_departments(),
-            batch_window_ms: 20,
             redis_url: None,
             jwt_secret: None,
             request_timeout_ms: None,
@@ -186,7 +184,6 @@ impl Federated {
         );
         let database = seeded_database().await;
         let mut config = test_config(&database);
-        config.dataloader.batch_window_ms = setup.batch_window_ms;
         if let Some(redis_url) = setup.redis_url {
             config.redis_url = gateway::config::Secret::new(redis_url);
         }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestGateway, content_type, first_error_code, seeded_database, test_config};
+use crate::helpers::{TestGateway, content_type, first_error_code};
 
 const SMALL_QUERY: &str = "{ jurisdiction(code: \"220402\") { name } }";
 
@@ -559,19 +559,6 @@ async fn graphiql_needs_no_internet_access_its_assets_come_from_the_gateway() {
         .await
         .expect("answers");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-}
-
-#[tokio::test]
-async fn a_request_past_its_time_limit_is_a_504_with_code_timeout() {
-    let database = seeded_database().await;
-    let mut config = test_config(&database);
-    // Every load waits out a 200 ms batch window, far past the 20 ms limit.
-    config.limits.request_timeout_ms = 20;
-    config.dataloader.batch_window_ms = 200;
-    let gateway = TestGateway::spawn_with(config, database).await;
-    let (status, body) = gateway.post(SMALL_QUERY, Value::Null).await;
-    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
-    assert_eq!(first_error_code(&body), "TIMEOUT");
 }
 
 #[tokio::test]

@@ -376,6 +376,29 @@ async fn the_protocol_rules_are_kept() {
     assert_eq!(error["payload"][0]["extensions"]["code"], "BAD_USER_INPUT");
     send(&mut socket, json!({ "type": "ping" })).await;
     assert_eq!(receive(&mut socket).await, json!({ "type": "pong" }));
+
+    // A subscription has exactly one root field (a fragment cannot hide a second).
+    let query = format!(
+        "subscription {{ dispatchSignals {{ {SIGNAL} }} ...More }}
+         fragment More on Subscription {{ again: dispatchSignals {{ cursor }} }}"
+    );
+    send(
+        &mut socket,
+        json!({ "id": "two-roots", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+    let error = receive(&mut socket).await;
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(
+        error["payload"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    assert!(
+        error["payload"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("exactly one root field")),
+        "{error}"
+    );
     socket
         .send(Message::Text("{not json".into()))
         .await

@@ -437,7 +437,6 @@ pub(super) fn prepare_for(
             store,
             &state.federation,
             caller.scope.clone(),
-            state.batch_window,
         ))
         .data(caller)
         .data(AuditTrail::new(request_id))

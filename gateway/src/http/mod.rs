@@ -49,7 +49,6 @@ pub struct Shared {
     pub signals: Arc<schema::workflow::SignalHub>,
     pub redis: Option<redis::Client>,
     pub limits: LimitsConfig,
-    pub batch_window: std::time::Duration,
     pub auth: crate::auth::Authenticator,
     /// WebSocket operations' executions, identical subscriptions sharing one.
     pub feeds: Arc<feeds::Feeds>,

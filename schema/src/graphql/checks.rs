@@ -104,6 +104,18 @@ impl Checks {
                 ErrorCode::GraphqlValidationFailed,
             ));
         }
+        if shape.subscription_roots > 1 {
+            return Err(with_code(
+                ServerError::new(
+                    format!(
+                        "a subscription selects exactly one root field; this one selects {}",
+                        shape.subscription_roots
+                    ),
+                    None,
+                ),
+                ErrorCode::GraphqlValidationFailed,
+            ));
+        }
         let measures = [
             ("aliases", shape.aliases, limits.max_aliases, "max_aliases"),
             (

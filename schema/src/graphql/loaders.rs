@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use connectors::{Element, Federation, Scope};
 use futures_util::future::try_join_all;
 
+use super::batching::{BatchKey, Batched, Batches};
 use super::federated::Upstream;
 use crate::model::{
     Department, EntityLink, Event, EventParty, Jurisdiction, Organization, Person, Place, Staff,
@@ -21,42 +21,6 @@ use crate::store::{Condition, Entity, Key, ListQuery, Page, Relation, Store, Sto
 use crate::workflow::{DuePage, EventQueue, Owner, Queue, Summons, SummonsQueue};
 
 pub type LoadError = Arc<StoreError>;
-
-/// How long a loader gathers keys before it queries. async-graphql polls a list's items
-/// in rounds of 32, yielding between rounds; a round that takes longer than the window
-/// splits one level's keys into two statements.
-pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(1);
-
-fn batched<T: Send + Sync + 'static>(loader: T, window: Duration) -> DataLoader<T> {
-    // Each batch runs in a span of its own under the request's, named for its loader
-    // (written out only when a subscriber records the span).
-    let spawn = |batch| {
-        let span = tracing::info_span!("batch", loader = %ShortName(std::any::type_name::<T>()));
-        tokio::spawn(tracing::Instrument::instrument(batch, span))
-    };
-    DataLoader::new(loader, spawn).delay(window)
-}
-
-/// A type's name without its module paths: `ById<Person>`.
-struct ShortName(&'static str);
-
-impl std::fmt::Display for ShortName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut rest = self.0;
-        while let Some(at) = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
-            let (path, tail) = rest.split_at(at);
-            let mut chars = tail.chars();
-            let separator = chars.next().unwrap_or_default();
-            write!(
-                f,
-                "{}{separator}",
-                path.rsplit("::").next().unwrap_or_default()
-            )?;
-            rest = chars.as_str();
-        }
-        f.write_str(rest.rsplit("::").next().unwrap_or_default())
-    }
-}
 
 /// Entities by id, within the scope.
 pub struct ById<E> {
@@ -438,17 +402,17 @@ impl<Q: Queue> Loader<(Owner, Q::Filter)> for QueueCounts<Q> {
 
 /// A queue's page loader and count loader.
 pub struct QueueLoaders<Q: Queue> {
-    pub pages: DataLoader<Queues<Q>>,
-    pub counts: DataLoader<QueueCounts<Q>>,
+    pub pages: Batched<QueueKey<Owner, Q::Filter>, Queues<Q>>,
+    pub counts: Batched<(Owner, Q::Filter), QueueCounts<Q>>,
 }
 
 impl<Q: Queue> QueueLoaders<Q> {
-    fn new(store: &Store, scope: &Scope, window: Duration) -> Self {
+    fn new(store: &Store, scope: &Scope, batches: &Batches) -> Self {
         Self {
-            pages: batched(Queues(store.clone(), scope.clone(), PhantomData), window),
-            counts: batched(
+            pages: Batched::new(Queues(store.clone(), scope.clone(), PhantomData), batches),
+            counts: Batched::new(
                 QueueCounts(store.clone(), scope.clone(), PhantomData),
-                window,
+                batches,
             ),
         }
     }
@@ -493,37 +457,37 @@ impl Loader<i64> for GridsServed {
 
 /// The loaders of one entity type.
 pub struct EntityLoaders<E: Entity> {
-    pub by_id: DataLoader<ById<E>>,
-    pub pages: DataLoader<Pages<E>>,
-    pub counts: DataLoader<Counts<E>>,
+    pub by_id: Batched<i64, ById<E>>,
+    pub pages: Batched<PageKey, Pages<E>>,
+    pub counts: Batched<CountKey, Counts<E>>,
 }
 
 impl<E: Entity> EntityLoaders<E> {
-    fn new(store: &Store, scope: &Scope, window: Duration) -> Self {
+    fn new(store: &Store, scope: &Scope, batches: &Batches) -> Self {
         Self {
-            by_id: batched(
+            by_id: Batched::new(
                 ById {
                     store: store.clone(),
                     scope: scope.clone(),
                     _entity: PhantomData,
                 },
-                window,
+                batches,
             ),
-            pages: batched(
+            pages: Batched::new(
                 Pages {
                     store: store.clone(),
                     scope: scope.clone(),
                     _entity: PhantomData,
                 },
-                window,
+                batches,
             ),
-            counts: batched(
+            counts: Batched::new(
                 Counts {
                     store: store.clone(),
                     scope: scope.clone(),
                     _entity: PhantomData,
                 },
-                window,
+                batches,
             ),
         }
     }
@@ -532,23 +496,23 @@ impl<E: Entity> EntityLoaders<E> {
 /// Everything a request resolves through, with the scope it was built for.
 pub struct Loaders {
     pub scope: Scope,
-    pub jurisdictions: DataLoader<JurisdictionsByCode>,
-    pub children: DataLoader<ChildrenOf>,
-    pub departments: DataLoader<DepartmentsByCode>,
-    pub parties: DataLoader<PartiesOf>,
+    pub jurisdictions: Batched<String, JurisdictionsByCode>,
+    pub children: Batched<String, ChildrenOf>,
+    pub departments: Batched<String, DepartmentsByCode>,
+    pub parties: Batched<i64, PartiesOf>,
     /// The department records held on each element's rows.
-    pub links: PerElement<LinksOf>,
+    pub links: PerElement<i64, LinksOf>,
     /// Department records, fetched through the connectors.
-    pub upstream: PerElement<Upstream>,
-    pub summons_by_id: DataLoader<SummonsById>,
-    pub summonses: DataLoader<SummonsesOf>,
-    pub mediations: DataLoader<MediationsOf>,
-    pub department_writes: DataLoader<WritesOf>,
+    pub upstream: PerElement<super::federated::UpstreamKey, Upstream>,
+    pub summons_by_id: Batched<i64, SummonsById>,
+    pub summonses: Batched<i64, SummonsesOf>,
+    pub mediations: Batched<i64, MediationsOf>,
+    pub department_writes: Batched<i64, WritesOf>,
     pub summons_queues: QueueLoaders<SummonsQueue>,
     pub event_queues: QueueLoaders<EventQueue>,
-    pub staff: DataLoader<StaffById>,
-    pub teams: DataLoader<TeamsOf>,
-    pub grids_served: DataLoader<GridsServed>,
+    pub staff: Batched<i64, StaffById>,
+    pub teams: Batched<String, TeamsOf>,
+    pub grids_served: Batched<i64, GridsServed>,
     pub persons: EntityLoaders<Person>,
     pub places: EntityLoaders<Place>,
     pub things: EntityLoaders<Thing>,
@@ -557,44 +521,43 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Loaders for one request; `window` is how long each gathers keys (see
-    /// [`DEFAULT_BATCH_WINDOW`]).
+    /// Loaders for one request, queueing their keys in `batches`.
     pub fn new(
         store: &Store,
         federation: &Arc<Federation>,
         scope: Scope,
-        window: Duration,
+        batches: &Batches,
     ) -> Self {
         let links = |events| LinksOf {
             store: store.clone(),
             events,
         };
         Self {
-            jurisdictions: batched(JurisdictionsByCode(store.clone(), scope.clone()), window),
-            children: batched(ChildrenOf(store.clone(), scope.clone()), window),
-            departments: batched(DepartmentsByCode(store.clone(), scope.clone()), window),
-            parties: batched(PartiesOf(store.clone()), window),
-            links: PerElement::new(|element| batched(links(element == Element::Event), window)),
-            summons_by_id: batched(SummonsById(store.clone(), scope.clone()), window),
-            summonses: batched(SummonsesOf(store.clone(), scope.clone()), window),
-            mediations: batched(MediationsOf(store.clone()), window),
-            department_writes: batched(WritesOf(store.clone()), window),
-            summons_queues: QueueLoaders::new(store, &scope, window),
-            event_queues: QueueLoaders::new(store, &scope, window),
-            staff: batched(StaffById(store.clone(), scope.clone()), window),
-            teams: batched(TeamsOf(store.clone()), window),
-            grids_served: batched(GridsServed(store.clone()), window),
-            // One level's department records in one batch however many there are: the
-            // departments' own `max_batch` does the chunking.
-            upstream: PerElement::new(|_| {
-                batched(Upstream::new(federation.clone(), scope.clone()), window)
-                    .max_batch_size(usize::MAX)
+            jurisdictions: Batched::new(JurisdictionsByCode(store.clone(), scope.clone()), batches),
+            children: Batched::new(ChildrenOf(store.clone(), scope.clone()), batches),
+            departments: Batched::new(DepartmentsByCode(store.clone(), scope.clone()), batches),
+            parties: Batched::new(PartiesOf(store.clone()), batches),
+            links: PerElement::new(|element| {
+                Batched::new(links(element == Element::Event), batches)
             }),
-            persons: EntityLoaders::new(store, &scope, window),
-            places: EntityLoaders::new(store, &scope, window),
-            things: EntityLoaders::new(store, &scope, window),
-            organizations: EntityLoaders::new(store, &scope, window),
-            events: EntityLoaders::new(store, &scope, window),
+            summons_by_id: Batched::new(SummonsById(store.clone(), scope.clone()), batches),
+            summonses: Batched::new(SummonsesOf(store.clone(), scope.clone()), batches),
+            mediations: Batched::new(MediationsOf(store.clone()), batches),
+            department_writes: Batched::new(WritesOf(store.clone()), batches),
+            summons_queues: QueueLoaders::new(store, &scope, batches),
+            event_queues: QueueLoaders::new(store, &scope, batches),
+            staff: Batched::new(StaffById(store.clone(), scope.clone()), batches),
+            teams: Batched::new(TeamsOf(store.clone()), batches),
+            grids_served: Batched::new(GridsServed(store.clone()), batches),
+            // The departments' own `max_batch` chunks a level's department records.
+            upstream: PerElement::new(|_| {
+                Batched::new(Upstream::new(federation.clone(), scope.clone()), batches)
+            }),
+            persons: EntityLoaders::new(store, &scope, batches),
+            places: EntityLoaders::new(store, &scope, batches),
+            things: EntityLoaders::new(store, &scope, batches),
+            organizations: EntityLoaders::new(store, &scope, batches),
+            events: EntityLoaders::new(store, &scope, batches),
             scope,
         }
     }
@@ -602,18 +565,18 @@ impl Loaders {
 
 /// One loader per element: a level of one element's rows (persons, say) is gathered on
 /// its own, never split by the timing of another element's level that shares a loader.
-pub struct PerElement<T> {
-    loaders: Vec<DataLoader<T>>,
+pub struct PerElement<K: BatchKey, T: Loader<K>> {
+    loaders: Vec<Batched<K, T>>,
 }
 
-impl<T: Send + Sync + 'static> PerElement<T> {
-    fn new(make: impl Fn(Element) -> DataLoader<T>) -> Self {
+impl<K: BatchKey, T: Loader<K>> PerElement<K, T> {
+    fn new(make: impl Fn(Element) -> Batched<K, T>) -> Self {
         Self {
             loaders: Element::ALL.into_iter().map(make).collect(),
         }
     }
 
-    pub fn of(&self, element: Element) -> &DataLoader<T> {
+    pub fn of(&self, element: Element) -> &Batched<K, T> {
         let index = Element::ALL
             .iter()
             .position(|e| *e == element)
@@ -628,23 +591,19 @@ pub struct RequestLoaders {
     store: Store,
     federation: Arc<Federation>,
     scope: Scope,
-    window: Duration,
+    /// Where its loaders queue their keys.
+    batches: Batches,
     /// Boxed: an idle subscription's request data then holds a pointer, not every loader.
     built: std::sync::OnceLock<Box<Loaders>>,
 }
 
 impl RequestLoaders {
-    pub fn new(
-        store: &Store,
-        federation: &Arc<Federation>,
-        scope: Scope,
-        window: Duration,
-    ) -> Self {
+    pub fn new(store: &Store, federation: &Arc<Federation>, scope: Scope) -> Self {
         Self {
             store: store.clone(),
             federation: federation.clone(),
             scope,
-            window,
+            batches: Batches::default(),
             built: std::sync::OnceLock::new(),
         }
     }
@@ -660,9 +619,14 @@ impl RequestLoaders {
                 &self.store,
                 &self.federation,
                 self.scope.clone(),
-                self.window,
+                &self.batches,
             ))
         })
+    }
+
+    /// Where the loaders queue their keys, for the driver of each execution.
+    pub fn batches(&self) -> Batches {
+        self.batches.clone()
     }
 }
 
@@ -682,25 +646,3 @@ macro_rules! loaded {
 }
 
 loaded!(Person => persons, Place => places, Thing => things, Organization => organizations, Event => events);
-
-#[cfg(test)]
-mod tests {
-    use super::ShortName;
-
-    fn short_type_name(full: &'static str) -> String {
-        ShortName(full).to_string()
-    }
-
-    #[test]
-    fn batch_spans_name_their_loader_without_module_paths() {
-        assert_eq!(
-            short_type_name("schema::graphql::loaders::ById<schema::model::Person>"),
-            "ById<Person>"
-        );
-        assert_eq!(
-            short_type_name("a::Queues<b::c::SummonsQueue>"),
-            "Queues<SummonsQueue>"
-        );
-        assert_eq!(short_type_name("Plain"), "Plain");
-    }
-}

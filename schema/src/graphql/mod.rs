@@ -2,6 +2,7 @@
 //! request its own [`Loaders`], built for the caller's scope.
 
 mod audit;
+mod batching;
 mod checks;
 mod collection;
 mod connection;
@@ -30,7 +31,7 @@ pub use audit::AuditTrail;
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use federated::catalog;
 pub use filters::{Circle, EventFilter};
-pub use loaders::{DEFAULT_BATCH_WINDOW, Loaders, RequestLoaders};
+pub use loaders::{Loaders, RequestLoaders};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 pub use workflow::MutationRoot;
@@ -97,7 +98,8 @@ pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimi
     .limit_complexity(limits.max_complexity)
     .extension(checks::RequestChecks { limits })
     .extension(order::SelectionOrder)
-    .extension(audit::AuditWriter);
+    .extension(audit::AuditWriter)
+    .extension(batching::BatchDispatch);
     if limits.introspection {
         builder.finish()
     } else {

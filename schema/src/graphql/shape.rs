@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
 /// How many lexical tokens a GraphQL text holds (names, numbers, strings, punctuators);
 /// whitespace, commas and comments are not tokens. Stops counting past `limit`.
@@ -77,6 +77,8 @@ pub struct Shape {
     pub directives: usize,
     /// Whether an operation asks for `__schema` or `__type`.
     pub introspects: bool,
+    /// The most response keys at the root of a subscription (the spec allows one).
+    pub subscription_roots: usize,
 }
 
 impl Shape {
@@ -88,6 +90,9 @@ impl Shape {
             let mut keys = HashMap::new();
             shape.introspects |= root_keys(document, &operation.selection_set.node, &mut keys, 0);
             shape.root_fields = shape.root_fields.max(keys.values().sum());
+            if operation.ty == OperationType::Subscription {
+                shape.subscription_roots = shape.subscription_roots.max(keys.len());
+            }
             shape.measure(&operation.selection_set.node);
         }
         for fragment in document.fragments.values() {
@@ -202,6 +207,7 @@ mod tests {
                 field_repeats: 2,
                 directives: 3,
                 introspects: false,
+                subscription_roots: 0,
             }
         );
         assert_eq!(shape("{ a { b b b b } }").field_repeats, 4);
