@@ -110,8 +110,9 @@ impl Application {
         // Metrics recorded from now on show at /metrics.
         crate::metrics::handle();
         crate::metrics::keep_operation_names(config.limits.metrics_operation_names);
-        // Background jobs' statements are counted apart from the requests'.
-        let jobs = Store::new(pool.clone());
+        // Background jobs have connections of their own, and their statements are
+        // counted apart from the requests'.
+        let jobs = Store::new(database::pool(config, database::Purpose::Jobs)?);
         let signals = schema::workflow::SignalHub::new(jobs.clone());
         let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
         let feeds = crate::feeds::syncs(federation.departments(), &jobs);

@@ -56,7 +56,10 @@ impl Default for Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
+    /// Connections for requests.
     pub max_connections: u32,
+    /// Connections for background jobs, apart from the requests'.
+    pub job_connections: u32,
     /// How long a query waits for a connection before answering DATABASE_UNAVAILABLE.
     pub acquire_timeout_ms: u64,
     /// Apply pending migrations when `serve` starts.
@@ -67,6 +70,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             max_connections: 16,
+            job_connections: 4,
             acquire_timeout_ms: 3_000,
             migrate_on_start: true,
         }
@@ -480,6 +484,10 @@ impl Config {
             (
                 "database.max_connections",
                 self.database.max_connections as u64,
+            ),
+            (
+                "database.job_connections",
+                self.database.job_connections as u64,
             ),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
             ("limits.max_exports", self.limits.max_exports as u64),

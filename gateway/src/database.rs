@@ -40,7 +40,12 @@ fn options(config: &Config) -> Result<PgConnectOptions, DatabaseError> {
 /// seeding) runs long statements on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// Requests: `database.max_connections`.
     Serving,
+    /// Background jobs (signal hub and relay, deadline watcher, department writes,
+    /// feeds): `database.job_connections` of their own, so that they never take the
+    /// connections requests need, nor wait behind them.
+    Jobs,
     Maintenance,
 }
 
@@ -48,12 +53,16 @@ pub enum Purpose {
 /// while PostgreSQL is down, and recovers by itself when it comes back.
 pub fn pool(config: &Config, purpose: Purpose) -> Result<PgPool, DatabaseError> {
     let options = match purpose {
-        Purpose::Serving => options(config)?
+        Purpose::Serving | Purpose::Jobs => options(config)?
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)),
         Purpose::Maintenance => options(config)?.disable_statement_logging(),
     };
+    let connections = match purpose {
+        Purpose::Jobs => config.database.job_connections,
+        Purpose::Serving | Purpose::Maintenance => config.database.max_connections,
+    };
     Ok(PgPoolOptions::new()
-        .max_connections(config.database.max_connections)
+        .max_connections(connections)
         .acquire_timeout(Duration::from_millis(config.database.acquire_timeout_ms))
         .connect_lazy_with(options))
 }

@@ -1244,7 +1244,7 @@ async fn recent_signals_are_the_latest_the_subscription_would_carry_in_the_calle
         .filter_map(|e| e["cursor"].as_str()?.parse().ok())
         .collect();
     assert!(cursors.windows(2).all(|w| w[0] < w[1]), "{cursors:?}");
-    let newest: i64 = sqlx::query_scalar("SELECT max(id) FROM timeline")
+    let newest: i64 = sqlx::query_scalar("SELECT max(position) FROM timeline")
         .fetch_one(&mut gateway.database().await)
         .await
         .expect("the newest entry");

@@ -107,7 +107,7 @@ pub(crate) async fn subscribe(socket: &mut Socket, id: &str, arguments: &str) {
 /// that follows, however late the server gets to it (without a cursor it starts from
 /// whenever that is).
 pub(crate) async fn from_now(gateway: &TestGateway) -> String {
-    let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM timeline")
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(max(position), 0) FROM timeline")
         .fetch_one(&mut gateway.database().await)
         .await
         .expect("the last cursor");
@@ -262,6 +262,109 @@ async fn a_subscriber_that_resumes_gets_exactly_what_it_missed_in_order() {
                 .as_str()
                 .and_then(|c| c.parse().ok())
                 .unwrap_or(i64::MAX)
+    );
+}
+
+#[tokio::test]
+async fn writers_to_different_events_do_not_wait_and_cursors_follow_commit_order() {
+    let (a, b) = replicas(None).await;
+    let first = accepted_event(&a, "apart-1").await;
+    let second = accepted_event(&a, "apart-2").await;
+    let mut socket = initialised(&b).await;
+    let after = from_now(&b).await;
+    subscribe(
+        &mut socket,
+        "county",
+        &format!("jurisdictionCode: \"220422\", {after}"),
+    )
+    .await;
+
+    // A writer in the middle of a change to the first event: it holds the event's row
+    // and has appended an entry (an earlier id) it has not committed.
+    let first_id = crate::departments::numeric_id(&first);
+    let mut writer = a.database().await;
+    sqlx::query("BEGIN")
+        .execute(&mut writer)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
+        .bind(first_id)
+        .execute(&mut writer)
+        .await
+        .expect("the event's lock");
+    sqlx::query(
+        "WITH entry AS (INSERT INTO timeline (event_id, kind, actor, actor_role, jurisdiction_code, detail)
+           SELECT id, 'URGED', '慢写者', 'DISPATCHER', jurisdiction_code, '{}' FROM events WHERE id = $1
+           RETURNING id)
+         INSERT INTO outbox (timeline_id) SELECT id FROM entry",
+    )
+    .bind(first_id)
+    .execute(&mut writer)
+    .await
+    .expect("an entry appended, not committed");
+
+    // A change to the other event goes through meanwhile, and is signalled.
+    let started = std::time::Instant::now();
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        whistle(&a, "apart-whistle", &second, "220422-GA"),
+    )
+    .await
+    .expect("a change to another event does not wait for the first event's writer");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let whistled = signals(&mut socket, "county", 1).await;
+    assert_eq!(whistled[0]["kind"], "WHISTLE");
+
+    // The slow writer commits: its entry follows, next in order, though its id is older.
+    sqlx::query("COMMIT")
+        .execute(&mut writer)
+        .await
+        .expect("commit");
+    let late = signals(&mut socket, "county", 1).await;
+    assert_eq!(late[0]["event"]["id"], first, "{late:?}");
+    let cursor = |signal: &Value| -> i64 {
+        signal["cursor"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .expect("a cursor")
+    };
+    assert_eq!(
+        cursor(&late[0]),
+        cursor(&whistled[0]) + 1,
+        "no gap, commit order"
+    );
+    let (ids, positions): (Vec<i64>, Vec<i64>) = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT id, position FROM timeline WHERE position = ANY($1) ORDER BY position",
+    )
+    .bind(vec![cursor(&whistled[0]), cursor(&late[0])])
+    .fetch_all(&mut a.database().await)
+    .await
+    .expect("the two entries")
+    .into_iter()
+    .unzip();
+    assert_eq!(positions.len(), 2);
+    assert!(
+        ids[0] > ids[1],
+        "the later commit had the older id: {ids:?}"
+    );
+
+    // A subscriber resuming from before the whistle gets both, in commit order.
+    let mut socket = initialised(&a).await;
+    let before = cursor(&whistled[0]) - 1;
+    subscribe(
+        &mut socket,
+        "again",
+        &format!("jurisdictionCode: \"220422\", after: \"{before}\""),
+    )
+    .await;
+    let replayed = signals(&mut socket, "again", 2).await;
+    assert_eq!(
+        replayed.iter().map(cursor).collect::<Vec<_>>(),
+        [cursor(&whistled[0]), cursor(&late[0])]
     );
 }
 

@@ -371,6 +371,7 @@ async fn the_timeline_cannot_be_changed() {
     let mut database = gateway.database().await;
     for statement in [
         "UPDATE timeline SET kind = 'CLOSED'",
+        "UPDATE timeline SET position = position + 1000000",
         "DELETE FROM timeline",
     ] {
         let refused = sqlx::query(statement).execute(&mut database).await;

@@ -86,8 +86,16 @@ pub struct TimelineActor {
 #[Object]
 impl TimelineEntry {
     /// Resume subscriptions and lists after this.
-    async fn cursor(&self) -> ID {
-        ID(self.id.to_string())
+    async fn cursor(&self) -> Result<ID> {
+        match self.position {
+            Some(position) => Ok(ID(position.to_string())),
+            // Committed, and ordered within a second by the signal hub.
+            None => Err(ApiError::new(
+                ErrorCode::DatabaseUnavailable,
+                "the entry is recorded but not yet ordered; read it again shortly",
+            )
+            .extend()),
+        }
     }
 
     async fn kind(&self) -> TimelineKind {

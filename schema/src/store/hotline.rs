@@ -127,6 +127,7 @@ impl Store {
         .await?;
         self.count_statement();
         transaction.commit().await?;
+        self.order_committed().await;
         Ok(claimed)
     }
 

@@ -1,5 +1,5 @@
-//! The one path of every workflow change: the role's permission, the idempotency key,
-//! the workflow lock, the event locked and checked against the caller's reach (the
+//! The one path of every workflow change: the role's permission, the idempotency key
+//! (locked for the change), the event locked and checked against the caller's reach (the
 //! permission check, without which nothing commits), and the commit that records the key
 //! with the entries appended — all or nothing.
 
@@ -12,9 +12,6 @@ use super::records::{Addressee, Outcome, TimelineEntry};
 use crate::access::{Actor, Operation, Reach};
 use crate::enums::{EventCategory, EventStatus, ResolutionTier, Urgency};
 use crate::store::Store;
-
-/// The advisory lock every workflow transaction holds while it appends to the timeline.
-pub(super) const WORKFLOW_LOCK: i64 = 0x5057_4f52_4b46_4c57; // "PWORKFLW"
 
 /// The event row as a transaction locks it.
 #[derive(sqlx::FromRow)]
@@ -138,8 +135,8 @@ pub(super) enum Begun<'a> {
 
 impl Store {
     /// Starts a change: the role must be allowed the operation at all (nothing is read
-    /// otherwise), then, under the workflow lock, the caller's idempotency key is looked
-    /// up: seen with the same operation and arguments, the first result is replayed;
+    /// otherwise), then, holding a lock on the caller's idempotency key (changes under
+    /// other keys do not wait), the key is looked up: seen with the same operation and arguments, the first result is replayed;
     /// seen with others, the key is refused.
     pub(super) async fn begin<'a>(
         &self,
@@ -151,8 +148,9 @@ impl Store {
         let reach = actor.may(operation).map_err(WorkflowError::Forbidden)?;
         idempotency::check(key)?;
         let mut transaction = self.executor().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WORKFLOW_LOCK)
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))")
+            .bind(&actor.subject)
+            .bind(key)
             .execute(&mut *transaction)
             .await?;
         let Some(seen) =
@@ -177,11 +175,16 @@ impl Store {
                 "this idempotency key was used for a change to an element".to_owned(),
             ));
         };
+        let mut entries = self
+            .timeline_range(seen.first_entry, seen.last_entry)
+            .await?;
+        // The first call may have committed a moment ago and not ordered them yet.
+        if entries.iter().any(|entry| entry.position.is_none()) {
+            self.give_positions(&mut entries).await;
+        }
         Ok(Outcome {
             event_id,
-            entries: self
-                .timeline_range(seen.first_entry, seen.last_entry)
-                .await?,
+            entries,
             replayed: true,
         })
     }
@@ -243,7 +246,28 @@ impl Store {
         )
         .await?;
         change.transaction.commit().await?;
-        Ok(change.entries)
+        let mut entries = change.entries;
+        if !entries.is_empty() {
+            self.give_positions(&mut entries).await;
+        }
+        Ok(entries)
+    }
+
+    /// Orders the committed timeline and fills in the positions of `entries`. A failure
+    /// leaves them without (the change is committed all the same, and the signal hub
+    /// orders the entries shortly).
+    async fn give_positions(&self, entries: &mut [TimelineEntry]) {
+        let ids: Vec<i64> = entries.iter().map(|entry| entry.id).collect();
+        match self.order_timeline(&ids).await {
+            Ok(positions) => {
+                let positions: std::collections::HashMap<i64, i64> =
+                    positions.into_iter().collect();
+                for entry in entries {
+                    entry.position = positions.get(&entry.id).copied();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "ordering a change's timeline entries failed"),
+        }
     }
 }
 

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::change::WORKFLOW_LOCK;
 use super::machine::{self, EventAction, SummonsAction};
 use super::timeline::{Entry, insert_entry};
 use crate::access::Actor;
@@ -39,10 +38,6 @@ impl Store {
     /// Marks up to `limit` summonses overdue as of `now`; returns how many.
     pub async fn mark_overdue(&self, now: DateTime<Utc>, limit: i64) -> Result<usize, StoreError> {
         let mut transaction = self.executor().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WORKFLOW_LOCK)
-            .execute(&mut *transaction)
-            .await?;
         let due: Vec<Due> = sqlx::query_as(
             "SELECT s.id, s.event_id, s.department_code, s.status, \
                     s.reported_in_at IS NOT NULL AS reported_in, s.report_in_due_at, \
@@ -56,7 +51,7 @@ impl Store {
                 OR (s.status IN ('REPORTED_IN', 'ACTING') AND s.handling_due_at < $1)) \
                AND e.status NOT IN ('RESOLVED', 'CLOSED', 'REJECTED') \
              ORDER BY s.id LIMIT $2 \
-             FOR UPDATE OF s SKIP LOCKED",
+             FOR UPDATE OF s, e SKIP LOCKED",
         )
         .bind(now)
         .bind(limit)
@@ -107,6 +102,7 @@ impl Store {
             }
         }
         transaction.commit().await?;
+        self.order_committed().await;
         Ok(due.len())
     }
 
@@ -119,10 +115,6 @@ impl Store {
         limit: i64,
     ) -> Result<usize, StoreError> {
         let mut transaction = self.executor().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WORKFLOW_LOCK)
-            .execute(&mut *transaction)
-            .await?;
         let due: Vec<DueEvent> = sqlx::query_as(
             "SELECT e.id, e.status, e.due_at, e.jurisdiction_code, \
                     COALESCE(e.handling_code, left(e.jurisdiction_code, 9)) AS handling, \
@@ -171,6 +163,7 @@ impl Store {
             }
         }
         transaction.commit().await?;
+        self.order_committed().await;
         Ok(due.len())
     }
 }

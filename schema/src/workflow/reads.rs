@@ -31,8 +31,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         Ok(sqlx::query_as(&format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE event_id = $1 AND id > $2 AND {} \
-             ORDER BY id LIMIT $3",
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE event_id = $1 AND position > $2 AND {} \
+             ORDER BY position LIMIT $3",
             event_visible("timeline.event_id", "$4", "$5")
         ))
         .bind(event_id)
@@ -44,10 +44,10 @@ impl Store {
         .await?)
     }
 
-    /// The newest timeline entry's id (0 when there is none).
-    pub async fn last_timeline_id(&self) -> Result<i64, StoreError> {
+    /// The newest timeline entry's position (0 when there is none).
+    pub async fn last_timeline_position(&self) -> Result<i64, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM timeline")
+            sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM timeline")
                 .fetch_one(self.executor())
                 .await?,
         )
@@ -61,8 +61,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         let sql = format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND id > $4 \
-             ORDER BY id LIMIT $5"
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND position > $4 \
+             ORDER BY position LIMIT $5"
         );
         Ok(signal_query(&sql, filter)
             .bind(after)
@@ -78,7 +78,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         let sql = format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} ORDER BY id DESC LIMIT $4"
+            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND position IS NOT NULL \
+             ORDER BY position DESC LIMIT $4"
         );
         let mut entries = signal_query(&sql, filter)
             .bind(limit)

@@ -18,6 +18,10 @@ pub struct Outcome {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TimelineEntry {
     pub id: i64,
+    /// Where the entry stands in commit order: its cursor. Given just after commit (see
+    /// [`Store::order_timeline`](crate::Store::order_timeline)); readers see only
+    /// entries that have one.
+    pub position: Option<i64>,
     pub event_id: i64,
     pub summons_id: Option<i64>,
     pub kind: TimelineKind,
@@ -32,7 +36,7 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
 }
 
-pub(super) const TIMELINE_COLUMNS: &str = "id, event_id, summons_id, kind, actor, actor_role, actor_department, \
+pub(super) const TIMELINE_COLUMNS: &str = "id, position, event_id, summons_id, kind, actor, actor_role, actor_department, \
      department_code, jurisdiction_code, state_before, state_after, detail, at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]

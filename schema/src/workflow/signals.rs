@@ -1,6 +1,7 @@
 //! Delivery of timeline entries to subscribers, losing nothing. PostgreSQL is the source:
-//! entries get their ids in commit order (every append holds the workflow lock), so
-//! "everything after cursor N" is a complete, ordered answer at any moment. Each replica
+//! entries get their positions (the cursors) in commit order, after commit
+//! ([`Store::order_timeline`]), so "everything after cursor N" is a complete, ordered
+//! answer at any moment. Each replica
 //! runs one [`SignalHub`]: it reads what was appended since it last looked — when poked
 //! (by a local mutation, or by the Redis doorbell the relay rings for every replica) and
 //! every `period` anyway — and broadcasts it to its subscribers. A subscriber replays from
@@ -114,9 +115,11 @@ impl SignalHub {
 
     async fn pump(&self) -> Result<(), StoreError> {
         if self.last.load(Ordering::Acquire) == UNKNOWN {
-            let last = self.store.last_timeline_id().await?;
+            let last = self.store.last_timeline_position().await?;
             self.last.store(last, Ordering::Release);
         }
+        // Entries whose writers committed without ordering them (gone in between).
+        self.store.order_timeline(&[]).await?;
         loop {
             let after = self.last.load(Ordering::Acquire);
             let entries = self
@@ -128,7 +131,8 @@ impl SignalHub {
             // Departments nobody follows any more.
             departments.retain(|_, sender| sender.receiver_count() > 0);
             for entry in entries {
-                self.last.store(entry.id, Ordering::Release);
+                self.last
+                    .store(entry.position.unwrap_or_default(), Ordering::Release);
                 let entry = Arc::new(entry);
                 if let Some(sender) = entry
                     .department_code
@@ -192,11 +196,11 @@ impl Follow {
         }
         loop {
             if let Some(entry) = self.buffer.pop_front() {
-                self.last = entry.id;
+                self.last = entry.position.unwrap_or_default();
                 return Some((Ok(entry), self));
             }
             if self.last == UNKNOWN {
-                match self.hub.store.last_timeline_id().await {
+                match self.hub.store.last_timeline_position().await {
                     Ok(last) => self.last = last,
                     Err(error) => {
                         self.failed = true;
@@ -221,7 +225,8 @@ impl Follow {
             }
             match self.receiver.recv().await {
                 Ok(entry) => {
-                    if entry.id > self.last && self.filter.matches(&entry) {
+                    if entry.position.unwrap_or_default() > self.last && self.filter.matches(&entry)
+                    {
                         self.buffer.push_back((*entry).clone());
                     }
                 }

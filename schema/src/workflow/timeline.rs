@@ -1,14 +1,16 @@
-//! Appending to the timeline: each entry with its outbox row, under the workflow lock
-//! the caller holds.
+//! Appending to the timeline: each entry with its outbox row, in the caller's
+//! transaction; its position in commit order is given after commit
+//! ([`Store::order_timeline`]).
 
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
-use super::change::{Change, WORKFLOW_LOCK};
+use super::change::Change;
 use super::error::WorkflowError;
 use super::records::{TIMELINE_COLUMNS, TimelineEntry};
 use crate::access::Actor;
 use crate::enums::{EventStatus, TimelineKind};
+use crate::store::{Store, StoreError};
 
 /// One entry to append.
 pub(super) struct Entry<'a> {
@@ -28,7 +30,7 @@ pub(super) async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<
     Ok(())
 }
 
-/// Appends one timeline entry and its outbox row (the caller holds the workflow lock).
+/// Appends one timeline entry and its outbox row.
 pub(super) async fn insert_entry(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
@@ -60,7 +62,7 @@ pub(super) async fn insert_entry(
 }
 
 /// Records, in the caller's transaction, an event the platform filed itself (a request
-/// pulled from the 12345 hotline): its REPORTED entry, under the workflow lock.
+/// pulled from the 12345 hotline): its REPORTED entry.
 pub(crate) async fn record_reported(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
@@ -68,10 +70,6 @@ pub(crate) async fn record_reported(
     jurisdiction_code: &str,
     detail: Value,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WORKFLOW_LOCK)
-        .execute(&mut **transaction)
-        .await?;
     let entry = Entry {
         event_id,
         summons_id: None,
@@ -83,4 +81,27 @@ pub(crate) async fn record_reported(
         detail,
     };
     Ok(insert_entry(transaction, actor, entry).await?.id)
+}
+
+impl Store {
+    /// Gives every committed timeline entry without a position the next ones, in id
+    /// order (one caller at a time, for the length of one statement); returns the
+    /// positions of `wanted`. Called after each commit that appended entries, and by the
+    /// signal hub before it reads, so an entry whose writer went away is ordered too.
+    pub async fn order_timeline(&self, wanted: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT entry, entry_position FROM order_timeline($1)")
+                .bind(wanted)
+                .fetch_all(self.executor())
+                .await?,
+        )
+    }
+
+    /// [`Self::order_timeline`] after a commit whose entries need no position back: a
+    /// failure is logged, and the hub orders them on its next look.
+    pub(crate) async fn order_committed(&self) {
+        if let Err(error) = self.order_timeline(&[]).await {
+            tracing::warn!(%error, "ordering committed timeline entries failed; the signal hub retries");
+        }
+    }
 }

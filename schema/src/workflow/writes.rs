@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 
-use super::change::{Change, WORKFLOW_LOCK};
+use super::change::Change;
 use super::error::WorkflowError;
 use super::timeline::{Entry, insert_entry};
 use crate::access::{Actor, Role};
@@ -234,8 +234,9 @@ impl Store {
             (WriteStatus::Refused, TimelineKind::Refused)
         };
         let mut transaction = self.executor().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WORKFLOW_LOCK)
+        // The event's lock, which every change to the event takes first.
+        sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
+            .bind(write.event_id)
             .execute(&mut *transaction)
             .await?;
         let settled: Option<(Option<i64>, String)> = sqlx::query_as(
@@ -321,6 +322,7 @@ impl Store {
         };
         insert_entry(&mut transaction, &actor, entry).await?;
         transaction.commit().await?;
+        self.order_committed().await;
         Ok(true)
     }
 

@@ -24,7 +24,7 @@ pub const SUMMONS_COLUMNS: &str = "id, whistle_id, event_id, department_code, st
 
 pub const TIMELINE_COLUMNS: &str = "id, event_id, summons_id, kind, actor, actor_role, \
                                     actor_department, department_code, jurisdiction_code, \
-                                    state_before, state_after, detail, at";
+                                    state_before, state_after, detail, at, position";
 
 /// The last id of each table.
 #[derive(Debug, Clone, Copy, Default)]
@@ -217,7 +217,9 @@ pub fn write(out: &Sender, tree: &Tree, lives: &[Life]) -> Result<Written, Stopp
                     .opt_text(entry.before)
                     .opt_text(entry.after)
                     .text(&row.detail.to_string())
-                    .timestamp(entry.at);
+                    .timestamp(entry.at)
+                    // History is in commit order already.
+                    .int(written.timeline);
                 table.end_row()?;
             }
             whistles += story.whistles.len() as i64;
