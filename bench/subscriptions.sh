@@ -31,20 +31,9 @@ gateway="$CARGO_TARGET_DIR/release/gateway"
 load="$CARGO_TARGET_DIR/release/examples/subscribers"
 bare="$CARGO_TARGET_DIR/release/examples/bare_broadcast"
 
-DATABASE_URL="$database_url" "$gateway" seed --if-empty
 # The boards and the workflow act as the administrator, as the bearer of one token.
-export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-bench-secret-of-at-least-thirty-two-bytes}"
-TOKEN=$("$gateway" token --role ADMIN --jurisdiction 220400 --ttl 2h | tail -n1)
-export TOKEN
-
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-ready() {
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
-  echo "nothing answers on port $1" >&2; exit 1
-}
+source bench/lib.sh
+seed_and_sign "$gateway" "$database_url"
 
 start() {
   DATABASE_URL="$database_url" DEPARTMENTS_DIR="" GATEWAY_LISTEN="127.0.0.1:$1" RUST_LOG=warn \

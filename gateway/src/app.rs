@@ -116,7 +116,7 @@ impl Application {
         let signals = schema::workflow::SignalHub::new(jobs.clone());
         let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
         let feeds = crate::feeds::syncs(federation.departments(), &jobs);
-        let store = Store::new(pool);
+        let store = Store::new(pool).with_writers(config.database.max_writers);
         let state = AppState::new(Shared {
             schema: build_schema(
                 store.clone(),

@@ -60,6 +60,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Connections for background jobs, apart from the requests'.
     pub job_connections: u32,
+    /// Workflow changes run at once (the others wait their turn), so that a burst of
+    /// writes leaves reads their connections and their share of the CPU.
+    pub max_writers: usize,
     /// How long a query waits for a connection before answering DATABASE_UNAVAILABLE.
     pub acquire_timeout_ms: u64,
     /// Apply pending migrations when `serve` starts.
@@ -71,6 +74,7 @@ impl Default for DatabaseConfig {
         Self {
             max_connections: 16,
             job_connections: 4,
+            max_writers: schema::store::DEFAULT_WRITERS,
             acquire_timeout_ms: 3_000,
             migrate_on_start: true,
         }
@@ -489,6 +493,7 @@ impl Config {
                 "database.job_connections",
                 self.database.job_connections as u64,
             ),
+            ("database.max_writers", self.database.max_writers as u64),
             ("limits.max_body_bytes", self.limits.max_body_bytes as u64),
             ("limits.max_exports", self.limits.max_exports as u64),
             (

@@ -101,7 +101,13 @@ pub struct Store {
     statements: Arc<AtomicU64>,
     /// The statements of one request, when this is a request's store.
     request: Option<Arc<AtomicU64>>,
+    /// Workflow changes in progress at once: the others wait for their turn, so that a
+    /// burst of writes leaves reads their connections and their share of the CPU.
+    writers: Arc<tokio::sync::Semaphore>,
 }
+
+/// Workflow changes one store runs at once, unless told otherwise.
+pub const DEFAULT_WRITERS: usize = 4;
 
 impl Store {
     pub fn new(pool: PgPool) -> Self {
@@ -109,6 +115,25 @@ impl Store {
             pool,
             statements: Arc::new(AtomicU64::new(0)),
             request: None,
+            writers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_WRITERS)),
+        }
+    }
+
+    /// The same store running at most `writers` workflow changes at once.
+    pub fn with_writers(self, writers: usize) -> Self {
+        Self {
+            writers: Arc::new(tokio::sync::Semaphore::new(writers.max(1))),
+            ..self
+        }
+    }
+
+    /// A turn to run a workflow change, held until it commits or is dropped.
+    pub(crate) async fn writer_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+        // The semaphore is never closed.
+        loop {
+            if let Ok(turn) = self.writers.clone().acquire_owned().await {
+                return turn;
+            }
         }
     }
 

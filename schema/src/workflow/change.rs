@@ -51,6 +51,8 @@ impl Locked {
 /// One workflow transaction in progress.
 pub(super) struct Change<'a> {
     pub transaction: Transaction<'static, Postgres>,
+    /// This store's turn for a change (see [`Store::with_writers`]).
+    _turn: tokio::sync::OwnedSemaphorePermit,
     pub actor: &'a Actor,
     /// What the permission table asks of the actor over the change's object.
     reach: Reach,
@@ -147,6 +149,7 @@ impl Store {
     ) -> Result<Begun<'a>, WorkflowError> {
         let reach = actor.may(operation).map_err(WorkflowError::Forbidden)?;
         idempotency::check(key)?;
+        let turn = self.writer_turn().await;
         let mut transaction = self.executor().begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))")
             .bind(&actor.subject)
@@ -158,6 +161,7 @@ impl Store {
         else {
             return Ok(Begun::Fresh(Change {
                 transaction,
+                _turn: turn,
                 actor,
                 reach,
                 authorized: false,

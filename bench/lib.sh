@@ -1,0 +1,28 @@
+# Shared by the bench scripts (sourced, after `set -euo pipefail` and `cd` to the
+# checkout): the seeded database, an ADMIN bearer token, servers stopped on exit.
+
+# seed_and_sign GATEWAY DATABASE_URL: seeds the database when empty (`small`) and exports
+# TOKEN, an ADMIN token for the whole city signed with GATEWAY_JWT_SECRET.
+seed_and_sign() {
+  DATABASE_URL="$2" "$1" seed --if-empty
+  export GATEWAY_JWT_SECRET="${GATEWAY_JWT_SECRET:-bench-secret-of-at-least-thirty-two-bytes}"
+  TOKEN=$("$1" token --role ADMIN --jurisdiction 220400 --ttl 2h | tail -n1)
+  export TOKEN
+}
+
+# Servers started by the script (append their pids); stopped, with their children, on exit.
+pids=()
+stop_servers() {
+  for pid in "${pids[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap stop_servers EXIT
+
+# ready PORT: waits until the gateway on PORT says it is ready.
+ready() {
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
+  echo "nothing answers on port $1" >&2; exit 1
+}
