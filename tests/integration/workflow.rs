@@ -628,3 +628,30 @@ async fn handling(gateway: &TestGateway, event: Value) -> Value {
         .await;
     data["event"].clone()
 }
+
+#[tokio::test]
+async fn changes_beyond_the_writer_cap_wait_their_turn_and_all_go_through() {
+    let database = crate::helpers::seeded_database().await;
+    let mut config = crate::helpers::test_config(&database);
+    config.database.max_writers = 1;
+    let gateway = TestGateway::spawn_with(config, database).await;
+    let reported = join_all((0..8).map(|n| {
+        let gateway = &gateway;
+        async move { report(gateway, &format!("capped-{n}")).await }
+    }))
+    .await;
+    let mut events: Vec<&Value> = reported.iter().map(|r| &r["event"]["id"]).collect();
+    events.sort_by_key(|id| id.to_string());
+    events.dedup();
+    assert_eq!(events.len(), 8, "eight events, one at a time: {reported:?}");
+    let cursors: Vec<i64> = sqlx::query_scalar(
+        "SELECT position FROM timeline WHERE actor_role <> 'SYSTEM' ORDER BY position DESC LIMIT 8",
+    )
+    .fetch_all(&mut gateway.database().await)
+    .await
+    .expect("the newest positions");
+    assert!(
+        cursors.windows(2).all(|w| w[0] == w[1] + 1),
+        "gapless: {cursors:?}"
+    );
+}
