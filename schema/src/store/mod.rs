@@ -127,14 +127,10 @@ impl Store {
         }
     }
 
-    /// A turn to run a workflow change, held until it commits or is dropped.
-    pub(crate) async fn writer_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
-        // The semaphore is never closed.
-        loop {
-            if let Ok(turn) = self.writers.clone().acquire_owned().await {
-                return turn;
-            }
-        }
+    /// A turn to run a workflow change, held until it commits or is dropped (`None`
+    /// only if the semaphore were closed, which it never is).
+    pub(crate) async fn writer_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.writers.clone().acquire_owned().await.ok()
     }
 
     /// The same store for one request: its statements count in this store's total and

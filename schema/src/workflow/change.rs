@@ -52,7 +52,7 @@ impl Locked {
 pub(super) struct Change<'a> {
     pub transaction: Transaction<'static, Postgres>,
     /// This store's turn for a change (see [`Store::with_writers`]).
-    _turn: tokio::sync::OwnedSemaphorePermit,
+    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
     pub actor: &'a Actor,
     /// What the permission table asks of the actor over the change's object.
     reach: Reach,
@@ -137,9 +137,10 @@ pub(super) enum Begun<'a> {
 
 impl Store {
     /// Starts a change: the role must be allowed the operation at all (nothing is read
-    /// otherwise), then, holding a lock on the caller's idempotency key (changes under
-    /// other keys do not wait), the key is looked up: seen with the same operation and arguments, the first result is replayed;
-    /// seen with others, the key is refused.
+    /// otherwise); then, with this replica's turn for a change and a lock on the
+    /// caller's idempotency key (changes under other keys do not wait), the key is
+    /// looked up: seen with the same operation and arguments, the first result is
+    /// replayed; seen with others, the key is refused.
     pub(super) async fn begin<'a>(
         &self,
         key: &str,
