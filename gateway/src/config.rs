@@ -532,6 +532,17 @@ impl Config {
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(invalid(file_origin, key, "must be greater than 0"));
         }
+        // Writers waiting on each other's locks must never hold every connection.
+        if self.database.max_writers >= self.database.max_connections as usize {
+            return Err(invalid(
+                file_origin,
+                "database.max_writers",
+                &format!(
+                    "must be less than database.max_connections ({}), so that reads always find a connection",
+                    self.database.max_connections
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -643,6 +654,19 @@ mod tests {
             err.as_deref(),
             Some(
                 "environment variable GATEWAY_JWT_SECRET: `auth.jwt_secret` must be at least 32 bytes for HS256"
+            )
+        );
+    }
+
+    #[test]
+    fn writers_may_not_take_every_connection() {
+        let config =
+            Config::parse("[database]\nmax_connections = 4\nmax_writers = 4\n").expect("parses");
+        let refused = config.check("file", "file", "file", "file").err();
+        assert_eq!(
+            refused.map(|e| e.to_string()).as_deref(),
+            Some(
+                "file: `database.max_writers` must be less than database.max_connections (4), so that reads always find a connection"
             )
         );
     }

@@ -655,3 +655,66 @@ async fn changes_beyond_the_writer_cap_wait_their_turn_and_all_go_through() {
         "gapless: {cursors:?}"
     );
 }
+
+#[tokio::test]
+async fn reads_find_a_connection_while_writers_wait_on_a_held_event() {
+    let database = crate::helpers::seeded_database().await;
+    let mut config = crate::helpers::test_config(&database);
+    // Three connections, two of which writers may hold.
+    config.database.max_connections = 3;
+    config.database.max_writers = 2;
+    config.database.acquire_timeout_ms = 1_000;
+    let gateway = TestGateway::spawn_with(config, database).await;
+    let event = report(&gateway, "held-report").await["event"]["id"].clone();
+
+    // Someone holds the event's row: every change to it waits, on a connection.
+    let mut holder = gateway.database().await;
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
+    sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
+        .bind(crate::departments::numeric_id(&event))
+        .execute(&mut holder)
+        .await
+        .expect("the event's row");
+    let writers = join_all((0..8).map(|n| {
+        let variables = json!({ "key": format!("held-accept-{n}"), "event": event });
+        let query = mutation("acceptEvent", ", eventId: $event", &variables);
+        let gateway = &gateway;
+        async move { gateway.post(&query, variables).await }
+    }));
+    let reads = async {
+        // Past the connection wait, with the writers stuck.
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+        let read = gateway
+            .post("{ events(first: 5) { nodes { id status } } }", json!({}))
+            .await;
+        sqlx::query("COMMIT")
+            .execute(&mut holder)
+            .await
+            .expect("release");
+        read
+    };
+    let (written, (status, body)) = futures_util::join!(writers, reads);
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["events"]["nodes"].as_array().map(Vec::len),
+        Some(5)
+    );
+    // Once the row is free, the waiting changes run: one acceptance, the rest refused
+    // by the state machine, none failed for want of a connection.
+    let accepted = written
+        .iter()
+        .filter(|(_, body)| body["data"]["acceptEvent"].is_object())
+        .count();
+    assert_eq!(accepted, 1, "{written:?}");
+    for (status, body) in &written {
+        assert_eq!(status.as_u16(), 200, "{body}");
+        assert_ne!(
+            body["errors"][0]["extensions"]["code"], "DATABASE_UNAVAILABLE",
+            "{body}"
+        );
+    }
+}
