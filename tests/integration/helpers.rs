@@ -238,6 +238,22 @@ impl TestGateway {
             .await
             .expect("connect test database")
     }
+
+    /// A connection in a transaction holding `event`'s row (a global id), as a change
+    /// in progress does; the row is free again when the transaction ends.
+    pub async fn holding_event(&self, event: &Value) -> PgConnection {
+        let mut holder = self.database().await;
+        sqlx::query("BEGIN")
+            .execute(&mut holder)
+            .await
+            .expect("begin");
+        sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
+            .bind(crate::departments::numeric_id(event))
+            .execute(&mut holder)
+            .await
+            .expect("the event's row");
+        holder
+    }
 }
 
 /// The code of the first error of a response body.

@@ -282,16 +282,7 @@ async fn writers_to_different_events_do_not_wait_and_cursors_follow_commit_order
     // A writer in the middle of a change to the first event: it holds the event's row
     // and has appended an entry (an earlier id) it has not committed.
     let first_id = crate::departments::numeric_id(&first);
-    let mut writer = a.database().await;
-    sqlx::query("BEGIN")
-        .execute(&mut writer)
-        .await
-        .expect("begin");
-    sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
-        .bind(first_id)
-        .execute(&mut writer)
-        .await
-        .expect("the event's lock");
+    let mut writer = a.holding_event(&first).await;
     sqlx::query(
         "WITH entry AS (INSERT INTO timeline (event_id, kind, actor, actor_role, jurisdiction_code, detail)
            SELECT id, 'URGED', '慢写者', 'DISPATCHER', jurisdiction_code, '{}' FROM events WHERE id = $1

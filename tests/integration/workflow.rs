@@ -668,16 +668,7 @@ async fn reads_find_a_connection_while_writers_wait_on_a_held_event() {
     let event = report(&gateway, "held-report").await["event"]["id"].clone();
 
     // Someone holds the event's row: every change to it waits, on a connection.
-    let mut holder = gateway.database().await;
-    sqlx::query("BEGIN")
-        .execute(&mut holder)
-        .await
-        .expect("begin");
-    sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
-        .bind(crate::departments::numeric_id(&event))
-        .execute(&mut holder)
-        .await
-        .expect("the event's row");
+    let mut holder = gateway.holding_event(&event).await;
     let writers = join_all((0..8).map(|n| {
         let variables = json!({ "key": format!("held-accept-{n}"), "event": event });
         let query = mutation("acceptEvent", ", eventId: $event", &variables);

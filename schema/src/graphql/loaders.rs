@@ -1,6 +1,7 @@
-//! The per-request DataLoaders: every relation and every `node` fetch resolves through
-//! one of these, so a level of a query costs one statement per relation, whatever the
-//! number of rows. Built per request with the caller's scope.
+//! The per-request loaders: every relation and every `node` fetch resolves through one
+//! of these, so a level of a query costs one statement per relation, whatever the number
+//! of rows (keys gathered by the query's shape: see `batching`). Built per request with
+//! the caller's scope.
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -1,4 +1,4 @@
-//! Rows by key, many keys per statement: what the DataLoaders call.
+//! Rows by key, many keys per statement: what the loaders call.
 
 use connectors::Scope;
 use sqlx::{Postgres, QueryBuilder};

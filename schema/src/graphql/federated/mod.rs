@@ -1,7 +1,7 @@
 //! Department data as typed fields of the five elements: `Person.householdRegistration`,
 //! `Place.building`, `Event.courtCase`, ... Each type is declared once with
 //! [`federated_type!`](declare::federated_type); its values are fetched from whichever
-//! departments' configs fill it, through one DataLoader per request that calls each
+//! departments' configs fill it, through one loader per request that calls each
 //! department once per level of the query.
 
 mod declare;
