@@ -57,6 +57,51 @@ async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
     assert_ne!(first, fingerprint(&other).await);
 }
 
+/// Every index and constraint of the public schema, as the database would make it again.
+async fn schema_objects(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indrelid
+          WHERE c.relnamespace = 'public'::regnamespace
+         UNION ALL
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+           FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid <> 0
+         ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("schema objects")
+}
+
+#[tokio::test]
+async fn seeding_leaves_every_key_index_and_foreign_key_the_migrations_made() {
+    let (_, pool) = migrated_database().await;
+    let migrated = schema_objects(&pool).await;
+    assert!(
+        migrated.iter().any(|o| o.contains("persons_name_trgm_idx"))
+            && migrated.iter().any(|o| o.contains("FOREIGN KEY")),
+        "{migrated:?}"
+    );
+    let progress = std::sync::Mutex::new(Vec::new());
+    seed::seed(&pool, &SeedOptions::default(), &|p| {
+        if let Ok(mut seen) = progress.lock() {
+            seen.push((p.table, p.done, p.total));
+        }
+    })
+    .await
+    .expect("seed");
+    assert_eq!(schema_objects(&pool).await, migrated);
+    // The rebuilding is reported like the tables are, and ends complete.
+    let seen = progress.into_inner().unwrap_or_default();
+    for step in ["keys", "indexes", "foreign keys"] {
+        let last = seen.iter().rev().find(|(table, _, _)| *table == step);
+        assert!(
+            matches!(last, Some((_, done, total)) if done == total && *total > 0),
+            "{step}: {last:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn seeding_refuses_a_database_that_holds_data_until_reset() {
     let (_, pool) = migrated_database().await;

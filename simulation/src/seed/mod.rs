@@ -10,6 +10,7 @@
 mod boundaries;
 pub(crate) mod codes;
 mod copy;
+mod deferred;
 mod departments;
 mod event_text;
 mod events;
@@ -202,6 +203,7 @@ pub async fn seed(
     if !empty {
         return Err(SeedError::NotEmpty);
     }
+    let deferred = deferred::Deferred::set_aside(&mut tx, &TABLES).await?;
 
     // A few chunks in flight: the generator runs ahead of the server, within ~4 MiB.
     let (sender, receiver) = mpsc::channel(4);
@@ -240,6 +242,7 @@ pub async fn seed(
             .execute(&mut *tx)
             .await?;
     }
+    deferred.restore(&mut tx, progress).await?;
     tx.commit().await?;
     // Fresh statistics for sensible plans, and a visibility map so that counts over a
     // subtree are index-only scans. VACUUM cannot run inside the transaction.
