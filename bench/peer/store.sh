@@ -20,7 +20,7 @@ database_url="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gov_bench
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-10s}"
 warmup="${WARMUP:-25s}"
-connections="${CONNECTIONS:-10}"
+export CONNECTIONS="${CONNECTIONS:-10}"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 scripts/ensure-services.sh
@@ -30,20 +30,10 @@ gateway="$CARGO_TARGET_DIR/release/gateway"
 postgraphile="bench/peer/node_modules/.bin/postgraphile"
 
 source bench/lib.sh
+source bench/peer/lib.sh
 seed_and_sign "$gateway" "$database_url"
 bodies=$(mktemp -d)
 trap 'stop_servers; rm -rf "$bodies"' EXIT
-
-# answers PORT: waits until the server on PORT answers GraphQL (PostGraphile has no
-# readiness endpoint).
-answers() {
-  for _ in $(seq 1 300); do
-    curl -fs -o /dev/null -X POST "http://127.0.0.1:$1/graphql" -H 'content-type: application/json' \
-      -H "Authorization: Bearer $TOKEN" -d '{"query":"{ __typename }"}' && return
-    sleep 0.1
-  done
-  echo "nothing answers on port $1" >&2; exit 1
-}
 
 DATABASE_URL="$database_url" DEPARTMENTS_DIR="" GATEWAY_LISTEN=127.0.0.1:18400 RUST_LOG=warn \
   "$gateway" serve &
@@ -63,38 +53,9 @@ cat > "$bodies/postgraphile.json" <<'JSON'
 {"query":"{ allEvents(first: 10, orderBy: PRIMARY_KEY_ASC) { nodes { title eventPartiesByEventId(orderBy: PRIMARY_KEY_ASC) { nodes { role personByPersonId { name } organizationByOrganizationId { name } } } } } }"}
 JSON
 
-# CPU time (clock ticks) of the processes given, their live children, and the children
-# they have reaped (PostgreSQL's postmaster counts the backends that ended).
-ticks() {
-  local total=0 pid fields
-  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
-    [ -r "/proc/$pid/stat" ] || continue
-    read -r -a fields < <(sed 's/^.*) //' "/proc/$pid/stat")
-    total=$((total + fields[11] + fields[12] + fields[13] + fields[14]))
-  done
-  echo "$total"
-}
-# PostgreSQL: the postmaster (whose children are every backend).
-postgres_pid=$(pgrep -o -x postgres)
-hz=$(getconf CLK_TCK)
-
-# run NAME PORT BODY DURATION PIDS...: one wrk run; prints a line of figures.
+# run NAME PORT BODY DURATION PID: one measured run of the 10-event query.
 run() {
-  local name=$1 port=$2 body=$3 length=$4; shift 4
-  local server_before pg_before out requests failed
-  server_before=$(ticks "$@")
-  pg_before=$(ticks "$postgres_pid")
-  out=$(BODY_FILE="$bodies/$body.json" TOKEN="$TOKEN" EXPECT='"title"' EXPECT_COUNT=10 \
-    wrk -t2 -c"$connections" -d"$length" --latency -s bench/post.lua "http://127.0.0.1:$port/graphql")
-  local server_used=$(( $(ticks "$@") - server_before ))
-  local pg_used=$(( $(ticks "$postgres_pid") - pg_before ))
-  requests=$(sed -nE 's/^failed answers: [0-9]+ of ([0-9]+)$/\1/p' <<<"$out")
-  failed=$(sed -nE 's/^failed answers: ([0-9]+) of [0-9]+$/\1/p' <<<"$out")
-  awk -v name="$name" -v rps="$(sed -nE 's/^Requests\/sec: *([0-9.]+).*/\1/p' <<<"$out")" \
-      -v p99="$(sed -nE 's/^ *99% *([0-9.]+[a-z]+).*/\1/p' <<<"$out")" \
-      -v server="$server_used" -v pg="$pg_used" -v hz="$hz" -v n="$requests" -v failed="$failed" \
-    'BEGIN { printf "%-26s %9.0f req/s  p99 %8s  server %.3f ms/req  PostgreSQL %.3f ms/req  failed %d of %d\n",
-             name, rps, p99, server * 1000 / hz / n, pg * 1000 / hz / n, failed, n }'
+  measure "$1" "$2" "$bodies/$3.json" "$4" '"title"' 10 "$5" ""
 }
 
 echo "== warm-up ($warmup each)"
@@ -102,7 +63,7 @@ run "gateway (warm-up)" 18400 gateway "$warmup" "$gateway_pid"
 run "PostGraphile (warm-up)" 18401 postgraphile "$warmup" "$single_pid"
 run "PostGraphile x2 (warm-up)" 18402 postgraphile "$warmup" "$cluster_pid"
 for round in $(seq 1 "$rounds"); do
-  echo "== round $round ($duration each, $connections connections)"
+  echo "== round $round ($duration each, $CONNECTIONS connections)"
   run "gateway" 18400 gateway "$duration" "$gateway_pid"
   run "PostGraphile" 18401 postgraphile "$duration" "$single_pid"
   run "PostGraphile --cluster-workers 2" 18402 postgraphile "$duration" "$cluster_pid"

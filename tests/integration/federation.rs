@@ -11,7 +11,7 @@ use connectors::config::{Departments, Lookup, Vars};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use simulation::simulator::records;
-use sqlx::PgConnection;
+use sqlx::{Connection as _, PgConnection};
 
 use crate::departments::{
     Federated, Setup, edited_departments, global_id, set_limit, shipped_departments,
@@ -866,4 +866,70 @@ async fn broken_department_configs_are_refused_naming_file_line_and_reason() {
         .err()
         .map(|e| e.to_string());
     assert!(refused.is_some_and(|m| m.contains("Person.householdRegistration")));
+}
+
+/// What GraphQL Mesh reads to federate a department (the peer bench does): an OpenAPI
+/// document describing every field the records have, and lookups answered by position.
+#[tokio::test]
+async fn the_simulator_describes_a_department_in_openapi_and_answers_by_position() {
+    let simulator = crate::departments::simulator_url().await;
+    let database = crate::helpers::seeded_database().await;
+    let mut connection = PgConnection::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT source_id FROM entity_links WHERE department_code = '220422-GA'
+         ORDER BY source_id LIMIT 2",
+    )
+    .fetch_all(&mut connection)
+    .await
+    .expect("ids");
+    let http = reqwest::Client::new();
+    let document: Value = http
+        .get(format!("{simulator}/220422-GA/openapi.json"))
+        .send()
+        .await
+        .expect("document")
+        .json()
+        .await
+        .expect("JSON");
+    let operation = &document["paths"]["/220422-GA/openapi/persons"]["get"];
+    assert_eq!(operation["parameters"][0]["name"], "ids", "{document}");
+    assert_eq!(operation["parameters"][0]["explode"], false);
+    let fields = &document["components"]["schemas"]["PersonRecord"]["properties"];
+
+    let asked = format!("{},NOT-HELD,{}", ids[0], ids[1]);
+    let lookup = |token: &'static str| {
+        http.get(format!("{simulator}/220422-GA/openapi/persons"))
+            .query(&[("ids", asked.as_str())])
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        lookup("wrong").await.expect("refused").status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    let answer: Value = lookup("dev-220422-GA")
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    let items = answer.as_array().expect("an array, not an envelope");
+    assert_eq!(items.len(), 3, "{answer}");
+    assert_eq!(items[0]["hjbh"], ids[0].as_str());
+    assert!(items[1].is_null(), "{answer}");
+    assert_eq!(items[2]["hjbh"], ids[1].as_str());
+    // Every field of a record is in the document, nested ones too.
+    for (name, value) in items[0].as_object().expect("a record") {
+        assert!(fields.get(name).is_some(), "{name} is not described");
+        if let Value::Object(nested) = value {
+            for inner in nested.keys() {
+                assert!(
+                    fields[name]["properties"].get(inner).is_some(),
+                    "{name}.{inner} is not described"
+                );
+            }
+        }
+    }
 }

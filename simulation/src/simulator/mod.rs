@@ -11,6 +11,7 @@ mod faults;
 mod filings;
 mod hotline;
 pub mod index;
+mod openapi;
 mod postgres_proxy;
 pub mod records;
 pub mod render;

@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
             get(batch).post(file),
         )
         .route("/_t/{sandbox}/{department}/{collection}/{id}", get(single))
+        .route("/{department}/openapi.json", get(openapi_document))
+        .route("/{department}/openapi/{collection}", get(aligned))
         .route("/{department}/{collection}", get(batch).post(file))
         .route("/{department}/{collection}/{id}", get(single))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "no such department or collection") })
@@ -173,16 +175,27 @@ fn refuse(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// The collections a department serves records under, by element.
+const COLLECTIONS: [(&str, Element); 5] = [
+    ("persons", Element::Person),
+    ("places", Element::Place),
+    ("things", Element::Thing),
+    ("organizations", Element::Organization),
+    ("events", Element::Event),
+];
+
 fn element_of(collection: &str) -> Option<Element> {
-    let element = match collection {
-        "persons" => Element::Person,
-        "places" => Element::Place,
-        "things" => Element::Thing,
-        "organizations" => Element::Organization,
-        "events" => Element::Event,
-        _ => return None,
-    };
-    Some(element)
+    COLLECTIONS
+        .iter()
+        .find(|(name, _)| *name == collection)
+        .map(|(_, element)| *element)
+}
+
+pub(super) fn collection_of(element: Element) -> &'static str {
+    COLLECTIONS
+        .iter()
+        .find(|(_, e)| *e == element)
+        .map_or("records", |(name, _)| name)
 }
 
 pub(super) fn authorised(auth: &Auth, headers: &HeaderMap) -> bool {
@@ -220,6 +233,28 @@ async fn batch(
     serve(&state, &params, lookup, &headers).await
 }
 
+/// The department's OpenAPI document (see [`super::openapi`]).
+async fn openapi_document(
+    State(state): State<AppState>,
+    Path(department): Path<String>,
+) -> Response {
+    match state.departments.get(&department) {
+        Some(served) => Json(super::openapi::document(&department, served)).into_response(),
+        None => refuse(StatusCode::NOT_FOUND, "no such department"),
+    }
+}
+
+/// Records by id, one item per id in the order asked (`null` where none), unwrapped.
+async fn aligned(
+    State(state): State<AppState>,
+    Path(params): Params,
+    Query(query): Query<IdsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lookup = Lookup::Aligned(query.ids);
+    serve(&state, &params, lookup, &headers).await
+}
+
 async fn single(
     State(state): State<AppState>,
     Path(params): Params,
@@ -231,6 +266,8 @@ async fn single(
 
 enum Lookup {
     Batch(Option<String>),
+    /// A batch answered by position, for the OpenAPI document's readers.
+    Aligned(Option<String>),
     Single(String),
 }
 
@@ -257,7 +294,10 @@ async fn serve(
         Lookup::Batch(Some(_)) => {
             return refuse(StatusCode::NOT_FOUND, "this system has no batched lookup");
         }
-        Lookup::Batch(None) => return refuse(StatusCode::BAD_REQUEST, "ids are required"),
+        Lookup::Aligned(Some(ids)) => ids.split(',').map(str::to_owned).collect(),
+        Lookup::Batch(None) | Lookup::Aligned(None) => {
+            return refuse(StatusCode::BAD_REQUEST, "ids are required");
+        }
         Lookup::Single(id) => vec![id.clone()],
     };
     let key = (sandbox, department);
@@ -281,22 +321,30 @@ async fn serve(
     let records = served.records.get(&element);
     let filed = state.filings();
     let filed = filed.get(&key).map(|registry| &registry.records);
-    let found: Vec<Value> = ids
+    let found: Vec<Option<Value>> = ids
         .iter()
-        .filter_map(|id| {
+        .map(|id| {
             records
                 .and_then(|r| r.get(id))
                 .or_else(|| filed.and_then(|f| f.get(id)))
                 .cloned()
-        })
-        .map(|record| match fault.garbage {
-            Some(Garbage::Types) => scramble(record),
-            _ => record,
+                .map(|record| match fault.garbage {
+                    Some(Garbage::Types) => scramble(record),
+                    _ => record,
+                })
         })
         .collect();
     let body = match lookup {
-        Lookup::Batch(_) => render::batch_answer(found, served.envelope),
-        Lookup::Single(_) => match found.into_iter().next() {
+        Lookup::Batch(_) => {
+            render::batch_answer(found.into_iter().flatten().collect(), served.envelope)
+        }
+        Lookup::Aligned(_) => Value::Array(
+            found
+                .into_iter()
+                .map(|record| record.unwrap_or(Value::Null))
+                .collect(),
+        ),
+        Lookup::Single(_) => match found.into_iter().flatten().next() {
             Some(record) => render::single_answer(record, served.envelope),
             None => return refuse(StatusCode::NOT_FOUND, "no such record"),
         },
