@@ -27,7 +27,7 @@ hz=$(getconf CLK_TCK)
 postgres_pid=$(pgrep -o -x postgres)
 
 # measure NAME PORT BODY_FILE DURATION EXPECT COUNT "SERVER PIDS" "SYSTEM PIDS": one wrk
-# run (CONNECTIONS connections, 2 threads), every answer checked (a 200, no `errors`,
+# run (CONNECTIONS connections, 2 threads or one per connection), every answer checked (a 200, no `errors`,
 # exactly COUNT occurrences of EXPECT); prints requests/s, p99, the CPU per request of
 # the server's processes, of PostgreSQL, and of the whole system (the server's, the
 # services it calls, PostgreSQL's), and the failed answers.
@@ -39,7 +39,7 @@ measure() {
   # shellcheck disable=SC2086
   system_before=$(ticks $server $system "$postgres_pid")
   out=$(BODY_FILE="$body" TOKEN="$TOKEN" EXPECT="$expect" EXPECT_COUNT="$count" \
-    wrk -t2 -c"$CONNECTIONS" -d"$length" --latency -s bench/post.lua "http://127.0.0.1:$port/graphql")
+    wrk -t"$(( CONNECTIONS < 2 ? CONNECTIONS : 2 ))" -c"$CONNECTIONS" -d"$length" --latency -s bench/post.lua "http://127.0.0.1:$port/graphql")
   # shellcheck disable=SC2086
   local server_used=$(( $(ticks $server) - server_before ))
   local pg_used=$(( $(ticks "$postgres_pid") - pg_before ))

@@ -38,7 +38,9 @@ pub struct Staff {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// Read from rows, and from JSON where a statement builds a person into a row of
+/// another table (the parties of events).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Person {
     pub id: i64,
     pub name: String,
@@ -76,7 +78,8 @@ pub struct Thing {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// Read like [`Person`].
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Organization {
     pub id: i64,
     pub name: String,
@@ -136,6 +139,12 @@ pub struct EventParty {
     pub role: PartyRole,
     pub person_id: Option<i64>,
     pub organization_id: Option<i64>,
+    /// The party itself, read in the same statement; absent when it lies outside the
+    /// reader's scope.
+    #[sqlx(json(nullable))]
+    pub person: Option<Person>,
+    #[sqlx(json(nullable))]
+    pub organization: Option<Organization>,
 }
 
 /// A person's role in an organization.

@@ -87,3 +87,54 @@ async fn a_county_scope_sees_only_its_county_through_lists_counts_and_lookups() 
         .expect("lookup");
     assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), [inside]);
 }
+
+#[tokio::test]
+async fn the_parties_of_an_event_come_with_their_rows_as_the_scope_shows_them() {
+    let pool = PgPool::connect(&database_url(&seeded_database().await))
+        .await
+        .expect("connect");
+    let store = Store::new(pool.clone());
+    // An event of 220403 with a person and an organization among its parties.
+    let (event, person, organization): (i64, i64, i64) = sqlx::query_as(
+        "SELECT a.event_id, a.person_id, b.organization_id
+           FROM event_parties a JOIN event_parties b ON b.event_id = a.event_id
+           JOIN persons s ON s.id = a.person_id
+           JOIN organizations o ON o.id = b.organization_id
+          WHERE s.jurisdiction_code LIKE '220403%' AND o.jurisdiction_code LIKE '220403%'
+          ORDER BY a.event_id LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("an event with both kinds of party");
+    let expected_person = store
+        .by_ids::<Person>(&Scope::city_wide(), &[person])
+        .await
+        .expect("person");
+
+    let own = Scope::subtree("220403", PersonalData::Masked);
+    let parties = store.event_parties(&own, &[event]).await.expect("parties");
+    let of = |id: i64| parties.iter().find(|p| p.person_id == Some(id));
+    let seen = of(person)
+        .and_then(|p| p.person.clone())
+        .expect("the person");
+    // The same row a lookup by id reads, every column.
+    assert_eq!(format!("{seen:?}"), format!("{:?}", expected_person[0]));
+    assert!(
+        parties
+            .iter()
+            .any(|p| p.organization_id == Some(organization) && p.organization.is_some())
+    );
+
+    // Under a sibling county's scope the parties are listed, their rows are not.
+    let sibling = Scope::subtree("220402", PersonalData::Masked);
+    let parties = store
+        .event_parties(&sibling, &[event])
+        .await
+        .expect("parties");
+    assert!(!parties.is_empty());
+    assert!(
+        parties
+            .iter()
+            .all(|p| p.person.is_none() && p.organization.is_none())
+    );
+}

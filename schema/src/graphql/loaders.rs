@@ -210,7 +210,7 @@ impl Loader<String> for DepartmentsByCode {
 }
 
 /// Each event's parties in order.
-pub struct PartiesOf(Store);
+pub struct PartiesOf(Store, Scope);
 
 impl Loader<i64> for PartiesOf {
     type Value = Vec<EventParty>;
@@ -218,7 +218,7 @@ impl Loader<i64> for PartiesOf {
 
     async fn load(&self, event_ids: &[i64]) -> Result<HashMap<i64, Vec<EventParty>>, LoadError> {
         let mut parties: HashMap<i64, Vec<EventParty>> = HashMap::new();
-        for row in self.0.event_parties(event_ids).await? {
+        for row in self.0.event_parties(&self.1, event_ids).await? {
             parties.entry(row.event_id).or_default().push(row);
         }
         Ok(parties)
@@ -537,7 +537,7 @@ impl Loaders {
             jurisdictions: Batched::new(JurisdictionsByCode(store.clone(), scope.clone()), batches),
             children: Batched::new(ChildrenOf(store.clone(), scope.clone()), batches),
             departments: Batched::new(DepartmentsByCode(store.clone(), scope.clone()), batches),
-            parties: Batched::new(PartiesOf(store.clone()), batches),
+            parties: Batched::new(PartiesOf(store.clone(), scope.clone()), batches),
             links: PerElement::new(|element| {
                 Batched::new(links(element == Element::Event), batches)
             }),

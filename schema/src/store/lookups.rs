@@ -6,7 +6,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::lists::{Page, push_conditions};
 use super::{Entity, Store, StoreError};
 use crate::enums::JurisdictionLevel;
-use crate::model::{Department, EntityLink, EventParty, Jurisdiction};
+use crate::model::{Department, EntityLink, EventParty, Jurisdiction, Organization, Person};
 
 const JURISDICTION_COLUMNS: &str = "code, name, level, kind, parent_code, prefix, depth";
 const DEPARTMENT_COLUMNS: &str = "code, name, short_name, kind, county_code, connector";
@@ -144,15 +144,24 @@ impl Store {
             .await?)
     }
 
-    /// The parties of each event, in their recorded order.
-    pub async fn event_parties(&self, event_ids: &[i64]) -> Result<Vec<EventParty>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT event_id, position, role, person_id, organization_id FROM event_parties \
-             WHERE event_id = ANY($1) ORDER BY event_id, position",
-        )
-        .bind(event_ids)
-        .fetch_all(self.executor())
-        .await?)
+    /// The parties of each event, in their recorded order, each with its person or
+    /// organization as the scope shows it: one statement for the parties and their rows.
+    pub async fn event_parties(
+        &self,
+        scope: &Scope,
+        event_ids: &[i64],
+    ) -> Result<Vec<EventParty>, StoreError> {
+        let mut builder = QueryBuilder::new(
+            "SELECT p.event_id, p.position, p.role, p.person_id, p.organization_id, ",
+        );
+        push_party::<Person>(&mut builder, scope, "p.person_id");
+        builder.push(" AS person, ");
+        push_party::<Organization>(&mut builder, scope, "p.organization_id");
+        builder
+            .push(" AS organization FROM event_parties p WHERE p.event_id = ANY(")
+            .push_bind(event_ids.to_vec())
+            .push(") ORDER BY p.event_id, p.position");
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
     /// The department records held on each entity.
@@ -243,4 +252,16 @@ fn push_code_page(builder: &mut QueryBuilder<'_, Postgres>, page: &CodePage) {
     builder
         .push(format_args!(" ORDER BY code {direction} LIMIT "))
         .push_bind(page.limit + 1);
+}
+
+/// A party's row as JSON, when the scope holds it: the same row and the same scope as a
+/// lookup by id, built into the parties' statement instead of a statement of its own.
+fn push_party<E: Entity>(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, id: &str) {
+    builder.push(format_args!(
+        "(SELECT to_jsonb(x) FROM (SELECT {} FROM {} t WHERE t.id = {id}",
+        E::COLUMNS,
+        E::TABLE
+    ));
+    push_conditions::<E>(builder, scope, &[], &[]);
+    builder.push(") x)");
 }

@@ -303,15 +303,12 @@ impl EventParty {
     }
 
     /// The party; absent when it lies outside what the caller may see.
-    async fn party(&self, ctx: &Context<'_>) -> Result<Option<Selected<Party>>> {
-        let party = if self.person_id.is_some() {
-            let person: Option<Person> = resolve::entity(ctx, self.person_id).await?;
-            person.map(Party::Person)
-        } else {
-            let organization: Option<Organization> =
-                resolve::entity(ctx, self.organization_id).await?;
-            organization.map(Party::Organization)
+    async fn party(&self) -> Option<Selected<Party>> {
+        let party = match (&self.person, &self.organization) {
+            (Some(person), _) => Party::Person(person.clone()),
+            (None, Some(organization)) => Party::Organization(organization.clone()),
+            (None, None) => return None,
         };
-        Ok(party.map(Selected))
+        Some(Selected(party))
     }
 }
