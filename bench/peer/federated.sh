@@ -17,15 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/gov-gateway-target}"
-database_url="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gov_bench_peer}"
-rounds="${ROUNDS:-3}"
-duration="${DURATION:-10s}"
-warmup="${WARMUP:-25s}"
-export CONNECTIONS="${CONNECTIONS:-10}"
+source bench/lib.sh
+source bench/peer/lib.sh
 simulator=http://127.0.0.1:17700
 
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 scripts/ensure-services.sh
 cargo build --release -p gateway -p simulation --bin gateway --bin dept-sim
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
@@ -34,8 +29,6 @@ gateway="$CARGO_TARGET_DIR/release/gateway"
 postgraphile="bench/peer/node_modules/.bin/postgraphile"
 hive="bench/peer/hive/node_modules/.bin/hive-gateway"
 
-source bench/lib.sh
-source bench/peer/lib.sh
 seed_and_sign "$gateway" "$database_url"
 psql "$database_url" -q -v ON_ERROR_STOP=1 -f bench/peer/federated.sql
 work=$(mktemp -d)

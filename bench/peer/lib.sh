@@ -1,5 +1,13 @@
-# Shared by the peer benches (sourced after bench/lib.sh): readiness of servers without a
-# readiness endpoint, CPU from /proc, and one measured wrk run.
+# Shared by the peer benches (sourced after bench/lib.sh): their settings, readiness of
+# servers without a readiness endpoint, CPU from /proc, and one measured wrk run.
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/gov-gateway-target}"
+database_url="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gov_bench_peer}"
+rounds="${ROUNDS:-3}"
+duration="${DURATION:-10s}"
+warmup="${WARMUP:-25s}"
+export CONNECTIONS="${CONNECTIONS:-10}"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 
 # answers PORT: waits until the server on PORT answers GraphQL.
 answers() {
@@ -23,17 +31,17 @@ ticks() {
   echo "$total"
 }
 hz=$(getconf CLK_TCK)
-# PostgreSQL: the postmaster (whose children are every backend).
-postgres_pid=$(pgrep -o -x postgres)
 
 # measure NAME PORT BODY_FILE DURATION EXPECT COUNT "SERVER PIDS" "SYSTEM PIDS": one wrk
-# run (CONNECTIONS connections, 2 threads or one per connection), every answer checked (a 200, no `errors`,
-# exactly COUNT occurrences of EXPECT); prints requests/s, p99, the CPU per request of
-# the server's processes, of PostgreSQL, and of the whole system (the server's, the
-# services it calls, PostgreSQL's), and the failed answers.
+# run (CONNECTIONS connections, 2 threads or one per connection), every answer checked
+# (a 200, no `errors`, exactly COUNT occurrences of EXPECT); prints requests/s, p99, the
+# CPU per request of the server's processes, of PostgreSQL, and of the whole system (the
+# server's, the services it calls, PostgreSQL's), and the failed answers.
 measure() {
   local name=$1 port=$2 body=$3 length=$4 expect=$5 count=$6 server=$7 system=$8
-  local server_before pg_before system_before out requests failed
+  local server_before pg_before system_before out requests failed postgres_pid
+  # PostgreSQL: the postmaster (whose children are every backend).
+  postgres_pid=$(pgrep -o -x postgres)
   # shellcheck disable=SC2086 # pid lists
   server_before=$(ticks $server); pg_before=$(ticks "$postgres_pid")
   # shellcheck disable=SC2086

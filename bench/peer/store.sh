@@ -15,22 +15,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/gov-gateway-target}"
-database_url="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gov_bench_peer}"
-rounds="${ROUNDS:-3}"
-duration="${DURATION:-10s}"
-warmup="${WARMUP:-25s}"
-export CONNECTIONS="${CONNECTIONS:-10}"
+source bench/lib.sh
+source bench/peer/lib.sh
 
-command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 scripts/ensure-services.sh
 cargo build --release -p gateway
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 gateway="$CARGO_TARGET_DIR/release/gateway"
 postgraphile="bench/peer/node_modules/.bin/postgraphile"
 
-source bench/lib.sh
-source bench/peer/lib.sh
 seed_and_sign "$gateway" "$database_url"
 bodies=$(mktemp -d)
 trap 'stop_servers; rm -rf "$bodies"' EXIT

@@ -1,10 +1,14 @@
-//! No N+1: the SQL a query costs does not grow with the number of rows it returns.
+//! No N+1: the SQL a query costs does not grow with the number of rows it returns, and
+//! the statements of a plain page are not planned again on every request.
 
+use connectors::{PersonalData, Scope};
+use futures_util::future::join_all;
+use schema::Store;
+use schema::model::Event;
+use schema::store::{Key, ListQuery, PageArgs, relations};
 use serde_json::json;
 
-use futures_util::future::join_all;
-
-use crate::helpers::TestGateway;
+use crate::helpers::{TestGateway, database_url, seeded_database};
 
 /// A gateway with the shipped settings: a level's keys are gathered by the query's
 /// shape, so the counts below hold whatever the timing.
@@ -143,4 +147,65 @@ async fn parties_come_with_their_persons_and_organizations_in_one_statement() {
         .map(|node| &node["name"])
         .collect();
     assert_eq!(names, looked_up);
+}
+
+/// A root list's page and total over one subtree are planned once per connection, not on
+/// every request: after five runs PostgreSQL keeps a generic plan, which it does only
+/// when that plan costs what the custom ones did.
+#[tokio::test]
+async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&database_url(&seeded_database().await))
+        .await
+        .expect("connect");
+    let store = Store::new(pool.clone());
+    let query = ListQuery {
+        conditions: Vec::new(),
+        page: PageArgs {
+            after: None,
+            before: None,
+            limit: 10,
+            from_end: false,
+        },
+    };
+    // The whole city (an administrator's scope), and a county.
+    for (scope, subtree) in [("220400", "2204"), ("220422", "220422")] {
+        let scope = Scope::subtree(scope, PersonalData::Masked);
+        let key = Key::Code(subtree.into());
+        for _ in 0..8 {
+            let pages = store
+                .list_pages::<Event>(
+                    &scope,
+                    relations::IN_SUBTREE,
+                    std::slice::from_ref(&key),
+                    &query,
+                )
+                .await
+                .expect("page");
+            assert_eq!(pages.get(&key).map_or(0, |page| page.rows.len()), 10);
+            store
+                .count_lists::<Event>(
+                    &scope,
+                    relations::IN_SUBTREE,
+                    std::slice::from_ref(&key),
+                    &[],
+                )
+                .await
+                .expect("count");
+        }
+    }
+    // The one connection's prepared statements over events.
+    let plans: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT statement, generic_plans FROM pg_prepared_statements
+          WHERE statement LIKE 'SELECT k.key%FROM events t%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("plans");
+    assert_eq!(plans.len(), 4, "{plans:#?}");
+    assert!(
+        plans.iter().all(|(_, generic)| *generic >= 3),
+        "planned on every run: {plans:#?}"
+    );
 }

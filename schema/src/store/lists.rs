@@ -45,6 +45,8 @@ impl Relation {
         match (self.predicate, key_length) {
             (Predicate::Sql(sql), _) => sql,
             (Predicate::Subtree, 0) => "TRUE",
+            // The city: no index, and none needed where one gateway serves one city.
+            (Predicate::Subtree, 4) => "left(t.jurisdiction_code, 4) = k.key",
             (Predicate::Subtree, 6) => "left(t.jurisdiction_code, 6) = k.key",
             (Predicate::Subtree, 9) => "left(t.jurisdiction_code, 9) = k.key",
             (Predicate::Subtree, 12) => "left(t.jurisdiction_code, 12) = k.key",
@@ -206,7 +208,29 @@ impl<E> Page<E> {
     }
 }
 
-fn push_keys(builder: &mut QueryBuilder<'_, Postgres>, relation: Relation, keys: &[Key]) {
+/// The parents' keys as the row source `k(key)`: an array, or for a single parent with
+/// no conditions a plain value. PostgreSQL cannot size an array in a generic plan, so a
+/// statement over `unnest` is planned again on every run; over one value its generic plan
+/// costs what the custom ones do, and after five runs it is planned no more. With
+/// conditions (a name search, a time range) the best plan hinges on their values, and
+/// planning each run is what keeps it right, so those keep the array form.
+fn push_keys(
+    builder: &mut QueryBuilder<'_, Postgres>,
+    relation: Relation,
+    keys: &[Key],
+    conditions: &[Condition],
+) {
+    if let [key] = keys
+        && conditions.is_empty()
+    {
+        builder.push("(SELECT ");
+        match key {
+            Key::Id(id) => builder.push_bind(*id).push("::bigint"),
+            Key::Code(code) => builder.push_bind(code.clone()).push("::text"),
+        };
+        builder.push(" AS key) k");
+        return;
+    }
     match relation.key_type {
         KeyType::Id => {
             let ids: Vec<i64> = keys
@@ -373,7 +397,7 @@ impl Store {
     ) -> Result<HashMap<Key, Page<E>>, StoreError> {
         let page = query.page;
         let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.* FROM ");
-        push_keys(&mut builder, relation, keys);
+        push_keys(&mut builder, relation, keys, &query.conditions);
         builder.push(format_args!(
             " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {predicate}",
             E::COLUMNS,
@@ -437,7 +461,7 @@ impl Store {
         ));
         push_conditions::<E>(&mut builder, scope, keys, conditions);
         builder.push(") AS total FROM ");
-        push_keys(&mut builder, relation, keys);
+        push_keys(&mut builder, relation, keys, conditions);
 
         let rows = builder.build().fetch_all(self.executor()).await?;
         rows.iter()
