@@ -37,11 +37,12 @@ pub fn store_error(error: impl AsRef<StoreError>) -> async_graphql::Error {
     match error {
         StoreError::Unavailable(_) => {
             tracing::warn!(error = %error, "database unavailable");
-            ApiError::new(
-                ErrorCode::DatabaseUnavailable,
-                "the platform database is unreachable right now; retry shortly",
-            )
-            .extend()
+            let message = if error.is_busy() {
+                "the platform database is busy right now; retry shortly"
+            } else {
+                "the platform database is unreachable right now; retry shortly"
+            };
+            ApiError::new(ErrorCode::DatabaseUnavailable, message).extend()
         }
         StoreError::Query(_) => {
             tracing::error!(error = %error, "database query failed");

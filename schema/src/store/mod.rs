@@ -53,7 +53,9 @@ pub trait Entity:
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the database is unreachable: {0}")]
+    /// Unreachable, or every connection of the pool busy past its wait: either way a
+    /// retry may succeed, and the message says which it was.
+    #[error("{because}: {0}", because = unavailable_because(.0))]
     Unavailable(#[source] sqlx::Error),
     #[error("database query failed: {0}")]
     Query(#[source] sqlx::Error),
@@ -61,6 +63,21 @@ pub enum StoreError {
     /// mistake, not a fault.
     #[error("{0}")]
     Unstorable(&'static str),
+}
+
+fn unavailable_because(error: &sqlx::Error) -> &'static str {
+    if matches!(error, sqlx::Error::PoolTimedOut) {
+        "no database connection came free in time (every one busy)"
+    } else {
+        "the database is unreachable"
+    }
+}
+
+impl StoreError {
+    /// Whether the pool had no connection free in time (the database itself answered).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Self::Unavailable(sqlx::Error::PoolTimedOut))
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -173,5 +190,29 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(self.executor()).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_busy_pool_is_told_apart_from_an_unreachable_database() {
+        let busy = StoreError::from(sqlx::Error::PoolTimedOut);
+        assert!(busy.is_busy());
+        assert!(
+            busy.to_string()
+                .starts_with("no database connection came free in time"),
+            "{busy}"
+        );
+        let gone = StoreError::from(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(matches!(gone, StoreError::Unavailable(_)) && !gone.is_busy());
+        assert!(
+            gone.to_string().starts_with("the database is unreachable"),
+            "{gone}"
+        );
     }
 }
