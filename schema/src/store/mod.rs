@@ -66,17 +66,22 @@ pub enum StoreError {
 }
 
 fn unavailable_because(error: &sqlx::Error) -> &'static str {
-    if matches!(error, sqlx::Error::PoolTimedOut) {
+    if pool_busy(error) {
         "no database connection came free in time (every one busy)"
     } else {
         "the database is unreachable"
     }
 }
 
+/// The pool had no connection free in time (the database itself may be answering).
+fn pool_busy(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut)
+}
+
 impl StoreError {
-    /// Whether the pool had no connection free in time (the database itself answered).
+    /// Whether the pool had no connection free in time.
     pub fn is_busy(&self) -> bool {
-        matches!(self, Self::Unavailable(sqlx::Error::PoolTimedOut))
+        matches!(self, Self::Unavailable(error) if pool_busy(error))
     }
 }
 
