@@ -1,16 +1,18 @@
-//! Executions of WebSocket operations, and the sharing of identical subscriptions.
+//! Executions of WebSocket operations, and the sharing of subscriptions.
 //!
 //! Each operation runs as a feed: one task drives the schema's result stream and appends
 //! every result, serialized once, to the feed's log; the feed's readers (subscribers) read
 //! the log at their own pace and frame each result with their own operation id.
 //!
-//! Identical subscriptions (same document, operation name and variables, same caller)
-//! resolve the same fields over the same entries into the same bytes, so they share one
-//! feed (as Apollo Router deduplicates subscriptions). A subscriber joins an existing feed
-//! only while that feed has produced nothing yet: a later one would have missed what was
-//! already sent, so it gets a feed of its own. A reader that falls more than
-//! [`BACKLOG`] results behind its feed ends with an error rather than missing results;
-//! with its last cursor it resubscribes losing nothing.
+//! Subscriptions that [`super::sharing`] finds alike (the same caller and selection over
+//! the same signals, whatever their operation names and cursors) share one feed, so each
+//! entry is rendered once for all of them. The feed's results carry their entries'
+//! cursors: a subscriber joins at any time, at the end of the log, and skips what is at
+//! or before its own cursor; one whose cursor lies behind the feed's last entry first
+//! replays the entries in between in an execution of its own that ends there, so it
+//! misses nothing. A reader that falls more than [`BACKLOG`] results behind its feed
+//! ends with an error rather than missing results; with its last cursor it resubscribes
+//! losing nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use async_graphql::Response;
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
+use schema::graphql::{Resume, YieldedCursors};
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
@@ -26,14 +29,23 @@ use schema::workflow::Actor;
 /// Results a reader may fall behind its feed by.
 pub const BACKLOG: usize = 1_024;
 
-/// What makes two subscriptions identical.
+/// What makes two subscriptions share a feed: see [`super::sharing`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FeedKey {
     pub caller: Actor,
-    pub query: String,
-    pub operation_name: Option<String>,
-    /// The variables as JSON text.
+    /// The operation as it bears on results, printed in one way.
+    pub selection: String,
+    /// The variables (but the cursor's) as JSON text.
     pub variables: String,
+}
+
+/// Where a subscriber starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// With what comes next.
+    Now,
+    /// After this cursor.
+    After(i64),
 }
 
 /// One thing a feed produces, serialized.
@@ -47,6 +59,17 @@ pub enum Output {
     Complete,
 }
 
+impl Output {
+    /// A response serialized: `Failed` if it is the first and holds only errors.
+    fn of(response: &Response, first: bool) -> Self {
+        if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+            Self::Failed(serialized(&response.errors))
+        } else {
+            Self::Next(serialized(response))
+        }
+    }
+}
+
 /// What a reader gets from its feed.
 #[derive(Debug, Clone)]
 pub enum Read {
@@ -55,7 +78,12 @@ pub enum Read {
     Lagged,
 }
 
-/// The feeds open for joining, by key.
+/// Starts an execution of a subscription: from where it resumes (`None`: from its own
+/// arguments), telling the cursor of each result to the cursors given.
+pub type Start<'a> =
+    dyn Fn(Option<Resume>, Option<YieldedCursors>) -> BoxStream<'static, Response> + 'a;
+
+/// The shared feeds running, by key.
 #[derive(Default)]
 pub struct Feeds {
     joinable: Mutex<Joinable>,
@@ -64,8 +92,8 @@ pub struct Feeds {
 #[derive(Default)]
 struct Joinable {
     feeds: HashMap<FeedKey, Weak<Feed>>,
-    /// The size at which entries of feeds that ended before producing anything (all
-    /// their subscribers left) are swept out: twice the size after the last sweep.
+    /// The size at which entries of feeds that ended (all their subscribers left) are
+    /// swept out: twice the size after the last sweep.
     sweep_at: usize,
 }
 
@@ -73,20 +101,47 @@ struct Joinable {
 const SWEEP_FLOOR: usize = 64;
 
 impl Feeds {
-    /// A reader of `key`'s feed: an existing one that has produced nothing yet, else a new
-    /// feed running `start()`.
-    pub fn subscribe(
+    /// A reader of `key`'s feed from `from`: an existing one, after a replay of its own
+    /// where it starts behind the feed; else a new feed, from `from` (from `now`, the
+    /// signal hub's last entry, for `From::Now`). Without `now` (the hub has not read
+    /// where the timeline ends yet) a subscription from now runs alone.
+    pub fn follow(
         self: &Arc<Self>,
         key: FeedKey,
-        start: impl FnOnce() -> BoxStream<'static, Response>,
+        from: From,
+        now: Option<i64>,
+        start: &Start<'_>,
     ) -> Reader {
         let mut joinable = lock(&self.joinable);
         if let Some(feed) = joinable.feeds.get(&key).and_then(Weak::upgrade)
-            && let Some(reader) = Feed::join(&feed)
+            && let Some((mut reader, behind)) = Feed::join(&feed, from)
         {
+            drop(joinable);
+            if let Some((after, until)) = behind {
+                let resume = Resume {
+                    after,
+                    until: Some(until),
+                };
+                reader.replay = Some(start(Some(resume), None));
+            }
             return reader;
         }
-        let (feed, reader) = Feed::start(start(), Some((Arc::downgrade(self), key.clone())));
+        let after = match (from, now) {
+            (From::After(after), _) | (From::Now, Some(after)) => after,
+            (From::Now, None) => return Self::unshared(start(None, None)),
+        };
+        let cursors = YieldedCursors::default();
+        let resume = Resume { after, until: None };
+        let results = start(Some(resume), Some(cursors.clone()));
+        let (feed, reader) = Feed::start(
+            results,
+            Some(Shared {
+                feeds: Arc::downgrade(self),
+                key: key.clone(),
+                cursors,
+            }),
+            after,
+        );
         joinable.feeds.insert(key, Arc::downgrade(&feed));
         if joinable.feeds.len() > joinable.sweep_at {
             joinable.feeds.retain(|_, feed| feed.strong_count() > 0);
@@ -95,9 +150,9 @@ impl Feeds {
         reader
     }
 
-    /// A reader of a feed of its own, never shared (queries and mutations).
+    /// A reader of a feed of its own, never shared.
     pub fn unshared(results: BoxStream<'static, Response>) -> Reader {
-        Feed::start(results, None).1
+        Feed::start(results, None, i64::MIN).1
     }
 
     fn forget(&self, key: &FeedKey, feed: &Weak<Feed>) {
@@ -124,20 +179,39 @@ pub struct Feed {
     task: OnceLock<AbortHandle>,
 }
 
-/// The outputs not yet read by every reader, each with how many readers still need it.
+/// A shared feed's place among the feeds, and the cursors of its results.
+struct Shared {
+    feeds: Weak<Feeds>,
+    key: FeedKey,
+    cursors: YieldedCursors,
+}
+
+/// The outputs not yet read by every reader, each with its entry's cursor and how many
+/// readers still need it.
 struct Log {
     /// The sequence number of `outputs[0]`.
     start: u64,
-    outputs: VecDeque<(Output, usize)>,
+    outputs: VecDeque<Logged>,
     readers: usize,
-    /// Outputs appended so far; readers join only while it is 0.
+    /// Outputs appended so far: the sequence number of the next.
     appended: u64,
+    /// The cursor of the last result appended, or the one the feed started after.
+    last: i64,
+    /// Whether the feed has ended (`Complete` or `Failed` appended): no one joins it.
+    ended: bool,
+}
+
+struct Logged {
+    output: Output,
+    cursor: Option<i64>,
+    unread: usize,
 }
 
 impl Feed {
     fn start(
         results: BoxStream<'static, Response>,
-        joinable: Option<(Weak<Feeds>, FeedKey)>,
+        shared: Option<Shared>,
+        after: i64,
     ) -> (Arc<Self>, Reader) {
         let feed = Arc::new(Self {
             log: Mutex::new(Log {
@@ -145,40 +219,52 @@ impl Feed {
                 outputs: VecDeque::new(),
                 readers: 1,
                 appended: 0,
+                last: after,
+                ended: false,
             }),
             appended: Notify::new(),
             task: OnceLock::new(),
         });
-        let task = tokio::spawn(drive(Arc::downgrade(&feed), results, joinable));
+        let task = tokio::spawn(drive(Arc::downgrade(&feed), results, shared));
         let _ = feed.task.set(task.abort_handle());
-        let reader = Reader {
-            feed: Arc::clone(&feed),
-            position: 0,
-        };
+        let reader = Reader::new(Arc::clone(&feed), 0, after);
         (feed, reader)
     }
 
-    fn join(feed: &Arc<Self>) -> Option<Reader> {
+    /// A reader at the end of the log, skipping what is at or before its cursor; and the
+    /// entries it must replay first (after its cursor, up to the feed's last), if any.
+    fn join(feed: &Arc<Self>, from: From) -> Option<(Reader, Option<(i64, i64)>)> {
         let mut log = lock(&feed.log);
-        if log.appended > 0 {
+        if log.ended {
             return None;
         }
         log.readers += 1;
-        Some(Reader {
-            feed: Arc::clone(feed),
-            position: 0,
-        })
+        let after = match from {
+            From::Now => log.last,
+            From::After(after) => after,
+        };
+        let behind = (after < log.last).then_some((after, log.last));
+        let reader = Reader::new(Arc::clone(feed), log.appended, after.max(log.last));
+        Some((reader, behind))
     }
 
-    fn append(&self, output: Output) {
+    fn append(&self, output: Output, cursor: Option<i64>) {
         let mut log = lock(&self.log);
         if log.outputs.len() == BACKLOG {
             // The slowest readers lose their place, and learn it at their next read.
             log.outputs.pop_front();
             log.start += 1;
         }
-        let readers = log.readers;
-        log.outputs.push_back((output, readers));
+        if let Some(cursor) = cursor {
+            log.last = log.last.max(cursor);
+        }
+        log.ended |= !matches!(output, Output::Next(_));
+        let unread = log.readers;
+        log.outputs.push_back(Logged {
+            output,
+            cursor,
+            unread,
+        });
         log.appended += 1;
         drop(log);
         self.appended.notify_waiters();
@@ -197,33 +283,38 @@ impl Drop for Feed {
 async fn drive(
     feed: Weak<Feed>,
     mut results: BoxStream<'static, Response>,
-    joinable: Option<(Weak<Feeds>, FeedKey)>,
+    shared: Option<Shared>,
 ) {
     let mut first = true;
     while let Some(response) = results.next().await {
         let Some(feed) = feed.upgrade() else { return };
-        if first {
-            first = false;
-            close_joining(&joinable, &Arc::downgrade(&feed));
-            if response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-                feed.append(Output::Failed(serialized(&response.errors)));
-                return;
-            }
+        let cursor = shared
+            .as_ref()
+            .and_then(|shared| shared.cursors.take())
+            .flatten();
+        let output = Output::of(&response, first);
+        first = false;
+        let failed = matches!(output, Output::Failed(_));
+        if failed {
+            forget(&shared, &feed);
         }
-        feed.append(Output::Next(serialized(&response)));
+        feed.append(output, cursor);
+        if failed {
+            return;
+        }
     }
     if let Some(feed) = feed.upgrade() {
-        close_joining(&joinable, &Arc::downgrade(&feed));
-        feed.append(Output::Complete);
+        forget(&shared, &feed);
+        feed.append(Output::Complete, None);
     }
 }
 
-/// Once a feed has produced something, newcomers would miss it: they start their own.
-fn close_joining(joinable: &Option<(Weak<Feeds>, FeedKey)>, feed: &Weak<Feed>) {
-    if let Some((feeds, key)) = joinable
-        && let Some(feeds) = feeds.upgrade()
+/// A feed that ended is no longer joined.
+fn forget(shared: &Option<Shared>, feed: &Arc<Feed>) {
+    if let Some(shared) = shared
+        && let Some(feeds) = shared.feeds.upgrade()
     {
-        feeds.forget(key, feed);
+        feeds.forget(&shared.key, &Arc::downgrade(feed));
     }
 }
 
@@ -236,21 +327,58 @@ fn serialized<T: serde::Serialize + ?Sized>(value: &T) -> Arc<str> {
         .into()
 }
 
-/// One subscriber's place in a feed.
+/// One subscriber's place in a feed, after the replay of its own it runs first, if any.
 pub struct Reader {
     feed: Arc<Feed>,
     position: u64,
+    /// Results at or before this cursor are skipped.
+    after: i64,
+    /// The entries between the subscriber's cursor and the feed's, rendered for it alone.
+    replay: Option<BoxStream<'static, Response>>,
+    /// Whether the replay has produced a result.
+    replayed: bool,
+    /// The replay failed: the subscription ends after telling so.
+    ending: bool,
 }
 
 impl Reader {
+    fn new(feed: Arc<Feed>, position: u64, after: i64) -> Self {
+        Self {
+            feed,
+            position,
+            after,
+            replay: None,
+            replayed: false,
+            ending: false,
+        }
+    }
+
     /// The next output, waiting for it; `None` if the feed's task died without ending.
     pub async fn next(&mut self) -> Option<Read> {
-        let Self { feed, position } = self;
+        if self.ending {
+            return Some(Read::Output(Output::Complete));
+        }
+        if let Some(replay) = &mut self.replay {
+            if let Some(response) = replay.next().await {
+                let output = Output::of(&response, !self.replayed);
+                self.replayed = true;
+                // A result with errors ended the replay early: going on would skip entries.
+                self.ending = !response.errors.is_empty();
+                return Some(Read::Output(output));
+            }
+            self.replay = None;
+        }
+        let Self {
+            feed,
+            position,
+            after,
+            ..
+        } = self;
         loop {
             let appended = feed.appended.notified();
             tokio::pin!(appended);
             appended.as_mut().enable();
-            if let Some(read) = take(feed, position) {
+            if let Some(read) = take(feed, position, *after) {
                 return Some(read);
             }
             if feed.task.get().is_some_and(AbortHandle::is_finished) {
@@ -276,31 +404,37 @@ impl Drop for Reader {
         let mut log = lock(&self.feed.log);
         log.readers -= 1;
         let from = usize::try_from(self.position.saturating_sub(log.start)).unwrap_or(usize::MAX);
-        for (_, unread) in log.outputs.iter_mut().skip(from) {
-            *unread = unread.saturating_sub(1);
+        for logged in log.outputs.iter_mut().skip(from) {
+            logged.unread = logged.unread.saturating_sub(1);
         }
         trim(&mut log);
     }
 }
 
-/// The output at `position`, moving past it.
-fn take(feed: &Feed, position: &mut u64) -> Option<Read> {
+/// The next output at or after `position` for a reader past `after`, moving past it.
+fn take(feed: &Feed, position: &mut u64, after: i64) -> Option<Read> {
     let mut log = lock(&feed.log);
     if *position < log.start {
         return Some(Read::Lagged);
     }
-    let index = usize::try_from(*position - log.start).ok()?;
-    let (output, unread) = log.outputs.get_mut(index)?;
-    let output = output.clone();
-    *unread = unread.saturating_sub(1);
-    *position += 1;
+    let read = loop {
+        let index = usize::try_from(*position - log.start).unwrap_or(usize::MAX);
+        let Some(logged) = log.outputs.get_mut(index) else {
+            break None;
+        };
+        logged.unread = logged.unread.saturating_sub(1);
+        *position += 1;
+        if logged.cursor.is_none_or(|cursor| cursor > after) {
+            break Some(Read::Output(logged.output.clone()));
+        }
+    };
     trim(&mut log);
-    Some(Read::Output(output))
+    read
 }
 
 /// Drops the outputs every reader has read.
 fn trim(log: &mut Log) {
-    while log.outputs.front().is_some_and(|(_, unread)| *unread == 0) {
+    while log.outputs.front().is_some_and(|logged| logged.unread == 0) {
         log.outputs.pop_front();
         log.start += 1;
     }
@@ -315,11 +449,10 @@ mod tests {
 
     use super::*;
 
-    fn key(query: &str) -> FeedKey {
+    fn key(selection: &str) -> FeedKey {
         FeedKey {
             caller: schema::workflow::Actor::anonymous(),
-            query: query.to_owned(),
-            operation_name: None,
+            selection: selection.to_owned(),
             variables: String::new(),
         }
     }
@@ -330,23 +463,53 @@ mod tests {
         ))
     }
 
-    /// A result stream fed by hand, and how many times one was started.
-    fn source(
-        started: &Arc<AtomicUsize>,
-    ) -> (
-        mpsc::UnboundedSender<Response>,
-        impl FnOnce() -> BoxStream<'static, Response>,
-    ) {
-        let (sender, receiver) = mpsc::unbounded_channel::<Response>();
-        let started = Arc::clone(started);
-        let start = move || {
-            started.fetch_add(1, Ordering::SeqCst);
-            futures_util::stream::unfold(receiver, |mut receiver| async move {
-                receiver.recv().await.map(|response| (response, receiver))
+    /// Executions started by hand: each start is recorded with its `Resume`, and its
+    /// results are sent with their cursors through the sender it hands out.
+    #[derive(Default)]
+    struct Source {
+        started: Mutex<Vec<(Option<Resume>, Results)>>,
+    }
+
+    /// Where an execution's results (a number, and its entry's cursor) are sent.
+    type Results = mpsc::UnboundedSender<(i32, Option<i64>)>;
+
+    impl Source {
+        fn start(
+            &self,
+            resume: Option<Resume>,
+            cursors: Option<YieldedCursors>,
+        ) -> BoxStream<'static, Response> {
+            let (sender, receiver) = mpsc::unbounded_channel::<(i32, Option<i64>)>();
+            lock(&self.started).push((resume, sender));
+            futures_util::stream::unfold(receiver, move |mut receiver| {
+                let cursors = cursors.clone();
+                async move {
+                    let (n, cursor) = receiver.recv().await?;
+                    if let Some(cursors) = &cursors {
+                        cursors.push(cursor);
+                    }
+                    Some((result(n), receiver))
+                }
             })
             .boxed()
-        };
-        (sender, start)
+        }
+
+        fn resumes(&self) -> Vec<Option<Resume>> {
+            lock(&self.started)
+                .iter()
+                .map(|(resume, _)| *resume)
+                .collect()
+        }
+
+        /// Sends result `n` for the entry at `cursor` through execution `which`.
+        fn send(&self, which: usize, n: i32, cursor: i64) {
+            let _ = lock(&self.started)[which].1.send((n, Some(cursor)));
+        }
+
+        fn end(&self, which: usize) {
+            let (closed, _) = mpsc::unbounded_channel();
+            lock(&self.started)[which].1 = closed;
+        }
     }
 
     fn payload(read: Option<Read>) -> String {
@@ -356,41 +519,114 @@ mod tests {
         }
     }
 
+    fn n(value: i32) -> String {
+        format!(r#"{{"data":{{"n":{value}}}}}"#)
+    }
+
     #[tokio::test]
-    async fn identical_subscribers_share_until_the_first_result() {
+    async fn subscribers_alike_share_one_execution_each_from_its_own_cursor() {
         let feeds = Arc::new(Feeds::default());
-        let started = Arc::new(AtomicUsize::new(0));
-        let (sender, start) = source(&started);
-        let mut first = feeds.subscribe(key("s"), start);
-        let (_, unused) = source(&started);
-        let mut second = feeds.subscribe(key("s"), unused);
+        let source = Source::default();
+        let start = |resume, cursors| source.start(resume, cursors);
+        let mut first = feeds.follow(key("s"), From::After(5), Some(9), &start);
         assert_eq!(
-            started.load(Ordering::SeqCst),
-            1,
-            "the second joined the first"
+            source.resumes(),
+            [Some(Resume {
+                after: 5,
+                until: None
+            })],
+            "the feed starts at its first subscriber's cursor"
         );
+        source.send(0, 6, 6);
+        assert_eq!(payload(first.next().await), n(6));
 
-        let _ = sender.send(result(1));
-        let expected = r#"{"data":{"n":1}}"#;
-        assert_eq!(payload(first.next().await), expected);
-        assert_eq!(payload(second.next().await), expected);
+        // At the feed's cursor, or from now: nothing to replay, no execution of its own.
+        let mut level = feeds.follow(key("s"), From::After(6), Some(9), &start);
+        let mut now = feeds.follow(key("s"), From::Now, Some(9), &start);
+        // Ahead of the feed: what it has seen is skipped.
+        let mut ahead = feeds.follow(key("s"), From::After(7), Some(9), &start);
+        assert_eq!(source.resumes().len(), 1);
+        // Behind it: the entries in between are replayed for it alone, then it follows.
+        let mut behind = feeds.follow(key("s"), From::After(2), Some(9), &start);
+        assert_eq!(
+            source.resumes()[1],
+            Some(Resume {
+                after: 2,
+                until: Some(6)
+            })
+        );
+        source.send(1, 3, 3);
+        source.send(1, 6, 6);
+        source.end(1);
+        source.send(0, 7, 7);
+        source.send(0, 8, 8);
+        for reader in [&mut first, &mut level, &mut now] {
+            assert_eq!(payload(reader.next().await), n(7));
+            assert_eq!(payload(reader.next().await), n(8));
+        }
+        assert_eq!(payload(ahead.next().await), n(8));
+        for expected in [3, 6, 7, 8] {
+            assert_eq!(payload(behind.next().await), n(expected));
+        }
+        // Another key is another execution.
+        let _other = feeds.follow(key("t"), From::Now, Some(9), &start);
+        assert_eq!(
+            source.resumes()[2],
+            Some(Resume {
+                after: 9,
+                until: None
+            })
+        );
+        assert_eq!(source.resumes().len(), 3);
+    }
 
-        // The feed has produced: a newcomer would miss that, so it starts its own.
-        let (_, own) = source(&started);
-        let _late = feeds.subscribe(key("s"), own);
-        assert_eq!(started.load(Ordering::SeqCst), 2);
+    #[tokio::test]
+    async fn a_replay_that_fails_ends_the_subscription_rather_than_skip_entries() {
+        let feeds = Arc::new(Feeds::default());
+        let failing = |resume: Option<Resume>, _| match resume {
+            Some(Resume { until: Some(_), .. }) => futures_util::stream::iter([
+                result(3),
+                Response::from_errors(vec![async_graphql::ServerError::new("gone", None)]),
+            ])
+            .boxed(),
+            _ => futures_util::stream::iter([result(9)])
+                .chain(futures_util::stream::pending())
+                .boxed(),
+        };
+        let mut first = feeds.follow(key("s"), From::After(8), None, &failing);
+        assert_eq!(payload(first.next().await), n(9));
+        // The feed's result carried no cursor here; a reader behind its start replays.
+        let reader = feeds.follow(key("s"), From::After(1), None, &failing);
+        let reads: Vec<_> = reader
+            .into_stream()
+            .map(|read| format!("{read:?}"))
+            .collect()
+            .await;
+        assert_eq!(reads.len(), 3, "{reads:?}");
+        assert!(reads[0].contains(r#"{\"n\":3}"#), "{reads:?}");
+        assert!(reads[1].contains("gone"), "{reads:?}");
+        assert!(reads[2].contains("Complete"), "{reads:?}");
+    }
+
+    #[tokio::test]
+    async fn from_now_before_the_hub_knows_where_the_timeline_ends_runs_alone() {
+        let feeds = Arc::new(Feeds::default());
+        let source = Source::default();
+        let start = |resume, cursors| source.start(resume, cursors);
+        let _one = feeds.follow(key("s"), From::Now, None, &start);
+        let _two = feeds.follow(key("s"), From::Now, None, &start);
+        assert_eq!(source.resumes(), [None, None]);
     }
 
     #[tokio::test]
     async fn a_reader_too_far_behind_is_told_so_and_the_others_go_on() {
         let feeds = Arc::new(Feeds::default());
-        let started = Arc::new(AtomicUsize::new(0));
-        let (sender, start) = source(&started);
-        let mut slow = feeds.subscribe(key("s"), start);
-        let (_, unused) = source(&started);
-        let mut keeping_up = feeds.subscribe(key("s"), unused);
-        for n in 0..=BACKLOG as i32 {
-            let _ = sender.send(result(n));
+        let source = Source::default();
+        let start = |resume, cursors| source.start(resume, cursors);
+        let mut slow = feeds.follow(key("s"), From::After(0), None, &start);
+        let mut keeping_up = feeds.follow(key("s"), From::After(0), None, &start);
+        for n in 1..=BACKLOG as i32 + 1 {
+            source.send(0, n, i64::from(n));
             assert!(matches!(
                 keeping_up.next().await,
                 Some(Read::Output(Output::Next(_)))
@@ -398,23 +634,30 @@ mod tests {
         }
         assert!(matches!(slow.next().await, Some(Read::Lagged)));
         drop(slow);
-        let _ = sender.send(result(-1));
-        assert_eq!(payload(keeping_up.next().await), r#"{"data":{"n":-1}}"#);
-        drop(sender);
+        source.send(0, -1, 10_000);
+        assert_eq!(payload(keeping_up.next().await), n(-1));
+        source.end(0);
         assert!(matches!(
             keeping_up.next().await,
             Some(Read::Output(Output::Complete))
         ));
+        // An ended feed is not joined: a newcomer starts its own.
+        let _late = feeds.follow(key("s"), From::After(0), None, &start);
+        assert_eq!(source.resumes().len(), 2);
     }
 
     #[tokio::test]
-    async fn feeds_left_before_producing_anything_are_swept() {
+    async fn feeds_left_are_swept() {
         let feeds = Arc::new(Feeds::default());
-        let started = Arc::new(AtomicUsize::new(0));
+        let started = AtomicUsize::new(0);
+        let start = |_, _| {
+            started.fetch_add(1, Ordering::SeqCst);
+            futures_util::stream::pending().boxed()
+        };
         for n in 0..10 * SWEEP_FLOOR {
-            let (_sender, start) = source(&started);
-            drop(feeds.subscribe(key(&format!("s{n}")), start));
+            drop(feeds.follow(key(&format!("s{n}")), From::After(0), None, &start));
         }
+        assert_eq!(started.load(Ordering::SeqCst), 10 * SWEEP_FLOOR);
         assert!(lock(&feeds.joinable).feeds.len() <= 2 * SWEEP_FLOOR);
     }
 }

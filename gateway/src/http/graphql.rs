@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::parse_query;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
 use async_graphql::{Request, Variables};
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
@@ -341,17 +343,27 @@ pub(super) fn operation_type(
 ) -> Result<(OperationType, Option<String>), Refusal> {
     let document = parse_query(query)
         .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
+    let (operation, name) = operation(&document, operation_name)?;
+    Ok((operation.ty, name))
+}
+
+/// The operation of a parsed document that `operation_name` names (or its only one),
+/// and that name.
+pub(super) fn operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Result<(&'a OperationDefinition, Option<String>), Refusal> {
     let name = operation_name.filter(|n| !n.is_empty());
     let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), None) => Some((operation.node.ty, None)),
+        (DocumentOperations::Single(operation), None) => Some((&operation.node, None)),
         (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(operations), Some(name)) => operations
             .get(name)
-            .map(|operation| (operation.node.ty, Some(name.to_owned()))),
+            .map(|operation| (&operation.node, Some(name.to_owned()))),
         (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
             .iter()
             .next()
-            .map(|(name, operation)| (operation.node.ty, Some(name.to_string()))),
+            .map(|(name, operation)| (&operation.node, Some(name.to_string()))),
         (DocumentOperations::Multiple(_), None) => {
             return Err(Refusal::new(
                 ErrorCode::UnknownOperation,
@@ -370,8 +382,8 @@ pub(super) fn operation_type(
     })
 }
 
-/// The request for the schema, for the caller the headers authenticate.
-/// The request for the schema, and when the caller's token expires.
+/// The request for the schema, for the caller the headers authenticate, and when the
+/// caller's token expires.
 async fn prepare(
     state: &AppState,
     store: &schema::Store,

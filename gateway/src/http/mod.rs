@@ -17,6 +17,7 @@ mod negotiate;
 pub mod persisted;
 mod photos;
 mod protocol_refusals;
+mod sharing;
 mod uploads;
 mod ws;
 

@@ -25,7 +25,9 @@ use tokio_stream::StreamMap;
 
 use super::AppState;
 use super::error::{errors, named};
-use super::feeds::{BACKLOG, FeedKey, Feeds, Output, Read};
+use super::feeds::{BACKLOG, Feeds, Output, Read};
+use super::sharing;
+use schema::graphql::{Resume, YieldedCursors};
 use schema::workflow::Actor;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -421,45 +423,65 @@ impl Session {
 
     /// One operation's messages: each result as `next` (`data` in the legacy protocol),
     /// then `complete`; or, when it fails before producing a result, one `error`.
-    /// Subscriptions identical to one just started share its execution.
+    /// Subscriptions alike share one execution (see [`super::sharing`]).
     fn execute(&self, caller: Actor, id: String, operation: Operation) -> Messages {
-        let subscription =
-            super::graphql::operation_type(&operation.query, operation.operation_name.as_deref())
-                .is_ok_and(|(kind, _)| kind == OperationType::Subscription);
-        let key = subscription.then(|| FeedKey {
-            caller: caller.clone(),
-            query: operation.query.clone(),
-            operation_name: operation.operation_name.clone(),
-            variables: operation
-                .variables
-                .as_ref()
-                .map(Value::to_string)
-                .unwrap_or_default(),
+        let document = async_graphql::parser::parse_query(&operation.query).ok();
+        let selected = document.as_ref().and_then(|document| {
+            super::graphql::operation(document, operation.operation_name.as_deref())
+                .ok()
+                .map(|(selected, _)| (document, selected))
         });
-        let start = || {
-            let request = super::graphql::prepare_for(
+        let subscription =
+            selected.is_some_and(|(_, selected)| selected.ty == OperationType::Subscription);
+        let plan = selected
+            .filter(|_| subscription)
+            .and_then(|(document, selected)| {
+                sharing::plan(&caller, document, selected, operation.variables.as_ref())
+            });
+        let start = |resume: Option<Resume>, cursors: Option<YieldedCursors>| {
+            let mut request = super::graphql::prepare_for(
                 &self.state,
                 &self.state.store.for_request(),
-                caller,
+                caller.clone(),
                 self.request_id.clone(),
-                operation.query,
-                operation.variables,
-                operation.operation_name,
+                operation.query.clone(),
+                operation.variables.clone(),
+                operation.operation_name.clone(),
             );
-            if subscription {
-                self.state.schema.execute_stream(request).boxed()
-            } else {
+            if let Some(resume) = resume {
+                request = request.data(resume);
+            }
+            if let Some(cursors) = cursors {
+                request = request.data(cursors);
+            }
+            request
+        };
+        let reader = match plan {
+            Some(plan) => self.state.feeds.follow(
+                plan.key,
+                plan.from,
+                self.state.signals.position(),
+                &|resume, cursors| {
+                    self.state
+                        .schema
+                        .execute_stream(start(resume, cursors))
+                        .boxed()
+                },
+            ),
+            None if subscription => {
+                Feeds::unshared(self.state.schema.execute_stream(start(None, None)).boxed())
+            }
+            None => {
                 // Queries and mutations get the time limit they get over HTTP.
                 let state = self.state.clone();
-                futures_util::stream::once(async move {
-                    super::graphql::execute_within_limit(&state, request).await
-                })
-                .boxed()
+                let request = start(None, None);
+                Feeds::unshared(
+                    futures_util::stream::once(async move {
+                        super::graphql::execute_within_limit(&state, request).await
+                    })
+                    .boxed(),
+                )
             }
-        };
-        let reader = match key {
-            Some(key) => self.state.feeds.subscribe(key, start),
-            None => Feeds::unshared(start()),
         };
         let id = serde_json::to_string(&id).unwrap_or_default();
         let next = self.protocol.result();

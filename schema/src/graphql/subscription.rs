@@ -3,7 +3,8 @@
 //! from PostgreSQL), then follows live, in order, with no gaps and no duplicates. Also
 //! the query for the latest signals, which a board opens with before it follows.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, ErrorExtensions, ID, Result, Subscription};
 use futures_util::{Stream, StreamExt};
@@ -33,13 +34,61 @@ fn cursor(after: Option<ID>) -> Result<Option<i64>> {
         .transpose()
 }
 
+/// Where an execution of a signals subscription starts instead of its `after`, set by a
+/// server that shares one execution among subscribers of the same selection: after
+/// `after`, live; or, with `until`, only the entries up to it, then the stream ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    pub after: i64,
+    pub until: Option<i64>,
+}
+
+/// The cursor of each entry a signals subscription yields, in order (`None` for a
+/// failure), for a server that shares its results to tell which subscribers have seen
+/// which: one per result.
+#[derive(Debug, Clone, Default)]
+pub struct YieldedCursors(Arc<Mutex<VecDeque<Option<i64>>>>);
+
+impl YieldedCursors {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Option<i64>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records the cursor of the next result.
+    pub fn push(&self, cursor: Option<i64>) {
+        self.lock().push_back(cursor);
+    }
+
+    /// The cursor of the oldest result not yet taken.
+    pub fn take(&self) -> Option<Option<i64>> {
+        self.lock().pop_front()
+    }
+}
+
 fn entries(
+    ctx: &Context<'_>,
     hub: &Arc<SignalHub>,
     filter: SignalFilter,
     after: Option<i64>,
 ) -> impl Stream<Item = Result<TimelineEntry>> + use<> {
-    hub.follow(filter, after)
-        .map(|entry| entry.map_err(store_error))
+    let entries = match ctx.data_opt::<Resume>() {
+        Some(Resume {
+            after,
+            until: Some(until),
+        }) => hub.replay(filter, *after, *until).left_stream(),
+        Some(Resume { after, until: None }) => hub.follow(filter, Some(*after)).right_stream(),
+        None => hub.follow(filter, after).right_stream(),
+    };
+    let cursors = ctx.data_opt::<YieldedCursors>().cloned();
+    entries.map(move |entry| {
+        if let Some(cursors) = &cursors {
+            let cursor = entry.as_ref().ok().and_then(|entry| entry.position);
+            cursors.push(cursor);
+        }
+        entry.map_err(store_error)
+    })
 }
 
 #[Subscription(name = "Subscription")]
@@ -58,7 +107,7 @@ impl SubscriptionRoot {
         after: Option<ID>,
     ) -> Result<impl Stream<Item = Result<TimelineEntry>> + use<>> {
         let filter = signal_filter(ctx, department_code, jurisdiction_code)?;
-        Ok(entries(hub(ctx)?, filter, cursor(after)?))
+        Ok(entries(ctx, hub(ctx)?, filter, cursor(after)?))
     }
 
     /// One event's timeline entries after `after`, then live. An event the caller cannot
@@ -87,7 +136,7 @@ impl SubscriptionRoot {
             department_code: None,
             jurisdiction_prefix: Some(scope.prefix().to_owned()).filter(|p| !p.is_empty()),
         };
-        Ok(entries(hub, filter, after).right_stream())
+        Ok(entries(ctx, hub, filter, after).right_stream())
     }
 }
 

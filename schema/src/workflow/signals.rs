@@ -168,22 +168,52 @@ impl SignalHub {
         let last = after.unwrap_or(broadcast);
         let state = Follow {
             hub: Arc::clone(self),
-            receiver,
+            receiver: Some(receiver),
             filter,
             last,
+            until: None,
             buffer: VecDeque::new(),
             replay: broadcast == UNKNOWN || last < broadcast,
             failed: false,
         };
         futures_util::stream::unfold(state, Follow::next)
     }
+
+    /// The entries matching `filter` after `after` up to `until`, in order, from
+    /// PostgreSQL; then the stream ends.
+    pub fn replay(
+        self: &Arc<Self>,
+        filter: SignalFilter,
+        after: i64,
+        until: i64,
+    ) -> impl Stream<Item = Result<TimelineEntry, StoreError>> + Send + use<> {
+        let state = Follow {
+            hub: Arc::clone(self),
+            receiver: None,
+            filter,
+            last: after,
+            until: Some(until),
+            buffer: VecDeque::new(),
+            replay: after < until,
+            failed: false,
+        };
+        futures_util::stream::unfold(state, Follow::next)
+    }
+
+    /// The last entry broadcast, once the hub has read where the timeline ends.
+    pub fn position(&self) -> Option<i64> {
+        Some(self.last.load(Ordering::Acquire)).filter(|last| *last != UNKNOWN)
+    }
 }
 
 struct Follow {
     hub: Arc<SignalHub>,
-    receiver: broadcast::Receiver<Arc<TimelineEntry>>,
+    /// The live entries; none for a replay that ends.
+    receiver: Option<broadcast::Receiver<Arc<TimelineEntry>>>,
     filter: SignalFilter,
     last: i64,
+    /// Where a replay that ends stops.
+    until: Option<i64>,
     buffer: VecDeque<TimelineEntry>,
     replay: bool,
     failed: bool,
@@ -213,8 +243,16 @@ impl Follow {
                 let replay = Box::pin(self.hub.store.timeline_after(&self.filter, self.last, PAGE));
                 match replay.await {
                     Ok(entries) => {
-                        self.replay = entries.len() as i64 == PAGE;
-                        self.buffer.extend(entries);
+                        // A full page, none of it past `until`: there may be more.
+                        let full = entries.len() as i64 == PAGE;
+                        let until = self.until.unwrap_or(i64::MAX);
+                        let before = self.buffer.len();
+                        self.buffer.extend(
+                            entries
+                                .into_iter()
+                                .filter(|entry| entry.position.unwrap_or_default() <= until),
+                        );
+                        self.replay = full && self.buffer.len() - before == PAGE as usize;
                         continue;
                     }
                     Err(error) => {
@@ -223,7 +261,8 @@ impl Follow {
                     }
                 }
             }
-            match self.receiver.recv().await {
+            // A replay that ends has no live entries to wait for.
+            match self.receiver.as_mut()?.recv().await {
                 Ok(entry) => {
                     if entry.position.unwrap_or_default() > self.last && self.filter.matches(&entry)
                     {
