@@ -575,7 +575,7 @@ async fn older_clients_speak_the_legacy_protocol() {
 }
 
 #[tokio::test]
-async fn identical_subscriptions_share_an_execution_and_a_late_one_misses_nothing() {
+async fn subscriptions_alike_share_an_execution_and_late_or_behind_ones_miss_nothing() {
     let gateway = TestGateway::spawn().await;
     let event = accepted_event(&gateway, "share").await;
     let timeline = gateway
@@ -610,6 +610,25 @@ async fn identical_subscriptions_share_an_execution_and_a_late_one_misses_nothin
     assert_eq!(two[0]["kind"], "WHISTLE");
     assert_ne!(two[0]["cursor"], one[0]["cursor"]);
     assert_eq!(signals(&mut late, "c", 1).await, two);
+
+    // A board under a name of its own, behind the shared execution, replays what it
+    // missed, in order, then follows live with the others.
+    let mut behind = initialised(&gateway).await;
+    let query = format!("subscription Behind {{ dispatchSignals({arguments}) {{ {SIGNAL} }} }}");
+    send(
+        &mut behind,
+        json!({ "id": "d", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+    let mut missed = one.clone();
+    missed.extend(two.clone());
+    assert_eq!(signals(&mut behind, "d", 2).await, missed);
+    let third = accepted_event(&gateway, "share-third").await;
+    whistle(&gateway, "share-3", &third, "220422-XJ").await;
+    let three = signals(&mut second, "b", 1).await;
+    assert_ne!(three[0]["cursor"], two[0]["cursor"]);
+    assert_eq!(signals(&mut behind, "d", 1).await, three);
+    assert_eq!(signals(&mut late, "c", 1).await, three);
 }
 
 #[tokio::test]
