@@ -7,7 +7,9 @@
 #
 #   1. the floor: a bare axum WebSocket broadcast (no GraphQL, no database);
 #   2. one gateway replica, every board sending the same subscription (shared execution);
-#   3. one replica, every board sending a document of its own (nothing shared);
+#   3. one replica, boards as they are in a city: each under an operation name of its
+#      own, resuming from its own cursor (one of the last four whistles; it first gets
+#      the ones after it again), with one of four selections;
 #   4. two replicas, the subscribers spread over both.
 #
 #   bench/subscriptions.sh                 # SUBSCRIBERS=10000 WHISTLES=10
@@ -59,7 +61,7 @@ echo "== one replica, identical subscriptions"
 kill -TERM "${pids[-1]}"
 
 start 18101
-echo "== one replica, every subscription distinct"
+echo "== one replica, distinct subscriptions (own names, own cursors, four selections)"
 "$load" --gateways http://127.0.0.1:18101 --subscribers "$subscribers" --whistles "$whistles" \
   --pids "${pids[-1]}" --mutation-seconds 0 --distinct
 kill -TERM "${pids[-1]}"

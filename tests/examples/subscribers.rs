@@ -22,14 +22,27 @@ use tokio_tungstenite::tungstenite::{Message, http::HeaderValue};
 
 const DEPARTMENT: &str = "220422-XJ";
 
+/// The selections distinct boards choose among.
+const SHAPES: [&str; 4] = [
+    "cursor kind",
+    "cursor kind at stateAfter",
+    "cursor kind event { id } department { code }",
+    "cursor kind at detail",
+];
+
+/// Whistles blown before the boards subscribe; a distinct board resumes after one of
+/// them and first receives the ones after it again.
+const EARLIER: usize = 4;
+
 struct Options {
     gateways: Vec<String>,
     subscribers: usize,
     whistles: usize,
     pids: Vec<u32>,
     mutation_seconds: u64,
-    /// Every subscriber sends a document of its own (a distinct operation name), so that
-    /// none shares another's execution.
+    /// Boards as they are in a city: each under an operation name of its own, resuming
+    /// from its own cursor (one of the last few whistles), with one of a few selections.
+    /// Without it every board sends the same document from the latest cursor.
     distinct: bool,
 }
 
@@ -126,6 +139,15 @@ async fn whistle(client: &reqwest::Client, gateway: &str, event: &Value, key: &s
         .unwrap_or_default()
 }
 
+/// The cursor of a `next` message's entry (0 if it has none).
+fn cursor(text: &str) -> i64 {
+    let message: Value = serde_json::from_str(text).unwrap_or_default();
+    message["payload"]["data"]["dispatchSignals"]["cursor"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default()
+}
+
 fn rss_kib(pids: &[u32]) -> u64 {
     pids.iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
@@ -164,32 +186,43 @@ async fn main() {
     let options = options();
     let client = reqwest::Client::new();
     let first = options.gateways[0].clone();
-    let warm_up = event(&client, &first, &format!("load-{}", std::process::id())).await;
-    let after = whistle(
-        &client,
-        &first,
-        &warm_up,
-        &format!("load-{}-w0", std::process::id()),
-    )
-    .await;
+    let run = std::process::id();
+    let mut earlier = Vec::with_capacity(EARLIER);
+    for k in 0..EARLIER {
+        let event = event(&client, &first, &format!("load-{run}-e{k}")).await;
+        earlier.push(whistle(&client, &first, &event, &format!("load-{run}-e{k}")).await);
+    }
+    let earlier = Arc::new(earlier);
 
     let before = rss_kib(&options.pids);
     // Each subscriber notes its receipts itself and hands them over once it has all of
     // them; the count tells the main task when a whistle has reached everyone. (A channel
     // to the main task per receipt cost this client more CPU than the gateway spent.)
     let received = Arc::new(AtomicUsize::new(0));
+    // Boards whose replay of the earlier whistles is complete, and those whose replay
+    // was not exactly the whistles after their cursor.
+    let (resumed, wrong) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let (receipts, mut collected) = mpsc::unbounded_channel::<Vec<Instant>>();
     let ready = Arc::new(tokio::sync::Semaphore::new(0));
     let started = Instant::now();
     for n in 0..options.subscribers {
         let gateway = options.gateways[n % options.gateways.len()].replace("http://", "ws://");
         let (received, receipts, ready) = (received.clone(), receipts.clone(), ready.clone());
+        let (resumed, wrong) = (resumed.clone(), wrong.clone());
         let whistles = options.whistles;
-        let name = if options.distinct {
-            format!("Board{n}")
+        // A distinct board resumes after one of the earlier whistles (all combinations of
+        // cursor and selection occur), an identical one after the latest.
+        let (name, shape, from) = if options.distinct {
+            (
+                format!("Board{n}"),
+                SHAPES[n % SHAPES.len()],
+                (n / SHAPES.len()) % EARLIER,
+            )
         } else {
-            "Board".to_owned()
+            ("Board".to_owned(), SHAPES[0], EARLIER - 1)
         };
+        let after = earlier[from];
+        let replay: Vec<i64> = earlier[from + 1..].to_vec();
         tokio::spawn(async move {
             let mut request = format!("{gateway}/graphql")
                 .into_client_request()
@@ -212,12 +245,16 @@ async fn main() {
                 .unwrap_or_else(|| json!({}));
             let init = json!({ "type": "connection_init", "payload": payload }).to_string();
             let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
-                "query": format!("subscription {name} {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ cursor kind }} }}")
+                "query": format!("subscription {name} {{ dispatchSignals(departmentCode: \"{DEPARTMENT}\", after: \"{after}\") {{ {shape} }} }}")
             }})
             .to_string();
             let _ = socket.send(Message::Text(init.into())).await;
             let _ = socket.send(Message::Text(subscribe.into())).await;
             let mut acknowledged = false;
+            let mut replayed = Vec::with_capacity(replay.len());
+            if replay.is_empty() {
+                resumed.fetch_add(1, Ordering::Relaxed);
+            }
             let mut mine = Vec::with_capacity(whistles);
             while let Some(Ok(message)) = socket.next().await {
                 let Message::Text(text) = message else {
@@ -228,7 +265,20 @@ async fn main() {
                     ready.add_permits(1);
                     continue;
                 }
-                if text.contains("\"next\"") && mine.len() < whistles {
+                if !text.contains("\"next\"") {
+                    continue;
+                }
+                if replayed.len() < replay.len() {
+                    replayed.push(cursor(&text));
+                    if replayed.len() == replay.len() {
+                        if replayed != replay {
+                            wrong.fetch_add(1, Ordering::Relaxed);
+                        }
+                        resumed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    continue;
+                }
+                if mine.len() < whistles {
                     mine.push(Instant::now());
                     received.fetch_add(1, Ordering::Relaxed);
                     if mine.len() == whistles {
@@ -242,7 +292,24 @@ async fn main() {
         .acquire_many(options.subscribers as u32)
         .await
         .map(|permits| permits.forget());
-    // Let the subscriptions settle (their replays are empty), then measure idle memory.
+    // Let every board replay what it missed and the subscriptions settle, then measure
+    // idle memory.
+    let replaying = Instant::now();
+    while resumed.load(Ordering::Relaxed) < options.subscribers
+        && replaying.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (resumed, wrong) = (
+        resumed.load(Ordering::Relaxed),
+        wrong.load(Ordering::Relaxed),
+    );
+    if resumed < options.subscribers || wrong > 0 {
+        println!(
+            "replays: {} of {} boards resumed, {wrong} of them with other entries than the whistles they missed",
+            resumed, options.subscribers
+        );
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = rss_kib(&options.pids);
     println!(
@@ -263,15 +330,12 @@ async fn main() {
     let own_cpu_before = cpu_seconds(&[std::process::id()]);
     let mut sent_at = Vec::with_capacity(options.whistles);
     for k in 0..options.whistles {
+        // A department is summoned to an event once while its summons is open: each
+        // whistle is to a new event, reported and accepted before the clock starts.
+        let event = event(&client, &first, &format!("load-{run}-w{k}")).await;
         let sent = Instant::now();
         sent_at.push(sent);
-        whistle(
-            &client,
-            &first,
-            &warm_up,
-            &format!("load-{}-w{}", std::process::id(), k + 1),
-        )
-        .await;
+        whistle(&client, &first, &event, &format!("load-{run}-w{k}")).await;
         let everyone = options.subscribers * (k + 1);
         while received.load(Ordering::Relaxed) < everyone
             && sent.elapsed() < Duration::from_secs(10)

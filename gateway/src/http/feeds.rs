@@ -7,10 +7,10 @@
 //! Subscriptions that [`super::sharing`] finds alike (the same caller and selection over
 //! the same signals, whatever their operation names and cursors) share one feed, so each
 //! entry is rendered once for all of them. The feed's results carry their entries'
-//! cursors: a subscriber joins at any time, at the end of the log, and skips what is at
-//! or before its own cursor; one whose cursor lies behind the feed's last entry first
-//! replays the entries in between in an execution of its own that ends there, so it
-//! misses nothing. A reader that falls more than [`BACKLOG`] results behind its feed
+//! cursors, and the last [`KEPT`] stay in the log after every reader has read them. A
+//! subscriber joins at any time: from the first result after its cursor where the log
+//! reaches back that far; further behind, it first replays the entries the log no
+//! longer holds in an execution of its own that ends there, so it misses nothing. A reader that falls more than [`BACKLOG`] results behind its feed
 //! ends with an error rather than missing results; with its last cursor it resubscribes
 //! losing nothing.
 
@@ -28,6 +28,15 @@ use schema::workflow::Actor;
 
 /// Results a reader may fall behind its feed by.
 pub const BACKLOG: usize = 1_024;
+
+/// Results a feed keeps after every reader has read them, for subscribers that join a
+/// little behind: a dispatch board reconnecting after a few signals.
+pub const KEPT: usize = 64;
+
+/// How far before the signal hub's last entry (in cursors) a new feed starts, at the
+/// latest: boards subscribe in any order, and the recent entries the first one does not
+/// need are in the log for those that follow it from an older cursor.
+pub const RECENT: i64 = 256;
 
 /// What makes two subscriptions share a feed: see [`super::sharing`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -102,9 +111,10 @@ const SWEEP_FLOOR: usize = 64;
 
 impl Feeds {
     /// A reader of `key`'s feed from `from`: an existing one, after a replay of its own
-    /// where it starts behind the feed; else a new feed, from `from` (from `now`, the
-    /// signal hub's last entry, for `From::Now`). Without `now` (the hub has not read
-    /// where the timeline ends yet) a subscription from now runs alone.
+    /// where it starts behind what the feed's log holds; else a new feed, from `from`
+    /// (from `now`, the signal hub's last entry, for `From::Now`) or [`RECENT`] cursors
+    /// before `now`, whichever is earlier. Without `now` (the hub has not read where the
+    /// timeline ends yet) a subscription from now runs alone.
     pub fn follow(
         self: &Arc<Self>,
         key: FeedKey,
@@ -114,7 +124,7 @@ impl Feeds {
     ) -> Reader {
         let mut joinable = lock(&self.joinable);
         if let Some(feed) = joinable.feeds.get(&key).and_then(Weak::upgrade)
-            && let Some((mut reader, behind)) = Feed::join(&feed, from)
+            && let Some((mut reader, behind)) = Feed::join(&feed, from, now)
         {
             drop(joinable);
             if let Some((after, until)) = behind {
@@ -130,8 +140,12 @@ impl Feeds {
             (From::After(after), _) | (From::Now, Some(after)) => after,
             (From::Now, None) => return Self::unshared(start(None, None)),
         };
+        let floor = now.map_or(after, |now| after.min((now - RECENT).max(0)));
         let cursors = YieldedCursors::default();
-        let resume = Resume { after, until: None };
+        let resume = Resume {
+            after: floor,
+            until: None,
+        };
         let results = start(Some(resume), Some(cursors.clone()));
         let (feed, reader) = Feed::start(
             results,
@@ -140,6 +154,7 @@ impl Feeds {
                 key: key.clone(),
                 cursors,
             }),
+            floor,
             after,
         );
         joinable.feeds.insert(key, Arc::downgrade(&feed));
@@ -152,7 +167,7 @@ impl Feeds {
 
     /// A reader of a feed of its own, never shared.
     pub fn unshared(results: BoxStream<'static, Response>) -> Reader {
-        Feed::start(results, None, i64::MIN).1
+        Feed::start(results, None, i64::MIN, i64::MIN).1
     }
 
     fn forget(&self, key: &FeedKey, feed: &Weak<Feed>) {
@@ -197,6 +212,9 @@ struct Log {
     appended: u64,
     /// The cursor of the last result appended, or the one the feed started after.
     last: i64,
+    /// Every result after this cursor the feed has produced is in `outputs`: the cursor
+    /// the feed started after, or that of the last output dropped.
+    floor: i64,
     /// Whether the feed has ended (`Complete` or `Failed` appended): no one joins it.
     ended: bool,
 }
@@ -208,9 +226,11 @@ struct Logged {
 }
 
 impl Feed {
+    /// A feed of the entries after `floor`, and its first reader, from `after`.
     fn start(
         results: BoxStream<'static, Response>,
         shared: Option<Shared>,
+        floor: i64,
         after: i64,
     ) -> (Arc<Self>, Reader) {
         let feed = Arc::new(Self {
@@ -219,7 +239,8 @@ impl Feed {
                 outputs: VecDeque::new(),
                 readers: 1,
                 appended: 0,
-                last: after,
+                last: floor,
+                floor,
                 ended: false,
             }),
             appended: Notify::new(),
@@ -231,20 +252,38 @@ impl Feed {
         (feed, reader)
     }
 
-    /// A reader at the end of the log, skipping what is at or before its cursor; and the
-    /// entries it must replay first (after its cursor, up to the feed's last), if any.
-    fn join(feed: &Arc<Self>, from: From) -> Option<(Reader, Option<(i64, i64)>)> {
+    /// A reader from the first result after its cursor, if the log reaches back that far;
+    /// else from the log's start, with the entries it must replay first (after its
+    /// cursor, up to the log's floor). From now is after `now` where it is known.
+    fn join(
+        feed: &Arc<Self>,
+        from: From,
+        now: Option<i64>,
+    ) -> Option<(Reader, Option<(i64, i64)>)> {
         let mut log = lock(&feed.log);
         if log.ended {
             return None;
         }
         log.readers += 1;
         let after = match from {
-            From::Now => log.last,
+            From::Now => now.map_or(log.last, |now| now.max(log.last)),
             From::After(after) => after,
         };
-        let behind = (after < log.last).then_some((after, log.last));
-        let reader = Reader::new(Arc::clone(feed), log.appended, after.max(log.last));
+        let (skipped, behind) = if after >= log.floor {
+            let skipped = log
+                .outputs
+                .iter()
+                .position(|logged| logged.cursor.is_some_and(|cursor| cursor > after))
+                .unwrap_or(log.outputs.len());
+            (skipped, None)
+        } else {
+            (0, Some((after, log.floor)))
+        };
+        for logged in log.outputs.iter_mut().skip(skipped) {
+            logged.unread += 1;
+        }
+        let position = log.start + skipped as u64;
+        let reader = Reader::new(Arc::clone(feed), position, after.max(log.floor));
         Some((reader, behind))
     }
 
@@ -252,8 +291,7 @@ impl Feed {
         let mut log = lock(&self.log);
         if log.outputs.len() == BACKLOG {
             // The slowest readers lose their place, and learn it at their next read.
-            log.outputs.pop_front();
-            log.start += 1;
+            drop_first(&mut log);
         }
         if let Some(cursor) = cursor {
             log.last = log.last.max(cursor);
@@ -432,11 +470,19 @@ fn take(feed: &Feed, position: &mut u64, after: i64) -> Option<Read> {
     read
 }
 
-/// Drops the outputs every reader has read.
+/// Drops the outputs every reader has read, but the last [`KEPT`].
 fn trim(log: &mut Log) {
-    while log.outputs.front().is_some_and(|logged| logged.unread == 0) {
-        log.outputs.pop_front();
+    while log.outputs.len() > KEPT && log.outputs.front().is_some_and(|logged| logged.unread == 0) {
+        drop_first(log);
+    }
+}
+
+fn drop_first(log: &mut Log) {
+    if let Some(logged) = log.outputs.pop_front() {
         log.start += 1;
+        if let Some(cursor) = logged.cursor {
+            log.floor = log.floor.max(cursor);
+        }
     }
 }
 
@@ -528,26 +574,36 @@ mod tests {
         let feeds = Arc::new(Feeds::default());
         let source = Source::default();
         let start = |resume, cursors| source.start(resume, cursors);
-        let mut first = feeds.follow(key("s"), From::After(5), Some(9), &start);
+        // Entries are numbered by their cursors; the hub's last entry is `r + 6`.
+        let r = RECENT as i32;
+        let hub = Some(i64::from(r + 6));
+        let follow = |from| feeds.follow(key("s"), from, hub, &start);
+        let after = |cursor: i32| From::After(i64::from(cursor));
+        let mut first = follow(after(r + 5));
         assert_eq!(
             source.resumes(),
             [Some(Resume {
-                after: 5,
+                after: 6,
                 until: None
             })],
-            "the feed starts at its first subscriber's cursor"
+            "the feed starts RECENT cursors before the hub's last entry"
         );
-        source.send(0, 6, 6);
-        assert_eq!(payload(first.next().await), n(6));
+        source.send(0, 10, 10);
+        source.send(0, r + 6, i64::from(r + 6));
+        assert_eq!(payload(first.next().await), n(r + 6), "10 is skipped");
 
         // At the feed's cursor, or from now: nothing to replay, no execution of its own.
-        let mut level = feeds.follow(key("s"), From::After(6), Some(9), &start);
-        let mut now = feeds.follow(key("s"), From::Now, Some(9), &start);
+        let mut level = follow(after(r + 6));
+        let mut now = follow(From::Now);
+        // Behind it, but not behind where it started: the log holds what they missed.
+        let mut recent = follow(after(r + 5));
+        let mut older = follow(after(8));
         // Ahead of the feed: what it has seen is skipped.
-        let mut ahead = feeds.follow(key("s"), From::After(7), Some(9), &start);
+        let mut ahead = follow(after(r + 7));
         assert_eq!(source.resumes().len(), 1);
-        // Behind it: the entries in between are replayed for it alone, then it follows.
-        let mut behind = feeds.follow(key("s"), From::After(2), Some(9), &start);
+        // Behind where it started: the entries before are replayed for it alone, then it
+        // reads the log.
+        let mut behind = follow(after(2));
         assert_eq!(
             source.resumes()[1],
             Some(Resume {
@@ -556,24 +612,29 @@ mod tests {
             })
         );
         source.send(1, 3, 3);
-        source.send(1, 6, 6);
         source.end(1);
-        source.send(0, 7, 7);
-        source.send(0, 8, 8);
+        source.send(0, r + 7, i64::from(r + 7));
+        source.send(0, r + 8, i64::from(r + 8));
         for reader in [&mut first, &mut level, &mut now] {
-            assert_eq!(payload(reader.next().await), n(7));
-            assert_eq!(payload(reader.next().await), n(8));
+            assert_eq!(payload(reader.next().await), n(r + 7));
+            assert_eq!(payload(reader.next().await), n(r + 8));
         }
-        assert_eq!(payload(ahead.next().await), n(8));
-        for expected in [3, 6, 7, 8] {
+        assert_eq!(payload(ahead.next().await), n(r + 8));
+        for expected in [r + 6, r + 7, r + 8] {
+            assert_eq!(payload(recent.next().await), n(expected));
+        }
+        for expected in [10, r + 6, r + 7, r + 8] {
+            assert_eq!(payload(older.next().await), n(expected));
+        }
+        for expected in [3, 10, r + 6, r + 7, r + 8] {
             assert_eq!(payload(behind.next().await), n(expected));
         }
         // Another key is another execution.
-        let _other = feeds.follow(key("t"), From::Now, Some(9), &start);
+        let _other = feeds.follow(key("t"), From::Now, hub, &start);
         assert_eq!(
             source.resumes()[2],
             Some(Resume {
-                after: 9,
+                after: 6,
                 until: None
             })
         );
@@ -644,6 +705,48 @@ mod tests {
         // An ended feed is not joined: a newcomer starts its own.
         let _late = feeds.follow(key("s"), From::After(0), None, &start);
         assert_eq!(source.resumes().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn the_log_keeps_the_last_results_for_those_who_join_behind() {
+        let feeds = Arc::new(Feeds::default());
+        let source = Source::default();
+        let start = |resume, cursors| source.start(resume, cursors);
+        let mut first = feeds.follow(key("s"), From::After(0), None, &start);
+        let total = KEPT as i32 + 10;
+        for n in 1..=total {
+            source.send(0, n, i64::from(n));
+            assert_eq!(payload(first.next().await), self::n(n));
+        }
+        // The last KEPT results are there for a newcomer: no execution of its own.
+        let oldest_kept = total - KEPT as i32 + 1;
+        let mut kept = feeds.follow(
+            key("s"),
+            From::After(i64::from(oldest_kept - 1)),
+            None,
+            &start,
+        );
+        assert_eq!(source.resumes().len(), 1);
+        for n in oldest_kept..=total {
+            assert_eq!(payload(kept.next().await), self::n(n));
+        }
+        // One further behind replays only what the log no longer holds.
+        let mut further = feeds.follow(key("s"), From::After(3), None, &start);
+        assert_eq!(
+            source.resumes()[1],
+            Some(Resume {
+                after: 3,
+                until: Some(i64::from(oldest_kept - 1))
+            })
+        );
+        for n in 4..oldest_kept {
+            source.send(1, n, i64::from(n));
+        }
+        source.end(1);
+        for n in 4..=total {
+            assert_eq!(payload(further.next().await), self::n(n));
+        }
+        assert_eq!(lock(&first.feed.log).outputs.len(), KEPT);
     }
 
     #[tokio::test]

@@ -184,9 +184,14 @@ async fn with_request_id(
     with_id(id, next.run(request)).await
 }
 
-/// Runs `work` with `id` as the request id its errors name.
-pub(crate) async fn with_id<F: std::future::Future>(id: String, work: F) -> F::Output {
-    REQUEST_ID.scope(id, work).await
+/// Runs `work` with `id` as the request id its errors name. Not an `async fn`: that
+/// would hold `work` twice (as its argument and inside the scope it awaits), doubling
+/// the task of every WebSocket connection.
+pub(crate) fn with_id<F: std::future::Future>(
+    id: String,
+    work: F,
+) -> impl std::future::Future<Output = F::Output> {
+    REQUEST_ID.scope(id, work)
 }
 
 /// The id of the request this task answers, if it answers one.
