@@ -10,9 +10,9 @@
 //! cursors, and the last [`KEPT`] stay in the log after every reader has read them. A
 //! subscriber joins at any time: from the first result after its cursor where the log
 //! reaches back that far; further behind, it first replays the entries the log no
-//! longer holds in an execution of its own that ends there, so it misses nothing. A reader that falls more than [`BACKLOG`] results behind its feed
-//! ends with an error rather than missing results; with its last cursor it resubscribes
-//! losing nothing.
+//! longer holds in an execution of its own that ends there, so it misses nothing. A
+//! reader that falls more than [`BACKLOG`] results behind its feed ends with an error
+//! rather than missing results; with its last cursor it resubscribes losing nothing.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
