@@ -7,7 +7,8 @@
 //! Subscriptions that [`super::sharing`] finds alike (the same caller and selection over
 //! the same signals, whatever their operation names and cursors) share one feed, so each
 //! entry is rendered once for all of them. The feed's results carry their entries'
-//! cursors, and the last [`KEPT`] stay in the log after every reader has read them. A
+//! cursors, and the recent ones (at most [`KEPT`], within [`RECENT`] cursors of the
+//! newest) stay in the log after every reader has read them. A
 //! subscriber joins at any time: from the first result after its cursor where the log
 //! reaches back that far; further behind, it first replays the entries the log no
 //! longer holds in an execution of its own that ends there, so it misses nothing. A
@@ -29,13 +30,15 @@ use schema::workflow::Actor;
 /// Results a reader may fall behind its feed by.
 pub const BACKLOG: usize = 1_024;
 
-/// Results a feed keeps after every reader has read them, for subscribers that join a
-/// little behind: a dispatch board reconnecting after a few signals.
+/// Results a feed keeps after every reader has read them, at most, for subscribers that
+/// join a little behind: a dispatch board reconnecting after a few signals.
 pub const KEPT: usize = 64;
 
-/// How far before the signal hub's last entry (in cursors) a new feed starts, at the
-/// latest: boards subscribe in any order, and the recent entries the first one does not
-/// need are in the log for those that follow it from an older cursor.
+/// What is recent, in cursors: a new feed starts this far before the signal hub's last
+/// entry at the latest (boards subscribe in any order, and the recent entries the first
+/// one does not need are in the log for those that follow it from an older cursor), and
+/// keeps read results only this close to its newest. A feed per caller (boards signed
+/// in as different people do not share) thus keeps a few results, not [`KEPT`].
 pub const RECENT: i64 = 256;
 
 /// What makes two subscriptions share a feed: see [`super::sharing`].
@@ -140,7 +143,7 @@ impl Feeds {
             (From::After(after), _) | (From::Now, Some(after)) => after,
             (From::Now, None) => return Self::unshared(start(None, None)),
         };
-        let floor = now.map_or(after, |now| after.min((now - RECENT).max(0)));
+        let floor = now.map_or(after, |now| after.min(now.saturating_sub(RECENT).max(0)));
         let cursors = YieldedCursors::default();
         let resume = Resume {
             after: floor,
@@ -470,9 +473,14 @@ fn take(feed: &Feed, position: &mut u64, after: i64) -> Option<Read> {
     read
 }
 
-/// Drops the outputs every reader has read, but the last [`KEPT`].
+/// Drops the outputs every reader has read, but the recent ones: at most [`KEPT`], within
+/// [`RECENT`] cursors of the newest.
 fn trim(log: &mut Log) {
-    while log.outputs.len() > KEPT && log.outputs.front().is_some_and(|logged| logged.unread == 0) {
+    let recent = log.last.saturating_sub(RECENT);
+    while let Some(front) = log.outputs.front()
+        && front.unread == 0
+        && (log.outputs.len() > KEPT || front.cursor.is_none_or(|cursor| cursor <= recent))
+    {
         drop_first(log);
     }
 }
@@ -747,6 +755,14 @@ mod tests {
             assert_eq!(payload(further.next().await), self::n(n));
         }
         assert_eq!(lock(&first.feed.log).outputs.len(), KEPT);
+        // Only results within RECENT cursors of the newest are kept.
+        drop((kept, further));
+        let newest = i64::from(total) + RECENT;
+        source.send(0, 0, newest);
+        assert_eq!(payload(first.next().await), self::n(0));
+        let log = lock(&first.feed.log);
+        let kept: Vec<_> = log.outputs.iter().map(|logged| logged.cursor).collect();
+        assert_eq!(kept, [Some(newest)]);
     }
 
     #[tokio::test]
