@@ -235,3 +235,24 @@ fn cors(origins: &[String]) -> CorsLayer {
             axum::http::header::AUTHORIZATION,
         ])
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every WebSocket connection's task is its session's future inside `with_id`: the
+    /// wrapper must hold that future once, not twice.
+    #[test]
+    fn with_id_holds_its_work_once() {
+        let work = async {
+            let held = [1u8; 2048];
+            std::future::ready(()).await;
+            held.iter().map(|&byte| usize::from(byte)).sum::<usize>()
+        };
+        let alone = std::mem::size_of_val(&work);
+        let wrapped = super::with_id(String::new(), work);
+        assert!(
+            std::mem::size_of_val(&wrapped) < alone + 256,
+            "{} bytes around a {alone}-byte future",
+            std::mem::size_of_val(&wrapped)
+        );
+    }
+}
