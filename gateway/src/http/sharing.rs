@@ -12,6 +12,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned};
 use async_graphql_value::{ConstValue, Value};
+use schema::graphql::timeline_cursor;
 use schema::workflow::Actor;
 
 use super::feeds::{FeedKey, From};
@@ -59,7 +60,7 @@ pub fn plan(
         .map(|(_, value)| &value.node);
     let (from, variable) = match after {
         None | Some(Value::Null) => (*omitted, None),
-        Some(Value::String(cursor)) => (From::After(parse(cursor)?), None),
+        Some(Value::String(cursor)) => (From::After(timeline_cursor(cursor)?), None),
         Some(Value::Variable(name)) => {
             let given = variables
                 .get(name.as_str())
@@ -71,9 +72,11 @@ pub fn plan(
                 .and_then(|definition| definition.node.default_value.as_ref())
                 .map(|default| &default.node);
             let from = match (given, default) {
-                (Some(serde_json::Value::String(cursor)), _) => From::After(parse(cursor)?),
+                (Some(serde_json::Value::String(cursor)), _) => {
+                    From::After(timeline_cursor(cursor)?)
+                }
                 (Some(_), _) => return None,
-                (None, Some(ConstValue::String(cursor))) => From::After(parse(cursor)?),
+                (None, Some(ConstValue::String(cursor))) => From::After(timeline_cursor(cursor)?),
                 (None, None | Some(ConstValue::Null)) => *omitted,
                 (None, Some(_)) => return None,
             };
@@ -109,11 +112,6 @@ fn key(
         selection,
         variables: serde_json::Value::Object(variables.clone()).to_string(),
     }
-}
-
-/// A cursor, as `after` takes it.
-fn parse(cursor: &str) -> Option<i64> {
-    cursor.parse::<i64>().ok().filter(|cursor| *cursor >= 0)
 }
 
 /// Whether the printed document reads the variable `name` (not some longer name).

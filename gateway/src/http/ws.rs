@@ -89,14 +89,8 @@ pub async fn upgrade(
                 // The upgrade's id names the connection's errors and log lines.
                 let id = request_id.clone().unwrap_or_default();
                 let span = tracing::info_span!("websocket", request_id = %id);
-                super::with_id(
-                    id,
-                    tracing::Instrument::instrument(
-                        Session::new(state, authorization, request_id, protocol).run(socket),
-                        span,
-                    ),
-                )
-                .await;
+                let session = Session::new(state, authorization, request_id, protocol).run(socket);
+                super::with_id(id, tracing::Instrument::instrument(session, span)).await;
             } else {
                 close(
                     socket,

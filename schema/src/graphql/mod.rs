@@ -33,7 +33,7 @@ pub use federated::catalog;
 pub use filters::{Circle, EventFilter};
 pub use loaders::{Loaders, RequestLoaders};
 pub use query::QueryRoot;
-pub use subscription::{Resume, SubscriptionRoot, YieldedCursors};
+pub use subscription::{Resume, SubscriptionRoot, YieldedCursors, timeline_cursor};
 pub use workflow::MutationRoot;
 
 use crate::store::Store;

@@ -22,13 +22,15 @@ fn hub<'a>(ctx: &Context<'a>) -> Result<&'a Arc<SignalHub>> {
     })
 }
 
+/// A timeline cursor as `after` takes it: a non-negative integer.
+pub fn timeline_cursor(text: &str) -> Option<i64> {
+    text.parse::<i64>().ok().filter(|cursor| *cursor >= 0)
+}
+
 fn cursor(after: Option<ID>) -> Result<Option<i64>> {
     after
         .map(|cursor| {
-            cursor
-                .parse::<i64>()
-                .ok()
-                .filter(|c| *c >= 0)
+            timeline_cursor(&cursor)
                 .ok_or_else(|| ApiError::bad_input("`after` is not a timeline cursor").into())
         })
         .transpose()

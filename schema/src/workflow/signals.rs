@@ -243,8 +243,6 @@ impl Follow {
                 let replay = Box::pin(self.hub.store.timeline_after(&self.filter, self.last, PAGE));
                 match replay.await {
                     Ok(entries) => {
-                        // A full page, none of it past `until`: there may be more.
-                        let full = entries.len() as i64 == PAGE;
                         let until = self.until.unwrap_or(i64::MAX);
                         let before = self.buffer.len();
                         self.buffer.extend(
@@ -252,7 +250,8 @@ impl Follow {
                                 .into_iter()
                                 .filter(|entry| entry.position.unwrap_or_default() <= until),
                         );
-                        self.replay = full && self.buffer.len() - before == PAGE as usize;
+                        // A full page, none of it past `until`: there may be more.
+                        self.replay = self.buffer.len() - before == PAGE as usize;
                         continue;
                     }
                     Err(error) => {
