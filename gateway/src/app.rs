@@ -90,6 +90,8 @@ impl Application {
         let pool = database::pool(config, database::Purpose::Serving)?;
         if config.database.migrate_on_start {
             database::migrate(&pool, config).await?;
+            #[cfg(feature = "simulation")]
+            crate::seeding::finish_interrupted(&pool).await;
         }
         let redis = if config.redis_url.is_empty() {
             tracing::info!("no REDIS_URL configured: running single-node without Redis");

@@ -42,6 +42,22 @@ pub async fn seed_command(config: &Config, command: SeedCommand) -> anyhow::Resu
     run(&pool, &command.options).await
 }
 
+/// Makes what a seed stopped before making (its keys and indexes, after its rows were
+/// in), so that a process starting on the database does not serve it without them.
+/// Logs what happened rather than stopping the start: the data are there either way.
+pub async fn finish_interrupted(pool: &sqlx::PgPool) {
+    match seed::finish(pool, &|_| {}).await {
+        Ok(false) => {}
+        Ok(true) => tracing::info!("made the keys and indexes an interrupted seed left unmade"),
+        Err(seed::SeedError::InProgress) => {
+            tracing::warn!(
+                "a seed of this database is running: its keys and indexes are not all made yet"
+            )
+        }
+        Err(error) => tracing::error!(%error, "finishing an interrupted seed failed"),
+    }
+}
+
 /// Seeds an empty database, showing progress: bars on a terminal, else a line when
 /// each table starts and at each quarter of it (for logs and CI).
 pub async fn run(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<()> {

@@ -5,7 +5,7 @@ use simulation::seed::{self, Scale, SeedError, SeedOptions};
 use simulation::simulator::{Facts, index};
 use sqlx::PgPool;
 
-use crate::helpers::{database_url, migrated_database, seeded_database};
+use crate::helpers::{TestGateway, database_url, migrated_database, seeded_database, test_config};
 
 const TABLES: [&str; 13] = [
     "jurisdictions",
@@ -91,15 +91,146 @@ async fn seeding_leaves_every_key_index_and_foreign_key_the_migrations_made() {
     .await
     .expect("seed");
     assert_eq!(schema_objects(&pool).await, migrated);
+    assert_eq!(pending(&pool).await, 0);
     // The rebuilding is reported like the tables are, and ends complete.
     let seen = progress.into_inner().unwrap_or_default();
-    for step in ["keys", "indexes", "foreign keys"] {
-        let last = seen.iter().rev().find(|(table, _, _)| *table == step);
-        assert!(
-            matches!(last, Some((_, done, total)) if done == total && *total > 0),
-            "{step}: {last:?}"
-        );
+    let last = seen
+        .iter()
+        .rev()
+        .find(|(table, _, _)| *table == "keys and indexes");
+    assert!(
+        matches!(last, Some((_, done, total)) if done == total && *total > 100),
+        "{last:?}"
+    );
+}
+
+async fn pending(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM seed_pending")
+        .fetch_one(pool)
+        .await
+        .expect("seed_pending")
+}
+
+/// What a seed stopped after its rows committed leaves: `objects` dropped, and listed in
+/// `seed_pending` with the statements that make them again.
+async fn stop_after_loading(pool: &PgPool, objects: &[(&str, &str, &str)]) {
+    for (step, (kind, name, table)) in (1..).zip(objects) {
+        let (make, drop): (String, String) = if *kind == "index" {
+            sqlx::query_as("SELECT pg_get_indexdef($1::regclass), 'DROP INDEX ' || $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await
+                .expect("index definition")
+        } else {
+            sqlx::query_as(
+                "SELECT format('ALTER TABLE %s ADD CONSTRAINT %s %s', $2, $1, pg_get_constraintdef(oid)),
+                        format('ALTER TABLE %s DROP CONSTRAINT %s', $2, $1)
+                   FROM pg_constraint WHERE conname = $1",
+            )
+            .bind(name)
+            .bind(table)
+            .fetch_one(pool)
+            .await
+            .expect("constraint definition")
+        };
+        sqlx::query(&drop).execute(pool).await.expect("drop");
+        sqlx::query(
+            "INSERT INTO seed_pending (step, kind, name, table_name, statement) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(step)
+        .bind(kind)
+        .bind(name)
+        .bind(table)
+        .bind(make)
+        .execute(pool)
+        .await
+        .expect("listing");
     }
+}
+
+#[tokio::test]
+async fn a_gateway_starting_on_a_seed_stopped_after_its_rows_makes_what_it_left() {
+    let database = seeded_database().await;
+    let pool = PgPool::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let whole = schema_objects(&pool).await;
+    let rows = fingerprint(&pool).await;
+    stop_after_loading(
+        &pool,
+        &[
+            ("key", "persons_id_number_key", "persons"),
+            ("index", "persons_name_trgm_idx", "persons"),
+            ("foreign key", "events_reporter_id_fkey", "events"),
+        ],
+    )
+    .await;
+    assert_ne!(schema_objects(&pool).await, whole);
+
+    let gateway = TestGateway::spawn_with(test_config(&database), database.clone()).await;
+    assert_eq!(schema_objects(&pool).await, whole);
+    assert_eq!(pending(&pool).await, 0);
+    assert_eq!(fingerprint(&pool).await, rows, "the rows stay");
+    drop(gateway);
+}
+
+#[tokio::test]
+async fn rows_that_break_a_key_made_after_loading_are_removed_and_the_key_made() {
+    let database = seeded_database().await;
+    let pool = PgPool::connect(&database_url(&database))
+        .await
+        .expect("connect");
+    let whole = schema_objects(&pool).await;
+    stop_after_loading(&pool, &[("key", "persons_id_number_key", "persons")]).await;
+    // A second person with the first one's ID card number.
+    sqlx::raw_sql(
+        "CREATE TEMP TABLE twin AS SELECT * FROM persons ORDER BY id LIMIT 1;
+         UPDATE twin SET id = (SELECT max(id) + 1 FROM persons);
+         INSERT INTO persons SELECT * FROM twin;",
+    )
+    .execute(&pool)
+    .await
+    .expect("a duplicate ID card number");
+
+    let finished = seed::finish(&pool, &|_| {}).await;
+    match &finished {
+        Err(error @ SeedError::Rebuild { name, .. }) => {
+            assert_eq!(name, "persons_id_number_key");
+            let message = error.to_string();
+            assert!(
+                message.contains("persons_id_number_key") && message.contains("empty"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(seed::is_empty(&pool).await.expect("is_empty"));
+    assert_eq!(schema_objects(&pool).await, whole);
+    assert_eq!(pending(&pool).await, 0);
+    // Nothing left to do: the database seeds again.
+    seed::seed(&pool, &SeedOptions::default(), &|_| {})
+        .await
+        .expect("seed after the failure");
+}
+
+#[tokio::test]
+async fn one_seed_at_a_time() {
+    let (_, pool) = migrated_database().await;
+    let options = SeedOptions::default();
+    let (first, second) = tokio::join!(
+        seed::seed(&pool, &options, &|_| {}),
+        seed::seed(&pool, &options, &|_| {})
+    );
+    let outcomes = [first.is_ok(), second.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "{first:?} {second:?}"
+    );
+    let refused = if first.is_ok() { second } else { first };
+    assert!(matches!(refused, Err(SeedError::InProgress)), "{refused:?}");
+    let message = SeedError::InProgress.to_string();
+    assert!(message.contains("running"), "{message}");
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 //!
 //! The same seed gives byte-identical data on any machine, forever: every draw comes from
 //! our own PRNG ([`rng`]), every split is exact integer arithmetic, and nothing reads the
-//! clock. Rows are loaded with COPY in one transaction, so a failed seed leaves the
-//! database as it was.
+//! clock. Rows are loaded with COPY in one transaction, and a seed that fails, even after
+//! that transaction, leaves the database empty, as it found it.
 
 mod boundaries;
 pub(crate) mod codes;
@@ -33,7 +33,8 @@ mod workflow;
 use std::fmt;
 use std::str::FromStr;
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Acquire as _, PgConnection, PgPool, Postgres};
 use tokio::sync::mpsc;
 
 pub use departments::DEPARTMENT_TYPES;
@@ -127,8 +128,28 @@ pub enum SeedError {
         "the database already holds data; seeding needs an empty database (run with --reset to empty it first)"
     )]
     NotEmpty,
+    #[error("another seed or reset of this database is running; try again when it has ended")]
+    InProgress,
+    #[error(
+        "seeding failed making the {kind} {name} again: {source}; the seeded rows were removed, so the database is empty again"
+    )]
+    Rebuild {
+        kind: &'static str,
+        name: String,
+        source: sqlx::Error,
+    },
     #[error("seeding failed: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl From<deferred::Failed> for SeedError {
+    fn from(failed: deferred::Failed) -> Self {
+        Self::Rebuild {
+            kind: failed.kind,
+            name: failed.name,
+            source: failed.source,
+        }
+    }
 }
 
 /// The tables the seed fills, children before parents (the order TRUNCATE lists them).
@@ -163,10 +184,17 @@ pub async fn is_empty(pool: &PgPool) -> Result<bool, sqlx::Error> {
 /// rejected feed changes, and how far each department's feed had been read.
 const WRITTEN_SINCE: [&str; 3] = ["element_history", "feed_rejects", "sync_cursors"];
 
-/// Empties every seeded table (and what was written about its rows since) and restarts
-/// the id sequences.
-pub async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+/// Empties every seeded table (and what was written about its rows since), restarts
+/// the id sequences, and makes whatever an interrupted seed left unmade.
+pub async fn reset(pool: &PgPool) -> Result<(), SeedError> {
+    let mut session = Session::lock(pool).await?;
+    let reset = empty(&mut session.conn).await;
+    session.release().await;
+    Ok(reset?)
+}
+
+async fn empty(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
     sqlx::query(&format!(
         "TRUNCATE {}, {} RESTART IDENTITY CASCADE",
         TABLES.join(", "),
@@ -178,22 +206,142 @@ pub async fn reset(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query("ALTER SEQUENCE entity_id_seq RESTART WITH 1")
         .execute(&mut *tx)
         .await?;
+    deferred::restore_in_order(&mut tx).await?;
     tx.commit().await
 }
 
+/// Makes the keys, indexes and foreign keys a seed stopped before making (see
+/// `seed_pending`), over the rows it loaded; if one fails, the rows are removed. Returns
+/// whether there was anything to make. For a process starting on the database.
+pub async fn finish(
+    pool: &PgPool,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<bool, SeedError> {
+    let mut session = Session::lock(pool).await?;
+    let finished = finish_locked(&mut session, progress).await;
+    session.release().await;
+    finished
+}
+
+async fn finish_locked(
+    session: &mut Session,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<bool, SeedError> {
+    let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM seed_pending)")
+        .fetch_one(&mut *session.conn)
+        .await?;
+    if pending {
+        restore(session, progress).await?;
+    }
+    Ok(pending)
+}
+
+/// Makes what `seed_pending` lists on the session's spare connections; if a step fails,
+/// empties the tables (making the rest over no rows) and returns the failure.
+async fn restore(
+    session: &mut Session,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(), SeedError> {
+    let Err(failed) = deferred::restore(&session.pool, session.spare, progress).await else {
+        return Ok(());
+    };
+    empty(&mut session.conn).await?;
+    Err(failed.into())
+}
+
+/// The connection a seed, reset or finish holds its database's seeding lock on, so that
+/// only one runs at a time, and how many more of the pool's connections it may use.
+struct Session {
+    pool: PgPool,
+    conn: PoolConnection<Postgres>,
+    spare: usize,
+}
+
+impl Session {
+    async fn lock(pool: &PgPool) -> Result<Self, SeedError> {
+        let mut conn = pool.acquire().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(SEEDING_LOCK)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !locked {
+            return Err(SeedError::InProgress);
+        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let spare = (pool.options().get_max_connections() as usize).saturating_sub(1);
+        Ok(Self {
+            pool: pool.clone(),
+            conn,
+            spare: cores.min(spare).max(1),
+        })
+    }
+
+    /// Ends the session, and the lock with it (a lock returned to the pool would outlive
+    /// the seed).
+    async fn release(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// The session-level advisory lock of seeding (an arbitrary constant of this program's).
+const SEEDING_LOCK: i64 = 0x5345_4544_494e_4731;
+
 /// Fills an empty database with the data set of `options`, calling `progress` as rows
-/// go in (at least every 10,000 rows of a table, and at each table's end).
+/// go in (at least every 10,000 rows of a table, and at each table's end) and as keys and
+/// indexes are made.
 pub async fn seed(
     pool: &PgPool,
     options: &SeedOptions,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<SeedSummary, SeedError> {
-    let mut tx = pool.begin().await?;
+    let mut session = Session::lock(pool).await?;
+    let seeded = seed_locked(&mut session, options, progress).await;
+    session.release().await;
+    seeded
+}
+
+async fn seed_locked(
+    session: &mut Session,
+    options: &SeedOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<SeedSummary, SeedError> {
+    finish_locked(session, progress).await?;
+    let (loaded, generated) = load(&mut session.conn, options, progress).await?;
+    // With fresh statistics for sensible plans. (The rows were written frozen and
+    // visible to all, so counts over a subtree are index-only scans without a VACUUM.)
+    restore(session, progress).await?;
+
+    Ok(SeedSummary {
+        jurisdictions: loaded.rows("jurisdictions"),
+        grids: generated.grids,
+        departments: loaded.rows("departments"),
+        staff: loaded.rows("staff"),
+        persons: loaded.rows("persons"),
+        places: loaded.rows("places"),
+        things: loaded.rows("things"),
+        organizations: loaded.rows("organizations"),
+        events: loaded.rows("events"),
+        entity_links: loaded.rows("entity_links"),
+        event_links: loaded.rows("event_links"),
+        whistles: loaded.rows("whistles"),
+        summonses: loaded.rows("summonses"),
+        timeline: loaded.rows("timeline"),
+    })
+}
+
+/// Loads the rows in one transaction, with the tables' keys, indexes and foreign keys
+/// set aside (and listed in `seed_pending`): a failure leaves the database as it was.
+async fn load(
+    conn: &mut PgConnection,
+    options: &SeedOptions,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(copy::Loaded, generate::Generated), SeedError> {
+    let mut tx = conn.begin().await?;
     // Nothing is lost by a crash before commit that a re-run would not redo.
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    // Taken before the emptiness check, so two concurrent seeds cannot both pass it.
+    // Taken before the emptiness check, so that a process writing cannot slip in.
     sqlx::query("LOCK TABLE jurisdictions IN SHARE ROW EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await?;
@@ -203,7 +351,12 @@ pub async fn seed(
     if !empty {
         return Err(SeedError::NotEmpty);
     }
-    let deferred = deferred::Deferred::set_aside(&mut tx, &TABLES).await?;
+    deferred::set_aside(&mut tx, &TABLES).await?;
+    // Emptied in this transaction, the tables take their rows frozen (COPY FREEZE): no
+    // later pass sets hint bits or the visibility map.
+    sqlx::query(&format!("TRUNCATE {}", TABLES.join(", ")))
+        .execute(&mut *tx)
+        .await?;
 
     // A few chunks in flight: the generator runs ahead of the server, within ~4 MiB.
     let (sender, receiver) = mpsc::channel(4);
@@ -242,30 +395,8 @@ pub async fn seed(
             .execute(&mut *tx)
             .await?;
     }
-    deferred.restore(&mut tx, progress).await?;
     tx.commit().await?;
-    // Fresh statistics for sensible plans, and a visibility map so that counts over a
-    // subtree are index-only scans. VACUUM cannot run inside the transaction.
-    sqlx::query(&format!("VACUUM (ANALYZE) {}", TABLES.join(", ")))
-        .execute(pool)
-        .await?;
-
-    Ok(SeedSummary {
-        jurisdictions: loaded.rows("jurisdictions"),
-        grids: generated.grids,
-        departments: loaded.rows("departments"),
-        staff: loaded.rows("staff"),
-        persons: loaded.rows("persons"),
-        places: loaded.rows("places"),
-        things: loaded.rows("things"),
-        organizations: loaded.rows("organizations"),
-        events: loaded.rows("events"),
-        entity_links: loaded.rows("entity_links"),
-        event_links: loaded.rows("event_links"),
-        whistles: loaded.rows("whistles"),
-        summonses: loaded.rows("summonses"),
-        timeline: loaded.rows("timeline"),
-    })
+    Ok((loaded, generated))
 }
 
 #[cfg(test)]
