@@ -36,6 +36,13 @@ pub async fn seed_command(config: &Config, command: SeedCommand) -> anyhow::Resu
             .await
             .context("reading the database failed")?
     {
+        // Data there may be a seed's that stopped before its keys and indexes were made.
+        if seed::finish(&pool, &|_| {})
+            .await
+            .context("finishing an interrupted seed failed")?
+        {
+            println!("made the keys and indexes an interrupted seed left unmade");
+        }
         println!("the database already holds data; nothing seeded");
         return Ok(());
     }

@@ -163,12 +163,19 @@ impl Plan {
     }
 }
 
-/// A step that failed: which, and why.
+/// Why making everything again stopped.
 #[derive(Debug)]
-pub struct Failed {
-    pub name: String,
-    pub kind: &'static str,
-    pub source: sqlx::Error,
+pub enum Failed {
+    /// The database refused a step: the rows break a key or a reference (or the server
+    /// could not do the work).
+    Step {
+        name: String,
+        kind: &'static str,
+        source: sqlx::Error,
+    },
+    /// The list could not be read or a connection was lost: nothing says the rows are
+    /// at fault, and what is left stays listed.
+    Interrupted(sqlx::Error),
 }
 
 /// Drops the keys, indexes and foreign keys of `tables`, recording each in
@@ -341,13 +348,8 @@ pub async fn restore(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<(), Failed> {
     let steps = {
-        let failed = |source| Failed {
-            name: "seed_pending".into(),
-            kind: "list",
-            source,
-        };
-        let mut conn = pool.acquire().await.map_err(failed)?;
-        pending(&mut conn).await.map_err(failed)?
+        let mut conn = pool.acquire().await.map_err(Failed::Interrupted)?;
+        pending(&mut conn).await.map_err(Failed::Interrupted)?
     };
     let total = steps.len() as u64;
     let mut done = 0;
@@ -382,23 +384,24 @@ pub async fn restore(
                     total,
                 });
             }
-            Err(source) => {
-                failure.get_or_insert(Failed {
+            Err(source @ sqlx::Error::Database(_)) => {
+                failure.get_or_insert(Failed::Step {
                     name: step.name,
                     kind: step.kind.name(),
                     source,
                 });
+            }
+            Err(source) => {
+                failure.get_or_insert(Failed::Interrupted(source));
             }
         }
     }
     match failure {
         Some(failure) => Err(failure),
         None if plan.is_done() => Ok(()),
-        None => Err(Failed {
-            name: "seed_pending".into(),
-            kind: "list",
-            source: sqlx::Error::Protocol("the steps left wait for each other".into()),
-        }),
+        None => Err(Failed::Interrupted(sqlx::Error::Protocol(
+            "the steps left wait for each other".into(),
+        ))),
     }
 }
 

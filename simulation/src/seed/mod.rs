@@ -138,18 +138,12 @@ pub enum SeedError {
         name: String,
         source: sqlx::Error,
     },
+    #[error(
+        "seeding stopped before every key and index was made again ({0}); the rows are in, what is missing is listed in seed_pending, and the next seed, reset or gateway start makes it"
+    )]
+    Unfinished(#[source] sqlx::Error),
     #[error("seeding failed: {0}")]
     Database(#[from] sqlx::Error),
-}
-
-impl From<deferred::Failed> for SeedError {
-    fn from(failed: deferred::Failed) -> Self {
-        Self::Rebuild {
-            kind: failed.kind,
-            name: failed.name,
-            source: failed.source,
-        }
-    }
 }
 
 /// The tables the seed fills, children before parents (the order TRUNCATE lists them).
@@ -236,17 +230,21 @@ async fn finish_locked(
     Ok(pending)
 }
 
-/// Makes what `seed_pending` lists on the session's spare connections; if a step fails,
-/// empties the tables (making the rest over no rows) and returns the failure.
+/// Makes what `seed_pending` lists on the session's spare connections; if the database
+/// refuses a step, empties the tables (making the rest over no rows) and returns the
+/// failure; if a connection is lost, leaves the rest listed.
 async fn restore(
     session: &mut Session,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<(), SeedError> {
-    let Err(failed) = deferred::restore(&session.pool, session.spare, progress).await else {
-        return Ok(());
-    };
-    empty(&mut session.conn).await?;
-    Err(failed.into())
+    match deferred::restore(&session.pool, session.spare, progress).await {
+        Ok(()) => Ok(()),
+        Err(deferred::Failed::Step { name, kind, source }) => {
+            empty(&mut session.conn).await?;
+            Err(SeedError::Rebuild { kind, name, source })
+        }
+        Err(deferred::Failed::Interrupted(source)) => Err(SeedError::Unfinished(source)),
+    }
 }
 
 /// The connection a seed, reset or finish holds its database's seeding lock on, so that
@@ -267,6 +265,8 @@ impl Session {
         if !locked {
             return Err(SeedError::InProgress);
         }
+        // Never back to the pool with the lock.
+        conn.close_on_drop();
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let spare = (pool.options().get_max_connections() as usize).saturating_sub(1);
         Ok(Self {
@@ -276,10 +276,14 @@ impl Session {
         })
     }
 
-    /// Ends the session, and the lock with it (a lock returned to the pool would outlive
-    /// the seed).
-    async fn release(self) {
-        let _ = self.conn.close().await;
+    /// Gives the lock up: at once, so that a seed right after is not refused while the
+    /// server notices the connection close (which ends the lock with the session in any
+    /// case, also when the seed is dropped halfway).
+    async fn release(mut self) {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SEEDING_LOCK)
+            .execute(&mut *self.conn)
+            .await;
     }
 }
 
