@@ -52,7 +52,7 @@ impl Locked {
 pub(super) struct Change<'a> {
     pub transaction: Transaction<'static, Postgres>,
     /// This store's turn for a change (see [`Store::with_writers`]).
-    _turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    turn: Option<tokio::sync::OwnedSemaphorePermit>,
     pub actor: &'a Actor,
     /// What the permission table asks of the actor over the change's object.
     reach: Reach,
@@ -162,7 +162,7 @@ impl Store {
         else {
             return Ok(Begun::Fresh(Change {
                 transaction,
-                _turn: turn,
+                turn,
                 actor,
                 reach,
                 authorized: false,
@@ -251,6 +251,8 @@ impl Store {
         )
         .await?;
         change.transaction.commit().await?;
+        // The next change may start while this one's entries are given their positions.
+        drop(change.turn);
         let mut entries = change.entries;
         if !entries.is_empty() {
             self.give_positions(&mut entries).await;

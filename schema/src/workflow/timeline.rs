@@ -36,10 +36,15 @@ pub(super) async fn insert_entry(
     actor: &Actor,
     entry: Entry<'_>,
 ) -> Result<TimelineEntry, sqlx::Error> {
+    // The entry and its outbox row in one statement: one round trip inside the writer's
+    // turn, not two.
     let appended: TimelineEntry = sqlx::query_as(&format!(
-        "INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
-           department_code, jurisdiction_code, state_before, state_after, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {TIMELINE_COLUMNS}"
+        "WITH appended AS ( \
+           INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
+             department_code, jurisdiction_code, state_before, state_after, detail) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {TIMELINE_COLUMNS}), \
+         queued AS (INSERT INTO outbox (timeline_id) SELECT id FROM appended) \
+         SELECT * FROM appended"
     ))
     .bind(entry.event_id)
     .bind(entry.summons_id)
@@ -54,10 +59,6 @@ pub(super) async fn insert_entry(
     .bind(entry.detail)
     .fetch_one(&mut **transaction)
     .await?;
-    sqlx::query("INSERT INTO outbox (timeline_id) VALUES ($1)")
-        .bind(appended.id)
-        .execute(&mut **transaction)
-        .await?;
     Ok(appended)
 }
 
