@@ -13,10 +13,10 @@
 //! made after the rows commit, each in its own transaction, on as many connections as
 //! there are cores. What is still to make is recorded in `seed_pending` in the
 //! transaction that drops it, and each row leaves that table in the transaction that
-//! makes its object: a seed stopped halfway leaves an exact list, and [`finish`] (run by
-//! the next seed, reset or start) makes the rest. When a step fails, the seeded rows are
-//! removed and the rest is made over the empty tables, so a failed seed leaves the
-//! database empty, as it found it.
+//! makes its object: a seed stopped halfway leaves an exact list, and
+//! [`super::finish`] (run by the next seed, reset or start) makes the rest. When the
+//! database refuses a step, the seeded rows are removed and the rest is made over the
+//! empty tables, so a failed seed leaves the database empty, as it found it.
 
 use sqlx::{PgConnection, PgPool};
 use tokio::task::JoinSet;
