@@ -340,18 +340,21 @@ async fn make_on(conn: &mut PgConnection, step: &Step) -> Result<(), sqlx::Error
 }
 
 /// Makes everything `seed_pending` lists, `connections` at a time, reporting each as it
-/// ends. Stops starting steps at the first failure and returns it once the running ones
-/// end; what is left stays listed.
+/// ends; returns how many it made. Stops starting steps at the first failure and returns
+/// it once the running ones end; what is left stays listed.
 pub async fn restore(
     pool: &PgPool,
     connections: usize,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<(), Failed> {
+) -> Result<u64, Failed> {
     let steps = {
         let mut conn = pool.acquire().await.map_err(Failed::Interrupted)?;
         pending(&mut conn).await.map_err(Failed::Interrupted)?
     };
     let total = steps.len() as u64;
+    if total == 0 {
+        return Ok(0);
+    }
     let mut done = 0;
     progress(Progress {
         table: STEP,
@@ -398,7 +401,7 @@ pub async fn restore(
     }
     match failure {
         Some(failure) => Err(failure),
-        None if plan.is_done() => Ok(()),
+        None if plan.is_done() => Ok(total),
         None => Err(Failed::Interrupted(sqlx::Error::Protocol(
             "the steps left wait for each other".into(),
         ))),

@@ -212,33 +212,21 @@ pub async fn finish(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<bool, SeedError> {
     let mut session = Session::lock(pool).await?;
-    let finished = finish_locked(&mut session, progress).await;
+    let finished = restore(&mut session, progress).await.map(|made| made > 0);
     session.release().await;
     finished
 }
 
-async fn finish_locked(
-    session: &mut Session,
-    progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<bool, SeedError> {
-    let pending: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM seed_pending)")
-        .fetch_one(&mut *session.conn)
-        .await?;
-    if pending {
-        restore(session, progress).await?;
-    }
-    Ok(pending)
-}
-
-/// Makes what `seed_pending` lists on the session's spare connections; if the database
-/// refuses a step, empties the tables (making the rest over no rows) and returns the
-/// failure; if a connection is lost, leaves the rest listed.
+/// Makes what `seed_pending` lists on the session's spare connections, returning how
+/// many steps it made; if the database refuses a step, empties the tables (making the
+/// rest over no rows) and returns the failure; if a connection is lost, leaves the rest
+/// listed.
 async fn restore(
     session: &mut Session,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<(), SeedError> {
+) -> Result<u64, SeedError> {
     match deferred::restore(&session.pool, session.spare, progress).await {
-        Ok(()) => Ok(()),
+        Ok(made) => Ok(made),
         Err(deferred::Failed::Step { name, kind, source }) => {
             empty(&mut session.conn).await?;
             Err(SeedError::Rebuild { kind, name, source })
@@ -309,7 +297,8 @@ async fn seed_locked(
     options: &SeedOptions,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<SeedSummary, SeedError> {
-    finish_locked(session, progress).await?;
+    // What a seed before this one left unmade (it refuses to seed over that seed's rows).
+    restore(session, progress).await?;
     let (loaded, generated) = load(&mut session.conn, options, progress).await?;
     // With fresh statistics for sensible plans. (The rows were written frozen and
     // visible to all, so counts over a subtree are index-only scans without a VACUUM.)
