@@ -400,7 +400,8 @@ async fn a_gateway_restart_between_sending_and_the_answer_files_once() {
         .await;
     let event = accepted_event(&federated.gateway, "sd-restart").await;
     refer_to_mediation(&federated.gateway, "sd-restart-refer", &event).await;
-    for _ in 0..100 {
+    // Up to 15 s: under a whole suite's load the write-back's first attempt can come late.
+    for _ in 0..300 {
         if !federated.filed_cases("220422-SF").await.is_empty() {
             break;
         }
