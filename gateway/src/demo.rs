@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use crate::auth::{AuthConfig, Claims, MintError, mint};
 use crate::database::{self, Purpose};
 use crate::http::RoleToken;
+use crate::say;
 use crate::{Application, Config};
 
 /// Prepares the demo: database, seed, simulator (kept running for the process's life),
@@ -64,7 +65,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Application, Simulator)>
     if config.auth.jwt_secret.0.is_empty() {
         config.auth.jwt_secret =
             crate::auth::SigningSecret(random_secret().context("no randomness for a demo secret")?);
-        println!("no GATEWAY_JWT_SECRET set: the demo signs with a secret of its own, made now");
+        say!("no GATEWAY_JWT_SECRET set: the demo signs with a secret of its own, made now");
     }
     let tokens = tokens(&pool, &config.auth).await?;
     pool.close().await;
@@ -83,7 +84,7 @@ async fn start_simulator(config: &Config) -> anyhow::Result<Simulator> {
     let simulator = Simulator::start(SeedOptions::default(), &departments, address)
         .await
         .context("the department simulator did not start")?;
-    println!(
+    say!(
         "department simulator: {} departments, {} records, {} databases built, at {} ({:.1} s)",
         departments.len(),
         simulator.records,
@@ -96,13 +97,13 @@ async fn start_simulator(config: &Config) -> anyhow::Result<Simulator> {
 
 /// The demo's tokens, ready to paste as an `Authorization` header.
 fn print_tokens(tokens: &[RoleToken]) {
-    println!(
+    say!(
         "tokens (valid {} h; GraphiQL's role picker sends them for you):",
         TOKEN_TTL_S / 3600
     );
     for token in tokens {
-        println!("  {:<17} {}", token.role, token.label);
-        println!("    Authorization: Bearer {}", token.token);
+        say!("  {:<17} {}", token.role, token.label);
+        say!("    Authorization: Bearer {}", token.token);
     }
 }
 

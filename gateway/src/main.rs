@@ -2,13 +2,14 @@
 //! configuration or mint a token; with the `simulation` feature (the default, off in a
 //! production build), also seed the database or run the demo (all of it in one command).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gateway::database::{self, Purpose};
-use gateway::{Application, Config, load_departments, shutdown_signal};
+use gateway::{Application, Config, load_departments, say, say_err, shutdown_signal};
 #[cfg(feature = "simulation")]
 use simulation::seed::{Scale, SeedOptions};
 
@@ -119,7 +120,7 @@ fn main() -> ExitCode {
     let _telemetry = match gateway::telemetry::init() {
         Ok(telemetry) => telemetry,
         Err(error) => {
-            eprintln!("error: the OTLP exporter cannot be built: {error}");
+            say_err!("error: the OTLP exporter cannot be built: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -135,7 +136,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // The cause chain on one line, without a backtrace: this is for operators.
-            eprintln!("error: {error:#}");
+            say_err!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
@@ -175,10 +176,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::HotlineSync => {
             let reports = gateway::hotline::sync_once(&config).await?;
             if reports.is_empty() {
-                println!("no open311 system is configured: nothing to sync");
+                say!("no open311 system is configured: nothing to sync");
             }
             for report in &reports {
-                println!("{report}");
+                say!("{report}");
             }
             let failed = reports.iter().filter(|r| !r.is_ok()).count();
             if failed > 0 {
@@ -189,10 +190,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::FeedSync => {
             let reports = gateway::feeds::sync_once(&config).await?;
             if reports.is_empty() {
-                println!("no department declares a [feed]: nothing to sync");
+                say!("no department declares a [feed]: nothing to sync");
             }
             for report in &reports {
-                println!("{report}");
+                say!("{report}");
             }
             let failed = reports.iter().filter(|r| !r.is_ok()).count();
             if failed > 0 {
@@ -219,13 +220,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 exp: chrono::Utc::now().timestamp() + ttl,
             };
             let token = gateway::auth::mint(&config.auth, &claims)?;
-            println!("{token}");
-            Ok(())
+            // The token is the whole answer: a stdout nobody reads fails the command.
+            writeln!(std::io::stdout(), "{token}").context("cannot write the token to stdout")
         }
         Command::CheckConfig => {
             let departments = load_departments(&config)?;
-            println!("configuration is valid: {config:#?}");
-            println!(
+            say!("configuration is valid: {config:#?}");
+            say!(
                 "{} department configs in {} are valid",
                 departments.len(),
                 config.departments.dir.display()
@@ -234,7 +235,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 && config.auth.jwks_file.is_none()
                 && config.auth.jwks_url.is_none();
             if keyless && config.auth.required {
-                println!(
+                say!(
                     "note: no key to check tokens with; `serve` will refuse to start until \
                      GATEWAY_JWT_SECRET, auth.jwks_file or auth.jwks_url is set \
                      (or auth.required = false)"
@@ -251,8 +252,8 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 
 async fn run_app(app: Application) -> anyhow::Result<()> {
     let address = app.address();
-    println!("GraphiQL:  http://{address}/");
-    println!("GraphQL:   http://{address}/graphql");
-    println!("Board:     http://{address}/board");
+    say!("GraphiQL:  http://{address}/");
+    say!("GraphQL:   http://{address}/graphql");
+    say!("Board:     http://{address}/board");
     app.run(shutdown_signal()).await.context("serving failed")
 }

@@ -11,6 +11,7 @@ use simulation::seed::{self, Progress, SeedOptions};
 
 use crate::Config;
 use crate::database::{self, Purpose};
+use crate::{say, say_err};
 
 /// What `gateway seed` was asked.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +40,7 @@ pub async fn seed_command(config: &Config, command: SeedCommand) -> anyhow::Resu
             .await
             .context("reading the database failed")?
         {
-            println!("the database already holds data; nothing seeded");
+            say!("the database already holds data; nothing seeded");
             return Ok(());
         }
     }
@@ -77,7 +78,7 @@ pub async fn run(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<(
             let Ok(mut last) = lines.lock() else { return };
             let quarter = (p.done * 4).checked_div(p.total).unwrap_or(4).min(4);
             if last.is_none_or(|(table, shown)| table != p.table || quarter > shown) {
-                eprintln!(
+                say_err!(
                     "seeding {:<22} {:>9}/{:<9} {:>5.1} s",
                     p.table,
                     p.done,
@@ -107,7 +108,7 @@ pub async fn run(pool: &sqlx::PgPool, options: &SeedOptions) -> anyhow::Result<(
     if let Some((_, done)) = bar.lock().ok().and_then(|mut current| current.take()) {
         done.finish();
     }
-    println!(
+    say!(
         "seeded scale {} (seed {}) in {:.1} s: {summary:?}",
         options.scale,
         options.seed,

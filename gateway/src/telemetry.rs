@@ -8,6 +8,7 @@
 //! default, or `http/json`), `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME` (default
 //! `governance-gateway`).
 
+use crate::say_err;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::SpanExporter;
 use opentelemetry_sdk::Resource;
@@ -25,7 +26,7 @@ impl Drop for Telemetry {
         if let Some(provider) = self.0.take()
             && let Err(error) = provider.shutdown()
         {
-            eprintln!("sending the last spans to the collector failed: {error}");
+            say_err!("sending the last spans to the collector failed: {error}");
         }
     }
 }

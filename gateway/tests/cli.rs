@@ -26,6 +26,7 @@ fn gateway() -> Command {
 
 /// Reads the child's stdout until it prints the GraphQL address; returns it and the
 /// tokens printed before it (`Authorization: Bearer …` lines, in the order printed).
+/// The pipe closes then, with lines still to come: the gateway serves on.
 fn graphql_address(child: &mut Child) -> (String, Vec<String>) {
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
@@ -305,6 +306,23 @@ fn check_config_refuses_a_broken_department_file_naming_it() {
         stdout.contains("department configs in connectors/departments are valid"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_closed_stdout_loses_lines_not_the_process() {
+    // The reader goes away before the gateway writes, as with `gateway … | head -1`
+    // once head has its line.
+    let mut child = gateway()
+        .arg("check-config")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! the seed's data set (give it the options `gateway seed` was given). Faults are injected at run time over HTTP:
 //! `PUT /_sim/faults/{department}`, `DELETE /_sim/faults`, `GET /_sim/stats`.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,7 +67,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         seed: cli.seed,
     };
     let simulator = Simulator::start(seed, &departments, cli.listen).await?;
-    println!(
+    // A closed stdout loses the banner, not the simulator (`println!` would panic).
+    let _ = writeln!(
+        std::io::stdout(),
         "{} departments, {} records, {} databases built; serving at {}",
         departments.len(),
         simulator.records,
