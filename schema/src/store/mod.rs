@@ -20,6 +20,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::PgPool;
 
+use crate::workflow::ordering::Orderer;
+
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
 pub use export::Dataset;
 pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
@@ -126,6 +128,8 @@ pub struct Store {
     /// Workflow changes in progress at once: the others wait for their turn, so that a
     /// burst of writes leaves reads their connections and their share of the CPU.
     writers: Arc<tokio::sync::Semaphore>,
+    /// Timeline ordering calls, one at a time, shared by the writers.
+    orderer: Arc<Orderer>,
 }
 
 /// Workflow changes one store runs at once, unless told otherwise.
@@ -138,6 +142,7 @@ impl Store {
             statements: Arc::new(AtomicU64::new(0)),
             request: None,
             writers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_WRITERS)),
+            orderer: Arc::default(),
         }
     }
 
@@ -153,6 +158,11 @@ impl Store {
     /// only if the semaphore were closed, which it never is).
     pub(crate) async fn writer_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.writers.clone().acquire_owned().await.ok()
+    }
+
+    /// Where this store's writers wait for their entries' positions.
+    pub(crate) fn orderer(&self) -> &Orderer {
+        &self.orderer
     }
 
     /// The same store for one request: its statements count in this store's total and

@@ -261,14 +261,12 @@ impl Store {
     }
 
     /// Orders the committed timeline and fills in the positions of `entries`. A failure
-    /// leaves them without (the change is committed all the same, and the signal hub
-    /// orders the entries shortly).
+    /// leaves them without (the change is committed all the same, and the outbox relay
+    /// orders the entries on its next round).
     async fn give_positions(&self, entries: &mut [TimelineEntry]) {
         let ids: Vec<i64> = entries.iter().map(|entry| entry.id).collect();
         match self.order_timeline(&ids).await {
             Ok(positions) => {
-                let positions: std::collections::HashMap<i64, i64> =
-                    positions.into_iter().collect();
                 for entry in entries {
                     entry.position = positions.get(&entry.id).copied();
                 }

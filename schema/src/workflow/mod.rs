@@ -47,6 +47,7 @@ mod history;
 mod idempotency;
 pub mod machine;
 mod merge;
+pub(crate) mod ordering;
 mod outbox;
 mod photos;
 mod queues;

@@ -5,8 +5,9 @@ use crate::store::{Store, StoreError};
 
 impl Store {
     /// Publishes up to `limit` outbox entries with `publish` (given the newest cursor) and
-    /// marks them published, all or nothing; returns how many. Rows another replica is
-    /// publishing are skipped.
+    /// marks them published, all or nothing; returns how many. Their entries are ordered
+    /// first (the writer's own ordering may have failed, or the writer gone). Rows another
+    /// replica is publishing are skipped.
     pub async fn publish_outbox<F, Fut, E>(
         &self,
         limit: i64,
@@ -28,6 +29,11 @@ impl Store {
         let Some(newest) = ids.last().copied() else {
             return Ok(0);
         };
+        // Entries whose writers committed and went before ordering them are ordered now,
+        // so every replica the doorbell wakes reads them.
+        self.order_timeline(&[])
+            .await
+            .map_err(PublishError::Ordering)?;
         publish(newest).await.map_err(PublishError::Publish)?;
         sqlx::query("UPDATE outbox SET published_at = now() WHERE timeline_id = ANY($1)")
             .bind(&ids)
@@ -57,6 +63,8 @@ impl Store {
 pub enum PublishError<E> {
     #[error(transparent)]
     Store(StoreError),
+    #[error("ordering the timeline failed: {0}")]
+    Ordering(std::sync::Arc<StoreError>),
     #[error("publishing failed: {0}")]
     Publish(E),
 }

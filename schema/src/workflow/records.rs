@@ -19,8 +19,7 @@ pub struct Outcome {
 pub struct TimelineEntry {
     pub id: i64,
     /// Where the entry stands in commit order: its cursor. Given just after commit (see
-    /// [`Store::order_timeline`](crate::Store::order_timeline)); readers see only
-    /// entries that have one.
+    /// `super::ordering`); readers see only entries that have one.
     pub position: Option<i64>,
     pub event_id: i64,
     pub summons_id: Option<i64>,

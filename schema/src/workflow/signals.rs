@@ -1,6 +1,7 @@
 //! Delivery of timeline entries to subscribers, losing nothing. PostgreSQL is the source:
-//! entries get their positions (the cursors) in commit order, after commit
-//! ([`Store::order_timeline`]), so "everything after cursor N" is a complete, ordered
+//! entries get their positions (the cursors) in commit order, after commit (by their
+//! writer, or at the latest by the outbox relay before it rings the doorbell; see
+//! `super::ordering`), so "everything after cursor N" is a complete, ordered
 //! answer at any moment. Each replica
 //! runs one [`SignalHub`]: it reads what was appended since it last looked — when poked
 //! (by a local mutation, or by the Redis doorbell the relay rings for every replica) and
@@ -118,8 +119,6 @@ impl SignalHub {
             let last = self.store.last_timeline_position().await?;
             self.last.store(last, Ordering::Release);
         }
-        // Entries whose writers committed without ordering them (gone in between).
-        self.store.order_timeline(&[]).await?;
         loop {
             let after = self.last.load(Ordering::Acquire);
             let entries = self

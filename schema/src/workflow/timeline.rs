@@ -1,6 +1,6 @@
 //! Appending to the timeline: each entry with its outbox row, in the caller's
 //! transaction; its position in commit order is given after commit
-//! ([`Store::order_timeline`]).
+//! ([`super::ordering`]).
 
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
@@ -10,7 +10,6 @@ use super::error::WorkflowError;
 use super::records::{TIMELINE_COLUMNS, TimelineEntry};
 use crate::access::Actor;
 use crate::enums::{EventStatus, TimelineKind};
-use crate::store::{Store, StoreError};
 
 /// One entry to append.
 pub(super) struct Entry<'a> {
@@ -82,27 +81,4 @@ pub(crate) async fn record_reported(
         detail,
     };
     Ok(insert_entry(transaction, actor, entry).await?.id)
-}
-
-impl Store {
-    /// Gives every committed timeline entry without a position the next ones, in id
-    /// order (one caller at a time, for the length of one statement); returns the
-    /// positions of `wanted`. Called after each commit that appended entries, and by the
-    /// signal hub before it reads, so an entry whose writer went away is ordered too.
-    pub async fn order_timeline(&self, wanted: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT entry, entry_position FROM order_timeline($1)")
-                .bind(wanted)
-                .fetch_all(self.executor())
-                .await?,
-        )
-    }
-
-    /// [`Self::order_timeline`] after a commit whose entries need no position back: a
-    /// failure is logged, and the hub orders them on its next look.
-    pub(crate) async fn order_committed(&self) {
-        if let Err(error) = self.order_timeline(&[]).await {
-            tracing::warn!(%error, "ordering committed timeline entries failed; the signal hub retries");
-        }
-    }
 }
