@@ -169,8 +169,14 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
             from_end: false,
         },
     };
-    // The whole city (an administrator's scope), and a county.
-    for (scope, subtree) in [("220400", "2204"), ("220422", "220422")] {
+    // The whole city (an administrator's scope), and a county: a subtree asked for, and
+    // the top-level list (no parent key), narrowed by the scope alone.
+    for (scope, subtree) in [
+        ("220400", "2204"),
+        ("220422", "220422"),
+        ("220400", ""),
+        ("220422", ""),
+    ] {
         let scope = Scope::subtree(scope, PersonalData::Masked);
         let key = Key::Code(subtree.into());
         for _ in 0..8 {
@@ -203,7 +209,8 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     .fetch_all(&pool)
     .await
     .expect("plans");
-    assert_eq!(plans.len(), 4, "{plans:#?}");
+    // Page and total, for the subtree and the top level under each scope's level.
+    assert_eq!(plans.len(), 8, "{plans:#?}");
     assert!(
         plans.iter().all(|(_, generic)| *generic >= 3),
         "planned on every run: {plans:#?}"

@@ -4,6 +4,7 @@
 //! of them". The parents' keys travel as one array; `CROSS JOIN LATERAL` takes a page per
 //! parent, so a relation resolved for 100 parents is one statement, not 100.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -36,30 +37,52 @@ enum Predicate {
     Subtree,
 }
 
+/// How rows filed under a jurisdiction subtree are matched, by the length of the
+/// subtree's code prefix. A subtree at a fixed level is an equality on an expression
+/// index `(left(jurisdiction_code, n), id)`, so a page ordered by id is read straight off
+/// the index whatever the subtree's size and however its ids are spread, and PostgreSQL
+/// keeps one plan for every subtree of a level (a range is planned again on every run:
+/// its best plan hinges on the bounds). A grid is a leaf: its code is the whole code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Subtree {
+    Everything,
+    /// `left(jurisdiction_code, n)`: the city (no index, and none needed where one
+    /// gateway serves one city), a county, a township, a community.
+    Level(usize),
+    Grid,
+    Range,
+}
+
+impl Subtree {
+    fn of(prefix_length: usize) -> Self {
+        match prefix_length {
+            0 => Self::Everything,
+            4 | 6 | 9 | 12 => Self::Level(prefix_length),
+            15 => Self::Grid,
+            _ => Self::Range,
+        }
+    }
+}
+
 impl Relation {
-    /// The predicate for keys of this length. A subtree at a fixed level is an equality
-    /// on an expression index `(left(jurisdiction_code, n), id)`, so a page ordered by id
-    /// is read straight off the index whatever the subtree's size and however its ids
-    /// are spread; other lengths fall back to a range.
-    fn predicate(self, key_length: usize) -> &'static str {
-        match (self.predicate, key_length) {
-            (Predicate::Sql(sql), _) => sql,
-            (Predicate::Subtree, 0) => "TRUE",
-            // The city: no index, and none needed where one gateway serves one city.
-            (Predicate::Subtree, 4) => "left(t.jurisdiction_code, 4) = k.key",
-            (Predicate::Subtree, 6) => "left(t.jurisdiction_code, 6) = k.key",
-            (Predicate::Subtree, 9) => "left(t.jurisdiction_code, 9) = k.key",
-            (Predicate::Subtree, 12) => "left(t.jurisdiction_code, 12) = k.key",
-            (Predicate::Subtree, 15) => "t.jurisdiction_code = k.key",
-            (Predicate::Subtree, _) => {
-                "t.jurisdiction_code >= k.key AND t.jurisdiction_code < k.key || '~'"
+    /// The predicate for keys of this length.
+    fn predicate(self, key_length: usize) -> Cow<'static, str> {
+        match (self.predicate, Subtree::of(key_length)) {
+            (Predicate::Sql(sql), _) => sql.into(),
+            (Predicate::Subtree, Subtree::Everything) => "TRUE".into(),
+            (Predicate::Subtree, Subtree::Level(length)) => {
+                format!("left(t.jurisdiction_code, {length}) = k.key").into()
+            }
+            (Predicate::Subtree, Subtree::Grid) => "t.jurisdiction_code = k.key".into(),
+            (Predicate::Subtree, Subtree::Range) => {
+                "t.jurisdiction_code >= k.key AND t.jurisdiction_code < k.key || '~'".into()
             }
         }
     }
 
     /// The keys grouped by the predicate they need: one statement per group.
-    fn groups(self, keys: &[Key]) -> HashMap<&'static str, Vec<Key>> {
-        let mut groups: HashMap<&'static str, Vec<Key>> = HashMap::new();
+    fn groups(self, keys: &[Key]) -> HashMap<Cow<'static, str>, Vec<Key>> {
+        let mut groups: HashMap<Cow<'static, str>, Vec<Key>> = HashMap::new();
         for key in keys {
             let length = match key {
                 Key::Code(code) => code.len(),
@@ -338,15 +361,29 @@ pub(super) fn push_conditions<E: Entity>(
 }
 
 /// Code columns are `COLLATE "C"`, so a subtree is the byte range [prefix, prefix + "~").
+/// `AND` the row is filed under the subtree `prefix` (a scope's, or a filter's), matched
+/// as [`Subtree`] says.
 fn push_within(builder: &mut QueryBuilder<'_, Postgres>, prefix: &str) {
-    if prefix.is_empty() {
-        return;
+    match Subtree::of(prefix.len()) {
+        Subtree::Everything => {}
+        Subtree::Level(length) => {
+            builder
+                .push(format_args!(" AND left(t.jurisdiction_code, {length}) = "))
+                .push_bind(prefix.to_owned());
+        }
+        Subtree::Grid => {
+            builder
+                .push(" AND t.jurisdiction_code = ")
+                .push_bind(prefix.to_owned());
+        }
+        Subtree::Range => {
+            builder
+                .push(" AND t.jurisdiction_code >= ")
+                .push_bind(prefix.to_owned())
+                .push(" AND t.jurisdiction_code < ")
+                .push_bind(format!("{prefix}~"));
+        }
     }
-    builder
-        .push(" AND t.jurisdiction_code >= ")
-        .push_bind(prefix.to_owned())
-        .push(" AND t.jurisdiction_code < ")
-        .push_bind(format!("{prefix}~"));
 }
 
 fn escape_like(text: &str) -> String {
@@ -380,7 +417,7 @@ impl Store {
         let mut pages = HashMap::with_capacity(keys.len());
         for (predicate, keys) in relation.groups(keys) {
             pages.extend(
-                self.list_pages_where::<E>(scope, relation, predicate, &keys, query)
+                self.list_pages_where::<E>(scope, relation, &predicate, &keys, query)
                     .await?,
             );
         }
@@ -440,7 +477,7 @@ impl Store {
         let mut counts = HashMap::with_capacity(keys.len());
         for (predicate, keys) in relation.groups(keys) {
             counts.extend(
-                self.count_lists_where::<E>(scope, relation, predicate, &keys, conditions)
+                self.count_lists_where::<E>(scope, relation, &predicate, &keys, conditions)
                     .await?,
             );
         }
