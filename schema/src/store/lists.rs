@@ -360,9 +360,9 @@ pub(super) fn push_conditions<E: Entity>(
     }
 }
 
-/// Code columns are `COLLATE "C"`, so a subtree is the byte range [prefix, prefix + "~").
 /// `AND` the row is filed under the subtree `prefix` (a scope's, or a filter's), matched
-/// as [`Subtree`] says.
+/// as [`Subtree`] says. Code columns are `COLLATE "C"`, so a range is the byte range
+/// [prefix, prefix + "~").
 fn push_within(builder: &mut QueryBuilder<'_, Postgres>, prefix: &str) {
     match Subtree::of(prefix.len()) {
         Subtree::Everything => {}
