@@ -54,8 +54,6 @@ pub struct Application {
     hotlines: Vec<Arc<crate::hotline::HotlineSync>>,
     /// The departments' change feeds, pulled into the index while serving.
     feeds: Vec<Arc<crate::feeds::FeedSync>>,
-    /// Sync rounds (hotline, feeds) running at once.
-    sync_rounds: usize,
     deadline_check: std::time::Duration,
     workflow: crate::config::WorkflowConfig,
     writeback: crate::config::WritebackConfig,
@@ -178,7 +176,6 @@ impl Application {
             store,
             hotlines,
             feeds,
-            sync_rounds: crate::periodic::rounds_at_once(config.database.job_connections),
             deadline_check: config.workflow.deadline_check(),
             workflow: config.workflow.clone(),
             writeback: config.writeback.clone(),
@@ -213,7 +210,7 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(address = %self.address, "serving GraphQL at /graphql, GraphiQL at /");
         // Stops with the server, when dropped.
-        let mut _syncs = crate::periodic::Periodic::new(self.sync_rounds);
+        let mut _syncs = crate::periodic::Periodic::new();
         crate::hotline::schedule(&self.hotlines, &mut _syncs);
         crate::feeds::schedule(&self.feeds, &mut _syncs);
         let _deadlines =

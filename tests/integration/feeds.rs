@@ -325,3 +325,31 @@ async fn a_sql_department_s_change_table_feeds_the_index_too() {
     .expect("on the history");
     assert_eq!(source_of_change, ZJ);
 }
+
+#[tokio::test]
+async fn a_sync_lock_leaves_the_pool_to_the_round_and_bars_other_holders() {
+    let (_, migrated) = crate::helpers::migrated_database().await;
+    // A pool of one connection, which a lock held on it would take from the round.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect_with((*migrated.connect_options()).clone())
+        .await
+        .expect("connect");
+    let store = schema::Store::new(pool);
+    let lock = store.try_lock_sync(GA).await.expect("lock").expect("free");
+    store
+        .set_sync_cursor(GA, "7")
+        .await
+        .expect("the round's steps find a connection");
+    assert_eq!(
+        store.sync_cursor(GA).await.expect("cursor").as_deref(),
+        Some("7")
+    );
+    assert!(
+        store.try_lock_sync(GA).await.expect("lock").is_none(),
+        "one holder at a time"
+    );
+    lock.release().await.expect("release");
+    assert!(store.try_lock_sync(GA).await.expect("lock").is_some());
+}

@@ -3,35 +3,39 @@
 //!
 //! These run for the platform itself, not for a caller: they take no scope.
 
-use sqlx::{Postgres, Transaction};
+use sqlx::{Connection as _, PgConnection};
 
 use super::{Store, StoreError};
 
-/// Held while one replica syncs a source; dropping it (or [`SyncLock::release`]) lets
-/// the next one in.
+/// Held while one replica syncs a source, on a connection of its own rather than one of
+/// the pool's: a round's steps take the pool's connections, and rounds of several sources
+/// start together, so locks held on pooled connections could take them all and leave
+/// every round waiting for one more. Dropping it (or [`SyncLock::release`]) closes the
+/// connection, which ends the lock with the session.
 pub struct SyncLock {
-    transaction: Transaction<'static, Postgres>,
+    connection: PgConnection,
 }
 
 impl SyncLock {
     pub async fn release(self) -> Result<(), StoreError> {
-        self.transaction.rollback().await?;
+        self.connection.close().await?;
         Ok(())
     }
 }
 
 impl Store {
     /// The source's sync lock, or `None` when another replica (or a one-off run) holds
-    /// it. A transaction-scoped advisory lock: it cannot outlive its holder.
+    /// it. A session's advisory lock on a connection of its own: it cannot outlive its
+    /// holder.
     pub async fn try_lock_sync(&self, source: &str) -> Result<Option<SyncLock>, StoreError> {
-        let mut transaction = self.executor().begin().await?;
+        let mut connection = PgConnection::connect_with(&self.pool.connect_options()).await?;
         self.count_statement();
         let locked: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
                 .bind(format!("sync:{source}"))
-                .fetch_one(&mut *transaction)
+                .fetch_one(&mut connection)
                 .await?;
-        Ok(locked.then_some(SyncLock { transaction }))
+        Ok(locked.then_some(SyncLock { connection }))
     }
 
     /// Up to where the source has been read.
