@@ -245,7 +245,12 @@ async fn a_page_under_the_whole_city_reads_only_its_rows() {
     let key = Key::Code(String::new());
     async fn first_page<E: Entity>(store: &Store, scope: &Scope, key: &Key, query: &ListQuery) {
         let pages = store
-            .list_pages::<E>(scope, relations::IN_SUBTREE, std::slice::from_ref(key), query)
+            .list_pages::<E>(
+                scope,
+                relations::IN_SUBTREE,
+                std::slice::from_ref(key),
+                query,
+            )
             .await
             .expect("page");
         assert_eq!(pages.get(key).map_or(0, |page| page.rows.len()), 10);
@@ -257,13 +262,12 @@ async fn a_page_under_the_whole_city_reads_only_its_rows() {
     first_page::<Organization>(&store, &scope, &key, &query).await;
 
     for table in ["events", "persons", "places", "things", "organizations"] {
-        let (name,): (String,) = sqlx::query_as(
-            "SELECT name FROM pg_prepared_statements WHERE statement LIKE $1",
-        )
-        .bind(format!("SELECT k.key%FROM {table} t%"))
-        .fetch_one(&pool)
-        .await
-        .expect("the page's statement");
+        let (name,): (String,) =
+            sqlx::query_as("SELECT name FROM pg_prepared_statements WHERE statement LIKE $1")
+                .bind(format!("SELECT k.key%FROM {table} t%"))
+                .fetch_one(&pool)
+                .await
+                .expect("the page's statement");
         // The page's parameters: the (empty) parent key, the city's prefix, one row more
         // than the page to tell whether more follow.
         let (plan,): (serde_json::Value,) = sqlx::query_as(&format!(

@@ -5,8 +5,8 @@
 //! shape for every refusal.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
@@ -21,6 +21,7 @@ use schema::{AuditTrail, RequestLoaders};
 use serde::Deserialize;
 
 use super::AppState;
+use super::documents::Documents;
 use super::error::{Refusal, json_response, name_request, status_for};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::auth::AuthError;
@@ -71,9 +72,10 @@ async fn ready(
     if let Some(document) = persisted.await? {
         request.query = Some(document);
     }
-    let (operation, name) = check(&request, method, streaming)?;
+    let (document, operation, name) = check(&state.documents, &request, method, streaming)?;
     let store = state.store.for_request();
-    let (request, expires) = prepare(state, &store, headers, request).await?;
+    let (mut request, expires) = prepare(state, &store, headers, request).await?;
+    request.set_parsed_query(ExecutableDocument::clone(&document));
     Ok(Ready {
         request,
         expires,
@@ -299,12 +301,14 @@ pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal
 }
 
 /// Checks what can be checked without the schema: a query is present, parses, names an
-/// operation that exists, and is a query when it came over GET.
+/// operation that exists, and is a query when it came over GET. Returns the parsed
+/// document, the operation's type and its name.
 fn check(
+    documents: &Documents,
     request: &GraphqlRequest,
     method: Method,
     streaming: bool,
-) -> Result<(OperationType, Option<String>), Refusal> {
+) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), Refusal> {
     let query = request
         .query
         .as_deref()
@@ -318,7 +322,11 @@ fn check(
             "`variables` must be a JSON object",
         ));
     }
-    let (operation, name) = operation_type(query, request.operation_name.as_deref())?;
+    let document = documents
+        .parse(query)
+        .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
+    let (operation, name) = operation(&document, request.operation_name.as_deref())
+        .map(|(operation, name)| (operation.ty, name))?;
     if operation == OperationType::Subscription && !streaming {
         return Err(Refusal::new(
             ErrorCode::BadRequest,
@@ -332,19 +340,7 @@ fn check(
             "POST",
         ));
     }
-    Ok((operation, name))
-}
-
-/// The type and name of the operation a document runs: it parses, and `operation_name`
-/// names one of its operations (or it holds only one).
-pub(super) fn operation_type(
-    query: &str,
-    operation_name: Option<&str>,
-) -> Result<(OperationType, Option<String>), Refusal> {
-    let document = parse_query(query)
-        .map_err(|e| Refusal::new(ErrorCode::GraphqlParseFailed, e.to_string()))?;
-    let (operation, name) = operation(&document, operation_name)?;
-    Ok((operation.ty, name))
+    Ok((document, operation, name))
 }
 
 /// The operation of a parsed document that `operation_name` names (or its only one),

@@ -10,7 +10,7 @@
 
 use std::pin::Pin;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -425,8 +425,8 @@ impl Session {
     /// then `complete`; or, when it fails before producing a result, one `error`.
     /// Subscriptions alike share one execution (see [`super::sharing`]).
     fn execute(&self, caller: Actor, id: String, operation: Operation) -> Messages {
-        let document = async_graphql::parser::parse_query(&operation.query).ok();
-        let selected = document.as_ref().and_then(|document| {
+        let document = self.state.documents.parse(&operation.query).ok();
+        let selected = document.as_deref().and_then(|document| {
             super::graphql::operation(document, operation.operation_name.as_deref())
                 .ok()
                 .map(|(selected, _)| (document, selected))
@@ -448,6 +448,9 @@ impl Session {
                 operation.variables.clone(),
                 operation.operation_name.clone(),
             );
+            if let Some(document) = &document {
+                request.set_parsed_query(ExecutableDocument::clone(document));
+            }
             if let Some(resume) = resume {
                 request = request.data(resume);
             }
