@@ -133,7 +133,6 @@ impl Application {
             exports: Arc::new(tokio::sync::Semaphore::new(config.limits.max_exports)),
             auth,
             feeds: Default::default(),
-            documents: Default::default(),
             graphiql: crate::http::graphiql_page(&tokens),
             board: crate::http::board_page(&tokens),
             persisted: crate::http::persisted::PersistedDocuments::new(

@@ -12,7 +12,7 @@ pub mod store;
 pub mod workflow;
 
 pub use graphql::{
-    AuditTrail, GovSchema, Loaders, QueryLimits, RequestLoaders, build_schema, catalog,
+    AuditTrail, Documents, GovSchema, Loaders, QueryLimits, RequestLoaders, build_schema, catalog,
 };
 pub use store::{Store, StoreError};
 

@@ -5,7 +5,6 @@
 //! shape for every refusal.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
@@ -17,11 +16,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use schema::error::ErrorCode;
-use schema::{AuditTrail, RequestLoaders};
+use schema::{AuditTrail, Documents, RequestLoaders};
 use serde::Deserialize;
 
 use super::AppState;
-use super::documents::Documents;
 use super::error::{Refusal, json_response, name_request, status_for};
 use super::negotiate::{MediaType, is_json_body, response_type, wants_html};
 use crate::auth::AuthError;
@@ -72,10 +70,9 @@ async fn ready(
     if let Some(document) = persisted.await? {
         request.query = Some(document);
     }
-    let (document, operation, name) = check(&state.documents, &request, method, streaming)?;
+    let (operation, name) = check(state.schema.documents(), &request, method, streaming)?;
     let store = state.store.for_request();
-    let (mut request, expires) = prepare(state, &store, headers, request).await?;
-    request.set_parsed_query(ExecutableDocument::clone(&document));
+    let (request, expires) = prepare(state, &store, headers, request).await?;
     Ok(Ready {
         request,
         expires,
@@ -301,14 +298,14 @@ pub(super) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal
 }
 
 /// Checks what can be checked without the schema: a query is present, parses, names an
-/// operation that exists, and is a query when it came over GET. Returns the parsed
-/// document, the operation's type and its name.
+/// operation that exists, and is a query when it came over GET. Returns the operation's
+/// type and name.
 fn check(
     documents: &Documents,
     request: &GraphqlRequest,
     method: Method,
     streaming: bool,
-) -> Result<(Arc<ExecutableDocument>, OperationType, Option<String>), Refusal> {
+) -> Result<(OperationType, Option<String>), Refusal> {
     let query = request
         .query
         .as_deref()
@@ -340,7 +337,7 @@ fn check(
             "POST",
         ));
     }
-    Ok((document, operation, name))
+    Ok((operation, name))
 }
 
 /// The operation of a parsed document that `operation_name` names (or its only one),

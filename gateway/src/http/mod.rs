@@ -2,7 +2,6 @@
 
 mod assets;
 mod board;
-pub mod documents;
 mod error;
 mod export;
 mod feeds;
@@ -60,8 +59,6 @@ pub struct Shared {
     pub board: String,
     /// Automatic persisted queries and trusted documents.
     pub persisted: persisted::PersistedDocuments,
-    /// Documents parsed lately, by their text.
-    pub documents: documents::Documents,
     /// Per-principal rate limits, when configured.
     pub limiter: Option<crate::rate_limit::RateLimiter>,
     /// Permits for exports streaming at once (`limits.max_exports`).

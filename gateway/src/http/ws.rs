@@ -10,7 +10,7 @@
 
 use std::pin::Pin;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::parser::types::OperationType;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
@@ -425,7 +425,7 @@ impl Session {
     /// then `complete`; or, when it fails before producing a result, one `error`.
     /// Subscriptions alike share one execution (see [`super::sharing`]).
     fn execute(&self, caller: Actor, id: String, operation: Operation) -> Messages {
-        let document = self.state.documents.parse(&operation.query).ok();
+        let document = self.state.schema.documents().parse(&operation.query).ok();
         let selected = document.as_deref().and_then(|document| {
             super::graphql::operation(document, operation.operation_name.as_deref())
                 .ok()
@@ -448,9 +448,6 @@ impl Session {
                 operation.variables.clone(),
                 operation.operation_name.clone(),
             );
-            if let Some(document) = &document {
-                request.set_parsed_query(ExecutableDocument::clone(document));
-            }
             if let Some(resume) = resume {
                 request = request.data(resume);
             }

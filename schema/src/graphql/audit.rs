@@ -1,7 +1,7 @@
 //! Personal data in clear, and its audit trail. A resolver of a personal field asks
 //! [`personal`]: the value comes in clear only when the actor's role may see that field
 //! and the request stated a purpose, and every such read is noted in the request's
-//! [`AuditTrail`]. The [`AuditWriter`] extension appends the trail to the audit log when
+//! [`AuditTrail`]. [`audited`] appends the trail to the audit log when
 //! the request (or each result of a subscription) is done — one row per entity read — and
 //! withholds the answer when the log cannot be written. `auditLog` reads it back.
 
@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, Pos, Response, Result};
 use chrono::{DateTime, Utc};
 
@@ -107,19 +106,9 @@ pub fn unmasked(ctx: &Context<'_>, personal: Personal<'_>) -> bool {
     }
 }
 
-/// Writes each request's trail to the audit log before its answer leaves. Every result
-/// of a subscription passes through `execute` too, so each is audited as it goes.
-pub struct AuditWriter;
-
-impl ExtensionFactory for AuditWriter {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AuditWriter)
-    }
-}
-
 /// Appends what the response read in clear; a response whose reads cannot be audited is
 /// replaced by an error.
-async fn audited(store: &Store, trail: &AuditTrail, response: Response) -> Response {
+pub(super) async fn audited(store: &Store, trail: &AuditTrail, response: Response) -> Response {
     let reads = trail.take();
     let Some(reader) = trail.reader.get().filter(|_| !reads.is_empty()) else {
         return response;
@@ -138,22 +127,6 @@ async fn audited(store: &Store, trail: &AuditTrail, response: Response) -> Respo
             .extend()
             .into_server_error(Pos::default());
             Response::from_errors(vec![error])
-        }
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for AuditWriter {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let response = next.run(ctx, operation_name).await;
-        match (ctx.data_opt::<Store>(), ctx.data_opt::<Arc<AuditTrail>>()) {
-            (Some(store), Some(trail)) => audited(store, trail, response).await,
-            _ => response,
         }
     }
 }

@@ -7,9 +7,9 @@
 //! fetch per loader per level of a list, however long the fetches take and however busy
 //! the machine is.
 //!
-//! The batches run inside the operation's own task (no task per batch), and the
-//! [`BatchDispatch`] extension drives every execution — queries, mutations and each
-//! result of a subscription all pass the `execute` hook.
+//! The batches run inside the operation's own task (no task per batch), and [`Driven`]
+//! drives every execution — queries, mutations and each result of a subscription (see
+//! [`super::execution`]).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -18,14 +18,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
-use async_graphql::Response;
 use async_graphql::dataloader::Loader;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use futures_util::future::BoxFuture;
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 use futures_util::task::AtomicWaker;
-
-use super::loaders::RequestLoaders;
 
 /// The loaders of one request that have keys waiting.
 #[derive(Clone, Default)]
@@ -219,8 +215,9 @@ impl Wake for Woken {
     }
 }
 
-/// An operation and the batches its loaders asked for, polled in one task.
-struct Driven<F> {
+/// An operation (a future) or a subscription (a stream of results) and the batches its
+/// loaders ask for, polled in one task.
+pub(super) struct Driven<F> {
     operation: Pin<Box<F>>,
     batches: Batches,
     woken: Arc<Woken>,
@@ -228,8 +225,8 @@ struct Driven<F> {
     running: FuturesUnordered<BoxFuture<'static, ()>>,
 }
 
-impl<F: Future> Driven<F> {
-    fn new(operation: F, batches: Batches) -> Self {
+impl<F> Driven<F> {
+    pub(super) fn new(operation: F, batches: Batches) -> Self {
         let woken = Arc::new(Woken::default());
         Self {
             operation: Box::pin(operation),
@@ -239,51 +236,43 @@ impl<F: Future> Driven<F> {
             running: FuturesUnordered::new(),
         }
     }
+
+    /// Polls the operation with `poll`; when it waits and nothing woke it meanwhile,
+    /// every field that is not done waits (a wake, had there been one, has already
+    /// rescheduled this task), and the queued batches start.
+    fn drive<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(Pin<&mut F>, &mut Context<'_>) -> Poll<T>,
+    ) -> Poll<T> {
+        self.woken.task.register(cx.waker());
+        let mut inner = Context::from_waker(&self.waker);
+        self.woken.flag.store(false, Ordering::Release);
+        if let Poll::Ready(done) = poll(self.operation.as_mut(), &mut inner) {
+            return Poll::Ready(done);
+        }
+        if !self.woken.flag.load(Ordering::Acquire) {
+            self.running.extend(self.batches.take());
+        }
+        // Finished batches wake their waiters, and through them this task.
+        while let Poll::Ready(Some(())) = self.running.poll_next_unpin(&mut inner) {}
+        Poll::Pending
+    }
 }
 
 impl<F: Future> Future for Driven<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.get_mut();
-        this.woken.task.register(cx.waker());
-        let mut inner = Context::from_waker(&this.waker);
-        this.woken.flag.store(false, Ordering::Release);
-        if let Poll::Ready(done) = this.operation.as_mut().poll(&mut inner) {
-            return Poll::Ready(done);
-        }
-        // Nothing woke the operation while it ran: every field that is not done waits
-        // (the wake, had there been one, has already rescheduled this task).
-        if !this.woken.flag.load(Ordering::Acquire) {
-            this.running.extend(this.batches.take());
-        }
-        // Finished batches wake their waiters, and through them this task.
-        while let Poll::Ready(Some(())) = this.running.poll_next_unpin(&mut inner) {}
-        Poll::Pending
+        self.get_mut().drive(cx, Future::poll)
     }
 }
 
-/// Drives every execution of the schema with its request's batches.
-pub struct BatchDispatch;
+impl<S: Stream> Stream for Driven<S> {
+    type Item = S::Item;
 
-impl ExtensionFactory for BatchDispatch {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(BatchDispatch)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for BatchDispatch {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        match ctx.data_opt::<RequestLoaders>() {
-            Some(loaders) => Driven::new(next.run(ctx, operation_name), loaders.batches()).await,
-            None => next.run(ctx, operation_name).await,
-        }
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        self.get_mut().drive(cx, Stream::poll_next)
     }
 }
 

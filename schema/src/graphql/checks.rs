@@ -3,34 +3,18 @@
 //! fragment fans are caught), and error codes on parse and validation failures.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::Response;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{ServerError, ServerResult, Variables};
 
 use super::QueryLimits;
 use super::shape::{Shape, count_tokens};
 use crate::error::ErrorCode;
 
-/// Installs the checks with the limits a request must keep.
-pub struct RequestChecks {
+/// The checks, with the limits a request must keep.
+pub(super) struct Checks {
     pub limits: QueryLimits,
-}
-
-impl ExtensionFactory for RequestChecks {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Checks {
-            limits: self.limits,
-        })
-    }
-}
-
-struct Checks {
-    limits: QueryLimits,
 }
 
 /// A request over one of the limits: refused before anything of it runs.
@@ -46,7 +30,7 @@ fn too_large(what: &str, found: usize, limit: usize, key: &str) -> ServerError {
 
 impl Checks {
     /// What can be measured before the document is parsed.
-    fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
+    pub(super) fn check_text(&self, query: &str, variables: &Variables) -> ServerResult<()> {
         let limits = &self.limits;
         if query.len() > limits.max_document_bytes {
             return Err(too_large(
@@ -83,7 +67,7 @@ impl Checks {
     }
 
     /// What the parsed document asks for.
-    fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
+    pub(super) fn check_document(&self, document: &ExecutableDocument) -> ServerResult<()> {
         let limits = &self.limits;
         let selections = count_selections(document);
         if selections > limits.max_selections {
@@ -161,16 +145,27 @@ fn with_code(mut error: ServerError, code: ErrorCode) -> ServerError {
     error
 }
 
-/// Every error carries a code (each result of a subscription passes through `execute`
-/// too). async-graphql's own errors of input coercion (a variable
-/// or argument of the wrong type or out of range, a value that does not parse) have none:
-/// on a field they are the caller's input; before execution, its document.
-fn coded(mut response: Response) -> Response {
+/// A document that does not parse.
+pub(super) fn parse_failed(error: async_graphql::parser::Error) -> ServerError {
+    with_code(ServerError::from(error), ErrorCode::GraphqlParseFailed)
+}
+
+/// Every error carries a code (each result of a subscription passes here too).
+/// async-graphql's own errors have none: before execution they are the document's
+/// (validation, and the depth and complexity limits it checks); on a field, the caller's
+/// input (a variable or argument of the wrong type or out of range, a value that does
+/// not parse).
+pub(super) fn coded(mut response: Response) -> Response {
     for error in &mut response.errors {
-        let code = if error.path.is_empty() {
-            ErrorCode::GraphqlValidationFailed
-        } else {
+        let code = if !error.path.is_empty() {
             ErrorCode::BadUserInput
+        // async-graphql words its limit errors this way (pinned version).
+        } else if error.message.starts_with("Query is too complex")
+            || error.message.starts_with("Query is nested too deep")
+        {
+            ErrorCode::QueryTooComplex
+        } else {
+            ErrorCode::GraphqlValidationFailed
         };
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
@@ -178,57 +173,6 @@ fn coded(mut response: Response) -> Response {
         }
     }
     response
-}
-
-#[async_trait::async_trait]
-impl Extension for Checks {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        coded(next.run(ctx, operation_name).await)
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        self.check_text(query, variables)?;
-        let document = next
-            .run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, ErrorCode::GraphqlParseFailed))?;
-        self.check_document(&document)?;
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|error| {
-                    // async-graphql words its limit errors this way (pinned version).
-                    let code = if error.message.starts_with("Query is too complex")
-                        || error.message.starts_with("Query is nested too deep")
-                    {
-                        ErrorCode::QueryTooComplex
-                    } else {
-                        ErrorCode::GraphqlValidationFailed
-                    };
-                    with_code(error, code)
-                })
-                .collect()
-        })
-    }
 }
 
 /// The number of fields every operation of the document selects, fragments expanded.

@@ -7,6 +7,8 @@ mod checks;
 mod collection;
 mod connection;
 mod disputes;
+mod documents;
+mod execution;
 mod federated;
 mod figures;
 mod filters;
@@ -29,6 +31,8 @@ use connectors::Federation;
 
 pub use audit::AuditTrail;
 pub use connection::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use documents::Documents;
+pub use execution::GovSchema;
 pub use federated::catalog;
 pub use filters::{Circle, EventFilter};
 pub use loaders::{Loaders, RequestLoaders};
@@ -37,8 +41,6 @@ pub use subscription::{Resume, SubscriptionRoot, YieldedCursors, timeline_cursor
 pub use workflow::MutationRoot;
 
 use crate::store::Store;
-
-pub type GovSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What a query may cost before it runs.
 #[derive(Debug, Clone, Copy)]
@@ -95,12 +97,8 @@ pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimi
     .data(store)
     .data(federation)
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
-    .extension(checks::RequestChecks { limits })
-    .extension(order::SelectionOrder)
-    .extension(audit::AuditWriter)
-    .extension(batching::BatchDispatch);
-    if limits.introspection {
+    .limit_complexity(limits.max_complexity);
+    let schema = if limits.introspection {
         builder.finish()
     } else {
         // Suggestions ("Did you mean …") would tell the schema introspection does not.
@@ -108,5 +106,6 @@ pub fn build_schema(store: Store, federation: Arc<Federation>, limits: QueryLimi
             .disable_introspection()
             .disable_suggestions()
             .finish()
-    }
+    };
+    GovSchema::new(schema, limits)
 }

@@ -3,66 +3,27 @@
 //! map in the order they finish, so a field that waits on a loader can come out after
 //! one selected later. After execution, every map is put back in selection order
 //! (fragments expanded where they stand, aliases as named), over HTTP, SSE and WebSocket
-//! alike — every result, subscription results included, passes the `execute` hook.
+//! alike — every result, subscription results included, passes through it (see
+//! [`super::execution`]).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
+use async_graphql::Positioned;
+use async_graphql::Value;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
-use async_graphql::{Positioned, Response, ServerResult, Value, Variables};
 
-/// Installs the reordering.
-pub struct SelectionOrder;
-
-impl ExtensionFactory for SelectionOrder {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Ordering::default())
-    }
-}
-
-#[derive(Default)]
-struct Ordering {
-    /// The request's document, once parsed.
-    document: Mutex<Option<Arc<ExecutableDocument>>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for Ordering {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Ok(mut kept) = self.document.lock() {
-            *kept = Some(Arc::new(document.clone()));
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().ok().and_then(|kept| kept.clone());
-        if let Some(document) = document
-            && let Some(selection) = operation(&document, operation_name)
-        {
-            let fragments = Fragments(&document);
-            reorder(&mut response.data, &[selection], &fragments);
-        }
-        response
+/// Puts the maps of `data`, the result of the operation `operation_name` names in
+/// `document`, in the order its fields were selected.
+pub(super) fn in_selection_order(
+    data: &mut Value,
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) {
+    if let Some(selection) = operation(document, operation_name) {
+        reorder(data, &[selection], &Fragments(document));
     }
 }
 
