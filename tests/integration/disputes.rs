@@ -29,7 +29,9 @@ async fn dispute(gateway: &TestGateway, event: &Value) -> Value {
 
 /// Polls the dispute until `done` holds (20 s at most); returns it as read once more
 /// after that: one request's fields are read by several statements, and an answer that
-/// commits between them shows in some fields only.
+/// commits between them shows in some fields only. A department's answer shows in its
+/// row when it commits and in the timeline when its entry gets its position, a moment
+/// later: a test that reads both waits for both.
 async fn until(gateway: &TestGateway, event: &Value, done: impl Fn(&Value) -> bool) -> Value {
     let mut seen = Value::Null;
     for _ in 0..200 {
@@ -108,7 +110,10 @@ async fn a_dispute_mediated_to_an_agreement_the_court_confirms() {
     assert_eq!(again["data"]["referToMediation"]["replayed"], true);
 
     // The justice bureau registers the case; the event is linked to its record.
-    let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
+    let filed = until(gateway, &event, |d| {
+        d["mediations"][0]["filing"] == "FILED" && !entries(d, "FILED").is_empty()
+    })
+    .await;
     assert_eq!(filed["mediations"].as_array().map(Vec::len), Some(1));
     let case_number = filed["mediations"][0]["caseNumber"]
         .as_str()
@@ -228,7 +233,7 @@ async fn an_agreement_refused_confirmation_goes_to_court_and_the_court_files_it(
     )
     .await;
     let refused = until(gateway, &event, |d| {
-        d["mediations"][0]["confirmation"] == "REFUSED"
+        d["mediations"][0]["confirmation"] == "REFUSED" && !entries(d, "REFUSED").is_empty()
     })
     .await;
     let reason = refused["mediations"][0]["confirmationRefusal"]
@@ -385,7 +390,10 @@ async fn a_filing_sent_while_the_justice_bureau_is_down_is_filed_once_when_it_is
     );
     assert_eq!(failing["mediations"][0]["filing"], "PENDING");
     federated.clear_fault("220422-SF").await;
-    let filed = until(gateway, &event, |d| d["mediations"][0]["filing"] == "FILED").await;
+    let filed = until(gateway, &event, |d| {
+        d["mediations"][0]["filing"] == "FILED" && !entries(d, "FILED").is_empty()
+    })
+    .await;
     assert_eq!(filed["departmentWrites"][0]["lastError"], Value::Null);
     assert_eq!(entries(&filed, "FILED").len(), 1, "{filed:#}");
     assert_eq!(federated.filed_cases("220422-SF").await.len(), 1);
