@@ -151,18 +151,20 @@ async fn parties_come_with_their_persons_and_organizations_in_one_statement() {
     assert_eq!(names, looked_up);
 }
 
-/// A root list's page and total over one subtree are planned once per connection, not on
-/// every request: after five runs PostgreSQL keeps a generic plan, which it does only
-/// when that plan costs what the custom ones did.
-#[tokio::test]
-async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
+/// A store over a fresh copy of the seeded database, on one connection (whose prepared
+/// statements the tests read back).
+async fn one_connection() -> (sqlx::PgPool, Store) {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(&database_url(&seeded_database().await))
         .await
         .expect("connect");
-    let store = Store::new(pool.clone());
-    let query = ListQuery {
+    (pool.clone(), Store::new(pool))
+}
+
+/// The first page of ten, no conditions.
+fn first_ten() -> ListQuery {
+    ListQuery {
         conditions: Vec::new(),
         page: PageArgs {
             after: None,
@@ -170,7 +172,16 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
             limit: 10,
             from_end: false,
         },
-    };
+    }
+}
+
+/// A root list's page and total over one subtree are planned once per connection, not on
+/// every request: after five runs PostgreSQL keeps a generic plan, which it does only
+/// when that plan costs what the custom ones did.
+#[tokio::test]
+async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
+    let (pool, store) = one_connection().await;
+    let query = first_ten();
     // The whole city (an administrator's scope), and a county: a subtree asked for, and
     // the top-level list (no parent key), narrowed by the scope alone.
     for (scope, subtree) in [
@@ -226,22 +237,9 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
 /// guess at that share to make a scan look cheaper.
 #[tokio::test]
 async fn a_page_under_the_whole_city_reads_only_its_rows() {
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&database_url(&seeded_database().await))
-        .await
-        .expect("connect");
-    let store = Store::new(pool.clone());
+    let (pool, store) = one_connection().await;
     let scope = Scope::subtree("220400", PersonalData::Masked);
-    let query = ListQuery {
-        conditions: Vec::new(),
-        page: PageArgs {
-            after: None,
-            before: None,
-            limit: 10,
-            from_end: false,
-        },
-    };
+    let query = first_ten();
     let key = Key::Code(String::new());
     async fn first_page<E: Entity>(store: &Store, scope: &Scope, key: &Key, query: &ListQuery) {
         let pages = store
