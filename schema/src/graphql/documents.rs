@@ -11,9 +11,11 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::parser::{Error as ParseError, parse_query};
 use lru::LruCache;
 
-/// The text of the documents kept, in bytes (a parsed document takes several times its
-/// text's size).
-pub const TEXT_BUDGET: usize = 2 * 1024 * 1024;
+/// The text of the documents kept, in bytes. A parsed document takes about twelve times
+/// its text's size (a board's 300-byte subscription, 3.7 KiB), so this keeps some 3 MiB:
+/// room for a city's frontends' few hundred operations, and a small part of the memory
+/// of 10,000 boards that each send a document of their own.
+pub const TEXT_BUDGET: usize = 256 * 1024;
 
 /// The documents parsed lately, by their text.
 pub struct Documents {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Request, Response, Schema, ServerResult};
+use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use super::audit::{AuditTrail, audited};
@@ -93,10 +94,12 @@ impl GovSchema {
             None => results,
         };
         let finish = run.results;
+        // Boxed while it runs: the stream holds its pending future inline, and an idle
+        // subscription should not carry the audit's statement in its state.
         results
-            .then(move |response| {
+            .then(move |response| -> BoxFuture<'static, Response> {
                 let finish = finish.clone();
-                async move { finish.finish(response).await }
+                Box::pin(async move { finish.finish(response).await })
             })
             .boxed()
     }
