@@ -11,10 +11,10 @@ use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::parser::{Error as ParseError, parse_query};
 use lru::LruCache;
 
-/// The text of the documents kept, in bytes. A parsed document takes about twelve times
-/// its text's size (a board's 300-byte subscription, 3.7 KiB), so this keeps some 3 MiB:
-/// room for a city's frontends' few hundred operations, and a small part of the memory
-/// of 10,000 boards that each send a document of their own.
+/// The text of the documents kept, in bytes. A parsed document takes tens of times its
+/// text's size: 10,000 boards each sending a subscription of its own filled this budget
+/// with about 10 MiB of parsed documents (1 KiB per board). Room for a city's frontends'
+/// few hundred operations.
 pub const TEXT_BUDGET: usize = 256 * 1024;
 
 /// The documents parsed lately, by their text.
