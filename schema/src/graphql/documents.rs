@@ -15,7 +15,7 @@ use lru::LruCache;
 /// text's size: 10,000 boards each sending a subscription of its own filled this budget
 /// with about 10 MiB of parsed documents (1 KiB per board). Room for a city's frontends'
 /// few hundred operations.
-pub const TEXT_BUDGET: usize = 256 * 1024;
+const TEXT_BUDGET: usize = 256 * 1024;
 
 /// The documents parsed lately, by their text.
 pub struct Documents {
@@ -37,7 +37,7 @@ impl Default for Documents {
 
 impl Documents {
     /// Keeps at most `budget` bytes of documents' text.
-    pub fn with_budget(budget: usize) -> Self {
+    fn with_budget(budget: usize) -> Self {
         Self {
             kept: Mutex::new(Kept {
                 documents: LruCache::unbounded(),
@@ -80,12 +80,9 @@ impl Documents {
     }
 
     /// How many documents are kept.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.kept().documents.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -110,7 +107,7 @@ mod tests {
     fn a_document_that_does_not_parse_is_an_error_and_not_kept() {
         let documents = Documents::default();
         assert!(documents.parse("{ events {").is_err());
-        assert!(documents.is_empty());
+        assert_eq!(documents.len(), 0);
     }
 
     #[test]
@@ -142,6 +139,6 @@ mod tests {
     fn a_document_larger_than_the_budget_is_parsed_and_not_kept() {
         let documents = Documents::with_budget(8);
         documents.parse("{ __typename }").expect("parses");
-        assert!(documents.is_empty());
+        assert_eq!(documents.len(), 0);
     }
 }
