@@ -38,9 +38,7 @@ pub struct Staff {
     pub phone: Option<String>,
 }
 
-/// Read from rows, and from JSON where a statement builds a person into a row of
-/// another table (the parties of events).
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Person {
     pub id: i64,
     pub name: String,
@@ -78,8 +76,7 @@ pub struct Thing {
     pub created_at: DateTime<Utc>,
 }
 
-/// Read like [`Person`].
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Organization {
     pub id: i64,
     pub name: String,
@@ -132,7 +129,7 @@ pub struct Event {
 }
 
 /// One person or organization an event concerns.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct EventParty {
     pub event_id: i64,
     pub position: i16,
@@ -141,9 +138,7 @@ pub struct EventParty {
     pub organization_id: Option<i64>,
     /// The party itself, read in the same statement; absent when it lies outside the
     /// reader's scope.
-    #[sqlx(json(nullable))]
     pub person: Option<Person>,
-    #[sqlx(json(nullable))]
     pub organization: Option<Organization>,
 }
 

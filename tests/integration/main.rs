@@ -26,6 +26,7 @@ mod photos;
 mod queries;
 mod rate_limit;
 mod resilience;
+mod rows;
 mod scope;
 mod seed;
 mod shutdown;

@@ -168,7 +168,11 @@ pub fn named(errors: &str) -> String {
     }
 }
 
-pub fn json_response(status: StatusCode, media: MediaType, body: &serde_json::Value) -> Response {
+pub fn json_response(
+    status: StatusCode,
+    media: MediaType,
+    body: &impl serde::Serialize,
+) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     (
         status,

@@ -490,7 +490,6 @@ async fn execute(
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let mut body = serde_json::Map::new();
     let http_status = if request_error {
         response
             .errors
@@ -503,16 +502,26 @@ async fn execute(
             .and_then(|code| ErrorCode::parse(&code))
             .map_or(StatusCode::BAD_REQUEST, |code| status_for(code, media))
     } else {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or_default(),
-        );
         StatusCode::OK
     };
-    if !response.errors.is_empty() {
+    let errors = (!response.errors.is_empty()).then(|| {
         let mut errors = serde_json::to_value(&response.errors).unwrap_or_default();
         name_request(&mut errors);
-        body.insert("errors".into(), errors);
-    }
-    json_response(http_status, media, &serde_json::Value::Object(body))
+        errors
+    });
+    let body = Answer {
+        data: (!request_error).then_some(&response.data),
+        errors,
+    };
+    json_response(http_status, media, &body)
+}
+
+/// A response's body, written straight from the executed value: `data` unless the
+/// request failed before it ran, `errors` when there are any.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<serde_json::Value>,
 }

@@ -1,13 +1,38 @@
 //! Where each entity type lives in the database.
 
-use super::{Entity, Position};
+use super::{Columns, Entity, Position};
 use crate::model::{Event, Organization, Person, Place, Thing};
+
+/// An entity's selected columns and its decoding from them, from one list of its fields:
+/// the select list and the order the fields are read in cannot drift apart.
+macro_rules! columns {
+    ($first:ident $(, $rest:ident)* $(,)?) => {
+        const COLUMNS: &'static str = concat!("t.", stringify!($first) $(, ", t.", stringify!($rest))*);
+        const WIDTH: usize = [stringify!($first) $(, stringify!($rest))*].len();
+
+        fn decode(columns: &mut Columns<'_>) -> Result<Self, sqlx::Error> {
+            Ok(Self {
+                $first: columns.read()?,
+                $($rest: columns.read()?,)*
+            })
+        }
+    };
+}
 
 impl Entity for Person {
     const POSITION: Position = Position::AtPlace("residence_place_id");
     const TABLE: &'static str = "persons";
-    const COLUMNS: &'static str = "t.id, t.name, t.gender, t.birth_date, t.id_number, t.phone, \
-        t.residence_place_id, t.jurisdiction_code, t.created_at";
+    columns!(
+        id,
+        name,
+        gender,
+        birth_date,
+        id_number,
+        phone,
+        residence_place_id,
+        jurisdiction_code,
+        created_at
+    );
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -19,8 +44,16 @@ impl Entity for Person {
 impl Entity for Place {
     const POSITION: Position = Position::Own;
     const TABLE: &'static str = "places";
-    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.address, t.jurisdiction_code, \
-        t.longitude, t.latitude, t.created_at";
+    columns!(
+        id,
+        name,
+        kind,
+        address,
+        jurisdiction_code,
+        longitude,
+        latitude,
+        created_at
+    );
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -32,7 +65,16 @@ impl Entity for Place {
 impl Entity for Thing {
     const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "things";
-    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.identifier, t.place_id, t.owner_id, t.jurisdiction_code, t.created_at";
+    columns!(
+        id,
+        name,
+        kind,
+        identifier,
+        place_id,
+        owner_id,
+        jurisdiction_code,
+        created_at
+    );
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -44,7 +86,16 @@ impl Entity for Thing {
 impl Entity for Organization {
     const POSITION: Position = Position::AtPlace("place_id");
     const TABLE: &'static str = "organizations";
-    const COLUMNS: &'static str = "t.id, t.name, t.kind, t.credit_code, t.place_id, t.deregistered_on, t.jurisdiction_code, t.created_at";
+    columns!(
+        id,
+        name,
+        kind,
+        credit_code,
+        place_id,
+        deregistered_on,
+        jurisdiction_code,
+        created_at
+    );
     const NAME_COLUMN: &'static str = "name";
     const TIME_COLUMN: &'static str = "created_at";
 
@@ -56,11 +107,35 @@ impl Entity for Organization {
 impl Entity for Event {
     const POSITION: Position = Position::OwnOrPlace;
     const TABLE: &'static str = "events";
-    const COLUMNS: &'static str = "t.id, t.title, t.description, t.category, t.channel, \
-        t.urgency, t.status, t.reporter_id, t.place_id, t.jurisdiction_code, t.resolution_tier, t.tier, \
-        t.satisfaction, t.reported_at, t.accepted_at, t.updated_at, t.due_at, t.resolved_at, t.closed_at, \
-        t.handling_code, t.photos, t.overdue_at, t.urges, t.reworks, t.assignee_id, \
-        t.longitude, t.latitude";
+    columns!(
+        id,
+        title,
+        description,
+        category,
+        channel,
+        urgency,
+        status,
+        reporter_id,
+        place_id,
+        jurisdiction_code,
+        resolution_tier,
+        tier,
+        satisfaction,
+        reported_at,
+        accepted_at,
+        updated_at,
+        due_at,
+        resolved_at,
+        closed_at,
+        handling_code,
+        photos,
+        overdue_at,
+        urges,
+        reworks,
+        assignee_id,
+        longitude,
+        latitude
+    );
     const NAME_COLUMN: &'static str = "title";
     const TIME_COLUMN: &'static str = "reported_at";
     const SUMMONED: bool = true;

@@ -9,11 +9,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use connectors::Scope;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 
 use super::map::{Centre, push_near};
-use super::{Entity, Store, StoreError};
+use super::{Columns, Entity, Store, StoreError, decode_rows};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyType {
@@ -397,10 +396,11 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-fn parent_key(row: &PgRow, key_type: KeyType) -> Result<Key, sqlx::Error> {
+/// The key a row was listed for: its statement's first column.
+fn parent_key(columns: &mut Columns<'_>, key_type: KeyType) -> Result<Key, sqlx::Error> {
     Ok(match key_type {
-        KeyType::Id => Key::Id(row.try_get("parent_key")?),
-        KeyType::Code => Key::Code(row.try_get("parent_key")?),
+        KeyType::Id => Key::Id(columns.read()?),
+        KeyType::Code => Key::Code(columns.read()?),
     })
 }
 
@@ -454,10 +454,12 @@ impl Store {
             .push(format_args!(") t ORDER BY k.key, t.id {direction}"));
 
         let rows = builder.build().fetch_all(self.executor()).await?;
+        let rows = decode_rows(&rows, |columns| {
+            Ok((parent_key(columns, relation.key_type)?, E::decode(columns)?))
+        })?;
         let mut grouped: HashMap<Key, Vec<E>> = HashMap::with_capacity(keys.len());
-        for row in rows {
-            let key = parent_key(&row, relation.key_type)?;
-            grouped.entry(key).or_default().push(E::from_row(&row)?);
+        for (key, entity) in rows {
+            grouped.entry(key).or_default().push(entity);
         }
         Ok(grouped
             .into_iter()
@@ -501,10 +503,10 @@ impl Store {
         push_keys(&mut builder, relation, keys, conditions);
 
         let rows = builder.build().fetch_all(self.executor()).await?;
-        rows.iter()
-            .map(|row| Ok((parent_key(row, relation.key_type)?, row.try_get("total")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        let totals = decode_rows(&rows, |columns| {
+            Ok((parent_key(columns, relation.key_type)?, columns.read()?))
+        })?;
+        Ok(totals.into_iter().collect())
     }
 }
 

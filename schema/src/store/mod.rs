@@ -5,6 +5,7 @@
 //! tests prove that relations are batched (no N+1) and is exported as a metric.
 
 mod audit;
+mod columns;
 mod entities;
 mod export;
 mod figures;
@@ -23,6 +24,7 @@ use sqlx::PgPool;
 use crate::workflow::ordering::Orderer;
 
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
+pub use columns::{Columns, decode_rows};
 pub use export::Dataset;
 pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
 pub use hotline::{HotlineStatusChange, NewHotlineEvent};
@@ -39,8 +41,11 @@ pub trait Entity:
     for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Sync + Unpin + Clone + 'static
 {
     const TABLE: &'static str;
-    /// The selected columns, qualified with the alias `t`.
+    /// The selected columns, qualified with the alias `t`, in the order
+    /// [`Entity::decode`] reads them.
     const COLUMNS: &'static str;
+    /// How many columns [`Entity::COLUMNS`] names.
+    const WIDTH: usize;
     /// The column searched by name prefix and substring.
     const NAME_COLUMN: &'static str;
     /// The column a time-range filter applies to.
@@ -51,6 +56,18 @@ pub trait Entity:
     const POSITION: Position;
 
     fn id(&self) -> i64;
+
+    /// The entity from the next [`Entity::WIDTH`] columns.
+    fn decode(columns: &mut Columns<'_>) -> Result<Self, sqlx::Error>;
+
+    /// The entity, or `None` when its columns are NULL (an outer join found none).
+    fn decode_optional(columns: &mut Columns<'_>) -> Result<Option<Self>, sqlx::Error> {
+        if columns.at_null()? {
+            columns.skip(Self::WIDTH);
+            return Ok(None);
+        }
+        Self::decode(columns).map(Some)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
