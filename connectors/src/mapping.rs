@@ -38,9 +38,9 @@ pub fn normalise(record: &Value, provisions: &[&Provision]) -> Result<Value, Bad
     if !record.is_object() {
         return Err(BadRecord::NotAnObject);
     }
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(provisions.len());
     for provision in provisions {
-        let mut fields = Map::new();
+        let mut fields = Map::with_capacity(provision.fields.len());
         for mapping in &provision.fields {
             let value = match mapping.path.find(record) {
                 None | Some(Value::Null) => Value::Null,
@@ -123,7 +123,8 @@ fn convert(value: &Value, mapping: &FieldMapping) -> Result<Value, String> {
             let text = as_text(value).ok_or_else(|| format!("expected a date, got {value}"))?;
             let format = mapping.date_format.as_deref().unwrap_or("%Y-%m-%d");
             NaiveDate::parse_from_str(text.trim(), format)
-                .map(|date| Value::String(date.format("%Y-%m-%d").to_string()))
+                // `Display` is ISO 8601 (`%Y-%m-%d`), without formatting by pattern.
+                .map(|date| Value::String(date.to_string()))
                 .map_err(|_| format!("`{text}` is not a date in the format `{format}`"))
         }
         ValueType::Enum(names) => {

@@ -170,20 +170,13 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, id: i64) -> Result<Option<
     )
     .await;
 
-    let mut merged = Map::new();
+    let mut records = Vec::new();
     let mut sources = Vec::new();
     let mut failures = Vec::new();
     for ((_, key), slot) in wanted.iter().zip(slots) {
         match slot.ok().flatten() {
             Some(Ok(Some(fetched))) => {
-                if let Some(Value::Object(fields)) = fetched.record.get(T::TYPE.field) {
-                    for (name, value) in fields {
-                        let taken = merged.get(name).is_some_and(|v: &Value| !v.is_null());
-                        if !taken {
-                            merged.insert(name.clone(), value.clone());
-                        }
-                    }
-                }
+                records.push(fetched.record.clone());
                 sources.push(Source {
                     department_code: key.department.to_string(),
                     source_id: key.source_id.clone(),
@@ -213,11 +206,41 @@ pub async fn resolve<T: Federated>(ctx: &Context<'_>, id: i64) -> Result<Option<
     if sources.is_empty() {
         return Ok(None);
     }
-    let value: T = serde_json::from_value(Value::Object(merged)).map_err(|error| {
+    let fields = records.iter().filter_map(|record| {
+        record
+            .get(T::TYPE.field)
+            .filter(|fields| fields.is_object())
+    });
+    let value: T = merged(fields).map_err(|error| {
         tracing::error!(%error, field = %T::TYPE.path(), "normalised record does not fit its type");
         ApiError::new(ErrorCode::Internal, "internal error").extend()
     })?;
     Ok(Some(value.with_sources(sources)))
+}
+
+/// The federated value from its records' fields, highest precedence first: each field
+/// from the first record that holds it (not null). One record, the common case, is read
+/// where it lies; only several are merged into a copy.
+fn merged<'a, T: Federated>(mut records: impl Iterator<Item = &'a Value>) -> serde_json::Result<T> {
+    let Some(first) = records.next() else {
+        return T::deserialize(&Value::Object(Map::new()));
+    };
+    let Some(second) = records.next() else {
+        return T::deserialize(first);
+    };
+    let mut merged = first.as_object().cloned().unwrap_or_default();
+    for (name, value) in [second]
+        .into_iter()
+        .chain(records)
+        .filter_map(Value::as_object)
+        .flatten()
+    {
+        let taken = merged.get(name).is_some_and(|v| !v.is_null());
+        if !taken {
+            merged.insert(name.clone(), value.clone());
+        }
+    }
+    T::deserialize(&Value::Object(merged))
 }
 
 /// Reports a department's failure at the current field, without failing the field.
@@ -241,4 +264,35 @@ fn department_error(error: &DepartmentError) -> async_graphql::Error {
     )
     .extend()
     .extend_with(|_, extensions| extensions.set("department", department.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::merged;
+    use crate::graphql::federated::person::HouseholdRegistration;
+
+    #[test]
+    fn each_field_comes_from_the_first_record_that_holds_it() {
+        let first = json!({ "registration_number": "A-1", "name": null, "ethnicity": "汉族" });
+        let second =
+            json!({ "registration_number": "B-2", "name": "张三", "head_of_household": "李四" });
+
+        let both: HouseholdRegistration = merged([&first, &second].into_iter()).expect("merged");
+        assert_eq!(both.registration_number.as_deref(), Some("A-1"));
+        assert_eq!(
+            both.name.as_deref(),
+            Some("张三"),
+            "a null is filled by the next record"
+        );
+        assert_eq!(both.ethnicity.as_deref(), Some("汉族"));
+        assert_eq!(both.head_of_household.as_deref(), Some("李四"));
+
+        let one: HouseholdRegistration = merged([&second].into_iter()).expect("one record");
+        assert_eq!(one.registration_number.as_deref(), Some("B-2"));
+
+        let none: HouseholdRegistration = merged(std::iter::empty()).expect("no record");
+        assert!(none.registration_number.is_none() && none.name.is_none());
+    }
 }
