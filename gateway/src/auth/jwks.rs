@@ -293,6 +293,13 @@ impl Jwks {
         select(&self.snapshot().await.0, alg, kid)
     }
 
+    /// The set's generation, read again first if it is due: it changes whenever the set
+    /// is read again, so a token verified under another generation is verified again.
+    pub async fn generation(&self) -> u64 {
+        self.refresh_if_stale().await;
+        self.state.read().await.generation
+    }
+
     async fn snapshot(&self) -> (Arc<[PublicKey]>, u64) {
         let state = self.state.read().await;
         (Arc::clone(&state.keys), state.generation)

@@ -3,12 +3,15 @@
 //! family, its `kid` the key; `iss`, `aud`, `exp`, `nbf` are checked here.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use lru::LruCache;
 use serde::Deserialize;
 
 use super::{AuthConfig, AuthError, Claims};
@@ -43,6 +46,37 @@ pub struct Keys {
     jwks: Option<Jwks>,
     /// One per accepted algorithm: jsonwebtoken checks the header's `alg` against it.
     validations: HashMap<Algorithm, Validation>,
+    leeway_s: i64,
+    verified: Verified,
+}
+
+/// Tokens verified lately, by their text, with their claims and the JWKS generation
+/// they were verified under. A client sends the same token with every request; seen
+/// again, it is not verified again (signature, header, registered claims) unless it has
+/// expired since or the JWKS has been read again (a key may have been removed).
+struct Verified(Mutex<LruCache<Box<str>, (Claims, u64)>>);
+
+/// How many tokens are kept: a few MiB at most.
+const VERIFIED_TOKENS: usize = 4_096;
+
+impl Verified {
+    fn new() -> Self {
+        let capacity = NonZeroUsize::new(VERIFIED_TOKENS).unwrap_or(NonZeroUsize::MIN);
+        Self(Mutex::new(LruCache::new(capacity)))
+    }
+
+    fn get(&self, token: &str, generation: u64) -> Option<Claims> {
+        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match tokens.get(token) {
+            Some((claims, verified_under)) if *verified_under == generation => Some(claims.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, token: &str, claims: &Claims, generation: u64) {
+        let mut tokens = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.put(token.into(), (claims.clone(), generation));
+    }
 }
 
 impl Keys {
@@ -71,6 +105,8 @@ impl Keys {
             secret,
             jwks,
             validations,
+            leeway_s: i64::try_from(config.leeway_s).unwrap_or(i64::MAX),
+            verified: Verified::new(),
         })
     }
 
@@ -86,6 +122,28 @@ impl Keys {
 
     /// The claims of a token signed by one of the keys, its registered claims checked.
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let generation = match &self.jwks {
+            Some(jwks) => jwks.generation().await,
+            None => 0,
+        };
+        let claims = match self.verified.get(token, generation) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signed(token).await?;
+                self.verified.put(token, &claims, generation);
+                claims
+            }
+        };
+        // As jsonwebtoken checks it, for a token verified earlier too.
+        if claims.exp < jsonwebtoken::get_current_timestamp() as i64 - self.leeway_s {
+            return Err(AuthError::Invalid(describe(
+                &ErrorKind::ExpiredSignature.into(),
+            )));
+        }
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<Claims, AuthError> {
         let header = TokenHeader::read(token)?;
         let alg = accepted(&header.alg)?;
         let validation = self
@@ -587,19 +645,33 @@ mod tests {
             Ok("u-1".to_owned())
         );
 
-        // The periodic refresh drops a removed key, though its kid is known.
+        // The periodic refresh drops a removed key, though its kid is known: the very
+        // token accepted (and kept) before is verified again, and refused.
         let file = JwksFile::new("rotation-periodic", &jwks_of(&["rsa-1"]));
         let keys = file.keys(0, 3_600).await;
-        assert_eq!(
-            outcome(&keys, &token("rsa-1", &claims())).await,
-            Ok("u-1".to_owned())
-        );
+        let signed_by_rsa_1 = token("rsa-1", &claims());
+        assert_eq!(outcome(&keys, &signed_by_rsa_1).await, Ok("u-1".to_owned()));
         file.write(&jwks_of(&["rsa-2"]));
-        assert_refused(outcome(&keys, &token("rsa-1", &claims())).await, "`rsa-1`");
+        assert_refused(outcome(&keys, &signed_by_rsa_1).await, "`rsa-1`");
         assert_eq!(
             outcome(&keys, &token("rsa-2", &claims())).await,
             Ok("u-1".to_owned())
         );
+    }
+
+    #[tokio::test]
+    async fn a_kept_token_is_refused_once_it_expires() {
+        let keys = Keys::load(&AuthConfig {
+            leeway_s: 0,
+            ..config()
+        })
+        .await
+        .expect("the secret loads");
+        let token = hs256(SECRET.as_bytes(), None, &with("exp", json!(now() + 1)));
+        assert_eq!(outcome(&keys, &token).await, Ok("u-1".to_owned()));
+        assert_eq!(outcome(&keys, &token).await, Ok("u-1".to_owned()), "kept");
+        tokio::time::sleep(Duration::from_millis(2_100)).await;
+        assert_refused(outcome(&keys, &token).await, "expired");
     }
 
     #[tokio::test]
