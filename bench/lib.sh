@@ -10,12 +10,28 @@ seed_and_sign() {
   export TOKEN
 }
 
-# Servers started by the script (append their pids); stopped, with their children, on exit.
+# Servers started by the script (append their pids); stopped, with their children, on exit:
+# asked to stop, then, 10 s later, killed (Hive Gateway's `--fork 2` has been seen to
+# outlive the first TERM, which left the script waiting for ever).
 pids=()
+any_alive() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
 stop_servers() {
+  local pid
   for pid in "${pids[@]}"; do
     pkill -TERM -P "$pid" 2>/dev/null || true
     kill -TERM "$pid" 2>/dev/null || true
+  done
+  for _ in $(seq 1 100); do
+    any_alive "${pids[@]}" || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
   done
   wait 2>/dev/null || true
 }

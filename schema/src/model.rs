@@ -38,7 +38,7 @@ pub struct Staff {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Person {
     pub id: i64,
     pub name: String,
@@ -51,7 +51,7 @@ pub struct Person {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Place {
     pub id: i64,
     pub name: String,
@@ -63,7 +63,7 @@ pub struct Place {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Thing {
     pub id: i64,
     pub name: String,
@@ -76,7 +76,7 @@ pub struct Thing {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Organization {
     pub id: i64,
     pub name: String,

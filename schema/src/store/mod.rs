@@ -37,9 +37,7 @@ pub use sync::SyncLock;
 pub(crate) use sync::set_cursor;
 
 /// A table of the entity index (or the events table) that lists and lookups read.
-pub trait Entity:
-    for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Sync + Unpin + Clone + 'static
-{
+pub trait Entity: Send + Sync + Unpin + Clone + 'static {
     const TABLE: &'static str;
     /// The selected columns, qualified with the alias `t`, in the order
     /// [`Entity::decode`] reads them.
