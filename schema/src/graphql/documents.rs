@@ -3,11 +3,15 @@
 //! than running a small query's resolvers. Each request's document is parsed once — the
 //! checks before the schema and the schema's execution read the same parse — and a
 //! document seen lately is not parsed again. Only documents that parse are kept, at most
-//! [`TEXT_BUDGET`] bytes of their text, the least recently used leaving first.
+//! [`TEXT_BUDGET`] bytes of their text, the least recently used leaving first — and not
+//! those that hold only subscriptions: a subscription is parsed when it starts (twice:
+//! once for the gateway's checks, once to run) and then runs for hours, so keeping its
+//! text saves nothing worth the memory, and boards that each send their own would crowd
+//! out the documents that requests send again and again.
 
 use std::sync::{Arc, Mutex};
 
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::parser::{Error as ParseError, parse_query};
 use lru::LruCache;
 
@@ -16,6 +20,13 @@ use lru::LruCache;
 /// with about 10 MiB of parsed documents (1 KiB per board). Room for a city's frontends'
 /// few hundred operations.
 const TEXT_BUDGET: usize = 256 * 1024;
+
+fn only_subscriptions(document: &ExecutableDocument) -> bool {
+    document
+        .operations
+        .iter()
+        .all(|(_, operation)| operation.node.ty == OperationType::Subscription)
+}
 
 /// The documents parsed lately, by their text.
 pub struct Documents {
@@ -53,7 +64,7 @@ impl Documents {
             return Ok(document.clone());
         }
         let document = Arc::new(parse_query(query)?);
-        if query.len() <= self.budget {
+        if query.len() <= self.budget && !only_subscriptions(&document) {
             let mut kept = self.kept();
             if kept
                 .documents
@@ -101,6 +112,21 @@ mod tests {
             .expect("parses");
         assert!(Arc::ptr_eq(&first, &again));
         assert_eq!(documents.len(), 1);
+    }
+
+    #[test]
+    fn documents_of_subscriptions_only_are_parsed_but_not_kept() {
+        let documents = Documents::default();
+        let board = "subscription Board { whistles { id } }";
+        let first = documents.parse(board).expect("parses");
+        let again = documents.parse(board).expect("parses");
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(documents.len(), 0);
+
+        documents
+            .parse("query List { events { totalCount } } subscription Board { whistles { id } }")
+            .expect("parses");
+        assert_eq!(documents.len(), 1, "a document with a query is kept");
     }
 
     #[test]
