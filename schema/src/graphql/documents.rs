@@ -16,9 +16,8 @@ use async_graphql::parser::{Error as ParseError, parse_query};
 use lru::LruCache;
 
 /// The text of the documents kept, in bytes. A parsed document takes tens of times its
-/// text's size: 10,000 boards each sending a subscription of its own filled this budget
-/// with about 10 MiB of parsed documents (1 KiB per board). Room for a city's frontends'
-/// few hundred operations.
+/// text's size: filled with distinct documents this budget held about 10 MiB of parsed
+/// documents. Room for a city's frontends' few hundred operations.
 const TEXT_BUDGET: usize = 256 * 1024;
 
 fn only_subscriptions(document: &ExecutableDocument) -> bool {
