@@ -55,3 +55,25 @@ async fn columns_are_read_in_order_and_a_wrong_type_is_an_error_not_a_panic() {
     .expect("NULL or not");
     assert_eq!(nulls, [true, false]);
 }
+
+#[tokio::test]
+async fn a_column_skipped_on_the_first_row_is_checked_where_it_is_read() {
+    let mut connection = PgConnection::connect(&database_url("postgres"))
+        .await
+        .expect("PostgreSQL is running (scripts/ensure-services.sh)");
+    let rows = sqlx::query("SELECT * FROM (VALUES (false, NULL::int4), (true, 7)) v(present, n)")
+        .fetch_all(&mut connection)
+        .await
+        .expect("the rows");
+    // As an absent party's columns are skipped: the first row never reads `n`.
+    let wrong = decode_rows(&rows, |columns| {
+        if columns.read::<bool>()? {
+            columns.read::<Option<i64>>()
+        } else {
+            columns.skip(1);
+            Ok(None)
+        }
+    })
+    .expect_err("an int4 read as an i64 on the second row");
+    assert!(wrong.to_string().contains("INT4"), "{wrong}");
+}

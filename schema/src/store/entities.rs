@@ -10,7 +10,7 @@ macro_rules! columns {
         const COLUMNS: &'static str = concat!("t.", stringify!($first) $(, ", t.", stringify!($rest))*);
         const WIDTH: usize = [stringify!($first) $(, stringify!($rest))*].len();
 
-        fn decode(columns: &mut Columns<'_>) -> Result<Self, sqlx::Error> {
+        fn decode(columns: &mut Columns<'_, '_>) -> Result<Self, sqlx::Error> {
             Ok(Self {
                 $first: columns.read()?,
                 $($rest: columns.read()?,)*

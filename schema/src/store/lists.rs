@@ -397,7 +397,7 @@ fn escape_like(text: &str) -> String {
 }
 
 /// The key a row was listed for: its statement's first column.
-fn parent_key(columns: &mut Columns<'_>, key_type: KeyType) -> Result<Key, sqlx::Error> {
+fn parent_key(columns: &mut Columns<'_, '_>, key_type: KeyType) -> Result<Key, sqlx::Error> {
     Ok(match key_type {
         KeyType::Id => Key::Id(columns.read()?),
         KeyType::Code => Key::Code(columns.read()?),

@@ -56,10 +56,10 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
     fn id(&self) -> i64;
 
     /// The entity from the next [`Entity::WIDTH`] columns.
-    fn decode(columns: &mut Columns<'_>) -> Result<Self, sqlx::Error>;
+    fn decode(columns: &mut Columns<'_, '_>) -> Result<Self, sqlx::Error>;
 
     /// The entity, or `None` when its columns are NULL (an outer join found none).
-    fn decode_optional(columns: &mut Columns<'_>) -> Result<Option<Self>, sqlx::Error> {
+    fn decode_optional(columns: &mut Columns<'_, '_>) -> Result<Option<Self>, sqlx::Error> {
         if columns.at_null()? {
             columns.skip(Self::WIDTH);
             return Ok(None);
