@@ -126,6 +126,10 @@ pub struct Event {
     /// Where the reporter was, when the terminal said.
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
+    /// Its parties, when the list it came from read them in the same statement (see
+    /// [`crate::store::ListQuery::with_parties`]); `None` when they are still to load.
+    #[sqlx(skip)]
+    pub parties: Option<std::sync::Arc<[EventParty]>>,
 }
 
 /// One person or organization an event concerns.

@@ -50,12 +50,13 @@ async fn a_page_of_events_with_their_relations_costs_the_same_sql_for_10_or_100_
     let (small, ten) = cost(&gateway, 10).await;
     let (large, hundred) = cost(&gateway, 100).await;
     assert_eq!((ten, hundred), (10, 100));
-    // At most one statement per field path that loads: the page and its total; each
-    // event's place, jurisdiction, grid, reporter and parties (with their persons and
-    // organizations); the places' and the jurisdictions' own jurisdictions, the
-    // reporters' residences; the parties' grids and places. Batches reached at the same
-    // moment may share a statement, so the count can be lower, never higher.
-    const SHAPE: u64 = 12;
+    // At most one statement per field path that loads: the page (with the events'
+    // parties and their persons and organizations) and its total; each event's place,
+    // jurisdiction, grid and reporter; the places' and the jurisdictions' own
+    // jurisdictions, the reporters' residences; the parties' grids and places. Batches
+    // reached at the same moment may share a statement, so the count can be lower,
+    // never higher.
+    const SHAPE: u64 = 11;
     assert!(small <= SHAPE, "{small} statements for 10 events");
     assert!(large <= SHAPE, "{large} statements for 100 events");
 }
@@ -118,22 +119,56 @@ async fn node_lookups_of_many_ids_cost_one_statement_per_type() {
 }
 
 #[tokio::test]
-async fn parties_come_with_their_persons_and_organizations_in_one_statement() {
+async fn a_page_of_events_comes_with_their_parties_and_their_rows_in_one_statement() {
     let gateway = gateway().await;
-    let query = "{ events(first: 50) { nodes { parties { role party {
-        ... on Person { id name } ... on Organization { id name } } } } } }";
-    let before = gateway.statements();
-    let data = gateway.query(query, json!(null)).await;
-    // The page of events; the parties with their rows.
-    assert_eq!(gateway.statements() - before, 2);
-    let parties: Vec<&serde_json::Value> = data["events"]["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let party =
+        "parties { role party { ... on Person { id name } ... on Organization { id name } } }";
+    let mut read = Vec::new();
+    for query in [
+        format!("{{ events(first: 50) {{ nodes {{ id {party} }} }} }}"),
+        format!("{{ events(first: 50) {{ edges {{ node {{ id {party} }} }} }} }}"),
+    ] {
+        let before = gateway.statements();
+        let data = gateway.query(&query, json!(null)).await;
+        // The page of events with their parties and the parties' rows.
+        assert_eq!(gateway.statements() - before, 1, "{query}");
+        let events = data["events"]["nodes"]
+            .as_array()
+            .cloned()
+            .or_else(|| {
+                data["events"]["edges"]
+                    .as_array()
+                    .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
+            })
+            .unwrap_or_default();
+        assert_eq!(events.len(), 50);
+        read.push(events);
+    }
+    assert_eq!(read[0], read[1]);
+    let events = &read[0];
+    let parties: Vec<&serde_json::Value> = events
+        .iter()
         .flat_map(|event| event["parties"].as_array().into_iter().flatten())
         .collect();
     assert!(parties.len() >= 50, "{} parties", parties.len());
-    // Each one is the node its id looks up.
+
+    // The same events looked up by id read their parties through the parties' own
+    // statement: the same parties, in the same order.
+    let ids: Vec<&serde_json::Value> = events.iter().map(|e| &e["id"]).collect();
+    let before = gateway.statements();
+    let looked_up = gateway
+        .query(
+            &format!(
+                "query($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Event {{ id {party} }} }} }}"
+            ),
+            json!({ "ids": ids }),
+        )
+        .await;
+    // The events by id; their parties with their rows.
+    assert_eq!(gateway.statements() - before, 2);
+    assert_eq!(looked_up["nodes"].as_array(), Some(events));
+
+    // Each party is the node its id looks up.
     let ids: Vec<&serde_json::Value> = parties.iter().map(|p| &p["party"]["id"]).collect();
     let nodes = gateway
         .query(
@@ -149,6 +184,39 @@ async fn parties_come_with_their_persons_and_organizations_in_one_statement() {
         .map(|node| &node["name"])
         .collect();
     assert_eq!(names, looked_up);
+}
+
+#[tokio::test]
+async fn nested_pages_of_events_come_with_their_parties_for_every_parent_at_once() {
+    let gateway = gateway().await;
+    let query = "{ persons(first: 40) { nodes { events(first: 2) { nodes { id
+        parties { role party { ... on Person { id } ... on Organization { id } } } } } } } }";
+    let before = gateway.statements();
+    let data = gateway.query(query, json!(null)).await;
+    // The persons' page; the events' pages of all 40 with their parties.
+    assert_eq!(gateway.statements() - before, 2);
+    let events: Vec<&serde_json::Value> = data["persons"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|person| person["events"]["nodes"].as_array().into_iter().flatten())
+        .collect();
+    assert!(events.len() >= 10, "{} events", events.len());
+    // Each event's parties as its lookup by id reads them.
+    let ids: Vec<&serde_json::Value> = events.iter().map(|e| &e["id"]).collect();
+    let looked_up = gateway
+        .query(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Event { id
+                parties { role party { ... on Person { id } ... on Organization { id } } } } } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    let looked_up: Vec<&serde_json::Value> = looked_up["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(looked_up, events);
 }
 
 /// A store over a fresh copy of the seeded database, on one connection (whose prepared
@@ -172,6 +240,7 @@ fn first_ten() -> ListQuery {
             limit: 10,
             from_end: false,
         },
+        with_parties: false,
     }
 }
 
@@ -182,6 +251,10 @@ fn first_ten() -> ListQuery {
 async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     let (pool, store) = one_connection().await;
     let query = first_ten();
+    let with_parties = ListQuery {
+        with_parties: true,
+        ..first_ten()
+    };
     // The whole city (an administrator's scope), and a county: a subtree asked for, and
     // the top-level list (no parent key), narrowed by the scope alone.
     for (scope, subtree) in [
@@ -193,16 +266,18 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
         let scope = Scope::subtree(scope, PersonalData::Masked);
         let key = Key::Code(subtree.into());
         for _ in 0..8 {
-            let pages = store
-                .list_pages::<Event>(
-                    &scope,
-                    relations::IN_SUBTREE,
-                    std::slice::from_ref(&key),
-                    &query,
-                )
-                .await
-                .expect("page");
-            assert_eq!(pages.get(&key).map_or(0, |page| page.rows.len()), 10);
+            for query in [&query, &with_parties] {
+                let pages = store
+                    .list_pages::<Event>(
+                        &scope,
+                        relations::IN_SUBTREE,
+                        std::slice::from_ref(&key),
+                        query,
+                    )
+                    .await
+                    .expect("page");
+                assert_eq!(pages.get(&key).map_or(0, |page| page.rows.len()), 10);
+            }
             store
                 .count_lists::<Event>(
                     &scope,
@@ -222,8 +297,9 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     .fetch_all(&pool)
     .await
     .expect("plans");
-    // Page and total, for the subtree and the top level under each scope's level.
-    assert_eq!(plans.len(), 8, "{plans:#?}");
+    // The page, the page with its parties and the total, for the subtree and the top
+    // level under each scope's level.
+    assert_eq!(plans.len(), 12, "{plans:#?}");
     assert!(
         plans.iter().all(|(_, generic)| *generic >= 3),
         "planned on every run: {plans:#?}"
@@ -260,12 +336,14 @@ async fn a_page_under_the_whole_city_reads_only_its_rows() {
     first_page::<Organization>(&store, &scope, &key, &query).await;
 
     for table in ["events", "persons", "places", "things", "organizations"] {
-        let (name,): (String,) =
-            sqlx::query_as("SELECT name FROM pg_prepared_statements WHERE statement LIKE $1")
-                .bind(format!("SELECT k.key%FROM {table} t%"))
-                .fetch_one(&pool)
-                .await
-                .expect("the page's statement");
+        let (name,): (String,) = sqlx::query_as(
+            "SELECT name FROM pg_prepared_statements
+              WHERE statement LIKE $1 AND statement NOT LIKE '%event_parties%'",
+        )
+        .bind(format!("SELECT k.key%FROM {table} t%"))
+        .fetch_one(&pool)
+        .await
+        .expect("the page's statement");
         // The page's parameters: the (empty) parent key, the city's prefix, one row more
         // than the page to tell whether more follow.
         let (plan,): (serde_json::Value,) = sqlx::query_as(&format!(
@@ -279,6 +357,37 @@ async fn a_page_under_the_whole_city_reads_only_its_rows() {
         assert!(
             !read.is_empty() && read.iter().all(|rows| *rows <= 11),
             "{table}: a page of 10 read {read:?} rows: {plan:#}"
+        );
+    }
+
+    // A page of events read with their parties looks each event's parties up by its key
+    // (a handful per event), not the whole table.
+    let with_parties = ListQuery {
+        with_parties: true,
+        ..query
+    };
+    first_page::<Event>(&store, &scope, &key, &with_parties).await;
+    let (name,): (String,) = sqlx::query_as(
+        "SELECT name FROM pg_prepared_statements
+          WHERE statement LIKE 'SELECT k.key%FROM events t%event_parties%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("the page's statement");
+    // The parent key, the city's prefix for the events, the persons and the
+    // organizations (the page's size is written in the statement).
+    let (plan,): (serde_json::Value,) = sqlx::query_as(&format!(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {name}('', '2204', '2204', '2204')"
+    ))
+    .fetch_one(&pool)
+    .await
+    .expect("explain");
+    for table in ["events", "event_parties"] {
+        let mut read = Vec::new();
+        rows_read(&plan[0]["Plan"], table, &mut read);
+        assert!(
+            !read.is_empty() && read.iter().all(|rows| *rows <= 11),
+            "{table}: a page of 10 with its parties read {read:?} rows: {plan:#}"
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use connectors::{PersonalData, Scope};
 use schema::Store;
-use schema::model::Person;
+use schema::model::{Event, Person};
 use schema::store::{Key, ListQuery, PageArgs, relations};
 use sqlx::PgPool;
 
@@ -25,6 +25,7 @@ async fn a_county_scope_sees_only_its_county_through_lists_counts_and_lookups() 
             limit: 100,
             from_end: false,
         },
+        with_parties: false,
     };
 
     let pages = store
@@ -137,4 +138,81 @@ async fn the_parties_of_an_event_come_with_their_rows_as_the_scope_shows_them() 
             .iter()
             .all(|p| p.person.is_none() && p.organization.is_none())
     );
+}
+
+#[tokio::test]
+async fn a_page_read_with_its_parties_shows_them_as_the_parties_statement_does() {
+    let pool = PgPool::connect(&database_url(&seeded_database().await))
+        .await
+        .expect("connect");
+    let store = Store::new(pool.clone());
+    // Some events without any party (every seeded event has one).
+    sqlx::query("DELETE FROM event_parties WHERE event_id % 7 = 0")
+        .execute(&pool)
+        .await
+        .expect("delete");
+    let everything = Key::Code(String::new());
+    for scope in [
+        Scope::city_wide(),
+        Scope::subtree("220403", PersonalData::Masked),
+    ] {
+        for from_end in [false, true] {
+            let query = |with_parties| ListQuery {
+                conditions: Vec::new(),
+                page: PageArgs {
+                    after: None,
+                    before: None,
+                    limit: 60,
+                    from_end,
+                },
+                with_parties,
+            };
+            let list = async |with_parties| {
+                let mut pages = store
+                    .list_pages::<Event>(
+                        &scope,
+                        relations::IN_SUBTREE,
+                        std::slice::from_ref(&everything),
+                        &query(with_parties),
+                    )
+                    .await
+                    .expect("list");
+                pages.remove(&everything).expect("a page for the key")
+            };
+            let (with, without) = (list(true).await, list(false).await);
+            // The same events in the same order, the same `more`.
+            let ids = |page: &schema::store::Page<Event>| {
+                page.rows.iter().map(|e| e.id).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&with), ids(&without));
+            assert_eq!(with.more, without.more);
+            assert_eq!(with.rows.len(), 60);
+            assert!(without.rows.iter().all(|e| e.parties.is_none()));
+
+            // Each event's parties, every column, as the parties' own statement reads them
+            // under the same scope (rows outside it absent in both), events without any too.
+            let parties = store
+                .event_parties(&scope, &ids(&without))
+                .await
+                .expect("parties");
+            let mut none = 0;
+            for event in &with.rows {
+                let expected: Vec<String> = parties
+                    .iter()
+                    .filter(|p| p.event_id == event.id)
+                    .map(|p| format!("{p:?}"))
+                    .collect();
+                none += usize::from(expected.is_empty());
+                let read: Vec<String> = event
+                    .parties
+                    .as_deref()
+                    .expect("read with the page")
+                    .iter()
+                    .map(|p| format!("{p:?}"))
+                    .collect();
+                assert_eq!(read, expected, "event {}", event.id);
+            }
+            assert!(none > 0 && none < 60, "{none} of 60 events without parties");
+        }
+    }
 }

@@ -355,6 +355,7 @@ pub async fn entity_connection<E: Counted + OutputType>(
             query: crate::store::ListQuery {
                 conditions,
                 page: page_args,
+                with_parties: E::HAS_PARTIES && selects_parties(ctx),
             },
         })
         .await
@@ -373,6 +374,18 @@ pub async fn entity_connection<E: Counted + OutputType>(
             .map(|row| Edge::new(IdCursor(row.id()), row)),
     );
     Ok(connection)
+}
+
+/// Whether the connection's items have their parties selected (`nodes { parties }` or
+/// `edges { node { parties } }`): the page then reads them in its own statement.
+fn selects_parties(ctx: &Context<'_>) -> bool {
+    let selection = ctx.look_ahead();
+    selection.field("nodes").field("parties").exists()
+        || selection
+            .field("edges")
+            .field("node")
+            .field("parties")
+            .exists()
 }
 
 /// A page of rows keyed by code, as a connection.

@@ -48,6 +48,13 @@ impl<'r> Columns<'r, '_> {
         self.row.try_get_unchecked(index)
     }
 
+    /// The next column, decoded as `T`, left to be read again.
+    pub fn peek<T: Decode<'r, Postgres> + Type<Postgres>>(&mut self) -> Result<T, sqlx::Error> {
+        let value = self.read()?;
+        self.next -= 1;
+        Ok(value)
+    }
+
     /// Whether the next column to read is NULL.
     pub fn at_null(&self) -> Result<bool, sqlx::Error> {
         Ok(sqlx::ValueRef::is_null(&self.row.try_get_raw(self.next)?))

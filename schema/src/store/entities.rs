@@ -1,12 +1,13 @@
 //! Where each entity type lives in the database.
 
 use super::{Columns, Entity, Position};
-use crate::model::{Event, Organization, Person, Place, Thing};
+use crate::model::{Event, EventParty, Organization, Person, Place, Thing};
 
 /// An entity's selected columns and its decoding from them, from one list of its fields:
-/// the select list and the order the fields are read in cannot drift apart.
+/// the select list and the order the fields are read in cannot drift apart. Fields after
+/// `;` are not columns: they start as their default.
 macro_rules! columns {
-    ($first:ident $(, $rest:ident)* $(,)?) => {
+    ($first:ident $(, $rest:ident)* $(,)? $(; $($other:ident),+)?) => {
         const COLUMNS: &'static str = concat!("t.", stringify!($first) $(, ", t.", stringify!($rest))*);
         const WIDTH: usize = [stringify!($first) $(, stringify!($rest))*].len();
 
@@ -14,6 +15,7 @@ macro_rules! columns {
             Ok(Self {
                 $first: columns.read()?,
                 $($rest: columns.read()?,)*
+                $($($other: Default::default(),)+)?
             })
         }
     };
@@ -134,13 +136,19 @@ impl Entity for Event {
         reworks,
         assignee_id,
         longitude,
-        latitude
+        latitude;
+        parties
     );
     const NAME_COLUMN: &'static str = "title";
     const TIME_COLUMN: &'static str = "reported_at";
     const SUMMONED: bool = true;
+    const HAS_PARTIES: bool = true;
 
     fn id(&self) -> i64 {
         self.id
+    }
+
+    fn keep_parties(&mut self, parties: Vec<EventParty>) {
+        self.parties = Some(parties.into());
     }
 }

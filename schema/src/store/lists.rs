@@ -11,8 +11,10 @@ use chrono::{DateTime, Utc};
 use connectors::Scope;
 use sqlx::{Postgres, QueryBuilder};
 
+use super::lookups::{PARTY_COLUMNS, decode_party, push_parties_of};
 use super::map::{Centre, push_near};
 use super::{Columns, Entity, Store, StoreError, decode_rows};
+use crate::model::EventParty;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyType {
@@ -201,6 +203,10 @@ pub struct PageArgs {
 pub struct ListQuery {
     pub conditions: Vec<Condition>,
     pub page: PageArgs,
+    /// Read each row's parties in the same statement (entities with
+    /// [`Entity::HAS_PARTIES`]; ignored for the others): a list whose rows' parties are
+    /// asked for costs one statement, not two.
+    pub with_parties: bool,
 }
 
 /// A page of rows; `more` says whether rows beyond it exist in the page's direction.
@@ -433,7 +439,12 @@ impl Store {
         query: &ListQuery,
     ) -> Result<HashMap<Key, Page<E>>, StoreError> {
         let page = query.page;
-        let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.* FROM ");
+        let parties = query.with_parties && E::HAS_PARTIES;
+        let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.*");
+        if parties {
+            builder.push(format_args!(", {PARTY_COLUMNS}"));
+        }
+        builder.push(" FROM ");
         push_keys(&mut builder, relation, keys, &query.conditions);
         builder.push(format_args!(
             " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {predicate}",
@@ -448,18 +459,57 @@ impl Store {
             builder.push(" AND t.id < ").push_bind(before);
         }
         let direction = if page.from_end { "DESC" } else { "ASC" };
-        builder
-            .push(format_args!(" ORDER BY t.id {direction} LIMIT "))
-            .push_bind(page.limit + 1)
-            .push(format_args!(") t ORDER BY k.key, t.id {direction}"));
+        builder.push(format_args!(" ORDER BY t.id {direction} LIMIT "));
+        if parties {
+            // Written out: over a parameter, PostgreSQL's generic plan guesses a tenth of
+            // the table for the page, which makes the parties' joins look costly enough
+            // that every run is planned again (planning cost more than the run). One
+            // statement per page size; sizes are bounded (`Paging`).
+            builder.push(page.limit + 1);
+        } else {
+            builder.push_bind(page.limit + 1);
+        }
+        builder.push(") t");
+        if parties {
+            push_parties_of(&mut builder, scope, "t.id");
+        }
+        builder.push(format_args!(" ORDER BY k.key, t.id {direction}"));
+        if parties {
+            builder.push(", p.position");
+        }
 
         let rows = builder.build().fetch_all(self.executor()).await?;
-        let rows = decode_rows(&rows, |columns| {
-            Ok((parent_key(columns, relation.key_type)?, E::decode(columns)?))
-        })?;
         let mut grouped: HashMap<Key, Vec<E>> = HashMap::with_capacity(keys.len());
-        for (key, entity) in rows {
-            grouped.entry(key).or_default().push(entity);
+        if parties {
+            // One row per party (or one with NULL party columns): the row's own columns
+            // repeat and are read once, on its first.
+            let mut listed: Vec<(Key, E, Vec<EventParty>)> = Vec::new();
+            decode_rows(&rows, |columns| {
+                let key = parent_key(columns, relation.key_type)?;
+                let id: i64 = columns.peek()?;
+                match listed.last_mut() {
+                    Some((last_key, last, _)) if *last_key == key && last.id() == id => {
+                        columns.skip(E::WIDTH);
+                    }
+                    _ => listed.push((key, E::decode(columns)?, Vec::new())),
+                }
+                if let Some(party) = decode_party(columns, id)?
+                    && let Some((_, _, parties)) = listed.last_mut()
+                {
+                    parties.push(party);
+                }
+                Ok(())
+            })?;
+            for (key, mut entity, parties) in listed {
+                entity.keep_parties(parties);
+                grouped.entry(key).or_default().push(entity);
+            }
+        } else {
+            for (key, entity) in decode_rows(&rows, |columns| {
+                Ok((parent_key(columns, relation.key_type)?, E::decode(columns)?))
+            })? {
+                grouped.entry(key).or_default().push(entity);
+            }
         }
         Ok(grouped
             .into_iter()

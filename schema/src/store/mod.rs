@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::PgPool;
 
+use crate::model::EventParty;
 use crate::workflow::ordering::Orderer;
 
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
@@ -50,6 +51,8 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
     const TIME_COLUMN: &'static str;
     /// Whether a scope bound to a department's summonses narrows this table (events).
     const SUMMONED: bool = false;
+    /// Whether its rows have parties a list can read with them (events).
+    const HAS_PARTIES: bool = false;
     /// Where a row is on the map.
     const POSITION: Position;
 
@@ -66,6 +69,9 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
         }
         Self::decode(columns).map(Some)
     }
+
+    /// Keeps the parties a list read with the row (see [`Entity::HAS_PARTIES`]).
+    fn keep_parties(&mut self, _parties: Vec<EventParty>) {}
 }
 
 #[derive(Debug, thiserror::Error)]

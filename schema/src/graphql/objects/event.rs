@@ -49,6 +49,9 @@ impl Event {
 
     /// The persons and organizations it concerns, in recorded order.
     async fn parties(&self, ctx: &Context<'_>) -> Result<Vec<EventParty>> {
+        if let Some(parties) = &self.parties {
+            return Ok(parties.to_vec());
+        }
         Ok(loaders(ctx)?
             .parties
             .load_one(self.id)
