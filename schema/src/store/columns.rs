@@ -25,7 +25,7 @@ impl<'r> Columns<'r, '_> {
         let checked = self
             .checked
             .get_mut(index)
-            .ok_or(sqlx::Error::ColumnIndexOutOfBounds {
+            .ok_or_else(|| sqlx::Error::ColumnIndexOutOfBounds {
                 index,
                 len: columns.len(),
             })?;
