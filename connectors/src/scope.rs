@@ -2,6 +2,8 @@
 //! personal data is shown in clear. Built once per request and passed to every store query
 //! and connector call.
 
+use std::sync::Arc;
+
 /// The prefix every jurisdiction code in `code`'s subtree starts with.
 ///
 /// Codes follow the national pattern: a city is `XXXX00` and its counties `XXXXNN`, a
@@ -26,13 +28,14 @@ pub enum PersonalData {
     Visible,
 }
 
+/// Cheap to clone (each of a request's loaders keeps one): its texts are shared.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
-    prefix: String,
+    prefix: Arc<str>,
     personal_data: PersonalData,
     /// Events are visible only when this department was summoned to them (a
     /// department's staff).
-    summoned: Option<String>,
+    summoned: Option<Arc<str>>,
 }
 
 impl Scope {
@@ -40,7 +43,7 @@ impl Scope {
     /// authentication is configured.
     pub fn city_wide() -> Self {
         Self {
-            prefix: String::new(),
+            prefix: "".into(),
             personal_data: PersonalData::Masked,
             summoned: None,
         }
@@ -49,7 +52,7 @@ impl Scope {
     /// A jurisdiction subtree.
     pub fn subtree(code: &str, personal_data: PersonalData) -> Self {
         Self {
-            prefix: subtree_prefix(code).to_owned(),
+            prefix: subtree_prefix(code).into(),
             personal_data,
             summoned: None,
         }
@@ -57,7 +60,7 @@ impl Scope {
 
     /// The same scope, its events narrowed to those `department` was summoned to.
     pub fn summoned_to(mut self, department: Option<String>) -> Self {
-        self.summoned = department;
+        self.summoned = department.map(Into::into);
         self
     }
 
@@ -84,7 +87,7 @@ impl Scope {
     /// Narrows a requested subtree prefix to this scope: the deeper of the two when one
     /// contains the other, `None` when they are disjoint (nothing is visible).
     pub fn narrow<'a>(&'a self, requested: &'a str) -> Option<&'a str> {
-        if requested.starts_with(&self.prefix) {
+        if requested.starts_with(&*self.prefix) {
             Some(requested)
         } else if self.prefix.starts_with(requested) {
             Some(&self.prefix)
@@ -95,7 +98,7 @@ impl Scope {
 
     /// Whether a jurisdiction code lies inside this scope.
     pub fn contains(&self, code: &str) -> bool {
-        code.starts_with(&self.prefix)
+        code.starts_with(&*self.prefix)
     }
 }
 

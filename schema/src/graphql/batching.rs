@@ -58,7 +58,7 @@ pub struct Batched<K: BatchKey, T: Loader<K>> {
 }
 
 struct Shared<K: BatchKey, T: Loader<K>> {
-    loader: Arc<T>,
+    loader: T,
     batches: Batches,
     /// The keys asked for since the last fetch.
     open: Mutex<Option<Open<K, T>>>,
@@ -85,7 +85,7 @@ where
     pub fn new(loader: T, batches: &Batches) -> Self {
         Self {
             shared: Arc::new(Shared {
-                loader: Arc::new(loader),
+                loader,
                 batches: batches.clone(),
                 open: Mutex::new(None),
             }),
@@ -153,10 +153,9 @@ where
         // Each batch runs in a span of its own under the request's, named for its
         // loader (written out only when a subscriber records the span).
         let span = tracing::info_span!("batch", loader = %ShortName(std::any::type_name::<T>()));
-        let loader = self.loader.clone();
         Some(Box::pin(tracing::Instrument::instrument(
             async move {
-                let loaded = loader.load(&batch.keys).await;
+                let loaded = self.loader.load(&batch.keys).await;
                 let answer = batch.answer;
                 let _ = answer.loaded.set(loaded);
                 for waker in std::mem::take(&mut *lock(&answer.wakers)) {

@@ -22,13 +22,13 @@ impl<'r> Columns<'r, '_> {
         let index = self.next;
         self.next += 1;
         let columns = self.row.columns();
-        let checked = self
-            .checked
-            .get_mut(index)
-            .ok_or_else(|| sqlx::Error::ColumnIndexOutOfBounds {
-                index,
-                len: columns.len(),
-            })?;
+        let checked =
+            self.checked
+                .get_mut(index)
+                .ok_or_else(|| sqlx::Error::ColumnIndexOutOfBounds {
+                    index,
+                    len: columns.len(),
+                })?;
         if !*checked {
             let column = &columns[index];
             let found = sqlx::Column::type_info(column);
