@@ -127,6 +127,11 @@ async fn a_page_of_events_comes_with_their_parties_and_their_rows_in_one_stateme
     for query in [
         format!("{{ events(first: 50) {{ nodes {{ id {party} }} }} }}"),
         format!("{{ events(first: 50) {{ edges {{ node {{ id {party} }} }} }} }}"),
+        format!(
+            "{{ events(first: 50) {{ ...Page }} }}
+             fragment Page on EventConnection {{ nodes {{ ... on Event {{ ...Fields }} }} }}
+             fragment Fields on Event {{ id {party} }}"
+        ),
     ] {
         let before = gateway.statements();
         let data = gateway.query(&query, json!(null)).await;
@@ -144,7 +149,7 @@ async fn a_page_of_events_comes_with_their_parties_and_their_rows_in_one_stateme
         assert_eq!(events.len(), 50);
         read.push(events);
     }
-    assert_eq!(read[0], read[1]);
+    assert!(read.iter().all(|events| *events == read[0]));
     let events = &read[0];
     let parties: Vec<&serde_json::Value> = events
         .iter()
