@@ -141,9 +141,9 @@ pub struct EventParty {
     pub person_id: Option<i64>,
     pub organization_id: Option<i64>,
     /// The party itself, read in the same statement; absent when it lies outside the
-    /// reader's scope.
-    pub person: Option<Person>,
-    pub organization: Option<Organization>,
+    /// reader's scope. Shared: the party's field and its list hand it on without copies.
+    pub person: Option<std::sync::Arc<Person>>,
+    pub organization: Option<std::sync::Arc<Organization>>,
 }
 
 /// A person's role in an organization.

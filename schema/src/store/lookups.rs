@@ -1,5 +1,7 @@
 //! Rows by key, many keys per statement: what the loaders call.
 
+use std::sync::Arc;
+
 use connectors::Scope;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -303,8 +305,8 @@ pub(super) fn decode_party(
         role: columns.read()?,
         person_id: columns.read()?,
         organization_id: columns.read()?,
-        person: Person::decode_optional(columns)?,
-        organization: Organization::decode_optional(columns)?,
+        person: Person::decode_optional(columns)?.map(Arc::new),
+        organization: Organization::decode_optional(columns)?.map(Arc::new),
     }))
 }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use crate::graphql::selected::Selected;
 use async_graphql::{Context, ID, Object, Result, Union};
 use chrono::{DateTime, Utc};
@@ -294,8 +296,8 @@ impl Event {
 /// A person or an organization.
 #[derive(Union)]
 pub enum Party {
-    Person(Person),
-    Organization(Organization),
+    Person(Arc<Person>),
+    Organization(Arc<Organization>),
 }
 
 /// One party to an event and its role.

@@ -49,11 +49,11 @@ impl Thing {
             return Ok(None);
         };
         if let Some(person) = resolve::entity::<crate::model::Person>(ctx, Some(id)).await? {
-            return Ok(Some(super::event::Party::Person(person)));
+            return Ok(Some(super::event::Party::Person(person.into())));
         }
         Ok(resolve::entity::<crate::model::Organization>(ctx, Some(id))
             .await?
-            .map(super::event::Party::Organization))
+            .map(|organization| super::event::Party::Organization(organization.into())))
     }
 
     /// Where it is installed or kept.
