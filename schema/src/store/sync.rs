@@ -10,14 +10,23 @@ use super::{Store, StoreError};
 /// Held while one replica syncs a source, on a connection of its own rather than one of
 /// the pool's: a round's steps take the pool's connections, and rounds of several sources
 /// start together, so locks held on pooled connections could take them all and leave
-/// every round waiting for one more. Dropping it (or [`SyncLock::release`]) closes the
-/// connection, which ends the lock with the session.
+/// every round waiting for one more. Dropping it closes the connection, which ends the
+/// lock with the session once the server notices; [`SyncLock::release`] gives it up at
+/// once.
 pub struct SyncLock {
     connection: PgConnection,
+    key: String,
 }
 
 impl SyncLock {
-    pub async fn release(self) -> Result<(), StoreError> {
+    /// Unlocks, then closes the connection: a holder asking right after is not refused
+    /// while the server is still ending the session (seen as a refusal right after a
+    /// release, when the unlock was left to the close).
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+            .bind(&self.key)
+            .execute(&mut self.connection)
+            .await?;
         self.connection.close().await?;
         Ok(())
     }
@@ -30,12 +39,13 @@ impl Store {
     pub async fn try_lock_sync(&self, source: &str) -> Result<Option<SyncLock>, StoreError> {
         let mut connection = PgConnection::connect_with(&self.pool.connect_options()).await?;
         self.count_statement();
+        let key = format!("sync:{source}");
         let locked: bool =
             sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(format!("sync:{source}"))
+                .bind(&key)
                 .fetch_one(&mut connection)
                 .await?;
-        Ok(locked.then_some(SyncLock { connection }))
+        Ok(locked.then_some(SyncLock { connection, key }))
     }
 
     /// Up to where the source has been read.
