@@ -15,6 +15,14 @@ macro_rules! text_enum {
             $($(#[$vmeta])* $variant),+
         }
 
+        /// The first value: what a field holds when a list leaves its column unread
+        /// (see `store::ColumnSet`), never a value of the domain's own choosing.
+        impl Default for $name {
+            fn default() -> Self {
+                Self::ALL[0]
+            }
+        }
+
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 

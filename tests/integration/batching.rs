@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use schema::Store;
 use schema::model::{Event, Organization, Person, Place, Thing};
 use schema::store::Entity;
-use schema::store::{Key, ListQuery, PageArgs, relations};
+use schema::store::{ColumnSet, Key, ListQuery, PageArgs, relations};
 use serde_json::json;
 
 use crate::helpers::{TestGateway, database_url, seeded_database};
@@ -246,6 +246,7 @@ fn first_ten() -> ListQuery {
             from_end: false,
         },
         with_parties: false,
+        columns: ColumnSet::ALL,
     }
 }
 

@@ -4,7 +4,7 @@
 use connectors::{PersonalData, Scope};
 use schema::Store;
 use schema::model::{Event, Person};
-use schema::store::{Key, ListQuery, PageArgs, relations};
+use schema::store::{ColumnSet, Key, ListQuery, PageArgs, relations};
 use sqlx::PgPool;
 
 use crate::helpers::{database_url, seeded_database};
@@ -26,6 +26,7 @@ async fn a_county_scope_sees_only_its_county_through_lists_counts_and_lookups() 
             from_end: false,
         },
         with_parties: false,
+        columns: ColumnSet::ALL,
     };
 
     let pages = store
@@ -166,6 +167,7 @@ async fn a_page_read_with_its_parties_shows_them_as_the_parties_statement_does()
                     from_end,
                 },
                 with_parties,
+                columns: ColumnSet::ALL,
             };
             let list = async |with_parties| {
                 let mut pages = store

@@ -4,7 +4,7 @@
 use async_graphql::connection::{
     Connection, ConnectionNameType, CursorType, Edge, EdgeNameType, EmptyFields,
 };
-use async_graphql::{Context, Object, OutputType, Result};
+use async_graphql::{Context, Object, OutputType, Result, SelectionField};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -14,7 +14,7 @@ use super::resolve::{loaders, store, store_error};
 use crate::error::ApiError;
 use crate::model::{Event, Organization, Person, Place, Thing};
 use crate::store::{
-    AuditQuery, CodePage, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
+    AuditQuery, CodePage, ColumnSet, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
 };
 use crate::workflow::{DuePage, EventQueueFilter, Owner, Queue, SummonsQueueFilter};
 
@@ -261,8 +261,13 @@ async fn count_entities(loaders: &Loaders, total: &EntityTotal) -> Result<i64> {
     Ok(counted.map_err(store_error)?.unwrap_or(0))
 }
 
-/// How an entity type's total is named in [`EntityTotal`].
+/// How an entity type's total is named in [`EntityTotal`], and which columns its page
+/// reads.
 pub trait Counted: Loaded {
+    /// The columns each of its GraphQL fields reads besides the id, for a page to read
+    /// only those of the fields a query selects; a field not listed reads them all.
+    const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] = &[];
+
     fn total(key: CountKey) -> EntityTotal;
 }
 
@@ -287,6 +292,9 @@ impl Counted for Organization {
     }
 }
 impl Counted for Event {
+    const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] =
+        super::objects::EVENT_FIELD_COLUMNS;
+
     fn total(key: CountKey) -> EntityTotal {
         EntityTotal::Events(key)
     }
@@ -342,25 +350,18 @@ pub async fn entity_connection<E: Counted + OutputType>(
     paging: Paging,
 ) -> Result<EntityConnection<E>> {
     let page_args = paging.id_page()?;
+    let selection = ctx.look_ahead();
+    let items = selection
+        .field("nodes")
+        .selection_fields()
+        .into_iter()
+        .chain(selection.field("edges").field("node").selection_fields());
     let total = ListTotal(Total::Entities(E::total(CountKey {
         relation,
         key: key.clone(),
         conditions: conditions.clone(),
     })));
-    let page = E::loaders(loaders(ctx)?)
-        .pages
-        .load_one(super::loaders::PageKey {
-            relation,
-            key,
-            query: crate::store::ListQuery {
-                conditions,
-                page: page_args,
-                with_parties: E::HAS_PARTIES && selects_parties(ctx),
-            },
-        })
-        .await
-        .map_err(store_error)?
-        .unwrap_or_else(Page::empty);
+    let page = load_page::<E>(ctx, relation, key, conditions, page_args, items).await?;
     let (has_previous, has_next) = page_flags(
         page.more,
         page_args.from_end,
@@ -376,16 +377,68 @@ pub async fn entity_connection<E: Counted + OutputType>(
     Ok(connection)
 }
 
-/// Whether the connection's items have their parties selected (`nodes { parties }` or
-/// `edges { node { parties } }`): the page then reads them in its own statement.
-fn selects_parties(ctx: &Context<'_>) -> bool {
-    let selection = ctx.look_ahead();
-    selection.field("nodes").field("parties").exists()
-        || selection
-            .field("edges")
-            .field("node")
-            .field("parties")
-            .exists()
+/// The first `E` related to `key` through `relation`, for a field that returns that row
+/// itself rather than a connection.
+pub async fn first_related<E: Counted>(
+    ctx: &Context<'_>,
+    relation: Relation,
+    key: Key,
+) -> Result<Option<E>> {
+    let first = Paging {
+        first: Some(1),
+        ..Paging::default()
+    };
+    let page = load_page::<E>(
+        ctx,
+        relation,
+        key,
+        Vec::new(),
+        first.id_page()?,
+        [ctx.field()],
+    )
+    .await?;
+    Ok(page.rows.into_iter().next())
+}
+
+/// A page of `E` read with the columns of the fields selected on `items` (the selections
+/// that show its rows), and with its rows' parties when they are selected there: the page
+/// then reads them in its own statement.
+async fn load_page<'a, E: Counted>(
+    ctx: &Context<'_>,
+    relation: Relation,
+    key: Key,
+    conditions: Vec<Condition>,
+    page: PageArgs,
+    items: impl IntoIterator<Item = SelectionField<'a>>,
+) -> Result<Page<E>> {
+    let mut columns = ColumnSet::ID;
+    let mut parties = false;
+    for item in items {
+        for field in item.selection_set() {
+            let name = field.name();
+            parties |= name == "parties";
+            columns = match E::FIELD_COLUMNS.iter().find(|(known, _)| *known == name) {
+                Some((_, read)) => columns.with::<E>(read),
+                None if name == "__typename" => columns,
+                None => ColumnSet::ALL,
+            };
+        }
+    }
+    Ok(E::loaders(loaders(ctx)?)
+        .pages
+        .load_one(super::loaders::PageKey {
+            relation,
+            key,
+            query: crate::store::ListQuery {
+                conditions,
+                page,
+                with_parties: E::HAS_PARTIES && parties,
+                columns,
+            },
+        })
+        .await
+        .map_err(store_error)?
+        .unwrap_or_else(Page::empty))
 }
 
 /// A page of rows keyed by code, as a connection.

@@ -81,3 +81,57 @@ pub fn decode_rows<T>(
         })
         .collect()
 }
+
+/// Which of an entity's columns a statement reads: bit `i` stands for its `i`-th column
+/// ([`super::Entity::NAMES`]); the id, first, is always read. A column not read leaves
+/// its field at the field type's default, so a set must hold every column the reader of
+/// the rows looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnSet(u64);
+
+impl ColumnSet {
+    /// Every column.
+    pub const ALL: ColumnSet = ColumnSet(u64::MAX);
+
+    /// The id alone.
+    pub const ID: ColumnSet = ColumnSet(1);
+
+    /// The set with the named columns added; a name the entity lacks adds every column.
+    #[must_use]
+    pub fn with<E: super::Entity>(self, names: &[&str]) -> ColumnSet {
+        names.iter().fold(self, |set, name| {
+            match E::NAMES.iter().position(|known| known == name) {
+                Some(index) if index < 64 => ColumnSet(set.0 | 1 << index),
+                _ => ColumnSet::ALL,
+            }
+        })
+    }
+
+    /// Whether it reads the `index`-th column.
+    pub fn reads(self, index: usize) -> bool {
+        index == 0 || (index < 64 && self.0 & 1 << index != 0)
+    }
+
+    /// How many of `E`'s columns it reads.
+    pub fn width<E: super::Entity>(self) -> usize {
+        (0..E::NAMES.len()).filter(|&i| self.reads(i)).count()
+    }
+
+    /// Its columns of `E`, qualified with the alias `t`, in the order `E` reads them.
+    pub fn select_list<E: super::Entity>(self) -> String {
+        if self == ColumnSet::ALL {
+            return E::COLUMNS.to_owned();
+        }
+        let mut list = String::new();
+        for (index, name) in E::NAMES.iter().enumerate() {
+            if self.reads(index) {
+                if !list.is_empty() {
+                    list.push_str(", ");
+                }
+                list.push_str("t.");
+                list.push_str(name);
+            }
+        }
+        list
+    }
+}

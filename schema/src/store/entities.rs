@@ -1,20 +1,27 @@
 //! Where each entity type lives in the database.
 
-use super::{Columns, Entity, Position};
+use super::{ColumnSet, Columns, Entity, Position};
 use crate::model::{Event, EventParty, Organization, Person, Place, Thing};
 
 /// An entity's selected columns and its decoding from them, from one list of its fields:
-/// the select list and the order the fields are read in cannot drift apart. Fields after
-/// `;` are not columns: they start as their default.
+/// the select list and the order the fields are read in cannot drift apart. The first
+/// field is the id, always read; a field whose column a [`ColumnSet`] leaves out starts as
+/// its default. Fields after `;` are not columns: they start as their default.
 macro_rules! columns {
     ($first:ident $(, $rest:ident)* $(,)? $(; $($other:ident),+)?) => {
         const COLUMNS: &'static str = concat!("t.", stringify!($first) $(, ", t.", stringify!($rest))*);
-        const WIDTH: usize = [stringify!($first) $(, stringify!($rest))*].len();
+        const NAMES: &'static [&'static str] = &[stringify!($first) $(, stringify!($rest))*];
 
-        fn decode(columns: &mut Columns<'_, '_>) -> Result<Self, sqlx::Error> {
+        fn decode_some(columns: &mut Columns<'_, '_>, read: ColumnSet) -> Result<Self, sqlx::Error> {
+            let mut index = 0;
+            let mut next = || {
+                index += 1;
+                read.reads(index)
+            };
+            // Fields are evaluated in the order written: the order of `COLUMNS`.
             Ok(Self {
                 $first: columns.read()?,
-                $($rest: columns.read()?,)*
+                $($rest: if next() { columns.read()? } else { Default::default() },)*
                 $($($other: Default::default(),)+)?
             })
         }

@@ -13,7 +13,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::lookups::{PARTY_COLUMNS, decode_party, push_parties_of};
 use super::map::{Centre, push_near};
-use super::{Columns, Entity, Store, StoreError, decode_rows};
+use super::{ColumnSet, Columns, Entity, Store, StoreError, decode_rows};
 use crate::model::EventParty;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +207,8 @@ pub struct ListQuery {
     /// [`Entity::HAS_PARTIES`]; ignored for the others): a list whose rows' parties are
     /// asked for costs one statement, not two.
     pub with_parties: bool,
+    /// The rows' columns to read (the others' fields keep their defaults).
+    pub columns: ColumnSet,
 }
 
 /// A page of rows; `more` says whether rows beyond it exist in the page's direction.
@@ -448,7 +450,7 @@ impl Store {
         push_keys(&mut builder, relation, keys, &query.conditions);
         builder.push(format_args!(
             " CROSS JOIN LATERAL (SELECT {} FROM {} t WHERE {predicate}",
-            E::COLUMNS,
+            query.columns.select_list::<E>(),
             E::TABLE,
         ));
         push_conditions::<E>(&mut builder, scope, keys, &query.conditions);
@@ -480,18 +482,20 @@ impl Store {
 
         let rows = builder.build().fetch_all(self.executor()).await?;
         let mut grouped: HashMap<Key, Vec<E>> = HashMap::with_capacity(keys.len());
+        let read = query.columns;
         if parties {
             // One row per party (or one with NULL party columns): the row's own columns
             // repeat and are read once, on its first.
+            let width = read.width::<E>();
             let mut listed: Vec<(Key, E, Vec<EventParty>)> = Vec::new();
             decode_rows(&rows, |columns| {
                 let key = parent_key(columns, relation.key_type)?;
                 let id: i64 = columns.peek()?;
                 match listed.last_mut() {
                     Some((last_key, last, _)) if *last_key == key && last.id() == id => {
-                        columns.skip(E::WIDTH);
+                        columns.skip(width);
                     }
-                    _ => listed.push((key, E::decode(columns)?, Vec::new())),
+                    _ => listed.push((key, E::decode_some(columns, read)?, Vec::new())),
                 }
                 if let Some(party) = decode_party(columns, id)?
                     && let Some((_, _, parties)) = listed.last_mut()
@@ -506,7 +510,10 @@ impl Store {
             }
         } else {
             for (key, entity) in decode_rows(&rows, |columns| {
-                Ok((parent_key(columns, relation.key_type)?, E::decode(columns)?))
+                Ok((
+                    parent_key(columns, relation.key_type)?,
+                    E::decode_some(columns, read)?,
+                ))
             })? {
                 grouped.entry(key).or_default().push(entity);
             }

@@ -296,7 +296,7 @@ pub(super) fn decode_party(
     event_id: i64,
 ) -> Result<Option<EventParty>, sqlx::Error> {
     if columns.at_null()? {
-        columns.skip(4 + Person::WIDTH + Organization::WIDTH);
+        columns.skip(4 + Person::NAMES.len() + Organization::NAMES.len());
         return Ok(None);
     }
     Ok(Some(EventParty {

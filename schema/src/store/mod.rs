@@ -25,7 +25,7 @@ use crate::model::EventParty;
 use crate::workflow::ordering::Orderer;
 
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
-pub use columns::{Columns, decode_rows};
+pub use columns::{ColumnSet, Columns, decode_rows};
 pub use export::Dataset;
 pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
 pub use hotline::{HotlineStatusChange, NewHotlineEvent};
@@ -43,8 +43,8 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
     /// The selected columns, qualified with the alias `t`, in the order
     /// [`Entity::decode`] reads them.
     const COLUMNS: &'static str;
-    /// How many columns [`Entity::COLUMNS`] names.
-    const WIDTH: usize;
+    /// The names of [`Entity::COLUMNS`], the id first.
+    const NAMES: &'static [&'static str];
     /// The column searched by name prefix and substring.
     const NAME_COLUMN: &'static str;
     /// The column a time-range filter applies to.
@@ -58,13 +58,18 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
 
     fn id(&self) -> i64;
 
-    /// The entity from the next [`Entity::WIDTH`] columns.
-    fn decode(columns: &mut Columns<'_, '_>) -> Result<Self, sqlx::Error>;
+    /// The entity from the next columns, those of `read` (see [`ColumnSet`]).
+    fn decode_some(columns: &mut Columns<'_, '_>, read: ColumnSet) -> Result<Self, sqlx::Error>;
+
+    /// The entity from the next columns, all of [`Entity::COLUMNS`].
+    fn decode(columns: &mut Columns<'_, '_>) -> Result<Self, sqlx::Error> {
+        Self::decode_some(columns, ColumnSet::ALL)
+    }
 
     /// The entity, or `None` when its columns are NULL (an outer join found none).
     fn decode_optional(columns: &mut Columns<'_, '_>) -> Result<Option<Self>, sqlx::Error> {
         if columns.at_null()? {
-            columns.skip(Self::WIDTH);
+            columns.skip(Self::NAMES.len());
             return Ok(None);
         }
         Self::decode(columns).map(Some)

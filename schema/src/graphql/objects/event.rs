@@ -13,6 +13,56 @@ use crate::graphql::resolve::{self, loaders, store_error};
 use crate::model::{Event, EventParty, Jurisdiction, Organization, Person, Place};
 use crate::store::{Centre, Condition, Key, relations};
 
+/// The columns each field below reads besides the id (see `Counted::FIELD_COLUMNS`): a
+/// page of events reads only those of the fields its query selects. Keep it with the
+/// fields: a field that reads a column not listed here would read its default in a page
+/// (`queries::a_page_of_events_reads_what_each_field_shows` compares each field with a
+/// lookup by id).
+pub(crate) const FIELD_COLUMNS: &[(&str, &[&str])] = &[
+    ("id", &[]),
+    ("title", &["title"]),
+    ("description", &["description"]),
+    ("category", &["category"]),
+    ("channel", &["channel"]),
+    ("urgency", &["urgency"]),
+    ("status", &["status"]),
+    ("reporter", &["reporter_id"]),
+    ("parties", &[]),
+    ("place", &["place_id"]),
+    ("jurisdiction", &["jurisdiction_code"]),
+    (
+        "handlingJurisdiction",
+        &["jurisdiction_code", "handling_code"],
+    ),
+    ("grid", &["jurisdiction_code"]),
+    ("resolutionTier", &["resolution_tier"]),
+    ("satisfaction", &["satisfaction"]),
+    ("reportedAt", &["reported_at"]),
+    ("acceptedAt", &["accepted_at"]),
+    ("updatedAt", &["updated_at"]),
+    ("dueAt", &["due_at"]),
+    ("overdueAt", &["overdue_at"]),
+    ("urges", &["urges"]),
+    ("reworks", &["reworks"]),
+    ("assignee", &["assignee_id"]),
+    ("longitude", &["longitude"]),
+    ("latitude", &["latitude"]),
+    ("photos", &["photos"]),
+    ("resolvedAt", &["resolved_at"]),
+    ("closedAt", &["closed_at"]),
+    ("petition", &[]),
+    ("mediationCase", &[]),
+    ("mediation", &[]),
+    ("tier", &["tier"]),
+    ("mediations", &[]),
+    ("departmentWrites", &[]),
+    ("courtCase", &[]),
+    ("procuratorialCase", &[]),
+    ("timeline", &[]),
+    ("summonses", &[]),
+    ("nearby", &[]),
+];
+
 /// 事: a citizen's request, a dispute or a grid event, and where it stands.
 #[Object]
 impl Event {

@@ -11,5 +11,6 @@ mod record;
 mod staff;
 mod thing;
 
+pub(crate) use event::FIELD_COLUMNS as EVENT_FIELD_COLUMNS;
 pub use node::Node;
 pub use staff::Team;

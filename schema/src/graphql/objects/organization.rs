@@ -2,7 +2,9 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 
 use crate::enums::OrganizationKind;
-use crate::graphql::connection::{EntityConnection, Paging, entity_connection, page_cost};
+use crate::graphql::connection::{
+    EntityConnection, Paging, entity_connection, first_related, page_cost,
+};
 use crate::graphql::federated;
 use crate::graphql::filters::{EventFilter, PersonFilter, conditions};
 use crate::graphql::ids::{NodeType, encode};
@@ -68,14 +70,7 @@ impl Organization {
 
     /// 法定代表人.
     async fn legal_representative(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let paging = Paging {
-            first: Some(1),
-            ..Paging::default()
-        };
-        let relation = relations::LEGAL_REPRESENTATIVE_OF;
-        let page: EntityConnection<Person> =
-            entity_connection(ctx, relation, Key::Id(self.id), Vec::new(), paging).await?;
-        Ok(page.edges.into_iter().next().map(|edge| edge.node))
+        first_related(ctx, relations::LEGAL_REPRESENTATIVE_OF, Key::Id(self.id)).await
     }
 
     /// Its legal representative, managers and employees.
