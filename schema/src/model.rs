@@ -127,7 +127,7 @@ pub struct Event {
     pub longitude: Option<f64>,
     pub latitude: Option<f64>,
     /// Its parties, when the list it came from read them in the same statement (see
-    /// [`crate::store::ListQuery::with_parties`]); `None` when they are still to load.
+    /// [`crate::store::ListQuery::parties`]); `None` when they are still to load.
     #[sqlx(skip)]
     pub parties: Option<std::sync::Arc<[EventParty]>>,
 }

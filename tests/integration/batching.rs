@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use schema::Store;
 use schema::model::{Event, Organization, Person, Place, Thing};
 use schema::store::Entity;
-use schema::store::{ColumnSet, Key, ListQuery, PageArgs, relations};
+use schema::store::{ColumnSet, Key, ListQuery, PageArgs, PartyColumns, relations};
 use serde_json::json;
 
 use crate::helpers::{TestGateway, database_url, seeded_database};
@@ -245,7 +245,7 @@ fn first_ten() -> ListQuery {
             limit: 10,
             from_end: false,
         },
-        with_parties: false,
+        parties: None,
         columns: ColumnSet::ALL,
     }
 }
@@ -258,7 +258,7 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     let (pool, store) = one_connection().await;
     let query = first_ten();
     let with_parties = ListQuery {
-        with_parties: true,
+        parties: Some(PartyColumns::ALL),
         ..first_ten()
     };
     // The whole city (an administrator's scope), and a county: a subtree asked for, and
@@ -369,7 +369,7 @@ async fn a_page_under_the_whole_city_reads_only_its_rows() {
     // A page of events read with their parties looks each event's parties up by its key
     // (a handful per event), not the whole table.
     let with_parties = ListQuery {
-        with_parties: true,
+        parties: Some(PartyColumns::ALL),
         ..query
     };
     first_page::<Event>(&store, &scope, &key, &with_parties).await;

@@ -4,7 +4,7 @@
 use connectors::{PersonalData, Scope};
 use schema::Store;
 use schema::model::{Event, Person};
-use schema::store::{ColumnSet, Key, ListQuery, PageArgs, relations};
+use schema::store::{ColumnSet, Key, ListQuery, PageArgs, PartyColumns, relations};
 use sqlx::PgPool;
 
 use crate::helpers::{database_url, seeded_database};
@@ -25,7 +25,7 @@ async fn a_county_scope_sees_only_its_county_through_lists_counts_and_lookups() 
             limit: 100,
             from_end: false,
         },
-        with_parties: false,
+        parties: None,
         columns: ColumnSet::ALL,
     };
 
@@ -158,7 +158,7 @@ async fn a_page_read_with_its_parties_shows_them_as_the_parties_statement_does()
         Scope::subtree("220403", PersonalData::Masked),
     ] {
         for from_end in [false, true] {
-            let query = |with_parties| ListQuery {
+            let query = |with_parties: bool| ListQuery {
                 conditions: Vec::new(),
                 page: PageArgs {
                     after: None,
@@ -166,7 +166,7 @@ async fn a_page_read_with_its_parties_shows_them_as_the_parties_statement_does()
                     limit: 60,
                     from_end,
                 },
-                with_parties,
+                parties: with_parties.then_some(PartyColumns::ALL),
                 columns: ColumnSet::ALL,
             };
             let list = async |with_parties| {

@@ -14,7 +14,8 @@ use super::resolve::{loaders, store, store_error};
 use crate::error::ApiError;
 use crate::model::{Event, Organization, Person, Place, Thing};
 use crate::store::{
-    AuditQuery, CodePage, ColumnSet, Condition, JurisdictionQuery, Key, Page, PageArgs, Relation,
+    AuditQuery, CodePage, ColumnSet, Condition, JurisdictionQuery, Key, Page, PageArgs,
+    PartyColumns, Relation,
 };
 use crate::workflow::{DuePage, EventQueueFilter, Owner, Queue, SummonsQueueFilter};
 
@@ -272,6 +273,9 @@ pub trait Counted: Loaded {
 }
 
 impl Counted for Person {
+    const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] =
+        &[("id", &[]), ("name", &["name"])];
+
     fn total(key: CountKey) -> EntityTotal {
         EntityTotal::Persons(key)
     }
@@ -287,6 +291,9 @@ impl Counted for Thing {
     }
 }
 impl Counted for Organization {
+    const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] =
+        &[("id", &[]), ("name", &["name"])];
+
     fn total(key: CountKey) -> EntityTotal {
         EntityTotal::Organizations(key)
     }
@@ -402,7 +409,8 @@ pub async fn first_related<E: Counted>(
 
 /// A page of `E` read with the columns of the fields selected on `items` (the selections
 /// that show its rows), and with its rows' parties when they are selected there: the page
-/// then reads them in its own statement.
+/// then reads them in its own statement, with the columns of their persons and
+/// organizations that `party` selects.
 async fn load_page<'a, E: Counted>(
     ctx: &Context<'_>,
     relation: Relation,
@@ -411,19 +419,24 @@ async fn load_page<'a, E: Counted>(
     page: PageArgs,
     items: impl IntoIterator<Item = SelectionField<'a>>,
 ) -> Result<Page<E>> {
-    let mut columns = ColumnSet::ID;
+    let mut fields = Vec::new();
+    let mut party_fields = Vec::new();
     let mut parties = false;
     for item in items {
         for field in item.selection_set() {
-            let name = field.name();
-            parties |= name == "parties";
-            columns = match E::FIELD_COLUMNS.iter().find(|(known, _)| *known == name) {
-                Some((_, read)) => columns.with::<E>(read),
-                None if name == "__typename" => columns,
-                None => ColumnSet::ALL,
-            };
+            if field.name() == "parties" {
+                parties = true;
+                for party in field.selection_set().filter(|f| f.name() == "party") {
+                    party_fields.extend(party.selection_set().map(|f| f.name()));
+                }
+            }
+            fields.push(field.name());
         }
     }
+    let parties = (E::HAS_PARTIES && parties).then(|| PartyColumns {
+        person: columns_of::<Person>(&party_fields),
+        organization: columns_of::<Organization>(&party_fields),
+    });
     Ok(E::loaders(loaders(ctx)?)
         .pages
         .load_one(super::loaders::PageKey {
@@ -432,13 +445,24 @@ async fn load_page<'a, E: Counted>(
             query: crate::store::ListQuery {
                 conditions,
                 page,
-                with_parties: E::HAS_PARTIES && parties,
-                columns,
+                parties,
+                columns: columns_of::<E>(&fields),
             },
         })
         .await
         .map_err(store_error)?
         .unwrap_or_else(Page::empty))
+}
+
+/// The columns of `E` that its fields named `fields` read (see [`Counted::FIELD_COLUMNS`]).
+fn columns_of<E: Counted>(fields: &[&str]) -> ColumnSet {
+    fields.iter().fold(ColumnSet::ID, |read, name| {
+        match E::FIELD_COLUMNS.iter().find(|(known, _)| known == name) {
+            Some((_, columns)) => read.with::<E>(columns),
+            None if *name == "__typename" => read,
+            None => ColumnSet::ALL,
+        }
+    })
 }
 
 /// A page of rows keyed by code, as a connection.

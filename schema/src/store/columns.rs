@@ -135,3 +135,17 @@ impl ColumnSet {
         list
     }
 }
+
+/// The columns of a party's person and of its organization a statement reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PartyColumns {
+    pub person: ColumnSet,
+    pub organization: ColumnSet,
+}
+
+impl PartyColumns {
+    pub const ALL: PartyColumns = PartyColumns {
+        person: ColumnSet::ALL,
+        organization: ColumnSet::ALL,
+    };
+}

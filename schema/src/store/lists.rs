@@ -13,7 +13,7 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::lookups::{PARTY_COLUMNS, decode_party, push_parties_of};
 use super::map::{Centre, push_near};
-use super::{ColumnSet, Columns, Entity, Store, StoreError, decode_rows};
+use super::{ColumnSet, Columns, Entity, PartyColumns, Store, StoreError, decode_rows};
 use crate::model::EventParty;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -203,10 +203,10 @@ pub struct PageArgs {
 pub struct ListQuery {
     pub conditions: Vec<Condition>,
     pub page: PageArgs,
-    /// Read each row's parties in the same statement (entities with
-    /// [`Entity::HAS_PARTIES`]; ignored for the others): a list whose rows' parties are
-    /// asked for costs one statement, not two.
-    pub with_parties: bool,
+    /// Read each row's parties in the same statement, with these columns of their
+    /// persons and organizations (entities with [`Entity::HAS_PARTIES`]; ignored for the
+    /// others): a list whose rows' parties are asked for costs one statement, not two.
+    pub parties: Option<PartyColumns>,
     /// The rows' columns to read (the others' fields keep their defaults).
     pub columns: ColumnSet,
 }
@@ -441,9 +441,9 @@ impl Store {
         query: &ListQuery,
     ) -> Result<HashMap<Key, Page<E>>, StoreError> {
         let page = query.page;
-        let parties = query.with_parties && E::HAS_PARTIES;
+        let parties = query.parties.filter(|_| E::HAS_PARTIES);
         let mut builder = QueryBuilder::new("SELECT k.key AS parent_key, t.*");
-        if parties {
+        if parties.is_some() {
             builder.push(format_args!(", {PARTY_COLUMNS}"));
         }
         builder.push(" FROM ");
@@ -462,7 +462,7 @@ impl Store {
         }
         let direction = if page.from_end { "DESC" } else { "ASC" };
         builder.push(format_args!(" ORDER BY t.id {direction} LIMIT "));
-        if parties {
+        if parties.is_some() {
             // Written out: over a parameter, PostgreSQL's generic plan guesses a tenth of
             // the table for the page, which makes the parties' joins look costly enough
             // that every run is planned again (planning cost more than the run). One
@@ -472,18 +472,18 @@ impl Store {
             builder.push_bind(page.limit + 1);
         }
         builder.push(") t");
-        if parties {
-            push_parties_of(&mut builder, scope, "t.id");
+        if let Some(read) = parties {
+            push_parties_of(&mut builder, scope, "t.id", read);
         }
         builder.push(format_args!(" ORDER BY k.key, t.id {direction}"));
-        if parties {
+        if parties.is_some() {
             builder.push(", p.position");
         }
 
         let rows = builder.build().fetch_all(self.executor()).await?;
         let mut grouped: HashMap<Key, Vec<E>> = HashMap::with_capacity(keys.len());
         let read = query.columns;
-        if parties {
+        if let Some(party_columns) = parties {
             // One row per party (or one with NULL party columns): the row's own columns
             // repeat and are read once, on its first.
             let width = read.width::<E>();
@@ -497,7 +497,7 @@ impl Store {
                     }
                     _ => listed.push((key, E::decode_some(columns, read)?, Vec::new())),
                 }
-                if let Some(party) = decode_party(columns, id)?
+                if let Some(party) = decode_party(columns, id, party_columns)?
                     && let Some((_, _, parties)) = listed.last_mut()
                 {
                     parties.push(party);

@@ -6,7 +6,7 @@ use connectors::Scope;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::lists::{Page, push_conditions};
-use super::{Columns, Entity, Store, StoreError, decode_rows};
+use super::{ColumnSet, Columns, Entity, PartyColumns, Store, StoreError, decode_rows};
 use crate::enums::JurisdictionLevel;
 use crate::model::{Department, EntityLink, EventParty, Jurisdiction, Organization, Person};
 
@@ -157,7 +157,7 @@ impl Store {
         let mut builder = QueryBuilder::new(format!(
             "SELECT p.event_id, {PARTY_COLUMNS} FROM event_parties p"
         ));
-        push_party_rows(&mut builder, scope);
+        push_party_rows(&mut builder, scope, PartyColumns::ALL);
         builder
             .push(" WHERE p.event_id = ANY(")
             .push_bind(event_ids.to_vec())
@@ -165,7 +165,7 @@ impl Store {
         let rows = builder.build().fetch_all(self.executor()).await?;
         let parties = decode_rows(&rows, |columns| {
             let event_id = columns.read()?;
-            decode_party(columns, event_id)
+            decode_party(columns, event_id, PartyColumns::ALL)
         })?;
         Ok(parties.into_iter().flatten().collect())
     }
@@ -271,6 +271,7 @@ pub(super) fn push_parties_of(
     builder: &mut QueryBuilder<'_, Postgres>,
     scope: &Scope,
     event_id: &str,
+    read: PartyColumns,
 ) {
     // `OFFSET 0` keeps the subquery a lookup by the event's key for each event: as a plain
     // join it was planned as a hash of the whole table (every party of the city read for
@@ -279,14 +280,20 @@ pub(super) fn push_parties_of(
         " LEFT JOIN LATERAL (SELECT p.position, p.role, p.person_id, p.organization_id \
          FROM event_parties p WHERE p.event_id = {event_id} OFFSET 0) p ON TRUE"
     ));
-    push_party_rows(builder, scope);
+    push_party_rows(builder, scope, read);
 }
 
 /// Joins each party of `event_parties p` with its person and its organization as the
-/// scope shows them.
-fn push_party_rows(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope) {
-    push_party::<Person>(builder, scope, "p.person_id", "person");
-    push_party::<Organization>(builder, scope, "p.organization_id", "organization");
+/// scope shows them, their columns of `read`.
+fn push_party_rows(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope, read: PartyColumns) {
+    push_party::<Person>(builder, scope, "p.person_id", "person", read.person);
+    push_party::<Organization>(
+        builder,
+        scope,
+        "p.organization_id",
+        "organization",
+        read.organization,
+    );
 }
 
 /// The party of `event_id` from the next [`PARTY_COLUMNS`]; `None` where an outer join
@@ -294,9 +301,10 @@ fn push_party_rows(builder: &mut QueryBuilder<'_, Postgres>, scope: &Scope) {
 pub(super) fn decode_party(
     columns: &mut Columns<'_, '_>,
     event_id: i64,
+    read: PartyColumns,
 ) -> Result<Option<EventParty>, sqlx::Error> {
     if columns.at_null()? {
-        columns.skip(4 + Person::NAMES.len() + Organization::NAMES.len());
+        columns.skip(4 + read.person.width::<Person>() + read.organization.width::<Organization>());
         return Ok(None);
     }
     Ok(Some(EventParty {
@@ -305,8 +313,8 @@ pub(super) fn decode_party(
         role: columns.read()?,
         person_id: columns.read()?,
         organization_id: columns.read()?,
-        person: Person::decode_optional(columns)?.map(Arc::new),
-        organization: Organization::decode_optional(columns)?.map(Arc::new),
+        person: Person::decode_optional(columns, read.person)?.map(Arc::new),
+        organization: Organization::decode_optional(columns, read.organization)?.map(Arc::new),
     }))
 }
 
@@ -318,10 +326,11 @@ fn push_party<E: Entity>(
     scope: &Scope,
     id: &str,
     alias: &str,
+    read: ColumnSet,
 ) {
     builder.push(format_args!(
         " LEFT JOIN LATERAL (SELECT {} FROM {} t WHERE t.id = {id}",
-        E::COLUMNS,
+        read.select_list::<E>(),
         E::TABLE
     ));
     push_conditions::<E>(builder, scope, &[], &[]);

@@ -25,7 +25,7 @@ use crate::model::EventParty;
 use crate::workflow::ordering::Orderer;
 
 pub use audit::{AuditEntry, AuditQuery, UnmaskedRead};
-pub use columns::{ColumnSet, Columns, decode_rows};
+pub use columns::{ColumnSet, Columns, PartyColumns, decode_rows};
 pub use export::Dataset;
 pub use figures::{Counts, Dimension, FIGURE_COLUMNS, FigureQuery, FigureRow, KeyValue};
 pub use hotline::{HotlineStatusChange, NewHotlineEvent};
@@ -66,13 +66,17 @@ pub trait Entity: Send + Sync + Unpin + Clone + 'static {
         Self::decode_some(columns, ColumnSet::ALL)
     }
 
-    /// The entity, or `None` when its columns are NULL (an outer join found none).
-    fn decode_optional(columns: &mut Columns<'_, '_>) -> Result<Option<Self>, sqlx::Error> {
+    /// The entity from the next columns, those of `read`, or `None` when they are NULL
+    /// (an outer join found none).
+    fn decode_optional(
+        columns: &mut Columns<'_, '_>,
+        read: ColumnSet,
+    ) -> Result<Option<Self>, sqlx::Error> {
         if columns.at_null()? {
-            columns.skip(Self::NAMES.len());
+            columns.skip(read.width::<Self>());
             return Ok(None);
         }
-        Self::decode(columns).map(Some)
+        Self::decode_some(columns, read).map(Some)
     }
 
     /// Keeps the parties a list read with the row (see [`Entity::HAS_PARTIES`]).

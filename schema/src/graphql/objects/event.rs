@@ -16,8 +16,8 @@ use crate::store::{Centre, Condition, Key, relations};
 /// The columns each field below reads besides the id (see `Counted::FIELD_COLUMNS`): a
 /// page of events reads only those of the fields its query selects. Keep it with the
 /// fields: a field that reads a column not listed here would read its default in a page
-/// (`queries::a_page_of_events_reads_what_each_field_shows` compares each field with a
-/// lookup by id).
+/// (`queries::a_page_reads_what_each_field_shows` compares each field with a lookup by
+/// id).
 pub(crate) const FIELD_COLUMNS: &[(&str, &[&str])] = &[
     ("id", &[]),
     ("title", &["title"]),
