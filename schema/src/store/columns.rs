@@ -149,3 +149,31 @@ impl PartyColumns {
         organization: ColumnSet::ALL,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Person;
+    use crate::store::Entity;
+
+    #[test]
+    fn a_set_reads_the_id_and_the_columns_named() {
+        let name = ColumnSet::ID.with::<Person>(&["name"]);
+        assert_eq!(name.select_list::<Person>(), "t.id, t.name");
+        assert_eq!(name.width::<Person>(), 2);
+        let name_and_code = name.with::<Person>(&["jurisdiction_code", "name"]);
+        assert_eq!(
+            name_and_code.select_list::<Person>(),
+            "t.id, t.name, t.jurisdiction_code"
+        );
+        assert_eq!(ColumnSet::ID.select_list::<Person>(), "t.id");
+    }
+
+    #[test]
+    fn a_column_the_entity_lacks_reads_them_all() {
+        let all = ColumnSet::ID.with::<Person>(&["name", "no_such_column"]);
+        assert_eq!(all, ColumnSet::ALL);
+        assert_eq!(all.select_list::<Person>(), Person::COLUMNS);
+        assert_eq!(all.width::<Person>(), Person::NAMES.len());
+    }
+}
