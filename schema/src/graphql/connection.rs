@@ -274,7 +274,7 @@ pub trait Counted: Loaded {
 
 impl Counted for Person {
     const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] =
-        &[("id", &[]), ("name", &["name"])];
+        super::objects::PERSON_FIELD_COLUMNS;
 
     fn total(key: CountKey) -> EntityTotal {
         EntityTotal::Persons(key)
@@ -292,7 +292,7 @@ impl Counted for Thing {
 }
 impl Counted for Organization {
     const FIELD_COLUMNS: &'static [(&'static str, &'static [&'static str])] =
-        &[("id", &[]), ("name", &["name"])];
+        super::objects::ORGANIZATION_FIELD_COLUMNS;
 
     fn total(key: CountKey) -> EntityTotal {
         EntityTotal::Organizations(key)

@@ -119,9 +119,6 @@ impl ColumnSet {
 
     /// Its columns of `E`, qualified with the alias `t`, in the order `E` reads them.
     pub fn select_list<E: super::Entity>(self) -> String {
-        if self == ColumnSet::ALL {
-            return E::COLUMNS.to_owned();
-        }
         let mut list = String::new();
         for (index, name) in E::NAMES.iter().enumerate() {
             if self.reads(index) {

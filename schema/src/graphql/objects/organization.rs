@@ -12,6 +12,10 @@ use crate::graphql::resolve;
 use crate::model::{EntityLink, Event, Jurisdiction, Organization, Person, Place};
 use crate::store::{Key, relations};
 
+/// The columns each field below reads besides the id (see `Counted::FIELD_COLUMNS`): only
+/// its id and name are listed, every other field reads the whole row.
+pub(crate) const FIELD_COLUMNS: &[(&str, &[&str])] = &[("id", &[]), ("name", &["name"])];
+
 /// 组织: an enterprise, business, social organization or institution.
 #[Object]
 impl Organization {

@@ -58,6 +58,10 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
+/// The columns each field below reads besides the id (see `Counted::FIELD_COLUMNS`): only
+/// its id and name are listed, every other field reads the whole row.
+pub(crate) const FIELD_COLUMNS: &[(&str, &[&str])] = &[("id", &[]), ("name", &["name"])];
+
 /// 人: a person in the entity index. Detail records stay in the departments' systems.
 #[Object]
 impl Person {
