@@ -7,8 +7,9 @@ use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
 use super::error::WorkflowError;
-use super::idempotency::{self, Seen, Subject};
+use super::idempotency::{self, Record, Seen, Subject};
 use super::records::{Addressee, Outcome, TimelineEntry};
+use super::timeline::{self, Entries, Entry};
 use crate::access::{Actor, Operation, Reach};
 use crate::enums::{EventCategory, EventStatus, ResolutionTier, Urgency};
 use crate::store::Store;
@@ -59,7 +60,8 @@ pub(super) struct Change<'a> {
     /// Whether the object was checked against `reach`: a change that was not is never
     /// committed.
     authorized: bool,
-    pub entries: Vec<TimelineEntry>,
+    /// The timeline entries to append, written as the change commits.
+    entries: Entries,
 }
 
 /// What a change acts on, for the permission check.
@@ -73,6 +75,11 @@ pub(super) enum Target<'a> {
 }
 
 impl Change<'_> {
+    /// Appends an entry to the event's timeline as the change commits.
+    pub(super) fn append(&mut self, entry: Entry<'_>) {
+        self.entries.push(entry);
+    }
+
     /// Checks the actor's reach over the change's object: `FORBIDDEN` otherwise, with
     /// nothing written.
     pub(super) fn authorize(&mut self, target: Target<'_>) -> Result<(), WorkflowError> {
@@ -132,15 +139,15 @@ impl Change<'_> {
 pub(super) enum Begun<'a> {
     /// The key was seen with the same operation and arguments: what that change did.
     Replay(Seen),
-    Fresh(Change<'a>),
+    Fresh(Box<Change<'a>>),
 }
 
 impl Store {
     /// Starts a change: the role must be allowed the operation at all (nothing is read
-    /// otherwise); then, with this replica's turn for a change and a lock on the
-    /// caller's idempotency key (changes under other keys do not wait), the key is
-    /// looked up: seen with the same operation and arguments, the first result is
-    /// replayed; seen with others, the key is refused.
+    /// otherwise); then, with this replica's turn for a change, the caller's idempotency
+    /// key is claimed (changes under other keys do not wait): seen with the same
+    /// operation and arguments, the first result is replayed; seen with others, the key
+    /// is refused.
     pub(super) async fn begin<'a>(
         &self,
         key: &str,
@@ -152,22 +159,17 @@ impl Store {
         idempotency::check(key)?;
         let turn = self.writer_turn().await;
         let mut transaction = self.executor().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))")
-            .bind(&actor.subject)
-            .bind(key)
-            .execute(&mut *transaction)
-            .await?;
         let Some(seen) =
-            idempotency::lookup(&mut transaction, actor, key, operation, request).await?
+            idempotency::claim(&mut transaction, actor, key, operation, request).await?
         else {
-            return Ok(Begun::Fresh(Change {
+            return Ok(Begun::Fresh(Box::new(Change {
                 transaction,
                 turn,
                 actor,
                 reach,
                 authorized: false,
-                entries: Vec::new(),
-            }));
+                entries: Entries::default(),
+            })));
         };
         transaction.rollback().await?;
         Ok(Begun::Replay(seen))
@@ -194,8 +196,8 @@ impl Store {
         })
     }
 
-    /// Commits a workflow change that passed its permission check, recording its key
-    /// with the timeline entries it appended.
+    /// Commits a workflow change to an event that passed its permission check, recording
+    /// its key with the timeline entries it appended.
     pub(super) async fn finish(
         &self,
         change: Change<'_>,
@@ -204,16 +206,17 @@ impl Store {
         request: &Value,
         event_id: i64,
     ) -> Result<Outcome, WorkflowError> {
-        let (first, last) = match (change.entries.first(), change.entries.last()) {
-            (Some(first), Some(last)) => (first.id, last.id),
-            _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
-        };
-        let seen = Seen {
+        if change.entries.is_empty() {
+            return Err(WorkflowError::BadInput("nothing to record".to_owned()));
+        }
+        let record = Record {
+            key,
+            operation,
+            request,
             subject: Subject::Event(event_id),
-            first_entry: first,
-            last_entry: last,
+            rows: None,
         };
-        let entries = self.commit(change, key, operation, request, seen).await?;
+        let entries = self.commit(change, record).await?;
         Ok(Outcome {
             event_id,
             entries,
@@ -221,39 +224,33 @@ impl Store {
         })
     }
 
-    /// Commits a change that passed its permission check, recording its key with what it
-    /// acted on and appended; returns the timeline entries it appended (none for an
-    /// element's change).
+    /// Commits a change that passed its permission check: its timeline entries, with the
+    /// key recorded, in one statement; returns the entries (none for an element's
+    /// change), given their positions.
     pub(super) async fn commit(
         &self,
         mut change: Change<'_>,
-        key: &str,
-        operation: Operation,
-        request: &Value,
-        seen: Seen,
+        record: Record<'_>,
     ) -> Result<Vec<TimelineEntry>, WorkflowError> {
         if !change.authorized {
             tracing::error!(
-                operation = operation.name(),
+                operation = record.operation.name(),
                 "a change reached commit without its permission check"
             );
             return Err(WorkflowError::Forbidden(
                 "this change was not checked against the permission table".to_owned(),
             ));
         }
-        idempotency::record(
+        let mut entries = timeline::write(
             &mut change.transaction,
             change.actor,
-            key,
-            operation,
-            request,
-            seen,
+            &change.entries,
+            Some(&record),
         )
         .await?;
         change.transaction.commit().await?;
         // The next change may start while this one's entries are given their positions.
         drop(change.turn);
-        let mut entries = change.entries;
         if !entries.is_empty() {
             self.give_positions(&mut entries).await;
         }

@@ -15,7 +15,7 @@ use super::change::{Begun, Change, Target};
 use super::duplicates::{self, Candidate};
 use super::error::WorkflowError;
 use super::history::{self, ElementChange, GRID_SOURCE, difference};
-use super::idempotency::{Seen, Subject};
+use super::idempotency::{Record, Seen, Subject};
 use crate::access::{Actor, Operation};
 use crate::enums::{ElementChangeKind, ElementType, OrganizationRole};
 use crate::store::{Point, Store};
@@ -337,7 +337,7 @@ impl Store {
             json!({ "values": draft.values, "grid": draft.grid, "distinctFrom": distinct_from });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(seen) => return self.replay_element(element, seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let mut row = Value::Object(draft.values.clone());
         check_references(&mut change, &row).await?;
@@ -391,7 +391,7 @@ impl Store {
         let request = json!({ "id": id, "values": draft.values, "grid": draft.grid });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(seen) => return self.replay_element(element, seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let before = lock_element(&mut change, element, id).await?;
         let mut row = before.clone();
@@ -468,7 +468,7 @@ impl Store {
             Begun::Replay(seen) => {
                 return self.replay_element(ElementType::Organization, seen).await;
             }
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let org = lock_element(&mut change, ElementType::Organization, organization).await?;
         let member = lock_element(&mut change, ElementType::Person, person).await?;
@@ -573,16 +573,18 @@ impl Store {
             .first()
             .map(|e| e.entity_type)
             .unwrap_or(ElementType::Person);
-        let (first, last) = match (entries.first(), entries.last()) {
+        let rows = match (entries.first(), entries.last()) {
             (Some(first), Some(last)) => (first.id, last.id),
             _ => return Err(WorkflowError::BadInput("nothing to record".to_owned())),
         };
-        let seen = Seen {
+        let record = Record {
+            key,
+            operation,
+            request,
             subject: Subject::Element(id),
-            first_entry: first,
-            last_entry: last,
+            rows: Some(rows),
         };
-        self.commit(change, key, operation, request, seen).await?;
+        self.commit(change, record).await?;
         Ok(Collected {
             element,
             id: Some(id),

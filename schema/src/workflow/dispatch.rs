@@ -11,7 +11,7 @@ use super::error::{WorkflowError, foreign_key};
 use super::events::{EventExtra, set_event_status};
 use super::machine::{self, EventAction, SummonsAction};
 use super::records::{Addressee, Outcome, SUMMONS_COLUMNS, Summon, Summons};
-use super::timeline::{Entry, append};
+use super::timeline::Entry;
 use crate::access::{Actor, Operation};
 use crate::enums::{EventStatus, SummonsStatus, TimelineKind};
 use crate::store::Store;
@@ -46,7 +46,7 @@ impl Store {
         });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
             Begun::Replay(seen) => return self.replay(seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let locked = lock_event(&mut change, event_id).await?;
         change.authorize(Target::Event(&locked))?;
@@ -109,27 +109,23 @@ impl Store {
             .bind(&locked.jurisdiction_code)
             .fetch_one(&mut *change.transaction)
             .await?;
-            append(
-                &mut change,
-                Entry {
-                    event_id,
-                    summons_id: Some(summons_id),
-                    kind: TimelineKind::Whistle,
-                    department,
-                    jurisdiction: &locked.jurisdiction_code,
-                    before: (index == 0).then_some(locked.status.as_str()),
-                    after: Some(SummonsStatus::Summoned.as_str()),
-                    detail: json!({
-                        "whistle": whistle_id,
-                        "addressee": label,
-                        "summonedBy": jurisdiction_code,
-                        "note": note,
-                        "reportInDueAt": report_in_due,
-                        "handlingDueAt": handling_due,
-                    }),
-                },
-            )
-            .await?;
+            change.append(Entry {
+                event_id,
+                summons_id: Some(summons_id),
+                kind: TimelineKind::Whistle,
+                department,
+                jurisdiction: &locked.jurisdiction_code,
+                before: (index == 0).then_some(locked.status.as_str()),
+                after: Some(SummonsStatus::Summoned.as_str()),
+                detail: json!({
+                    "whistle": whistle_id,
+                    "addressee": label,
+                    "summonedBy": jurisdiction_code,
+                    "note": note,
+                    "reportInDueAt": report_in_due,
+                    "handlingDueAt": handling_due,
+                }),
+            });
         }
         self.finish(change, key, OPERATION, &request, event_id)
             .await
@@ -260,7 +256,7 @@ impl Store {
         let request = json!({ "summons": summons_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(seen) => return self.replay(seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let summons: Option<Summons> = sqlx::query_as(&format!(
             "SELECT {SUMMONS_COLUMNS} FROM summonses WHERE id = $1"
@@ -335,20 +331,16 @@ impl Store {
         .bind(time)
         .execute(&mut *change.transaction)
         .await?;
-        append(
-            &mut change,
-            Entry {
-                event_id: summons.event_id,
-                summons_id: Some(summons_id),
-                kind,
-                department: summons.department_code.as_deref(),
-                jurisdiction: &locked.jurisdiction_code,
-                before: Some(summons.status.as_str()),
-                after: Some(next.as_str()),
-                detail,
-            },
-        )
-        .await?;
+        change.append(Entry {
+            event_id: summons.event_id,
+            summons_id: Some(summons_id),
+            kind,
+            department: summons.department_code.as_deref(),
+            jurisdiction: &locked.jurisdiction_code,
+            before: Some(summons.status.as_str()),
+            after: Some(next.as_str()),
+            detail,
+        });
         // The first department to report in starts the work on the event.
         if action == SummonsAction::ReportIn && locked.status == EventStatus::Dispatched {
             let started = machine::event(locked.status, EventAction::ReportIn)?;

@@ -13,7 +13,7 @@ use super::error::WorkflowError;
 use super::events::{EventExtra, set_event_status};
 use super::machine::{self, DisputeAction, EventAction, MediationState};
 use super::records::{Addressee, Outcome};
-use super::timeline::{Entry, append};
+use super::timeline::Entry;
 use super::writes::{DepartmentSystem, queue_write};
 use crate::access::{Actor, Operation};
 use crate::enums::{
@@ -201,7 +201,7 @@ impl Store {
         let request = json!({ "event": event_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(seen) => return self.replay(seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let locked = lock_event(&mut change, event_id).await?;
         let latest = latest_mediation(&mut change, event_id).await?;
@@ -327,20 +327,16 @@ impl Store {
         detail["mediation"] = json!(mediation_id);
         detail["sentTo"] = json!(write);
         set_event_status(&mut change, event_id, next, &EventExtra::None).await?;
-        append(
-            &mut change,
-            Entry {
-                event_id,
-                summons_id: None,
-                kind,
-                department: write.as_deref(),
-                jurisdiction: &locked.jurisdiction_code,
-                before: Some(locked.status.as_str()),
-                after: Some(next.as_str()),
-                detail,
-            },
-        )
-        .await?;
+        change.append(Entry {
+            event_id,
+            summons_id: None,
+            kind,
+            department: write.as_deref(),
+            jurisdiction: &locked.jurisdiction_code,
+            before: Some(locked.status.as_str()),
+            after: Some(next.as_str()),
+            detail,
+        });
         self.finish(change, key, operation, &request, event_id)
             .await
     }

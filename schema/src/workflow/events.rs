@@ -12,7 +12,7 @@ use super::handling::{check_assignable, check_assignee, level_above};
 use super::machine::{self, EventAction, InvalidTransition};
 use super::photos::store_photos;
 use super::records::{Decision, NewEvent, Outcome};
-use super::timeline::{Entry, append};
+use super::timeline::Entry;
 use super::writes::{DepartmentSystem, queue_write};
 use crate::access::{Actor, Operation};
 use crate::enums::{EventChannel, EventStatus, ResolutionTier, TimelineKind};
@@ -44,25 +44,16 @@ impl Store {
         });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
             Begun::Replay(seen) => return self.replay(seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
-        let grid: Option<String> =
-            sqlx::query_scalar("SELECT code FROM jurisdictions WHERE code = $1 AND level = 'GRID'")
-                .bind(&event.jurisdiction_code)
-                .fetch_optional(&mut *change.transaction)
-                .await?;
-        if grid.is_none() {
-            return Err(WorkflowError::BadInput(format!(
-                "`{}` is not a grid's code",
-                event.jurisdiction_code
-            )));
-        }
         change.authorize(Target::Grid(&event.jurisdiction_code))?;
         let now = Utc::now();
-        let event_id: i64 = sqlx::query_scalar(
+        // Filed only in a grid: the check and the row in one statement.
+        let event_id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO events (title, description, category, channel, urgency, status, reporter_id, \
                place_id, jurisdiction_code, reported_at, updated_at, due_at, photos, longitude, latitude) \
-             VALUES ($1, $2, $3, $4, $5, 'REPORTED', $6, $7, $8, $9, $9, $10, $11, $12, $13) RETURNING id",
+             SELECT $1, $2, $3, $4, $5, 'REPORTED', $6, $7, j.code, $9, $9, $10, $11, $12, $13 \
+             FROM jurisdictions j WHERE j.code = $8 AND j.level = 'GRID' RETURNING id",
         )
         .bind(&event.title)
         .bind(&event.description)
@@ -77,9 +68,15 @@ impl Store {
         .bind(&event.photos)
         .bind(event.position.map(|(longitude, _)| longitude))
         .bind(event.position.map(|(_, latitude)| latitude))
-        .fetch_one(&mut *change.transaction)
+        .fetch_optional(&mut *change.transaction)
         .await
         .map_err(|e| foreign_key(e, "the place or reporter does not exist"))?;
+        let Some(event_id) = event_id else {
+            return Err(WorkflowError::BadInput(format!(
+                "`{}` is not a grid's code",
+                event.jurisdiction_code
+            )));
+        };
         store_photos(&mut change, event_id, &event.photo_files).await?;
         for (position, person) in event.party_ids.iter().enumerate() {
             sqlx::query(
@@ -117,20 +114,16 @@ impl Store {
         if petition.is_some() {
             detail["sentTo"] = json!(petition);
         }
-        append(
-            &mut change,
-            Entry {
-                event_id,
-                summons_id: None,
-                kind: TimelineKind::Reported,
-                department: None,
-                jurisdiction: &event.jurisdiction_code,
-                before: None,
-                after: Some(EventStatus::Reported.as_str()),
-                detail,
-            },
-        )
-        .await?;
+        change.append(Entry {
+            event_id,
+            summons_id: None,
+            kind: TimelineKind::Reported,
+            department: None,
+            jurisdiction: &event.jurisdiction_code,
+            before: None,
+            after: Some(EventStatus::Reported.as_str()),
+            detail,
+        });
         self.finish(change, key, OPERATION, &request, event_id)
             .await
     }
@@ -153,7 +146,7 @@ impl Store {
         let request = json!({ "event": event_id, "detail": detail });
         let mut change = match self.begin(key, operation, actor, &request).await? {
             Begun::Replay(seen) => return self.replay(seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         let locked = lock_event(&mut change, event_id).await?;
         change.authorize(Target::Event(&locked))?;
@@ -222,20 +215,16 @@ impl Store {
         if let EventExtra::Photos(files) = &extra {
             store_photos(&mut change, event_id, files).await?;
         }
-        append(
-            &mut change,
-            Entry {
-                event_id,
-                summons_id: None,
-                kind,
-                department: None,
-                jurisdiction: &locked.jurisdiction_code,
-                before: Some(locked.status.as_str()),
-                after: Some(next.as_str()),
-                detail,
-            },
-        )
-        .await?;
+        change.append(Entry {
+            event_id,
+            summons_id: None,
+            kind,
+            department: None,
+            jurisdiction: &locked.jurisdiction_code,
+            before: Some(locked.status.as_str()),
+            after: Some(next.as_str()),
+            detail,
+        });
         self.finish(change, key, operation, &request, event_id)
             .await
     }

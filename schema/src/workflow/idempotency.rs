@@ -1,5 +1,8 @@
 //! Idempotency keys: a change is recorded under its caller's key with the request it
-//! answered, so that a retry replays the first result and a reused key is refused.
+//! answered, so that a retry replays the first result and a reused key is refused. A
+//! change claims its key first ([`claim`]: a second call with the same key waits for the
+//! first); the key is recorded with the change's timeline entries as it commits
+//! (`super::timeline::write`).
 
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
@@ -23,7 +26,8 @@ pub(super) enum Subject {
 }
 
 impl Subject {
-    fn columns(self) -> (Option<i64>, Option<i64>) {
+    /// As the keys table holds it: `(event_id, entity_id)`.
+    pub(super) fn columns(self) -> (Option<i64>, Option<i64>) {
         match self {
             Self::Event(id) => (Some(id), None),
             Self::Element(id) => (None, Some(id)),
@@ -41,9 +45,11 @@ pub(super) fn check(key: &str) -> Result<(), WorkflowError> {
     Ok(())
 }
 
-/// The change recorded under `key` for this caller, if any: the same operation with the
-/// same arguments is a replay; anything else reuses the key and is refused.
-pub(super) async fn lookup(
+/// Claims `key` for this caller's change, to the end of the transaction (a call with the
+/// same key waits until this one commits or rolls back), and returns the change recorded
+/// under it, if any: the same operation with the same arguments is a replay; anything else
+/// reuses the key and is refused. One round trip (`claim_idempotency_key()`).
+pub(super) async fn claim(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
     key: &str,
@@ -53,7 +59,7 @@ pub(super) async fn lookup(
     #[expect(clippy::type_complexity, reason = "one row of the keys table")]
     let seen: Option<(String, Value, Option<i64>, Option<i64>, i64, i64)> = sqlx::query_as(
         "SELECT operation, request, event_id, entity_id, first_entry, last_entry \
-         FROM idempotency_keys WHERE principal = $1 AND key = $2",
+         FROM claim_idempotency_key($1, $2)",
     )
     .bind(&actor.subject)
     .bind(key)
@@ -85,29 +91,13 @@ pub(super) async fn lookup(
     }))
 }
 
-/// Records `key` for the change about to commit.
-pub(super) async fn record(
-    transaction: &mut Transaction<'static, Postgres>,
-    actor: &Actor,
-    key: &str,
-    operation: Operation,
-    request: &Value,
-    seen: Seen,
-) -> Result<(), WorkflowError> {
-    let (event_id, entity_id) = seen.subject.columns();
-    sqlx::query(
-        "INSERT INTO idempotency_keys (principal, key, operation, request, event_id, entity_id, \
-           first_entry, last_entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&actor.subject)
-    .bind(key)
-    .bind(operation.name())
-    .bind(request)
-    .bind(event_id)
-    .bind(entity_id)
-    .bind(seen.first_entry)
-    .bind(seen.last_entry)
-    .execute(&mut **transaction)
-    .await?;
-    Ok(())
+/// A key to record with the change that commits under it.
+pub(super) struct Record<'a> {
+    pub key: &'a str,
+    pub operation: Operation,
+    pub request: &'a Value,
+    pub subject: Subject,
+    /// An element's change: its history rows. An event's change records the timeline
+    /// entries written with the key.
+    pub rows: Option<(i64, i64)>,
 }

@@ -97,7 +97,7 @@ impl Store {
         let request = json!({ "element": element.as_str(), "keep": keep, "duplicate": duplicate });
         let mut change = match self.begin(key, OPERATION, actor, &request).await? {
             Begun::Replay(seen) => return self.replay_element(element, seen).await,
-            Begun::Fresh(change) => change,
+            Begun::Fresh(change) => *change,
         };
         // Locked in id order, so that two merges of the same pair cannot deadlock.
         let (first, second) = (keep.min(duplicate), keep.max(duplicate));

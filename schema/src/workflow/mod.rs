@@ -7,7 +7,7 @@
 //! - `change`: the one path of every change — permission, idempotency key, workflow
 //!   lock, the event locked and checked against the caller's reach, commit;
 //! - `idempotency`: keys recorded with their request, replayed or refused;
-//! - `timeline`: entries appended with their outbox rows;
+//! - `timeline`: entries written at commit with their outbox rows and the key;
 //! - `events`: the event's own transitions (report, accept, reject, return, escalate,
 //!   assign, urge, add photos, resolve, revisit, close);
 //! - `handling`: who handles an event — the level above, a level below, a person — and

@@ -1,12 +1,13 @@
-//! Appending to the timeline: each entry with its outbox row, in the caller's
-//! transaction; its position in commit order is given after commit
+//! Appending to the timeline. A change collects its entries as it goes and writes them at
+//! commit, with their outbox rows and the caller's idempotency key, in one statement
+//! ([`write`]): one round trip inside the writer's turn where there was one per entry and
+//! one for the key. Their positions in commit order are given after commit
 //! ([`super::ordering`]).
 
 use serde_json::Value;
 use sqlx::{Postgres, Transaction};
 
-use super::change::Change;
-use super::error::WorkflowError;
+use super::idempotency::Record;
 use super::records::{TIMELINE_COLUMNS, TimelineEntry};
 use crate::access::Actor;
 use crate::enums::{EventStatus, TimelineKind};
@@ -23,42 +24,103 @@ pub(super) struct Entry<'a> {
     pub detail: Value,
 }
 
-pub(super) async fn append(change: &mut Change<'_>, entry: Entry<'_>) -> Result<(), WorkflowError> {
-    let appended = insert_entry(&mut change.transaction, change.actor, entry).await?;
-    change.entries.push(appended);
-    Ok(())
+/// Entries to append, column by column, in the order they were pushed.
+#[derive(Default)]
+pub(super) struct Entries {
+    event_ids: Vec<i64>,
+    summons_ids: Vec<Option<i64>>,
+    kinds: Vec<&'static str>,
+    departments: Vec<Option<String>>,
+    jurisdictions: Vec<String>,
+    before: Vec<Option<String>>,
+    after: Vec<Option<String>>,
+    details: Vec<Value>,
 }
 
-/// Appends one timeline entry and its outbox row.
+impl Entries {
+    pub fn push(&mut self, entry: Entry<'_>) {
+        self.event_ids.push(entry.event_id);
+        self.summons_ids.push(entry.summons_id);
+        self.kinds.push(entry.kind.as_str());
+        self.departments.push(entry.department.map(str::to_owned));
+        self.jurisdictions.push(entry.jurisdiction.to_owned());
+        self.before.push(entry.before.map(str::to_owned));
+        self.after.push(entry.after.map(str::to_owned));
+        self.details.push(entry.detail);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.event_ids.is_empty()
+    }
+}
+
+/// Appends `entries` by `actor` in the given order, each with its outbox row, and records
+/// `key` (when given) with them as the change's first and last entries — one statement.
+/// Returns the entries appended, in order.
+pub(super) async fn write(
+    transaction: &mut Transaction<'static, Postgres>,
+    actor: &Actor,
+    entries: &Entries,
+    key: Option<&Record<'_>>,
+) -> Result<Vec<TimelineEntry>, sqlx::Error> {
+    // Ids follow the entries' order: the column defaults are computed above the sort.
+    let mut appended: Vec<TimelineEntry> = sqlx::query_as(&format!(
+        "WITH appended AS ( \
+           INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
+             department_code, jurisdiction_code, state_before, state_after, detail) \
+           SELECT e.event_id, e.summons_id, e.kind, $1, $2, $3, e.department_code, \
+             e.jurisdiction_code, e.state_before, e.state_after, e.detail \
+           FROM unnest($4::int8[], $5::int8[], $6::text[], $7::text[], $8::text[], $9::text[], \
+             $10::text[], $11::jsonb[]) WITH ORDINALITY AS e(event_id, summons_id, kind, \
+             department_code, jurisdiction_code, state_before, state_after, detail, n) \
+           ORDER BY e.n \
+           RETURNING {TIMELINE_COLUMNS}), \
+         queued AS (INSERT INTO outbox (timeline_id) SELECT id FROM appended), \
+         recorded AS ( \
+           INSERT INTO idempotency_keys (principal, key, operation, request, event_id, entity_id, \
+             first_entry, last_entry) \
+           SELECT $12, $13, $14, $15, $16, $17, COALESCE($18, min(id)), COALESCE($19, max(id)) \
+           FROM appended HAVING $13::text IS NOT NULL) \
+         SELECT * FROM appended"
+    ))
+    .bind(&actor.name)
+    .bind(actor.role.as_str())
+    .bind(&actor.department)
+    .bind(&entries.event_ids)
+    .bind(&entries.summons_ids)
+    .bind(&entries.kinds)
+    .bind(&entries.departments)
+    .bind(&entries.jurisdictions)
+    .bind(&entries.before)
+    .bind(&entries.after)
+    .bind(&entries.details)
+    .bind(&actor.subject)
+    .bind(key.map(|key| key.key))
+    .bind(key.map(|key| key.operation.name()))
+    .bind(key.map(|key| key.request))
+    .bind(key.and_then(|key| key.subject.columns().0))
+    .bind(key.and_then(|key| key.subject.columns().1))
+    .bind(key.and_then(|key| key.rows.map(|(first, _)| first)))
+    .bind(key.and_then(|key| key.rows.map(|(_, last)| last)))
+    .fetch_all(&mut **transaction)
+    .await?;
+    appended.sort_by_key(|entry| entry.id);
+    Ok(appended)
+}
+
+/// Appends one entry by `actor` (a change of the platform's own, outside a caller's
+/// change and key).
 pub(super) async fn insert_entry(
     transaction: &mut Transaction<'static, Postgres>,
     actor: &Actor,
     entry: Entry<'_>,
 ) -> Result<TimelineEntry, sqlx::Error> {
-    // The entry and its outbox row in one statement: one round trip inside the writer's
-    // turn, not two.
-    let appended: TimelineEntry = sqlx::query_as(&format!(
-        "WITH appended AS ( \
-           INSERT INTO timeline (event_id, summons_id, kind, actor, actor_role, actor_department, \
-             department_code, jurisdiction_code, state_before, state_after, detail) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {TIMELINE_COLUMNS}), \
-         queued AS (INSERT INTO outbox (timeline_id) SELECT id FROM appended) \
-         SELECT * FROM appended"
-    ))
-    .bind(entry.event_id)
-    .bind(entry.summons_id)
-    .bind(entry.kind)
-    .bind(&actor.name)
-    .bind(actor.role.as_str())
-    .bind(&actor.department)
-    .bind(entry.department)
-    .bind(entry.jurisdiction)
-    .bind(entry.before)
-    .bind(entry.after)
-    .bind(entry.detail)
-    .fetch_one(&mut **transaction)
-    .await?;
-    Ok(appended)
+    let mut entries = Entries::default();
+    entries.push(entry);
+    write(transaction, actor, &entries, None)
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Records, in the caller's transaction, an event the platform filed itself (a request
