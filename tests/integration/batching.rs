@@ -8,6 +8,7 @@ use schema::Store;
 use schema::model::{Event, Organization, Person, Place, Thing};
 use schema::store::Entity;
 use schema::store::{ColumnSet, Key, ListQuery, PageArgs, PartyColumns, relations};
+use schema::workflow::SignalFilter;
 use serde_json::json;
 
 use crate::helpers::{TestGateway, database_url, seeded_database};
@@ -306,6 +307,37 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     // The page, the page with its parties and the total, for the subtree and the top
     // level under each scope's level.
     assert_eq!(plans.len(), 12, "{plans:#?}");
+    assert!(
+        plans.iter().all(|(_, generic)| *generic >= 3),
+        "planned on every run: {plans:#?}"
+    );
+}
+
+/// One row by its key (a mutation's payload, a single event's page) and the signal hub's
+/// read of new entries (after every change) are planned once per connection, not on
+/// every run.
+#[tokio::test]
+async fn one_row_by_its_key_and_the_hubs_read_are_not_planned_on_every_run() {
+    let (pool, store) = one_connection().await;
+    let scope = Scope::subtree("220400", PersonalData::Masked);
+    for id in 1..=8 {
+        let events = store.by_ids::<Event>(&scope, &[id]).await.expect("event");
+        assert_eq!(events.len(), 1);
+        let entries = store
+            .timeline_after(&SignalFilter::default(), id, 10)
+            .await
+            .expect("entries");
+        assert_eq!(entries.len(), 10);
+    }
+    let plans: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT statement, generic_plans FROM pg_prepared_statements
+          WHERE statement LIKE 'SELECT t.id,%FROM events t WHERE t.id%'
+             OR statement LIKE 'SELECT id,%FROM timeline WHERE position >%'",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("plans");
+    assert_eq!(plans.len(), 2, "{plans:#?}");
     assert!(
         plans.iter().all(|(_, generic)| *generic >= 3),
         "planned on every run: {plans:#?}"

@@ -20,6 +20,24 @@ pub struct JurisdictionQuery {
     pub parent_code: Option<String>,
 }
 
+/// ` = $n` for one key, ` = ANY($n)` for several: over one value the statement is planned
+/// no more after five runs, over an array on every run (see `lists::push_keys`). One key
+/// is what a mutation's payload and a single event's page ask for.
+fn push_one_or_any<'a, T>(builder: &mut QueryBuilder<'a, Postgres>, keys: &'a [T])
+where
+    T: sqlx::Type<Postgres>
+        + sqlx::Encode<'a, Postgres>
+        + sqlx::postgres::PgHasArrayType
+        + Clone
+        + Send
+        + 'a,
+{
+    match keys {
+        [key] => builder.push(" = ").push_bind(key.clone()),
+        _ => builder.push(" = ANY(").push_bind(keys.to_vec()).push(")"),
+    };
+}
+
 impl Store {
     /// Entities by id, restricted to the scope: an id outside it reads as absent.
     pub async fn by_ids<E: Entity>(
@@ -28,11 +46,11 @@ impl Store {
         ids: &[i64],
     ) -> Result<Vec<E>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
-            "SELECT {} FROM {} t WHERE t.id = ANY(",
+            "SELECT {} FROM {} t WHERE t.id",
             E::COLUMNS,
             E::TABLE
         ));
-        builder.push_bind(ids.to_vec()).push(")");
+        push_one_or_any(&mut builder, ids);
         push_conditions::<E>(&mut builder, scope, &[], &[]);
         let rows = builder.build().fetch_all(self.executor()).await?;
         Ok(decode_rows(&rows, E::decode)?)
@@ -45,9 +63,9 @@ impl Store {
         codes: &[String],
     ) -> Result<Vec<Jurisdiction>, StoreError> {
         let mut builder = QueryBuilder::new(format!(
-            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions j WHERE code = ANY("
+            "SELECT {JURISDICTION_COLUMNS} FROM jurisdictions j WHERE code"
         ));
-        builder.push_bind(codes.to_vec()).push(")");
+        push_one_or_any(&mut builder, codes);
         push_jurisdiction_visible(&mut builder, scope, "j");
         Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }

@@ -60,6 +60,18 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
+        // Every entry (the signal hub's read, after each change): a plain statement with
+        // its limit written out, planned once per connection, where the filtered form is
+        // planned on every run (a generic plan cannot see that the limit is small).
+        if *filter == super::signals::SignalFilter::default() {
+            return Ok(sqlx::query_as(&format!(
+                "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE position > $1 \
+                 ORDER BY position LIMIT {limit}"
+            ))
+            .bind(after)
+            .fetch_all(self.executor())
+            .await?);
+        }
         let sql = format!(
             "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND position > $4 \
              ORDER BY position LIMIT $5"
