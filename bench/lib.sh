@@ -42,3 +42,16 @@ ready() {
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.1; done
   echo "nothing answers on port $1" >&2; exit 1
 }
+
+# ticks PIDS...: CPU time (clock ticks) of the processes given, their live children, and
+# the children they have reaped (PostgreSQL's postmaster counts the backends that ended).
+ticks() {
+  local total=0 pid fields
+  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
+    [ -r "/proc/$pid/stat" ] || continue
+    read -r -a fields < <(sed 's/^.*) //' "/proc/$pid/stat")
+    total=$((total + fields[11] + fields[12] + fields[13] + fields[14]))
+  done
+  echo "$total"
+}
+hz=$(getconf CLK_TCK)

@@ -5,6 +5,7 @@
 # Every answer is checked.
 #
 #   bench/writes.sh                 # REPLICAS=2 ROUNDS=3 SECONDS_PER_PHASE=10 WRITERS=32 READERS=4
+#   READERS=0 bench/writes.sh       # the writes alone, and their CPU per mutation
 #
 # Environment: BENCH_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/gov_bench_writes); GATEWAY_BIN, another build of the
@@ -39,8 +40,18 @@ for port in $(seq 18300 $((18300 + replicas - 1))); do
   gateways+=("http://127.0.0.1:$port")
 done
 
+postgres_pid=$(pgrep -o -x postgres)
 for round in $(seq 1 "$rounds"); do
   echo "== round $round"
-  "$load" --gateways "$(IFS=,; echo "${gateways[*]}")" --seconds "$seconds" \
-    --writers "$writers" --readers "$readers"
+  gateways_before=$(ticks "${pids[@]}"); postgres_before=$(ticks "$postgres_pid")
+  out=$("$load" --gateways "$(IFS=,; echo "${gateways[*]}")" --seconds "$seconds" \
+    --writers "$writers" --readers "$readers")
+  echo "$out"
+  # CPU per mutation over the round: with READERS=0 the writes' own cost, otherwise the
+  # readers' (idle phase included) too.
+  mutations=$(sed -nE 's/^workflow mutations: ([0-9]+) per second.*/\1/p' <<<"$out")
+  awk -v g=$(( $(ticks "${pids[@]}") - gateways_before )) -v p=$(( $(ticks "$postgres_pid") - postgres_before )) \
+      -v n=$(( mutations * seconds )) -v hz="$hz" -v readers="$readers" \
+    'BEGIN { if (n > 0) printf "CPU ms per mutation%s: gateways %.3f, PostgreSQL %.3f\n",
+             (readers > 0 ? " (reads included)" : ""), g * 1000 / hz / n, p * 1000 / hz / n }'
 done

@@ -1,5 +1,6 @@
 # Shared by the peer benches (sourced after bench/lib.sh): their settings, readiness of
-# servers without a readiness endpoint, CPU from /proc, and one measured wrk run.
+# servers without a readiness endpoint, and one measured wrk run (CPU from bench/lib.sh's
+# `ticks`).
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/gov-gateway-target}"
 database_url="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/gov_bench_peer}"
@@ -19,18 +20,6 @@ answers() {
   echo "nothing answers on port $1" >&2; exit 1
 }
 
-# ticks PIDS...: CPU time (clock ticks) of the processes given, their live children, and
-# the children they have reaped (PostgreSQL's postmaster counts the backends that ended).
-ticks() {
-  local total=0 pid fields
-  for pid in "$@" $(for p in "$@"; do pgrep -P "$p" || true; done); do
-    [ -r "/proc/$pid/stat" ] || continue
-    read -r -a fields < <(sed 's/^.*) //' "/proc/$pid/stat")
-    total=$((total + fields[11] + fields[12] + fields[13] + fields[14]))
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
 
 # measure NAME PORT BODY_FILE DURATION EXPECT COUNT "SERVER PIDS" "SYSTEM PIDS": one wrk
 # run (CONNECTIONS connections, 2 threads or one per connection), every answer checked
