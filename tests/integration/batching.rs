@@ -251,9 +251,27 @@ fn first_ten() -> ListQuery {
     }
 }
 
+/// Asserts that the one connection of `pool` prepared `count` statements whose text is
+/// like one of `patterns`, each given its generic plan: after five runs PostgreSQL plans a
+/// statement no more, which it does only when that plan costs what the custom ones did.
+async fn assert_planned_once(pool: &sqlx::PgPool, patterns: &[&str], count: usize) {
+    let plans: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT statement, generic_plans FROM pg_prepared_statements
+          WHERE statement LIKE ANY($1)",
+    )
+    .bind(patterns)
+    .fetch_all(pool)
+    .await
+    .expect("plans");
+    assert_eq!(plans.len(), count, "{plans:#?}");
+    assert!(
+        plans.iter().all(|(_, generic)| *generic >= 3),
+        "planned on every run: {plans:#?}"
+    );
+}
+
 /// A root list's page and total over one subtree are planned once per connection, not on
-/// every request: after five runs PostgreSQL keeps a generic plan, which it does only
-/// when that plan costs what the custom ones did.
+/// every request.
 #[tokio::test]
 async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
     let (pool, store) = one_connection().await;
@@ -297,20 +315,9 @@ async fn a_subtree_page_and_its_total_are_not_planned_on_every_request() {
         }
     }
     // The one connection's prepared statements over events.
-    let plans: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT statement, generic_plans FROM pg_prepared_statements
-          WHERE statement LIKE 'SELECT k.key%FROM events t%'",
-    )
-    .fetch_all(&pool)
-    .await
-    .expect("plans");
     // The page, the page with its parties and the total, for the subtree and the top
     // level under each scope's level.
-    assert_eq!(plans.len(), 12, "{plans:#?}");
-    assert!(
-        plans.iter().all(|(_, generic)| *generic >= 3),
-        "planned on every run: {plans:#?}"
-    );
+    assert_planned_once(&pool, &["SELECT k.key%FROM events t%"], 12).await;
 }
 
 /// A page is planned once per connection over a table of a city's size too: with the
@@ -351,18 +358,7 @@ async fn a_page_of_a_large_table_is_not_planned_on_every_request() {
             assert_eq!(pages.get(&key).map_or(0, |page| page.rows.len()), 10);
         }
     }
-    let plans: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT statement, generic_plans FROM pg_prepared_statements
-          WHERE statement LIKE 'SELECT k.key%FROM events t%'",
-    )
-    .fetch_all(&pool)
-    .await
-    .expect("plans");
-    assert_eq!(plans.len(), 2, "{plans:#?}");
-    assert!(
-        plans.iter().all(|(_, generic)| *generic >= 3),
-        "planned on every run: {plans:#?}"
-    );
+    assert_planned_once(&pool, &["SELECT k.key%FROM events t%"], 2).await;
 }
 
 /// One row by its key (a mutation's payload, a single event's page) and the signal hub's
@@ -381,19 +377,11 @@ async fn one_row_by_its_key_and_the_hubs_read_are_not_planned_on_every_run() {
             .expect("entries");
         assert_eq!(entries.len(), 10);
     }
-    let plans: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT statement, generic_plans FROM pg_prepared_statements
-          WHERE statement LIKE 'SELECT t.id,%FROM events t WHERE t.id%'
-             OR statement LIKE 'SELECT id,%FROM timeline WHERE position >%'",
-    )
-    .fetch_all(&pool)
-    .await
-    .expect("plans");
-    assert_eq!(plans.len(), 2, "{plans:#?}");
-    assert!(
-        plans.iter().all(|(_, generic)| *generic >= 3),
-        "planned on every run: {plans:#?}"
-    );
+    let statements = [
+        "SELECT t.id,%FROM events t WHERE t.id%",
+        "SELECT id,%FROM timeline WHERE position >%",
+    ];
+    assert_planned_once(&pool, &statements, 2).await;
 }
 
 /// The first page of each of the five elements' lists under the whole city (an
