@@ -379,7 +379,7 @@ async fn one_row_by_its_key_and_the_hubs_read_are_not_planned_on_every_run() {
     }
     let statements = [
         "SELECT t.id,%FROM events t WHERE t.id%",
-        "SELECT id,%FROM timeline WHERE position >%",
+        "SELECT id,%FROM timeline WHERE TRUE AND position >%",
     ];
     assert_planned_once(&pool, &statements, 2).await;
 }

@@ -1,6 +1,7 @@
 //! Reads of the workflow's records: timelines and summonses, scoped like every read.
 
 use connectors::Scope;
+use sqlx::{Postgres, QueryBuilder};
 
 use super::records::{SUMMONS_COLUMNS, Summons, TIMELINE_COLUMNS, TimelineEntry};
 use crate::store::{Store, StoreError};
@@ -60,27 +61,12 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
-        // Every entry (the signal hub's read, after each change): a plain statement with
-        // its limit written out, planned once per connection, where the filtered form is
-        // planned on every run (a generic plan cannot see that the limit is small).
-        if *filter == super::signals::SignalFilter::default() {
-            return Ok(sqlx::query_as(&format!(
-                "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE position > $1 \
-                 ORDER BY position LIMIT {limit}"
-            ))
-            .bind(after)
-            .fetch_all(self.executor())
-            .await?);
-        }
-        let sql = format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND position > $4 \
-             ORDER BY position LIMIT $5"
-        );
-        Ok(signal_query(&sql, filter)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(self.executor())
-            .await?)
+        let mut builder = signal_select(filter);
+        builder
+            .push(" AND position > ")
+            .push_bind(after)
+            .push(format_args!(" ORDER BY position LIMIT {limit}"));
+        Ok(builder.build_query_as().fetch_all(self.executor()).await?)
     }
 
     /// The latest `limit` entries matching `filter`, oldest first.
@@ -89,14 +75,12 @@ impl Store {
         filter: &super::signals::SignalFilter,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
-        let sql = format!(
-            "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE {SIGNAL_MATCH} AND position IS NOT NULL \
-             ORDER BY position DESC LIMIT $4"
-        );
-        let mut entries = signal_query(&sql, filter)
-            .bind(limit)
-            .fetch_all(self.executor())
-            .await?;
+        let mut builder = signal_select(filter);
+        builder.push(format_args!(
+            " AND position IS NOT NULL ORDER BY position DESC LIMIT {limit}"
+        ));
+        let mut entries: Vec<TimelineEntry> =
+            builder.build_query_as().fetch_all(self.executor()).await?;
         entries.reverse();
         Ok(entries)
     }
@@ -137,21 +121,31 @@ impl Store {
     }
 }
 
-/// SQL true for the timeline rows a signal filter matches, given as `$1` (the event),
-/// `$2` (the department) and `$3` (the jurisdiction prefix): see [`signal_query`].
-const SIGNAL_MATCH: &str = "($1::bigint IS NULL OR event_id = $1) \
-     AND ($2::text IS NULL OR department_code = $2) \
-     AND ($3::text IS NULL OR (jurisdiction_code >= $3 AND jurisdiction_code < $3 || '~'))";
-
-/// `sql` (which reads [`SIGNAL_MATCH`]) with the filter bound to its first parameters.
-fn signal_query<'q>(
-    sql: &'q str,
-    filter: &'q super::signals::SignalFilter,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, TimelineEntry, sqlx::postgres::PgArguments> {
-    sqlx::query_as(sql)
-        .bind(filter.event_id)
-        .bind(filter.department_code.as_deref())
-        .bind(filter.jurisdiction_prefix.as_deref())
+/// `SELECT` of the timeline rows `filter` matches, with only the conditions it sets and
+/// the caller's limit written out: each filter's statement is planned once per
+/// connection (with every condition present as `$n IS NULL OR …` and the limit a
+/// parameter, PostgreSQL planned the statement again on every run — the signal hub's
+/// read after every change among them).
+fn signal_select(filter: &super::signals::SignalFilter) -> QueryBuilder<'static, Postgres> {
+    let mut builder = QueryBuilder::new(format!(
+        "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE TRUE"
+    ));
+    if let Some(event_id) = filter.event_id {
+        builder.push(" AND event_id = ").push_bind(event_id);
+    }
+    if let Some(department) = &filter.department_code {
+        builder
+            .push(" AND department_code = ")
+            .push_bind(department.clone());
+    }
+    if let Some(prefix) = &filter.jurisdiction_prefix {
+        builder
+            .push(" AND jurisdiction_code >= ")
+            .push_bind(prefix.clone())
+            .push(" AND jurisdiction_code < ")
+            .push_bind(format!("{prefix}~"));
+    }
+    builder
 }
 
 /// SQL true when the event whose id is `column` is visible to a scope given as the
