@@ -56,7 +56,7 @@ if ! eval "$mariadb_up" >/dev/null 2>&1; then
 fi
 
 if ! command -v chromium >/dev/null 2>&1 || ! command -v nginx >/dev/null 2>&1 ||
-  ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then
   echo "installing Chromium, CJK fonts and nginx for the board's test"
   export DEBIAN_FRONTEND=noninteractive
   packages="chromium fonts-noto-cjk nginx-light"

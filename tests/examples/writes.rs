@@ -4,6 +4,8 @@
 //! non-200 status counts as failed.
 //!
 //!   writes --gateways http://127.0.0.1:18300,http://127.0.0.1:18301 --seconds 10 --writers 32
+//!
+//! `--read-gateways` sends the readers to other replicas than the writers.
 
 use std::time::{Duration, Instant};
 
@@ -11,26 +13,39 @@ use serde_json::{Value, json};
 
 struct Options {
     gateways: Vec<String>,
+    read_gateways: Vec<String>,
     seconds: u64,
     writers: usize,
     readers: usize,
+    /// Reads per second over all readers; 0: each reader reads again as soon as answered.
+    read_rate: f64,
 }
 
 fn options() -> Options {
     let mut options = Options {
         gateways: vec!["http://127.0.0.1:18300".to_owned()],
+        read_gateways: Vec::new(),
         seconds: 10,
         writers: 32,
         readers: 4,
+        read_rate: 0.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         let value = pair.get(1).cloned().unwrap_or_default();
         match pair[0].as_str() {
             "--gateways" => options.gateways = value.split(',').map(str::to_owned).collect(),
+            "--read-gateways" => {
+                options.read_gateways = value
+                    .split(',')
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }
             "--seconds" => options.seconds = value.parse().unwrap_or(options.seconds),
             "--writers" => options.writers = value.parse().unwrap_or(options.writers),
             "--readers" => options.readers = value.parse().unwrap_or(options.readers),
+            "--read-rate" => options.read_rate = value.parse().unwrap_or(options.read_rate),
             other => eprintln!("ignored argument {other}"),
         }
     }
@@ -95,40 +110,91 @@ async fn report_and_accept(client: &reqwest::Client, gateway: &str, key: &str) -
 
 const READ: &str = "{ events(first: 10) { nodes { id title status jurisdiction { name } } } }";
 
-/// Reads until `until`; the latency of each answer, and how many failed.
-async fn read_until(client: reqwest::Client, gateway: String, until: Instant) -> (Vec<f64>, u64) {
-    let (mut latencies, mut failed) = (Vec::new(), 0);
-    while Instant::now() < until {
-        let started = Instant::now();
-        match graphql(&client, &gateway, READ, json!({})).await {
-            Some(data)
-                if data["events"]["nodes"]
-                    .as_array()
-                    .is_some_and(|n| n.len() == 10) =>
-            {
-                latencies.push(started.elapsed().as_secs_f64() * 1e3);
-            }
-            _ => failed += 1,
-        }
-    }
-    (latencies, failed)
+/// One read; its latency from `since` in milliseconds, or `None` when it failed.
+async fn read_once(client: &reqwest::Client, gateway: &str, since: Instant) -> Option<f64> {
+    let data = graphql(client, gateway, READ, json!({})).await?;
+    let nodes = data["events"]["nodes"].as_array()?;
+    (nodes.len() == 10).then(|| since.elapsed().as_secs_f64() * 1e3)
 }
 
-async fn readers(options: &Options, client: &reqwest::Client, until: Instant) -> (Vec<f64>, u64) {
-    let tasks: Vec<_> = (0..options.readers)
-        .map(|r| {
-            let gateway = options.gateways[r % options.gateways.len()].clone();
-            tokio::spawn(read_until(client.clone(), gateway, until))
-        })
-        .collect();
-    let (mut all, mut failed) = (Vec::new(), 0);
-    for task in tasks {
-        let (latencies, lost) = task.await.unwrap_or_default();
-        all.extend(latencies);
-        failed += lost;
+/// Reads until `until`: one after another (`every` none), or one every `every` whether
+/// the one before has answered or not, its latency counted from when it was due (a late
+/// answer delays no later read, and a stall is not hidden by reads not sent). The
+/// latency of each answer, and how many failed.
+async fn read_until(
+    client: reqwest::Client,
+    gateway: String,
+    until: Instant,
+    every: Option<Duration>,
+) -> (Vec<f64>, u64) {
+    let mut answers = Vec::new();
+    match every {
+        None => {
+            while Instant::now() < until {
+                answers.push(read_once(&client, &gateway, Instant::now()).await);
+            }
+        }
+        Some(every) => {
+            let mut ticks = tokio::time::interval(every);
+            let mut reads = Vec::new();
+            while Instant::now() < until {
+                let due = ticks.tick().await.into_std();
+                let (client, gateway) = (client.clone(), gateway.clone());
+                reads.push(tokio::spawn(async move {
+                    read_once(&client, &gateway, due).await
+                }));
+            }
+            for read in reads {
+                answers.push(read.await.unwrap_or_default());
+            }
+        }
     }
-    all.sort_by(f64::total_cmp);
-    (all, failed)
+    let failed = answers.iter().filter(|answer| answer.is_none()).count() as u64;
+    (answers.into_iter().flatten().collect(), failed)
+}
+
+/// The readers, each on a thread and runtime of its own with its own connection, as
+/// separate clients are: a reader's latency is the gateway's, not time spent waiting
+/// behind this process's writer tasks.
+fn readers(options: &Options, until: Instant) -> std::thread::JoinHandle<(Vec<f64>, u64)> {
+    let gateways = if options.read_gateways.is_empty() {
+        options.gateways.clone()
+    } else {
+        options.read_gateways.clone()
+    };
+    let count = options.readers;
+    // Each reader's share of the rate.
+    let every = (options.read_rate > 0.0)
+        .then(|| Duration::from_secs_f64(count as f64 / options.read_rate));
+    std::thread::spawn(move || {
+        let threads: Vec<_> = (0..count)
+            .map(|r| {
+                let gateway = gateways[r % gateways.len()].clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime for a reader");
+                    runtime.block_on(read_until(http_client(), gateway, until, every))
+                })
+            })
+            .collect();
+        let (mut all, mut failed) = (Vec::new(), 0);
+        for thread in threads {
+            let (latencies, lost) = thread.join().unwrap_or_default();
+            all.extend(latencies);
+            failed += lost;
+        }
+        all.sort_by(f64::total_cmp);
+        (all, failed)
+    })
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .expect("an HTTP client")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -141,13 +207,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let options = options();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .expect("an HTTP client");
+    let client = http_client();
     let window = Duration::from_secs(options.seconds);
 
-    let (idle, idle_failed) = readers(&options, &client, Instant::now() + window).await;
+    let (idle, idle_failed) = readers(&options, Instant::now() + window)
+        .join()
+        .unwrap_or_default();
 
     let until = Instant::now() + window;
     let writers: Vec<_> = (0..options.writers)
@@ -167,13 +232,14 @@ async fn main() {
             })
         })
         .collect();
-    let (burst, burst_failed) = readers(&options, &client, until).await;
+    let burst = readers(&options, until);
     let (mut mutations, mut failed) = (0, 0);
     for writer in writers {
         let (done, lost) = writer.await.unwrap_or_default();
         mutations += done;
         failed += lost;
     }
+    let (burst, burst_failed) = burst.join().unwrap_or_default();
 
     println!(
         "workflow mutations: {:.0} per second ({} writers over {} replicas, {} s); failed: {failed} of {}",

@@ -54,13 +54,24 @@ impl Store {
         )
     }
 
-    /// Entries matching `filter` after `after`, oldest first, at most `limit`.
+    /// Entries matching `filter` after `after`, oldest first, at most `limit`. With no
+    /// filter (the signal hub's read after every change) through `timeline_after()`,
+    /// which is planned once per connection (migration 0024).
     pub async fn timeline_after(
         &self,
         filter: &super::signals::SignalFilter,
         after: i64,
         limit: i64,
     ) -> Result<Vec<TimelineEntry>, StoreError> {
+        if *filter == super::signals::SignalFilter::default() {
+            return Ok(sqlx::query_as(&format!(
+                "SELECT {TIMELINE_COLUMNS} FROM timeline_after($1, $2)"
+            ))
+            .bind(after)
+            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+            .fetch_all(self.executor())
+            .await?);
+        }
         let mut builder = signal_select(filter);
         builder
             .push(" AND position > ")
