@@ -133,10 +133,11 @@ impl Store {
 }
 
 /// `SELECT` of the timeline rows `filter` matches, with only the conditions it sets and
-/// the caller's limit written out: each filter's statement is planned once per
-/// connection (with every condition present as `$n IS NULL OR …` and the limit a
-/// parameter, PostgreSQL planned the statement again on every run — the signal hub's
-/// read after every change among them).
+/// the caller's limit written out, so each filter's statement can use its own indexes
+/// (with every condition present as `$n IS NULL OR …` and the limit a parameter, no plan
+/// fitted any of them). A read just past the newest cursor is still planned on every
+/// run — the statistics see almost no rows there — which is why the hub's unfiltered
+/// read after every change goes through `timeline_after()` instead.
 fn signal_select(filter: &super::signals::SignalFilter) -> QueryBuilder<'static, Postgres> {
     let mut builder = QueryBuilder::new(format!(
         "SELECT {TIMELINE_COLUMNS} FROM timeline WHERE TRUE"
