@@ -20,7 +20,6 @@ answers() {
   echo "nothing answers on port $1" >&2; exit 1
 }
 
-
 # measure NAME PORT BODY_FILE DURATION EXPECT COUNT "SERVER PIDS" "SYSTEM PIDS": one wrk
 # run (CONNECTIONS connections, 2 threads or one per connection), every answer checked
 # (a 200, no `errors`, exactly COUNT occurrences of EXPECT); prints requests/s, p99, the

@@ -155,39 +155,40 @@ async fn read_until(
 
 /// The readers, each on a thread and runtime of its own with its own connection, as
 /// separate clients are: a reader's latency is the gateway's, not time spent waiting
-/// behind this process's writer tasks.
-fn readers(options: &Options, until: Instant) -> std::thread::JoinHandle<(Vec<f64>, u64)> {
+/// behind this process's writer tasks. Their results come back through [`gather`].
+fn readers(options: &Options, until: Instant) -> Vec<std::thread::JoinHandle<(Vec<f64>, u64)>> {
     let gateways = if options.read_gateways.is_empty() {
-        options.gateways.clone()
+        &options.gateways
     } else {
-        options.read_gateways.clone()
+        &options.read_gateways
     };
-    let count = options.readers;
     // Each reader's share of the rate.
     let every = (options.read_rate > 0.0)
-        .then(|| Duration::from_secs_f64(count as f64 / options.read_rate));
-    std::thread::spawn(move || {
-        let threads: Vec<_> = (0..count)
-            .map(|r| {
-                let gateway = gateways[r % gateways.len()].clone();
-                std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("a runtime for a reader");
-                    runtime.block_on(read_until(http_client(), gateway, until, every))
-                })
+        .then(|| Duration::from_secs_f64(options.readers as f64 / options.read_rate));
+    (0..options.readers)
+        .map(|r| {
+            let gateway = gateways[r % gateways.len()].clone();
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime for a reader")
+                    .block_on(read_until(http_client(), gateway, until, every))
             })
-            .collect();
-        let (mut all, mut failed) = (Vec::new(), 0);
-        for thread in threads {
-            let (latencies, lost) = thread.join().unwrap_or_default();
-            all.extend(latencies);
-            failed += lost;
-        }
-        all.sort_by(f64::total_cmp);
-        (all, failed)
-    })
+        })
+        .collect()
+}
+
+/// All readers' latencies, sorted, and how many reads failed.
+fn gather(readers: Vec<std::thread::JoinHandle<(Vec<f64>, u64)>>) -> (Vec<f64>, u64) {
+    let (mut all, mut failed) = (Vec::new(), 0);
+    for reader in readers {
+        let (latencies, lost) = reader.join().unwrap_or_default();
+        all.extend(latencies);
+        failed += lost;
+    }
+    all.sort_by(f64::total_cmp);
+    (all, failed)
 }
 
 fn http_client() -> reqwest::Client {
@@ -210,9 +211,7 @@ async fn main() {
     let client = http_client();
     let window = Duration::from_secs(options.seconds);
 
-    let (idle, idle_failed) = readers(&options, Instant::now() + window)
-        .join()
-        .unwrap_or_default();
+    let (idle, idle_failed) = gather(readers(&options, Instant::now() + window));
 
     let until = Instant::now() + window;
     let writers: Vec<_> = (0..options.writers)
@@ -239,7 +238,7 @@ async fn main() {
         mutations += done;
         failed += lost;
     }
-    let (burst, burst_failed) = burst.join().unwrap_or_default();
+    let (burst, burst_failed) = gather(burst);
 
     println!(
         "workflow mutations: {:.0} per second ({} writers over {} replicas, {} s); failed: {failed} of {}",

@@ -63,6 +63,7 @@ pub(super) async fn write(
     entries: &Entries,
     key: Option<&Record<'_>>,
 ) -> Result<Vec<TimelineEntry>, sqlx::Error> {
+    let (event_id, entity_id) = key.map_or((None, None), |key| key.subject.columns());
     // Ids follow the entries' order: the column defaults are computed above the sort.
     let mut appended: Vec<TimelineEntry> = sqlx::query_as(&format!(
         "WITH appended AS ( \
@@ -98,8 +99,8 @@ pub(super) async fn write(
     .bind(key.map(|key| key.key))
     .bind(key.map(|key| key.operation.name()))
     .bind(key.map(|key| key.request))
-    .bind(key.and_then(|key| key.subject.columns().0))
-    .bind(key.and_then(|key| key.subject.columns().1))
+    .bind(event_id)
+    .bind(entity_id)
     .bind(key.and_then(|key| key.rows.map(|(first, _)| first)))
     .bind(key.and_then(|key| key.rows.map(|(_, last)| last)))
     .fetch_all(&mut **transaction)
