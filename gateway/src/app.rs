@@ -68,6 +68,8 @@ pub struct Application {
     signals: Arc<schema::workflow::SignalHub>,
     /// Redis and the doorbell channel, when configured.
     doorbell: Option<(redis::Client, String)>,
+    /// The read replica queries read from, when configured.
+    replica: Option<Arc<schema::store::ReadReplica>>,
 }
 
 impl Application {
@@ -118,7 +120,11 @@ impl Application {
         let signals = schema::workflow::SignalHub::new(jobs.clone());
         let hotlines = crate::hotline::syncs(federation.departments(), &jobs)?;
         let feeds = crate::feeds::syncs(federation.departments(), &jobs);
-        let store = Store::new(pool).with_writers(config.database.max_writers);
+        let replica = crate::replica::open(config).await?;
+        let mut store = Store::new(pool).with_writers(config.database.max_writers);
+        if let Some(replica) = &replica {
+            store = store.with_read_replica(replica.clone());
+        }
         let state = AppState::new(Shared {
             schema: build_schema(
                 store.clone(),
@@ -190,6 +196,7 @@ impl Application {
                     format!("{}signals", config.departments.cache_prefix),
                 )
             }),
+            replica,
         })
     }
 
@@ -213,6 +220,9 @@ impl Application {
         let mut _syncs = crate::periodic::Periodic::new();
         crate::hotline::schedule(&self.hotlines, &mut _syncs);
         crate::feeds::schedule(&self.feeds, &mut _syncs);
+        if let Some(replica) = self.replica {
+            crate::replica::schedule(replica, &mut _syncs);
+        }
         let _deadlines =
             crate::deadlines::DeadlineWatcher::start(self.jobs.clone(), self.deadline_check);
         let _writeback = crate::writeback::WriteBack::start(

@@ -18,6 +18,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// PostgreSQL holding the platform's own data (`DATABASE_URL`).
     pub database_url: Secret,
+    /// A read replica of that database for queries; empty: queries read from the primary
+    /// (`READ_DATABASE_URL`).
+    pub read_database_url: Secret,
     /// Redis; empty disables it (`REDIS_URL`).
     pub redis_url: Secret,
     pub database: DatabaseConfig,
@@ -39,6 +42,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: Secret("postgres://postgres@127.0.0.1:5432/governance".into()),
+            read_database_url: Secret(String::new()),
             redis_url: Secret("redis://127.0.0.1:6379".into()),
             database: DatabaseConfig::default(),
             limits: LimitsConfig::default(),
@@ -67,6 +71,9 @@ pub struct DatabaseConfig {
     pub acquire_timeout_ms: u64,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
+    /// How far behind the primary the read replica may be (checked every second) before
+    /// queries read from the primary instead.
+    pub max_replica_lag_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -77,6 +84,7 @@ impl Default for DatabaseConfig {
             max_writers: schema::store::DEFAULT_WRITERS,
             acquire_timeout_ms: 3_000,
             migrate_on_start: true,
+            max_replica_lag_ms: 5_000,
         }
     }
 }
@@ -389,7 +397,8 @@ fn origin(path: Option<&Path>, env: &str, from_env: bool) -> String {
 }
 
 impl Config {
-    /// Reads the file (if any), then applies `DATABASE_URL`, `REDIS_URL`, `DEPARTMENTS_DIR`,
+    /// Reads the file (if any), then applies `DATABASE_URL`, `READ_DATABASE_URL`,
+    /// `REDIS_URL`, `DEPARTMENTS_DIR`,
     /// `GATEWAY_JWT_SECRET`
     /// and `GATEWAY_LISTEN`
     /// from `env`, then checks the result.
@@ -413,6 +422,9 @@ impl Config {
         let database_from_env = env("DATABASE_URL")
             .map(|v| config.database_url = Secret(v))
             .is_some();
+        let read_database_from_env = env("READ_DATABASE_URL")
+            .map(|v| config.read_database_url = Secret(v))
+            .is_some();
         let redis_from_env = env("REDIS_URL")
             .map(|v| config.redis_url = Secret(v))
             .is_some();
@@ -431,6 +443,7 @@ impl Config {
         }
         config.check(
             &origin(path, "DATABASE_URL", database_from_env),
+            &origin(path, "READ_DATABASE_URL", read_database_from_env),
             &origin(path, "REDIS_URL", redis_from_env),
             &origin(path, "GATEWAY_JWT_SECRET", secret_from_env),
             &origin(path, "", false),
@@ -446,6 +459,7 @@ impl Config {
     fn check(
         &self,
         database_origin: &str,
+        read_database_origin: &str,
         redis_origin: &str,
         secret_origin: &str,
         file_origin: &str,
@@ -455,14 +469,24 @@ impl Config {
             key,
             reason: reason.to_owned(),
         };
-        let db = self.database_url.expose();
-        if !(db.starts_with("postgres://") || db.starts_with("postgresql://"))
-            || url::Url::parse(db).is_err()
-        {
+        let postgres = |url: &str| {
+            (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+                && url::Url::parse(url).is_ok()
+        };
+        if !postgres(self.database_url.expose()) {
             return Err(invalid(
                 database_origin,
                 "database_url",
                 "must be a PostgreSQL URL like postgres://user@host:5432/database",
+            ));
+        }
+        let read = self.read_database_url.expose();
+        if !read.is_empty() && !postgres(read) {
+            return Err(invalid(
+                read_database_origin,
+                "read_database_url",
+                "must be a PostgreSQL URL like postgres://user@replica:5432/database, or empty \
+                 to read from the primary",
             ));
         }
         let redis = self.redis_url.expose();
@@ -622,7 +646,7 @@ mod tests {
         ];
         for (name, text) in shipped {
             let config = Config::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let checked = config.check("file", "file", "file", "file");
+            let checked = config.check("file", "file", "file", "file", "file");
             assert!(checked.is_ok(), "{name}: {checked:?}");
         }
     }
@@ -635,6 +659,7 @@ mod tests {
         assert_eq!(example.listen, default.listen);
         assert_eq!(example.database_url, default.database_url);
         assert_eq!(example.redis_url, default.redis_url);
+        assert_eq!(example.read_database_url, default.read_database_url);
         assert_eq!(
             format!("{:?}", example.database),
             format!("{:?}", default.database)
@@ -662,12 +687,33 @@ mod tests {
     fn writers_may_not_take_every_connection() {
         let config =
             Config::parse("[database]\nmax_connections = 4\nmax_writers = 4\n").expect("parses");
-        let refused = config.check("file", "file", "file", "file").err();
+        let refused = config.check("file", "file", "file", "file", "file").err();
         assert_eq!(
             refused.map(|e| e.to_string()).as_deref(),
             Some(
                 "file: `database.max_writers` must be less than database.max_connections (4), so that reads always find a connection"
             )
+        );
+    }
+
+    #[test]
+    fn a_read_replica_is_optional_and_its_url_is_checked_and_masked() {
+        assert!(Config::default().read_database_url.is_empty());
+        let bad = |key: &str| (key == "READ_DATABASE_URL").then(|| "replica:5432".to_owned());
+        let err = Config::load(None, bad).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some(
+                "environment variable READ_DATABASE_URL: `read_database_url` must be a PostgreSQL URL like postgres://user@replica:5432/database, or empty to read from the primary"
+            )
+        );
+        let good = |key: &str| {
+            (key == "READ_DATABASE_URL").then(|| "postgres://u:hunter2@replica/city".to_owned())
+        };
+        let config = Config::load(None, good).ok();
+        assert_eq!(
+            config.map(|c| c.read_database_url.to_string()).as_deref(),
+            Some("postgres://u:***@replica/city")
         );
     }
 

@@ -5,12 +5,16 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
-    #[error("DATABASE_URL is not a usable PostgreSQL URL: {0}")]
-    Url(#[source] sqlx::Error),
+    #[error("{setting} is not a usable PostgreSQL URL: {source}")]
+    Url {
+        setting: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("cannot reach PostgreSQL at {url}: {source}")]
     Unreachable {
         url: String,
@@ -28,11 +32,14 @@ pub enum DatabaseError {
 }
 
 fn options(config: &Config) -> Result<PgConnectOptions, DatabaseError> {
-    let options: PgConnectOptions = config
-        .database_url
+    options_of("DATABASE_URL", &config.database_url)
+}
+
+fn options_of(setting: &'static str, url: &Secret) -> Result<PgConnectOptions, DatabaseError> {
+    let options: PgConnectOptions = url
         .expose()
         .parse()
-        .map_err(DatabaseError::Url)?;
+        .map_err(|source| DatabaseError::Url { setting, source })?;
     Ok(options.application_name("governance-gateway"))
 }
 
@@ -61,10 +68,29 @@ pub fn pool(config: &Config, purpose: Purpose) -> Result<PgPool, DatabaseError> 
         Purpose::Jobs => config.database.job_connections,
         Purpose::Serving | Purpose::Maintenance => config.database.max_connections,
     };
-    Ok(PgPoolOptions::new()
+    Ok(lazy_pool(config, connections, options))
+}
+
+/// The read replica's pool (`read_database_url`), like the requests' pool; `None` when
+/// no replica is configured.
+pub fn read_pool(config: &Config) -> Result<Option<PgPool>, DatabaseError> {
+    if config.read_database_url.is_empty() {
+        return Ok(None);
+    }
+    let options = options_of("READ_DATABASE_URL", &config.read_database_url)?
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+    Ok(Some(lazy_pool(
+        config,
+        config.database.max_connections,
+        options,
+    )))
+}
+
+fn lazy_pool(config: &Config, connections: u32, options: PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(Duration::from_millis(config.database.acquire_timeout_ms))
-        .connect_lazy_with(options))
+        .connect_lazy_with(options)
 }
 
 /// Creates the configured database when it does not exist yet; says whether it did.

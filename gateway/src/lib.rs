@@ -19,6 +19,7 @@ mod http;
 pub mod metrics;
 mod periodic;
 pub mod rate_limit;
+mod replica;
 mod retention;
 #[cfg(feature = "simulation")]
 pub mod seeding;

@@ -25,6 +25,7 @@ mod persisted;
 mod photos;
 mod queries;
 mod rate_limit;
+mod replica;
 mod resilience;
 mod rows;
 mod scope;

@@ -244,7 +244,11 @@ pub async fn serve(
                 jurisdiction: parameters.filter.jurisdiction.clone().unwrap_or_default(),
                 level: parameters.level,
             };
-            let result = state.store.boundaries(&caller.scope, &query).await;
+            let result = state
+                .store
+                .for_query()
+                .boundaries(&caller.scope, &query)
+                .await;
             drop(permit);
             return match result {
                 Ok(collection) => (
@@ -271,7 +275,7 @@ pub async fn serve(
         Table::Rows(dataset) => {
             let (sender, receiver) = mpsc::channel(4);
             let (finished, done) = oneshot::channel();
-            let store = state.store.clone();
+            let store = state.store.for_query();
             let scope = caller.scope.clone();
             tokio::spawn(async move {
                 let geometry = format == Format::GeoJson;
@@ -293,7 +297,7 @@ pub async fn serve(
                 conditions,
                 limit: MAX_FIGURE_ROWS,
             };
-            let figures = match state.store.figures(&caller.scope, &query).await {
+            let figures = match state.store.for_query().figures(&caller.scope, &query).await {
                 Ok(figures) => figures,
                 Err(error) => {
                     tracing::warn!(%error, "figures for an export failed");

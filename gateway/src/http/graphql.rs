@@ -71,7 +71,7 @@ async fn ready(
         request.query = Some(document);
     }
     let (operation, name) = check(state.schema.documents(), &request, method, streaming)?;
-    let store = state.store.for_request();
+    let store = store_for(state, operation);
     let (request, expires) = prepare(state, &store, headers, request).await?;
     Ok(Ready {
         request,
@@ -80,6 +80,15 @@ async fn ready(
         name,
         store,
     })
+}
+
+/// The store an operation runs on: a query reads from the read replica while it is
+/// usable; a mutation, and a subscription (which follows the timeline), use the primary.
+pub(super) fn store_for(state: &AppState, operation: OperationType) -> schema::Store {
+    match operation {
+        OperationType::Query => state.store.for_query(),
+        OperationType::Mutation | OperationType::Subscription => state.store.for_request(),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

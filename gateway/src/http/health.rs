@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use connectors::resilience::BreakerState;
+use schema::store::ReplicaState;
 use serde_json::json;
 
 use super::AppState;
@@ -57,7 +58,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
                 }
                 (count + 1, open)
             });
-    let degraded = redis.as_ref().is_some_and(Result::is_err) || !open.is_empty();
+    let replica = state.store.read_replica().map(|replica| replica.last());
+    let degraded = redis.as_ref().is_some_and(Result::is_err)
+        || !open.is_empty()
+        || replica
+            .as_ref()
+            .is_some_and(|state| !matches!(state, ReplicaState::Current(_)));
     let status = match (ready, degraded) {
         (false, _) => "unavailable",
         (true, true) => "degraded",
@@ -72,10 +78,29 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "effect": "department answers are not cached and signals are found by polling",
         }),
     };
+    let primary_reads = "queries read from the primary";
+    let read_replica = match replica {
+        None => json!({ "status": "disabled" }),
+        Some(ReplicaState::Current(lag)) => {
+            json!({ "status": "ok", "lag_ms": lag.as_millis() as u64 })
+        }
+        Some(ReplicaState::Behind(lag)) => json!({
+            "status": "degraded",
+            "reason": "behind the primary by more than database.max_replica_lag_ms",
+            "lag_ms": lag.as_millis() as u64,
+            "effect": primary_reads,
+        }),
+        Some(ReplicaState::Unreachable(reason)) => json!({
+            "status": "degraded",
+            "reason": reason,
+            "effect": primary_reads,
+        }),
+    };
     let body = json!({
         "status": status,
         "checks": {
             "postgres": describe(&postgres),
+            "read_replica": read_replica,
             "redis": redis,
         },
         "departments": { "configured": configured, "circuits_open": open },

@@ -431,8 +431,8 @@ impl Session {
                 .ok()
                 .map(|(selected, _)| (document, selected))
         });
-        let subscription =
-            selected.is_some_and(|(_, selected)| selected.ty == OperationType::Subscription);
+        let operation_type = selected.map(|(_, selected)| selected.ty);
+        let subscription = operation_type == Some(OperationType::Subscription);
         let plan = selected
             .filter(|_| subscription)
             .and_then(|(document, selected)| {
@@ -441,7 +441,11 @@ impl Session {
         let start = |resume: Option<Resume>, cursors: Option<YieldedCursors>| {
             let mut request = super::graphql::prepare_for(
                 &self.state,
-                &self.state.store.for_request(),
+                // A document that does not parse fails before it reads: the primary.
+                &super::graphql::store_for(
+                    &self.state,
+                    operation_type.unwrap_or(OperationType::Mutation),
+                ),
                 caller.clone(),
                 self.request_id.clone(),
                 operation.query.clone(),

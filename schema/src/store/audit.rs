@@ -80,7 +80,7 @@ impl Store {
         .bind(ids)
         .bind(codes)
         .bind(fields)
-        .execute(self.executor())
+        .execute(self.primary())
         .await?;
         Ok(())
     }

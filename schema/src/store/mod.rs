@@ -13,6 +13,7 @@ mod hotline;
 mod lists;
 mod lookups;
 mod map;
+mod replica;
 mod staff;
 mod sync;
 
@@ -34,6 +35,7 @@ pub use lists::{
 };
 pub use lookups::{CodePage, JurisdictionQuery};
 pub use map::{BoundaryQuery, Centre, MAX_RADIUS_M, Point, Position};
+pub use replica::{ReadReplica, ReplicaState};
 pub use sync::SyncLock;
 pub(crate) use sync::set_cursor;
 
@@ -151,7 +153,12 @@ impl From<sqlx::Error> for StoreError {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Where this store's statements go: the primary, or for a query the read replica
+    /// while it is usable.
     pool: PgPool,
+    /// Where changes and the audit of reads go.
+    primary: PgPool,
+    replica: Option<Arc<ReadReplica>>,
     statements: Arc<AtomicU64>,
     /// The statements of one request, when this is a request's store.
     request: Option<Arc<AtomicU64>>,
@@ -168,7 +175,9 @@ pub const DEFAULT_WRITERS: usize = 4;
 impl Store {
     pub fn new(pool: PgPool) -> Self {
         Self {
+            primary: pool.clone(),
             pool,
+            replica: None,
             statements: Arc::new(AtomicU64::new(0)),
             request: None,
             writers: Arc::new(tokio::sync::Semaphore::new(DEFAULT_WRITERS)),
@@ -180,6 +189,15 @@ impl Store {
     pub fn with_writers(self, writers: usize) -> Self {
         Self {
             writers: Arc::new(tokio::sync::Semaphore::new(writers.max(1))),
+            ..self
+        }
+    }
+
+    /// The same store with queries reading from `replica` while it is usable (see
+    /// [`Store::for_query`]).
+    pub fn with_read_replica(self, replica: Arc<ReadReplica>) -> Self {
+        Self {
+            replica: Some(replica),
             ..self
         }
     }
@@ -204,10 +222,36 @@ impl Store {
         }
     }
 
+    /// The read replica, when one is configured.
+    pub fn read_replica(&self) -> Option<&ReadReplica> {
+        self.replica.as_deref()
+    }
+
+    /// The store for one query operation: as [`Store::for_request`], reading from the
+    /// read replica while it is usable (the primary otherwise). A query changes nothing
+    /// but the audit of its personal reads, which goes to the primary.
+    pub fn for_query(&self) -> Self {
+        let request = self.for_request();
+        match self.replica.as_deref().and_then(ReadReplica::pool) {
+            Some(replica) => Self {
+                pool: replica.clone(),
+                ..request
+            },
+            None => request,
+        }
+    }
+
     /// The pool, for one statement: each call counts one.
     pub(crate) fn executor(&self) -> &PgPool {
         self.count_statement();
         &self.pool
+    }
+
+    /// The primary, for one statement that writes whatever store this is: each call
+    /// counts one.
+    pub(crate) fn primary(&self) -> &PgPool {
+        self.count_statement();
+        &self.primary
     }
 
     /// Counts a statement (one sent on a transaction rather than through

@@ -143,8 +143,8 @@ pub(super) enum Begun<'a> {
 }
 
 impl Store {
-    /// Starts a change: the role must be allowed the operation at all (nothing is read
-    /// otherwise); then, with this replica's turn for a change, the caller's idempotency
+    /// Starts a change, on the primary whatever store this is: the role must be allowed
+    /// the operation at all (nothing is read otherwise); then, with this replica's turn for a change, the caller's idempotency
     /// key is claimed (changes under other keys do not wait): seen with the same
     /// operation and arguments, the first result is replayed; seen with others, the key
     /// is refused.
@@ -158,7 +158,7 @@ impl Store {
         let reach = actor.may(operation).map_err(WorkflowError::Forbidden)?;
         idempotency::check(key)?;
         let turn = self.writer_turn().await;
-        let mut transaction = self.executor().begin().await?;
+        let mut transaction = self.primary().begin().await?;
         let Some(seen) =
             idempotency::claim(&mut transaction, actor, key, operation, request).await?
         else {
