@@ -646,7 +646,7 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
 
     // Readiness names the open circuit, and stays ready, degraded: the gateway answers
     // without it.
-    let ready = readiness(gateway).await;
+    let ready = gateway.readiness().await;
     assert_eq!(ready["status"], "degraded");
     assert_eq!(ready["departments"]["circuits_open"], json!(["220422-GA"]));
     assert_eq!(ready["departments"]["configured"], 97);
@@ -660,7 +660,7 @@ async fn the_circuit_opens_after_repeated_failures_and_a_probe_closes_it() {
         4,
         "one probe, which closed it"
     );
-    let ready = readiness(gateway).await;
+    let ready = gateway.readiness().await;
     assert_eq!(ready["departments"]["circuits_open"], json!([]));
     assert_eq!(ready["status"], "ready");
 }
@@ -716,7 +716,7 @@ async fn a_saturated_department_is_busy_not_failed_and_its_circuit_stays_closed(
     // Only the calls that ran reached the department; the busy ones were never sent.
     assert_eq!(federated.requests_to("220422-GA").await, answered as u64);
     // The department never failed: its circuit is closed and it still answers.
-    let ready = readiness(gateway).await;
+    let ready = gateway.readiness().await;
     assert_eq!(ready["departments"]["circuits_open"], json!([]), "{ready}");
     let data = gateway
         .query(PERSON, json!({ "id": global_id("Person", people[0]) }))
@@ -768,18 +768,6 @@ async fn a_failing_database_department_leaves_the_other_sources_of_a_field() {
         round_trips >= 1 && statements.contains(&1),
         "{round_trips} {statements:?}"
     );
-}
-
-async fn readiness(gateway: &crate::helpers::TestGateway) -> Value {
-    gateway
-        .client
-        .get(gateway.url("/readyz"))
-        .send()
-        .await
-        .expect("the gateway answers")
-        .json()
-        .await
-        .expect("JSON")
 }
 
 fn problems(dir: &Path) -> String {

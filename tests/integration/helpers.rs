@@ -191,6 +191,18 @@ impl TestGateway {
         format!("http://{}{path}", self.address)
     }
 
+    /// The body of `/readyz`, whatever its status.
+    pub async fn readiness(&self) -> Value {
+        self.client
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .expect("the gateway answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     /// SQL statements the gateway has sent so far.
     pub fn statements(&self) -> u64 {
         self.store.statements_executed()
@@ -272,6 +284,17 @@ pub struct DatabaseProxy {
 }
 
 impl DatabaseProxy {
+    /// A proxy to the tests' PostgreSQL server.
+    pub async fn to_postgres() -> Self {
+        let server = url::Url::parse(&postgres_server()).expect("server URL");
+        let upstream = format!(
+            "{}:{}",
+            server.host_str().unwrap_or("127.0.0.1"),
+            server.port().unwrap_or(5432)
+        );
+        Self::start(upstream.parse().expect("socket address")).await
+    }
+
     pub async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let port = listener.local_addr().expect("proxy address").port();

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 
 use crate::access::{authenticated, call, token};
-use crate::helpers::{DatabaseProxy, TestGateway, database_url, postgres_server, seeded_database};
+use crate::helpers::{DatabaseProxy, TestGateway, database_url, seeded_database};
 
 const ONLY_ON_THE_REPLICA: &str = "只在副本上的标题";
 
@@ -36,6 +36,18 @@ async fn connect(database: &str) -> PgConnection {
         .expect("a connection")
 }
 
+/// `count` in each database, in order.
+async fn counts<const N: usize>(count: &str, databases: [&str; N]) -> [i64; N] {
+    let mut counted = [0; N];
+    for (database, counted) in databases.iter().zip(&mut counted) {
+        *counted = sqlx::query_scalar(count)
+            .fetch_one(&mut connect(database).await)
+            .await
+            .expect("a count");
+    }
+    counted
+}
+
 fn admin() -> String {
     token("ADMIN", "220400", None)
 }
@@ -53,23 +65,11 @@ async fn title(gateway: &TestGateway, event: i64) -> Value {
     body["data"]["event"]["title"].clone()
 }
 
-async fn readiness(gateway: &TestGateway) -> Value {
-    gateway
-        .client
-        .get(gateway.url("/readyz"))
-        .send()
-        .await
-        .expect("the gateway answers")
-        .json()
-        .await
-        .expect("JSON")
-}
-
 /// Polls until `check` holds (at most 10 s); the last readiness body otherwise.
 async fn until_ready(gateway: &TestGateway, check: impl Fn(&Value) -> bool) -> Result<(), Value> {
     let mut body = Value::Null;
     for _ in 0..100 {
-        body = readiness(gateway).await;
+        body = gateway.readiness().await;
         if check(&body) {
             return Ok(());
         }
@@ -92,7 +92,7 @@ async fn queries_read_from_the_replica_while_changes_and_the_audit_go_to_the_pri
     config.read_database_url = gateway::config::Secret::new(database_url(&replica));
     let gateway = TestGateway::spawn_with(config, primary.clone()).await;
 
-    let ready = readiness(&gateway).await;
+    let ready = gateway.readiness().await;
     assert_eq!(replica_status(&ready), "ok", "{ready}");
     assert_eq!(ready["status"], "ready", "{ready}");
     assert_eq!(title(&gateway, event).await, json!(ONLY_ON_THE_REPLICA));
@@ -110,13 +110,7 @@ async fn queries_read_from_the_replica_while_changes_and_the_audit_go_to_the_pri
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(body["data"]["reportEvent"]["event"]["status"], "REPORTED");
     let reported = "SELECT count(*) FROM events WHERE description = '楼道堆放杂物'";
-    for (database, expected) in [(&primary, 1), (&replica, 0)] {
-        let count: i64 = sqlx::query_scalar(reported)
-            .fetch_one(&mut connect(database).await)
-            .await
-            .expect("a count");
-        assert_eq!(count, expected, "events reported in {database}");
-    }
+    assert_eq!(counts(reported, [&primary, &replica]).await, [1, 0]);
 
     // A personal read in clear is served by the replica and audited on the primary.
     let person: i64 = sqlx::query_scalar(
@@ -135,26 +129,14 @@ async fn queries_read_from_the_replica_while_changes_and_the_audit_go_to_the_pri
     .await;
     assert!(body.get("errors").is_none(), "{body}");
     let audited = "SELECT count(*) FROM audit_log WHERE purpose = '核实身份'";
-    for (database, expected) in [(&primary, 1), (&replica, 0)] {
-        let count: i64 = sqlx::query_scalar(audited)
-            .fetch_one(&mut connect(database).await)
-            .await
-            .expect("a count");
-        assert_eq!(count, expected, "audit rows in {database}");
-    }
+    assert_eq!(counts(audited, [&primary, &replica]).await, [1, 0]);
 }
 
 #[tokio::test]
 async fn a_replica_that_stops_answering_sends_queries_to_the_primary_until_it_answers_again() {
     let primary = seeded_database().await;
     let (replica, event) = replica_database().await;
-    let server = url::Url::parse(&postgres_server()).expect("server URL");
-    let upstream = format!(
-        "{}:{}",
-        server.host_str().unwrap_or("127.0.0.1"),
-        server.port().unwrap_or(5432)
-    );
-    let proxy = DatabaseProxy::start(upstream.parse().expect("socket address")).await;
+    let proxy = DatabaseProxy::to_postgres().await;
     let mut through_proxy = url::Url::parse(&database_url(&replica)).expect("replica URL");
     through_proxy.set_port(Some(proxy.port)).expect("a port");
     let mut config = authenticated(&primary);
@@ -170,7 +152,7 @@ async fn a_replica_that_stops_answering_sends_queries_to_the_primary_until_it_an
     proxy.cut();
     let degraded = until_ready(&gateway, |body| replica_status(body) == "degraded").await;
     assert!(degraded.is_ok(), "{degraded:?}");
-    let ready = readiness(&gateway).await;
+    let ready = gateway.readiness().await;
     assert_eq!(ready["status"], "degraded", "still ready: {ready}");
     assert_eq!(
         ready["checks"]["read_replica"]["effect"],

@@ -5,9 +5,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{
-    DatabaseProxy, TestGateway, first_error_code, postgres_server, seeded_database, test_config,
-};
+use crate::helpers::{DatabaseProxy, TestGateway, first_error_code, seeded_database, test_config};
 
 async fn status_of(gateway: &TestGateway, path: &str) -> (StatusCode, Value) {
     let response = gateway
@@ -68,13 +66,7 @@ async fn without_redis_the_gateway_stays_ready_degraded_and_serves() {
 
 #[tokio::test]
 async fn a_lost_database_fails_readiness_and_queries_clearly_then_recovers_by_itself() {
-    let upstream = url::Url::parse(&postgres_server()).expect("server URL");
-    let upstream = format!(
-        "{}:{}",
-        upstream.host_str().unwrap_or("127.0.0.1"),
-        upstream.port().unwrap_or(5432)
-    );
-    let proxy = DatabaseProxy::start(upstream.parse().expect("socket address")).await;
+    let proxy = DatabaseProxy::to_postgres().await;
     let database = seeded_database().await;
     let mut config = test_config(&database);
     config.database_url = gateway::config::Secret::new(format!(
