@@ -13,7 +13,8 @@
 #   bench/peer/federated.sh          # ROUNDS=3 DURATION=10s WARMUP=25s CONNECTIONS=10
 #
 # Environment: BENCH_DATABASE_URL (default
-# postgres://postgres@127.0.0.1:5432/gov_bench_peer, seeded at `small` when empty).
+# postgres://postgres@127.0.0.1:5432/gov_bench_peer, seeded at `small` when empty);
+# GATEWAY_BIN, another build of the gateway to measure instead of this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,7 +26,7 @@ scripts/ensure-services.sh
 cargo build --release -p gateway -p simulation --bin gateway --bin dept-sim
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 (cd bench/peer/hive && npm ci --no-audit --no-fund --loglevel=error)
-gateway="$CARGO_TARGET_DIR/release/gateway"
+gateway="${GATEWAY_BIN:-$CARGO_TARGET_DIR/release/gateway}"
 postgraphile="bench/peer/node_modules/.bin/postgraphile"
 hive="bench/peer/hive/node_modules/.bin/hive-gateway"
 

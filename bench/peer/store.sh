@@ -11,7 +11,8 @@
 #   bench/peer/store.sh              # ROUNDS=3 DURATION=10s WARMUP=25s CONNECTIONS=10
 #
 # Environment: BENCH_DATABASE_URL (default
-# postgres://postgres@127.0.0.1:5432/gov_bench_peer, seeded at `small` when empty).
+# postgres://postgres@127.0.0.1:5432/gov_bench_peer, seeded at `small` when empty);
+# GATEWAY_BIN, another build of the gateway to measure instead of this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,7 +22,7 @@ source bench/peer/lib.sh
 scripts/ensure-services.sh
 cargo build --release -p gateway
 (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
-gateway="$CARGO_TARGET_DIR/release/gateway"
+gateway="${GATEWAY_BIN:-$CARGO_TARGET_DIR/release/gateway}"
 postgraphile="bench/peer/node_modules/.bin/postgraphile"
 
 seed_and_sign "$gateway" "$database_url"

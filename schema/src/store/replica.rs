@@ -17,6 +17,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct ReadReplica {
     pool: PgPool,
     max_lag: Duration,
+    /// Whether the last check found it current: what every query reads, without a lock.
     usable: AtomicBool,
     /// What the last check found.
     last: Mutex<ReplicaState>,
@@ -48,8 +49,9 @@ impl ReadReplica {
 
     /// Checks the replica once and routes queries by what it finds.
     pub async fn check(&self) -> ReplicaState {
-        // Caught up when everything received is replayed; otherwise behind by the age of
-        // the last transaction replayed (NULL from a server not in recovery: none).
+        // A server not in recovery is current; a standby is caught up when everything it
+        // received is replayed, and otherwise behind by the age of the last transaction
+        // it replayed (none yet: NULL, taken as too far behind).
         let lag = sqlx::query_scalar::<_, Option<f64>>(
             "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 \
                WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
