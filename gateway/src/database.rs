@@ -49,6 +49,8 @@ fn options_of(setting: &'static str, url: &Secret) -> Result<PgConnectOptions, D
 pub enum Purpose {
     /// Requests: `database.max_connections`.
     Serving,
+    /// Queries on the read replica (`read_database_url`): as many as requests.
+    Reads,
     /// Background jobs (signal hub and relay, deadline watcher, department writes,
     /// feeds): `database.job_connections` of their own, so that they never take the
     /// connections requests need, nor wait behind them.
@@ -60,37 +62,23 @@ pub enum Purpose {
 /// while PostgreSQL is down, and recovers by itself when it comes back.
 pub fn pool(config: &Config, purpose: Purpose) -> Result<PgPool, DatabaseError> {
     let options = match purpose {
-        Purpose::Serving | Purpose::Jobs => options(config)?
-            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1)),
-        Purpose::Maintenance => options(config)?.disable_statement_logging(),
+        Purpose::Reads => options_of("READ_DATABASE_URL", &config.read_database_url)?,
+        Purpose::Serving | Purpose::Jobs | Purpose::Maintenance => options(config)?,
+    };
+    let options = match purpose {
+        Purpose::Serving | Purpose::Reads | Purpose::Jobs => {
+            options.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1))
+        }
+        Purpose::Maintenance => options.disable_statement_logging(),
     };
     let connections = match purpose {
         Purpose::Jobs => config.database.job_connections,
-        Purpose::Serving | Purpose::Maintenance => config.database.max_connections,
+        Purpose::Serving | Purpose::Reads | Purpose::Maintenance => config.database.max_connections,
     };
-    Ok(lazy_pool(config, connections, options))
-}
-
-/// The read replica's pool (`read_database_url`), like the requests' pool; `None` when
-/// no replica is configured.
-pub fn read_pool(config: &Config) -> Result<Option<PgPool>, DatabaseError> {
-    if config.read_database_url.is_empty() {
-        return Ok(None);
-    }
-    let options = options_of("READ_DATABASE_URL", &config.read_database_url)?
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-    Ok(Some(lazy_pool(
-        config,
-        config.database.max_connections,
-        options,
-    )))
-}
-
-fn lazy_pool(config: &Config, connections: u32, options: PgConnectOptions) -> PgPool {
-    PgPoolOptions::new()
+    Ok(PgPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(Duration::from_millis(config.database.acquire_timeout_ms))
-        .connect_lazy_with(options)
+        .connect_lazy_with(options))
 }
 
 /// Creates the configured database when it does not exist yet; says whether it did.

@@ -14,11 +14,11 @@ use crate::periodic::Periodic;
 
 /// The configured replica, checked once; `None` when none is configured.
 pub async fn open(config: &Config) -> Result<Option<Arc<ReadReplica>>, DatabaseError> {
-    let Some(pool) = database::read_pool(config)? else {
+    if config.read_database_url.is_empty() {
         return Ok(None);
-    };
+    }
     let replica = Arc::new(ReadReplica::new(
-        pool,
+        database::pool(config, database::Purpose::Reads)?,
         Duration::from_millis(config.database.max_replica_lag_ms),
     ));
     let state = replica.check().await;
