@@ -70,10 +70,14 @@ pub struct Shared {
 impl Shared {
     /// Completes when the server begins to shut down.
     pub async fn stopped(&self) {
-        let mut stopping = self.stopping.clone();
-        // An error means the sender is gone: the server is gone too.
-        let _ = stopping.wait_for(|stopping| *stopping).await;
+        stopped(&mut self.stopping.clone()).await;
     }
+}
+
+/// Completes when `stopping`, a receiver of [`Shared::stopping`], turns true.
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    // An error means the sender is gone: the server is gone too.
+    let _ = stopping.wait_for(|stopping| *stopping).await;
 }
 
 impl std::ops::Deref for AppState {
