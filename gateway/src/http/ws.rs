@@ -231,6 +231,7 @@ impl Session {
 
     /// Not an `async fn`: its arguments would stay in its future beside the copies its
     /// body works on, doubling what every idle connection holds of its session and socket.
+    #[allow(clippy::manual_async_fn)]
     fn run(mut self, mut socket: WebSocket) -> impl Future<Output = ()> {
         async move {
             // Dropped once the connection is initialised: a timer left armed would wake every
