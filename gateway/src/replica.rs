@@ -45,7 +45,7 @@ pub fn schedule(replica: Arc<ReadReplica>, periodic: &mut Periodic) {
 /// Records the check in the metrics, and tells the operator when queries move from one
 /// server to the other (every state at start, when `was_usable` is `None`).
 fn report(state: &ReplicaState, was_usable: Option<bool>) {
-    let usable = matches!(state, ReplicaState::Current(_));
+    let usable = state.is_current();
     metrics::gauge!("gateway_read_replica_usable").set(f64::from(u8::from(usable)));
     if let ReplicaState::Current(lag) | ReplicaState::Behind(lag) = state {
         metrics::gauge!("gateway_read_replica_lag_seconds").set(lag.as_secs_f64());

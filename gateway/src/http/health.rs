@@ -61,9 +61,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let replica = state.store.read_replica().map(|replica| replica.last());
     let degraded = redis.as_ref().is_some_and(Result::is_err)
         || !open.is_empty()
-        || replica
-            .as_ref()
-            .is_some_and(|state| !matches!(state, ReplicaState::Current(_)));
+        || replica.as_ref().is_some_and(|state| !state.is_current());
     let status = match (ready, degraded) {
         (false, _) => "unavailable",
         (true, true) => "degraded",

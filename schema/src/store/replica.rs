@@ -36,6 +36,13 @@ pub enum ReplicaState {
     Unreachable(String),
 }
 
+impl ReplicaState {
+    /// Whether queries read from the replica in this state.
+    pub fn is_current(&self) -> bool {
+        matches!(self, Self::Current(_))
+    }
+}
+
 impl ReadReplica {
     /// A replica read from once a check finds it current.
     pub fn new(pool: PgPool, max_lag: Duration) -> Self {
@@ -73,8 +80,7 @@ impl ReadReplica {
                 }
             }
         };
-        self.usable
-            .store(matches!(state, ReplicaState::Current(_)), Ordering::Relaxed);
+        self.usable.store(state.is_current(), Ordering::Relaxed);
         if let Ok(mut last) = self.last.lock() {
             *last = state.clone();
         }
@@ -91,7 +97,7 @@ impl ReadReplica {
 
     /// The replica's pool, while queries read from it.
     pub(super) fn pool(&self) -> Option<&PgPool> {
-        self.usable.load(Ordering::Relaxed).then_some(&self.pool)
+        self.is_usable().then_some(&self.pool)
     }
 
     /// Whether queries read from the replica now.

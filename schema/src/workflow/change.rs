@@ -144,10 +144,10 @@ pub(super) enum Begun<'a> {
 
 impl Store {
     /// Starts a change, on the primary whatever store this is: the role must be allowed
-    /// the operation at all (nothing is read otherwise); then, with this replica's turn for a change, the caller's idempotency
-    /// key is claimed (changes under other keys do not wait): seen with the same
-    /// operation and arguments, the first result is replayed; seen with others, the key
-    /// is refused.
+    /// the operation at all (nothing is read otherwise); then, with this replica's turn
+    /// for a change, the caller's idempotency key is claimed (changes under other keys do
+    /// not wait): seen with the same operation and arguments, the first result is
+    /// replayed; seen with others, the key is refused.
     pub(super) async fn begin<'a>(
         &self,
         key: &str,
