@@ -202,7 +202,7 @@ async fn main() {
     // Boards whose replay of the earlier whistles is complete, and those whose replay
     // was not exactly the whistles after their cursor.
     let (resumed, wrong) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (receipts, mut collected) = mpsc::unbounded_channel::<Vec<Instant>>();
+    let (receipts, mut collected) = mpsc::unbounded_channel::<(usize, Vec<Instant>)>();
     let ready = Arc::new(tokio::sync::Semaphore::new(0));
     let started = Instant::now();
     for n in 0..options.subscribers {
@@ -282,7 +282,7 @@ async fn main() {
                     mine.push(Instant::now());
                     received.fetch_add(1, Ordering::Relaxed);
                     if mine.len() == whistles {
-                        let _ = receipts.send(std::mem::take(&mut mine));
+                        let _ = receipts.send((n % SHAPES.len(), std::mem::take(&mut mine)));
                     }
                 }
             }
@@ -329,6 +329,7 @@ async fn main() {
     let cpu_before = cpu_seconds(&options.pids);
     let own_cpu_before = cpu_seconds(&[std::process::id()]);
     let mut sent_at = Vec::with_capacity(options.whistles);
+    let mut answered = Vec::with_capacity(options.whistles);
     for k in 0..options.whistles {
         // A department is summoned to an event once while its summons is open: each
         // whistle is to a new event, reported and accepted before the clock starts.
@@ -336,6 +337,7 @@ async fn main() {
         let sent = Instant::now();
         sent_at.push(sent);
         whistle(&client, &first, &event, &format!("load-{run}-w{k}")).await;
+        answered.push(sent.elapsed());
         let everyone = options.subscribers * (k + 1);
         while received.load(Ordering::Relaxed) < everyone
             && sent.elapsed() < Duration::from_secs(10)
@@ -354,19 +356,37 @@ async fn main() {
     }
     drop(receipts);
     let mut slowest = vec![Duration::ZERO; options.whistles];
-    while let Ok(Some(mine)) =
+    let mut fastest = vec![Duration::MAX; options.whistles];
+    let mut by_shape = vec![vec![Duration::ZERO; options.whistles]; SHAPES.len()];
+    while let Ok(Some((shape, mine))) =
         tokio::time::timeout(Duration::from_millis(200), collected.recv()).await
     {
         for (k, (at, sent)) in mine.iter().zip(&sent_at).enumerate() {
             let latency = at.saturating_duration_since(*sent);
             slowest[k] = slowest[k].max(latency);
+            fastest[k] = fastest[k].min(latency);
+            by_shape[shape][k] = by_shape[shape][k].max(latency);
             latencies.push(latency);
         }
     }
+    // Where a slow whistle's time went: until the mutation was answered (the write and
+    // its commit), until the first board had it (the hub's read and rendering), until
+    // the last one had it (the fan-out).
+    let millis = |times: &[Duration]| times.iter().map(Duration::as_millis).collect::<Vec<_>>();
+    println!(
+        "each whistle's mutation answered, ms: {:?}",
+        millis(&answered)
+    );
+    println!("first receipt of each whistle, ms: {:?}", millis(&fastest));
     println!(
         "slowest receipt of each whistle, ms: {:?}",
-        slowest.iter().map(|d| d.as_millis()).collect::<Vec<_>>()
+        millis(&slowest)
     );
+    if options.distinct {
+        for (shape, slowest) in SHAPES.iter().zip(&by_shape) {
+            println!("  selection `{shape}`: {:?}", millis(slowest));
+        }
+    }
     let cpu = cpu_seconds(&options.pids) - cpu_before;
     let own_cpu = cpu_seconds(&[std::process::id()]) - own_cpu_before;
     latencies.sort();
