@@ -2,9 +2,10 @@
 //! Changes, the timeline's signals and the audit of personal reads stay on the primary
 //! ([`super::Store::for_query`] says which is which).
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
@@ -21,6 +22,8 @@ pub struct ReadReplica {
     usable: AtomicBool,
     /// What the last check found.
     last: Mutex<ReplicaState>,
+    /// How far the standby's replay has come, by the checks' clock.
+    replayed: Mutex<Replayed>,
 }
 
 /// What a check found.
@@ -51,35 +54,47 @@ impl ReadReplica {
             max_lag,
             usable: AtomicBool::new(false),
             last: Mutex::new(ReplicaState::Unreachable("not checked yet".to_owned())),
+            replayed: Mutex::new(Replayed::default()),
         }
     }
 
     /// Checks the replica once and routes queries by what it finds.
     pub async fn check(&self) -> ReplicaState {
-        // A server not in recovery is current; a standby is caught up when everything it
-        // received is replayed, and otherwise behind by the age of the last transaction
-        // it replayed (none yet: NULL, taken as too far behind).
-        let lag = sqlx::query_scalar::<_, Option<f64>>(
-            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 \
-               WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
-               ELSE greatest(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) \
-             END::float8",
+        // A server not in recovery is current. A standby's position: the WAL it has
+        // received and replayed, and the age of the last transaction it replayed.
+        let position = sqlx::query_as::<_, (bool, Option<i64>, Option<i64>, Option<f64>)>(
+            "SELECT pg_is_in_recovery(), \
+               pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '0/0')::int8, \
+               pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::int8, \
+               extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8",
         )
         .fetch_one(&self.pool);
-        let state = match tokio::time::timeout(CHECK_TIMEOUT, lag).await {
+        let answer = tokio::time::timeout(CHECK_TIMEOUT, position).await;
+        let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
+        let state = match answer {
             Err(_) => {
+                replayed.forget();
                 ReplicaState::Unreachable(format!("no answer within {} s", CHECK_TIMEOUT.as_secs()))
             }
-            Ok(Err(error)) => ReplicaState::Unreachable(StoreError::from(error).to_string()),
-            Ok(Ok(seconds)) => {
-                let lag = Duration::from_secs_f64(seconds.unwrap_or(f64::MAX).min(1e9));
-                if lag <= self.max_lag {
-                    ReplicaState::Current(lag)
+            Ok(Err(error)) => {
+                replayed.forget();
+                ReplicaState::Unreachable(StoreError::from(error).to_string())
+            }
+            Ok(Ok((in_recovery, received, replayed_to, age))) => {
+                let lag = if in_recovery {
+                    let age = age.map(|s| Duration::from_secs_f64(s.clamp(0.0, 1e9)));
+                    replayed.lag(Instant::now(), received.zip(replayed_to), age)
                 } else {
-                    ReplicaState::Behind(lag)
+                    Some(Duration::ZERO)
+                };
+                // No transaction replayed yet: taken as too far behind.
+                match lag {
+                    Some(lag) if lag <= self.max_lag => ReplicaState::Current(lag),
+                    lag => ReplicaState::Behind(lag.unwrap_or(Duration::from_secs(1_000_000_000))),
                 }
             }
         };
+        drop(replayed);
         self.usable.store(state.is_current(), Ordering::Relaxed);
         if let Ok(mut last) = self.last.lock() {
             *last = state.clone();
@@ -103,5 +118,168 @@ impl ReadReplica {
     /// Whether queries read from the replica now.
     pub fn is_usable(&self) -> bool {
         self.usable.load(Ordering::Relaxed)
+    }
+}
+
+/// How far behind the primary a standby's data is at most, from the checks: the time
+/// since the last check whose received WAL the standby has since replayed. The age of the
+/// last transaction it replayed bounds it too, and is the finer bound under a steady
+/// stream of changes (the checks come a second apart), but not after a quiet spell: after
+/// a minute with no changes on the primary, a standby that has just received a new
+/// transaction and not yet replayed it (a matter of milliseconds) is a minute behind by
+/// that measure. The lag is the lesser of the two.
+#[derive(Default)]
+struct Replayed {
+    /// Checks whose received WAL is not yet replayed: when, and up to where.
+    pending: VecDeque<(Instant, i64)>,
+    /// The last check whose received WAL has been replayed.
+    as_of: Option<Instant>,
+}
+
+/// Checks remembered while the standby is behind; past that, the oldest are let go and
+/// the lag is counted from an earlier check (an overestimate, never an underestimate).
+const PENDING: usize = 256;
+
+impl Replayed {
+    /// The lag at `now`, when the standby has received up to `received` and replayed up
+    /// to `replayed`; `None` until a check's WAL has been replayed (a standby found
+    /// behind at its first check).
+    fn observe(&mut self, now: Instant, received: i64, replayed: i64) -> Option<Duration> {
+        self.pending.push_back((now, received));
+        while let Some(&(at, position)) = self.pending.front()
+            && position <= replayed
+        {
+            self.as_of = Some(at);
+            self.pending.pop_front();
+        }
+        if self.pending.len() > PENDING {
+            self.pending.pop_front();
+        }
+        self.as_of.map(|at| now.saturating_duration_since(at))
+    }
+
+    /// A standby's lag at `now`, from the WAL it has received and replayed (`None`: not
+    /// streaming, replaying from an archive) and the age of the last transaction it
+    /// replayed (`None`: none yet); `None` when neither tells.
+    fn lag(
+        &mut self,
+        now: Instant,
+        position: Option<(i64, i64)>,
+        age: Option<Duration>,
+    ) -> Option<Duration> {
+        let seen = position.and_then(|(received, replayed)| self.observe(now, received, replayed));
+        match (seen, age) {
+            (Some(seen), Some(age)) => Some(seen.min(age)),
+            (seen, age) => seen.or(age),
+        }
+    }
+
+    /// The standby could not be asked: what it replayed since is not known.
+    fn forget(&mut self) {
+        *self = Self::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_lag_is_the_lesser_of_the_checks_bound_and_the_last_transactions_age() {
+        let start = Instant::now();
+        let mut replayed = Replayed::default();
+        let ms = Duration::from_millis;
+        // Changes streaming in: every check finds a little received and not replayed,
+        // the last transaction replayed 10 ms ago; the checks alone would say a second.
+        assert_eq!(
+            replayed.lag(start, Some((100, 90)), Some(ms(10))),
+            Some(ms(10))
+        );
+        for s in 1..5 {
+            let at = start + s * SECOND;
+            let position = Some((100 + i64::from(s) * 100, 95 + i64::from(s) * 100));
+            assert_eq!(replayed.lag(at, position, Some(ms(10))), Some(ms(10)));
+        }
+        // A quiet minute, then a transaction received and not yet replayed: its age
+        // would say a minute; the checks say a second.
+        for s in 5..65 {
+            assert_eq!(
+                replayed.lag(start + s * SECOND, Some((500, 500)), Some(s * SECOND)),
+                Some(Duration::ZERO)
+            );
+        }
+        assert_eq!(
+            replayed.lag(start + 65 * SECOND, Some((580, 500)), Some(60 * SECOND)),
+            Some(SECOND)
+        );
+        // Not streaming: the age alone; nothing replayed yet: nothing to tell.
+        let mut archived = Replayed::default();
+        assert_eq!(archived.lag(start, None, Some(ms(700))), Some(ms(700)));
+        assert_eq!(archived.lag(start, None, None), None);
+    }
+
+    #[test]
+    fn a_standby_that_replays_what_it_receives_is_not_behind_after_the_primary_was_idle() {
+        let start = Instant::now();
+        let mut replayed = Replayed::default();
+        // A minute of checks with nothing new.
+        for s in 0..60 {
+            assert_eq!(
+                replayed.observe(start + s * SECOND, 100, 100),
+                Some(Duration::ZERO)
+            );
+        }
+        // A new transaction received and not yet replayed when the check asks: the
+        // standby is a second behind at most, not the minute since its last transaction.
+        assert_eq!(
+            replayed.observe(start + 60 * SECOND, 180, 100),
+            Some(SECOND)
+        );
+        assert_eq!(
+            replayed.observe(start + 61 * SECOND, 180, 180),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn a_standby_that_stopped_replaying_falls_behind_by_the_time_since() {
+        let start = Instant::now();
+        let mut replayed = Replayed::default();
+        assert_eq!(replayed.observe(start, 100, 100), Some(Duration::ZERO));
+        // Replay paused at 100 while the primary goes on.
+        for s in 1..=10 {
+            let lag = replayed.observe(start + s * SECOND, 100 + i64::from(s) * 10, 100);
+            assert_eq!(lag, Some(s * SECOND));
+        }
+        // Resumed: it has replayed what it had received by the fourth second.
+        assert_eq!(
+            replayed.observe(start + 11 * SECOND, 210, 140),
+            Some(7 * SECOND)
+        );
+        assert_eq!(
+            replayed.observe(start + 12 * SECOND, 220, 220),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn a_standby_behind_at_the_first_check_or_after_an_outage_has_no_lag_of_its_own() {
+        let start = Instant::now();
+        let mut replayed = Replayed::default();
+        // Found behind: the caller falls back on the last transaction's age.
+        assert_eq!(replayed.observe(start, 500, 100), None);
+        assert_eq!(replayed.observe(start + SECOND, 510, 400), None);
+        assert_eq!(
+            replayed.observe(start + 2 * SECOND, 520, 505),
+            Some(2 * SECOND)
+        );
+        // Unreachable for a while, then caught up: not behind by the outage.
+        replayed.forget();
+        assert_eq!(
+            replayed.observe(start + 60 * SECOND, 900, 900),
+            Some(Duration::ZERO)
+        );
     }
 }
