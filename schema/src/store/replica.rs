@@ -85,6 +85,8 @@ impl ReadReplica {
                     let age = age.map(|s| Duration::from_secs_f64(s.clamp(0.0, 1e9)));
                     replayed.lag(Instant::now(), received.zip(replayed_to), age)
                 } else {
+                    // Promoted, or not a standby: no replay to follow.
+                    replayed.forget();
                     Some(Duration::ZERO)
                 };
                 // No transaction replayed yet: taken as too far behind.
@@ -145,6 +147,15 @@ impl Replayed {
     /// to `replayed`; `None` until a check's WAL has been replayed (a standby found
     /// behind at its first check).
     fn observe(&mut self, now: Instant, received: i64, replayed: i64) -> Option<Duration> {
+        // Less received than a check before saw: another server behind the same address
+        // (a reader endpoint's other standby), whose positions are not comparable.
+        if self
+            .pending
+            .back()
+            .is_some_and(|&(_, last)| received < last)
+        {
+            self.forget();
+        }
         self.pending.push_back((now, received));
         while let Some(&(at, position)) = self.pending.front()
             && position <= replayed
@@ -260,6 +271,18 @@ mod tests {
         );
         assert_eq!(
             replayed.observe(start + 12 * SECOND, 220, 220),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn another_standby_behind_the_same_address_is_not_held_to_the_first_ones_positions() {
+        let start = Instant::now();
+        let mut replayed = Replayed::default();
+        assert_eq!(replayed.observe(start, 900, 800), None);
+        // The address now reaches a standby of lower positions, caught up with them.
+        assert_eq!(
+            replayed.observe(start + SECOND, 300, 300),
             Some(Duration::ZERO)
         );
     }
